@@ -1,0 +1,33 @@
+# Set-up and developer commands. Every target creates .venv when missing and installs what it needs;
+# the install is redone only when pyproject.toml changes.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_WORKERS ?= 2
+
+.PHONY: demo test lint bench install clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m access_point.demo
+
+test: $(STAMP)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check peppol ubl mappings smp_client transport conformance access_point tests benches
+	$(VENV)/bin/mypy
+
+bench: $(STAMP)
+	$(PY) -m benches
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

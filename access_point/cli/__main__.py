@@ -1,0 +1,3 @@
+from access_point.cli import main
+
+main()

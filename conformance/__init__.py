@@ -1,0 +1,1 @@
+"""Document and AS4 conformance suites and their reports (next wave)."""

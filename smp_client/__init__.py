@@ -1,0 +1,1 @@
+"""Discovery: SML (DNS U-NAPTR) and SMP clients, signature checks, caching. Imports only ``peppol``."""

@@ -1,0 +1,23 @@
+"""Fixtures shared by every test package.
+
+``corpus`` points at ``../shared/corpus`` (official schemas, rules, examples, real AS4 messages);
+tests that need it are skipped with a clear reason where it is absent. Nothing from it is copied here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CORPUS_DIR = Path(os.environ.get("AP_CORPUS_DIR", REPO_ROOT.parent / "shared" / "corpus"))
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The shared corpus directory; skips the test when it is not there."""
+    if not CORPUS_DIR.is_dir():
+        pytest.skip(f"shared corpus not found at {CORPUS_DIR} (set AP_CORPUS_DIR)")
+    return CORPUS_DIR

@@ -1,0 +1,115 @@
+"""Hardened XML parser: every DTD-based attack is refused with a typed error, never expanded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from peppol.xml import (
+    DoctypeForbiddenError,
+    XmlSyntaxError,
+    XmlTooDeepError,
+    XmlTooLargeError,
+    exc_c14n,
+    parse_bytes,
+    parse_file,
+)
+
+
+def test_plain_document_parses() -> None:
+    tree = parse_bytes(b"<a xmlns='urn:x'><b>1</b></a>")
+    assert tree.getroot().tag == "{urn:x}a"
+
+
+def test_xxe_file_entity_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    doc = f'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x SYSTEM "file://{secret}">]><a>&x;</a>'.encode()
+    with pytest.raises(DoctypeForbiddenError):
+        parse_bytes(doc)
+
+
+def test_xxe_http_entity_refused() -> None:
+    doc = b'<!DOCTYPE a [<!ENTITY x SYSTEM "http://127.0.0.1:9/evil">]><a>&x;</a>'
+    with pytest.raises(DoctypeForbiddenError):
+        parse_bytes(doc)
+
+
+def test_external_dtd_refused() -> None:
+    doc = b'<!DOCTYPE a SYSTEM "http://127.0.0.1:9/evil.dtd"><a/>'
+    with pytest.raises(DoctypeForbiddenError):
+        parse_bytes(doc)
+
+
+def test_billion_laughs_refused() -> None:
+    ents = ['<!ENTITY l0 "lol">'] + [
+        f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10)
+    ]
+    doc = ("<!DOCTYPE a [" + "".join(ents) + "]><a>&l9;</a>").encode()
+    with pytest.raises(DoctypeForbiddenError):
+        parse_bytes(doc)
+
+
+def test_quadratic_blowup_refused() -> None:
+    big = "x" * 50_000
+    doc = f'<!DOCTYPE a [<!ENTITY b "{big}">]><a>{"&b;" * 5000}</a>'.encode()
+    with pytest.raises(DoctypeForbiddenError):
+        parse_bytes(doc)
+
+
+def test_plain_doctype_refused() -> None:
+    with pytest.raises(DoctypeForbiddenError, match="DOCTYPE"):
+        parse_bytes(b"<!DOCTYPE a><a/>")
+
+
+def test_deep_nesting_refused() -> None:
+    doc = ("<a>" * 150 + "</a>" * 150).encode()
+    with pytest.raises(XmlTooDeepError):
+        parse_bytes(doc)
+
+
+def test_very_deep_nesting_refused_by_libxml2_cap() -> None:
+    doc = ("<a>" * 5000 + "</a>" * 5000).encode()
+    with pytest.raises(XmlTooDeepError):
+        parse_bytes(doc)
+
+
+def test_depth_cap_configurable() -> None:
+    doc = ("<a>" * 10 + "</a>" * 10).encode()
+    assert parse_bytes(doc, max_depth=10).getroot().tag == "a"
+    with pytest.raises(XmlTooDeepError):
+        parse_bytes(doc, max_depth=9)
+
+
+def test_size_cap() -> None:
+    with pytest.raises(XmlTooLargeError):
+        parse_bytes(b"<a>" + b"x" * 100 + b"</a>", max_bytes=50)
+
+
+def test_size_cap_file(tmp_path: Path) -> None:
+    f = tmp_path / "big.xml"
+    f.write_bytes(b"<a>" + b"x" * 100 + b"</a>")
+    with pytest.raises(XmlTooLargeError):
+        parse_file(f, max_bytes=50)
+    assert parse_file(f).getroot().text == "x" * 100
+
+
+def test_malformed_is_typed_error() -> None:
+    with pytest.raises(XmlSyntaxError):
+        parse_bytes(b"<a><b></a>")
+    with pytest.raises(XmlSyntaxError):
+        parse_bytes(b"")
+
+
+def test_doctype_in_file_refused(tmp_path: Path) -> None:
+    f = tmp_path / "x.xml"
+    f.write_bytes(b'<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>')
+    with pytest.raises(DoctypeForbiddenError):
+        parse_file(f)
+
+
+def test_exc_c14n_of_subtree_drops_unused_namespaces() -> None:
+    tree = parse_bytes(b'<r xmlns:u="urn:unused" xmlns:p="urn:p"><p:c  b="2" a="1"/></r>')
+    child = tree.getroot()[0]
+    assert exc_c14n(child) == b'<p:c xmlns:p="urn:p" a="1" b="2"></p:c>'
