@@ -21,3 +21,11 @@ def corpus() -> Path:
     if not CORPUS_DIR.is_dir():
         pytest.skip(f"shared corpus not found at {CORPUS_DIR} (set AP_CORPUS_DIR)")
     return CORPUS_DIR
+
+
+@pytest.fixture(scope="session")
+def test_pki(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A complete Peppol-G3-shaped test PKI written by ``peppol.testpki`` (the code behind ``ap pki init``)."""
+    from peppol.testpki import generate_test_pki
+
+    return generate_test_pki(tmp_path_factory.mktemp("pki"))
