@@ -1,0 +1,235 @@
+"""Loading certificates, private keys and PKCS#12 files.
+
+Parsing a PEM RSA private key costs ~35 ms (``conformance.md`` §8.3), a hundred times an RSA
+signature, so keys are loaded once: :func:`load_private_key` and :meth:`Identity.load` keep a small
+process-wide cache keyed by path + mtime (+ size + password digest), so a rewritten file is reloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, TypeVar
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from peppol.pki.errors import KeyLoadError
+from peppol.pki.names import seat_id as _seat_id
+
+#: Largest key / certificate / PKCS#12 / bundle file read (bytes); real ones are a few kB.
+MAX_FILE_BYTES: Final = 4 * 1024 * 1024
+#: Entries kept by the process-wide key and identity cache.
+CACHE_SIZE: Final = 64
+
+_PEM_MARKER: Final = b"-----BEGIN"
+_T = TypeVar("_T")
+
+
+def _read(source: Path | bytes, what: str) -> bytes:
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+    else:
+        try:
+            size = Path(source).stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise KeyLoadError(f"{what} file {source} is too large ({size} bytes)")
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise KeyLoadError(f"cannot read {what} file {source}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise KeyLoadError(f"{what} is too large ({len(data)} bytes)")
+    if not data.strip():
+        raise KeyLoadError(f"{what} is empty")
+    return data
+
+
+def _is_pem(data: bytes) -> bool:
+    return _PEM_MARKER in data[:4096] or data.lstrip().startswith(_PEM_MARKER)
+
+
+def load_certificate(source: Path | bytes) -> x509.Certificate:
+    """One X.509 certificate, PEM or DER (from a PEM bundle: the first one)."""
+    data = _read(source, "certificate")
+    try:
+        if _is_pem(data):
+            return x509.load_pem_x509_certificate(data)
+        return x509.load_der_x509_certificate(data)
+    except ValueError as exc:
+        raise KeyLoadError(f"not a PEM or DER certificate: {exc}") from exc
+
+
+def load_certificates(source: Path | bytes) -> list[x509.Certificate]:
+    """Every certificate of a PEM bundle (a single DER certificate is accepted too)."""
+    data = _read(source, "certificate bundle")
+    try:
+        if _is_pem(data):
+            return x509.load_pem_x509_certificates(data)
+        return [x509.load_der_x509_certificate(data)]
+    except ValueError as exc:
+        raise KeyLoadError(f"not a PEM certificate bundle: {exc}") from exc
+
+
+def _as_rsa(key: object, what: str) -> rsa.RSAPrivateKey:
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise KeyLoadError(f"{what} is not an RSA private key (Peppol uses RSA): {type(key).__name__}")
+    return key
+
+
+def _decode_private_key(data: bytes, password: bytes | None) -> rsa.RSAPrivateKey:
+    try:
+        if _is_pem(data):
+            key = serialization.load_pem_private_key(data, password=password)
+        else:
+            key = serialization.load_der_private_key(data, password=password)
+    except (ValueError, TypeError) as exc:
+        raise KeyLoadError(f"cannot decode private key (wrong password or format?): {exc}") from exc
+    return _as_rsa(key, "private key")
+
+
+class _Cache:
+    """A tiny thread-safe LRU cache keyed by file identity (path, mtime, size) or content digest."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[object, ...], object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...]) -> object | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[object, ...], value: object) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_CACHE = _Cache()
+
+
+def clear_key_cache() -> None:
+    """Forget every cached key and identity (tests, key rotation)."""
+    _CACHE.clear()
+
+
+def _password_tag(password: bytes | None) -> str:
+    return "" if password is None else hashlib.sha256(b"pw:" + password).hexdigest()
+
+
+def _file_key(kind: str, path: Path, password: bytes | None) -> tuple[object, ...]:
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise KeyLoadError(f"cannot read {kind} file {path}: {exc.strerror or exc}") from exc
+    return (kind, str(path.resolve()), st.st_mtime_ns, st.st_size, _password_tag(password))
+
+
+def load_private_key(source: Path | bytes, password: bytes | None = None) -> rsa.RSAPrivateKey:
+    """An RSA private key, PEM or DER (PKCS#1 or PKCS#8, optionally encrypted).
+
+    Cached process-wide: per path + mtime for files, per content digest for bytes.
+    """
+    if isinstance(source, bytes | bytearray | memoryview):
+        key: tuple[object, ...] = (
+            "key-bytes",
+            hashlib.sha256(bytes(source)).hexdigest(),
+            _password_tag(password),
+        )
+    else:
+        key = _file_key("key", Path(source), password)
+    cached = _CACHE.get(key)
+    if isinstance(cached, rsa.RSAPrivateKey):
+        return cached
+    loaded = _decode_private_key(_read(source, "private key"), password)
+    _CACHE.put(key, loaded)
+    return loaded
+
+
+@dataclass(frozen=True, eq=False)
+class Identity:
+    """A private key with its certificate (and the issuing chain, leaf excluded), loaded once."""
+
+    private_key: rsa.RSAPrivateKey
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...] = ()
+
+    @classmethod
+    def load(cls, cert: Path, key: Path, password: bytes | None = None) -> Identity:
+        """Load a PEM/DER certificate file (a PEM bundle: leaf first, then its chain) and its key file.
+
+        Cached per (cert path+mtime, key path+mtime); raises :class:`KeyLoadError` when the key does not
+        belong to the certificate.
+        """
+        cache_key = ("identity", *_file_key("cert", Path(cert), None), *_file_key("key", Path(key), password))
+        cached = _CACHE.get(cache_key)
+        if isinstance(cached, Identity):
+            return cached
+        certs = load_certificates(cert)
+        identity = cls.of(load_private_key(key, password), certs[0], tuple(certs[1:]))
+        _CACHE.put(cache_key, identity)
+        return identity
+
+    @classmethod
+    def of(
+        cls,
+        private_key: rsa.RSAPrivateKey,
+        certificate: x509.Certificate,
+        chain: tuple[x509.Certificate, ...] = (),
+    ) -> Identity:
+        """Build an identity after checking that the key matches the certificate."""
+        if certificate.public_key() != private_key.public_key():
+            raise KeyLoadError(
+                f"private key does not match certificate {certificate.subject.rfc4514_string()!r}"
+            )
+        return cls(private_key, certificate, chain)
+
+    @property
+    def seat_id(self) -> str:
+        """The certificate's CN (the Peppol seat id for AP certificates)."""
+        return _seat_id(self.certificate)
+
+    def private_key_pem(self) -> bytes:
+        """The key as unencrypted PKCS#8 PEM (for libraries that want bytes, e.g. signxml / xmlsec)."""
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+
+    def certificate_pem(self) -> bytes:
+        """The certificate as PEM."""
+        return self.certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def load_pkcs12(source: Path | bytes, password: bytes | None) -> Identity:
+    """The key, certificate and chain of a PKCS#12 (.p12 / .pfx) file. Cached per path + mtime."""
+    cache_key: tuple[object, ...] | None = None
+    if not isinstance(source, bytes | bytearray | memoryview):
+        cache_key = _file_key("p12", Path(source), password)
+        cached = _CACHE.get(cache_key)
+        if isinstance(cached, Identity):
+            return cached
+    data = _read(source, "PKCS#12")
+    try:
+        key, cert, extra = pkcs12.load_key_and_certificates(data, password)
+    except (ValueError, TypeError) as exc:
+        raise KeyLoadError(f"cannot decode PKCS#12 (wrong password or format?): {exc}") from exc
+    if key is None or cert is None:
+        raise KeyLoadError("PKCS#12 holds no private key and certificate")
+    identity = Identity.of(_as_rsa(key, "PKCS#12 key"), cert, tuple(extra))
+    if cache_key is not None:
+        _CACHE.put(cache_key, identity)
+    return identity
