@@ -508,15 +508,11 @@ def _roles(pki: TestPki) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
 
     def pair(kp: KeyPairFiles, role: str) -> None:
-        rows.append((kp.cert.name, f"{role} — certificate (PEM)"))
-        rows.append((kp.key.name, f"{role} — private key (PKCS#8 PEM, unencrypted)"))
+        rows.append((kp.cert.name, role))
+        rows.append((kp.key.name, "  its private key (PKCS#8 PEM, unencrypted)"))
         if kp.p12 is not None:
-            rows.append(
-                (
-                    kp.p12.name,
-                    f"{role} — PKCS#12 (key + cert + chain), password {TEST_P12_PASSWORD.decode()!r}",
-                )
-            )
+            password = TEST_P12_PASSWORD.decode()
+            rows.append((kp.p12.name, f"  its PKCS#12: key + cert + chain, password {password!r}"))
 
     pair(pki.root, f"root CA '{ROOT_CN}' (trust anchor)")
     pair(pki.ap_ca, f"AP issuing CA '{AP_CA_CN}'")
