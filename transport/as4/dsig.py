@@ -1,0 +1,343 @@
+"""Detached XML-DSig as WS-Security 1.1 uses it in AS4: build and verify ``ds:Signature`` over ``#id``
+and ``cid:`` references, with a strict algorithm allow-list.
+
+Verification always runs on the tree parsed from the bytes as received (never re-serialised), resolves
+ids itself (``wsu:Id``, ``Id``, ``id``; duplicates are refused) and checks ``SignatureValue`` before it
+spends time on reference digests.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from lxml import etree
+
+from peppol.xml import exc_c14n
+from transport.as4.constants import (
+    ALG_EXC_C14N,
+    ALG_RSA_SHA256,
+    ALG_SHA256,
+    ALG_SWA_CONTENT_SIGNATURE,
+    ALLOWED_ATTACHMENT_TRANSFORMS,
+    ALLOWED_C14N_METHODS,
+    ALLOWED_DIGEST_METHODS,
+    ALLOWED_SIGNATURE_METHODS,
+    ALLOWED_XML_TRANSFORMS,
+    BST_ENCODING_BASE64,
+    BST_VALUE_TYPE_X509V3,
+    NS_DS,
+    NS_EC,
+    NS_WSSE,
+    NS_WSU,
+)
+from transport.errors import FailedAuthentication, PolicyNoncompliance
+
+DS = f"{{{NS_DS}}}"
+WSSE = f"{{{NS_WSSE}}}"
+WSU_ID = f"{{{NS_WSU}}}Id"
+_ID_ATTRIBUTES = (WSU_ID, "Id", "id", "ID")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A ``ds:Reference``: ``transforms`` lists the Transform algorithm URIs in document order."""
+
+    uri: str
+    digest_method: str
+    digest_value: str
+    transforms: tuple[str, ...]
+
+    def matches(self, other: Reference) -> bool:
+        """Semantic equality (as4.md §6.1): URI, set of transforms, digest method, decoded digest value.
+
+        Prefixes, whitespace, ``InclusiveNamespaces`` children and base64 line breaks do not matter.
+        """
+        return (
+            self.uri == other.uri
+            and self.digest_method == other.digest_method
+            and set(self.transforms) == set(other.transforms)
+            and _b64(self.digest_value) == _b64(other.digest_value)
+        )
+
+
+def _b64(text: str) -> bytes | None:
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def sha256_b64(data: bytes) -> str:
+    return b64(hashlib.sha256(data).digest())
+
+
+# --- ids --------------------------------------------------------------------------------------------
+
+
+def element_id(el: etree._Element) -> str | None:
+    """The id of ``el`` by the rule of as4.md §10: ``wsu:Id``, then ``Id``, then ``id``."""
+    for attr in _ID_ATTRIBUTES:
+        value = el.get(attr)
+        if value is not None:
+            return value
+    return None
+
+
+def collect_ids(root: etree._Element) -> dict[str, etree._Element]:
+    """Every id in the document; an id used twice (on one or two elements) is a wrapping attack signal."""
+    ids: dict[str, etree._Element] = {}
+    for el in root.iter(etree.Element):
+        seen_here: set[str] = set()
+        for attr in _ID_ATTRIBUTES:
+            value = el.get(attr)
+            if value is None:
+                continue
+            if value in ids or value in seen_here:
+                raise FailedAuthentication(f"duplicate id {value!r} in the envelope (signature wrapping?)")
+            seen_here.add(value)
+        for value in seen_here:
+            ids[value] = el
+    return ids
+
+
+# --- building ---------------------------------------------------------------------------------------
+
+
+def digest_element(el: etree._Element) -> str:
+    """SHA-256 (base64) of the exclusive canonical form of ``el``, as referenced with exc-c14n."""
+    return sha256_b64(exc_c14n(el))
+
+
+def xml_reference(el: etree._Element) -> Reference:
+    """A Reference to ``el`` by its id, exc-c14n + SHA-256."""
+    el_id = element_id(el)
+    if el_id is None:
+        raise ValueError(f"{el.tag} has no id to reference")
+    return Reference(f"#{el_id}", ALG_SHA256, digest_element(el), (ALG_EXC_C14N,))
+
+
+def attachment_reference(content_id: str, digest_b64: str) -> Reference:
+    """A Reference to a MIME part (``cid:``) with the SwA Attachment-Content-Signature-Transform."""
+    return Reference(f"cid:{content_id}", ALG_SHA256, digest_b64, (ALG_SWA_CONTENT_SIGNATURE,))
+
+
+def add_binary_security_token(
+    parent: etree._Element, cert: x509.Certificate, token_id: str
+) -> etree._Element:
+    """Append a ``wsse:BinarySecurityToken`` (X509v3, base64 DER) with ``wsu:Id``."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    bst = etree.SubElement(
+        parent,
+        f"{WSSE}BinarySecurityToken",
+        {"EncodingType": BST_ENCODING_BASE64, "ValueType": BST_VALUE_TYPE_X509V3, WSU_ID: token_id},
+    )
+    bst.text = b64(cert.public_bytes(Encoding.DER))
+    return bst
+
+
+def add_token_reference(parent: etree._Element, token_id: str) -> etree._Element:
+    """``wsse:SecurityTokenReference/wsse:Reference`` (direct reference, X509v3) under ``parent``."""
+    str_el = etree.SubElement(parent, f"{WSSE}SecurityTokenReference", nsmap={"wsse": NS_WSSE})
+    etree.SubElement(str_el, f"{WSSE}Reference", {"URI": f"#{token_id}", "ValueType": BST_VALUE_TYPE_X509V3})
+    return str_el
+
+
+def _append_reference(signed_info: etree._Element, ref: Reference) -> None:
+    ref_el = etree.SubElement(signed_info, f"{DS}Reference", {"URI": ref.uri})
+    transforms = etree.SubElement(ref_el, f"{DS}Transforms")
+    for alg in ref.transforms:
+        etree.SubElement(transforms, f"{DS}Transform", {"Algorithm": alg})
+    etree.SubElement(ref_el, f"{DS}DigestMethod", {"Algorithm": ref.digest_method})
+    etree.SubElement(ref_el, f"{DS}DigestValue").text = ref.digest_value
+
+
+def add_signature(
+    parent: etree._Element,
+    references: Sequence[Reference],
+    private_key: rsa.RSAPrivateKey,
+    *,
+    token_id: str,
+    signature_id: str,
+) -> etree._Element:
+    """Append a ``ds:Signature`` (exc-c14n, RSA-SHA256) over ``references`` to ``parent``.
+
+    The key is referenced through a direct reference to the BST ``token_id``. SignedInfo is
+    canonicalised in place, so the signature holds for the document serialised afterwards.
+    """
+    sig = etree.SubElement(parent, f"{DS}Signature", {"Id": signature_id}, nsmap={"ds": NS_DS})
+    signed_info = etree.SubElement(sig, f"{DS}SignedInfo")
+    etree.SubElement(signed_info, f"{DS}CanonicalizationMethod", {"Algorithm": ALG_EXC_C14N})
+    etree.SubElement(signed_info, f"{DS}SignatureMethod", {"Algorithm": ALG_RSA_SHA256})
+    for ref in references:
+        _append_reference(signed_info, ref)
+    value = private_key.sign(exc_c14n(signed_info), padding.PKCS1v15(), hashes.SHA256())
+    etree.SubElement(sig, f"{DS}SignatureValue").text = b64(value)
+    key_info = etree.SubElement(sig, f"{DS}KeyInfo")
+    add_token_reference(key_info, token_id)
+    return sig
+
+
+# --- verifying --------------------------------------------------------------------------------------
+
+
+def _prefix_list(el: etree._Element) -> list[str] | None:
+    inc = el.find(f"{{{NS_EC}}}InclusiveNamespaces")
+    if inc is None:
+        return None
+    prefixes = [p for p in (inc.get("PrefixList") or "").split() if p != "#default"]
+    return prefixes or None
+
+
+def parse_reference(ref_el: etree._Element) -> Reference:
+    """Read a ``ds:Reference`` element into a :class:`Reference` (no checks)."""
+    transforms = tuple(t.get("Algorithm") or "" for t in ref_el.iterfind(f"{DS}Transforms/{DS}Transform"))
+    dm = ref_el.find(f"{DS}DigestMethod")
+    dv = ref_el.find(f"{DS}DigestValue")
+    return Reference(
+        uri=ref_el.get("URI") or "",
+        digest_method=(dm.get("Algorithm") or "") if dm is not None else "",
+        digest_value="".join((dv.text or "").split()) if dv is not None else "",
+        transforms=transforms,
+    )
+
+
+def resolve_token_certificate(
+    key_info_parent: etree._Element, ids: dict[str, etree._Element], what: str
+) -> x509.Certificate:
+    """Follow ``ds:KeyInfo/wsse:SecurityTokenReference/wsse:Reference`` to a BST and load its certificate.
+
+    Only a direct reference to an X509v3 BST is accepted (Peppol; phase4 since 4.2.6): SKI, IssuerSerial,
+    embedded X509Data or PKIPath tokens are EBMS:0103.
+    """
+    key_info = key_info_parent.find(f"{DS}KeyInfo")
+    ref = None if key_info is None else key_info.find(f"{WSSE}SecurityTokenReference/{WSSE}Reference")
+    uri = "" if ref is None else ref.get("URI") or ""
+    if not uri.startswith("#"):
+        raise PolicyNoncompliance(f"{what}: key must be a direct reference to a BinarySecurityToken")
+    token = ids.get(uri[1:])
+    if token is None or token.tag != f"{WSSE}BinarySecurityToken":
+        raise PolicyNoncompliance(f"{what}: reference {uri!r} does not point to a BinarySecurityToken")
+    if token.get("ValueType") != BST_VALUE_TYPE_X509V3:
+        raise PolicyNoncompliance(f"{what}: BinarySecurityToken ValueType must be X509v3")
+    if token.get("EncodingType", BST_ENCODING_BASE64) != BST_ENCODING_BASE64:
+        raise PolicyNoncompliance(f"{what}: BinarySecurityToken must be Base64Binary")
+    der = _b64(token.text or "")
+    if not der:
+        raise PolicyNoncompliance(f"{what}: BinarySecurityToken is not valid base64")
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError as exc:
+        raise PolicyNoncompliance(f"{what}: BinarySecurityToken does not hold an X.509 certificate") from exc
+
+
+#: Given a ``cid:`` content id, return the base64 SHA-256 of the attachment after the content transform,
+#: or ``None`` to leave the reference unchecked (only for verifying dumps whose attachment we cannot read).
+CidDigester = Callable[[str], str | None]
+
+
+def check_signature_algorithms(signature: etree._Element) -> etree._Element:
+    """Allow-list check of SignedInfo (c14n, signature, digests, transforms); returns SignedInfo."""
+    infos = signature.findall(f"{DS}SignedInfo")
+    if len(infos) != 1:
+        raise FailedAuthentication("ds:Signature must contain exactly one ds:SignedInfo")
+    signed_info = infos[0]
+    c14n = signed_info.find(f"{DS}CanonicalizationMethod")
+    if c14n is None or c14n.get("Algorithm") not in ALLOWED_C14N_METHODS:
+        raise PolicyNoncompliance(
+            f"canonicalization {None if c14n is None else c14n.get('Algorithm')!r} is not allowed"
+        )
+    method = signed_info.find(f"{DS}SignatureMethod")
+    if method is None or method.get("Algorithm") not in ALLOWED_SIGNATURE_METHODS:
+        raise PolicyNoncompliance(
+            f"signature method {None if method is None else method.get('Algorithm')!r} is not allowed"
+        )
+    refs = signed_info.findall(f"{DS}Reference")
+    if not refs:
+        raise FailedAuthentication("ds:SignedInfo has no ds:Reference")
+    for ref_el in refs:
+        ref = parse_reference(ref_el)
+        if ref.digest_method not in ALLOWED_DIGEST_METHODS:
+            raise PolicyNoncompliance(f"digest method {ref.digest_method!r} is not allowed ({ref.uri})")
+        allowed = ALLOWED_ATTACHMENT_TRANSFORMS if ref.uri.startswith("cid:") else ALLOWED_XML_TRANSFORMS
+        if len(ref.transforms) != 1 or ref.transforms[0] not in allowed:
+            raise PolicyNoncompliance(f"transforms {list(ref.transforms)} are not allowed for {ref.uri!r}")
+    return signed_info
+
+
+def verify_signature(
+    signature: etree._Element,
+    ids: dict[str, etree._Element],
+    certificate: x509.Certificate,
+    cid_digest: CidDigester | None = None,
+) -> tuple[Reference, ...]:
+    """Verify ``signature`` with ``certificate``'s RSA key; return its References (document order).
+
+    ``#id`` references are resolved through ``ids`` (see :func:`collect_ids`) and digested with exc-c14n
+    (honouring ``InclusiveNamespaces``); ``cid:`` references through ``cid_digest``. Any failure raises
+    FailedAuthentication (0101); a disallowed algorithm raises PolicyNoncompliance (0103).
+    """
+    signed_info = check_signature_algorithms(signature)
+    key = certificate.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise PolicyNoncompliance("the signing certificate does not hold an RSA key")
+    sig_value = signature.find(f"{DS}SignatureValue")
+    raw = _b64(sig_value.text or "") if sig_value is not None else None
+    if not raw:
+        raise FailedAuthentication("ds:SignatureValue is missing or not base64")
+    c14n_method = signed_info.find(f"{DS}CanonicalizationMethod")
+    assert c14n_method is not None  # checked by check_signature_algorithms
+    try:
+        key.verify(
+            raw,
+            exc_c14n(signed_info, inclusive_prefixes=_prefix_list(c14n_method)),
+            padding.PKCS1v15(),
+            hashes.SHA256(),
+        )
+    except InvalidSignature as exc:
+        raise FailedAuthentication("ds:SignatureValue does not verify") from exc
+
+    out: list[Reference] = []
+    for ref_el in signed_info.iterfind(f"{DS}Reference"):
+        ref = parse_reference(ref_el)
+        expected = _b64(ref.digest_value)
+        if ref.uri.startswith("#"):
+            target = ids.get(ref.uri[1:])
+            if target is None:
+                raise FailedAuthentication(f"reference {ref.uri!r} does not resolve")
+            transform = ref_el.find(f"{DS}Transforms/{DS}Transform")
+            assert transform is not None
+            actual: str | None = digest_c14n(target, _prefix_list(transform))
+        elif ref.uri.startswith("cid:"):
+            if cid_digest is None:
+                raise FailedAuthentication(f"attachment reference {ref.uri!r} cannot be resolved")
+            actual = cid_digest(ref.uri[4:])
+        else:
+            raise FailedAuthentication(f"reference URI {ref.uri!r} is neither #id nor cid:")
+        if actual is not None and (
+            expected is None or not hmac.compare_digest(_b64(actual) or b"", expected)
+        ):
+            raise FailedAuthentication(f"digest mismatch for reference {ref.uri!r}")
+        out.append(ref)
+    return tuple(out)
+
+
+def digest_c14n(el: etree._Element, inclusive_prefixes: list[str] | None) -> str:
+    return sha256_b64(exc_c14n(el, inclusive_prefixes=inclusive_prefixes))
+
+
+def referenced_uris(refs: Iterable[Reference]) -> set[str]:
+    return {r.uri for r in refs}

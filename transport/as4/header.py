@@ -1,0 +1,313 @@
+"""The ebMS 3 UserMessage header: model, builder of ``eb:Messaging`` and strict parser.
+
+Parsing separates two failure classes on purpose: a structurally broken header is ``EBMS:0009``
+(:class:`~transport.errors.InvalidHeader`); a well-formed header whose values do not match the one Peppol
+P-Mode (agreement, roles, party id type) is ``EBMS:0010`` (:class:`~transport.errors.ProcessingModeMismatch`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Final, Protocol
+
+from lxml import etree
+
+from transport.as4.constants import (
+    AGREEMENT_REF,
+    NS_EB,
+    NS_S12,
+    NS_WSU,
+    PARTY_ID_TYPE,
+    PROP_FINAL_RECIPIENT,
+    PROP_ORIGINAL_SENDER,
+    ROLE_INITIATOR,
+    ROLE_RESPONDER,
+)
+from transport.errors import InvalidHeader, ProcessingModeMismatch
+
+#: Right-hand side of generated MessageIds (RFC 2822 msg-id without brackets, UUID on the left).
+MESSAGE_ID_DOMAIN: Final = "procurement-ap"
+
+_EMPTY: Final[Mapping[str, str]] = MappingProxyType({})
+
+
+class PeppolIdentifier(Protocol):
+    """What we need from ``peppol.identifiers`` ParticipantId / DocumentTypeId / ProcessId."""
+
+    @property
+    def scheme(self) -> str: ...
+
+    @property
+    def value(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class UserMessageHeader:
+    """Everything in ``eb:UserMessage`` that a Peppol access point sets or reads.
+
+    ``from_party``/``to_party`` are seat ids (the CN of the AP certificates). ``payload_content_id`` is the
+    Content-ID of the single payload part without angle brackets; ``payload_properties`` its PartProperties.
+    """
+
+    message_id: str
+    conversation_id: str
+    timestamp: datetime
+    from_party: str
+    to_party: str
+    service: str
+    service_type: str | None
+    action: str
+    agreement_ref: str
+    original_sender: str
+    original_sender_type: str
+    final_recipient: str
+    final_recipient_type: str
+    ref_to_message_id: str | None = None
+    payload_content_id: str = ""
+    payload_properties: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+
+
+def new_message_id() -> str:
+    """A fresh globally unique MessageId (``uuid@domain``)."""
+    return f"{uuid.uuid4()}@{MESSAGE_ID_DOMAIN}"
+
+
+def new_user_message_header(
+    *,
+    from_party: str,
+    to_party: str,
+    sender: PeppolIdentifier,
+    receiver: PeppolIdentifier,
+    document_type: PeppolIdentifier,
+    process: PeppolIdentifier,
+    message_id: str | None = None,
+    conversation_id: str | None = None,
+) -> UserMessageHeader:
+    """A header with the exact Peppol values for one document from ``sender`` (C1) to ``receiver`` (C4)."""
+    return UserMessageHeader(
+        message_id=message_id or new_message_id(),
+        conversation_id=conversation_id or str(uuid.uuid4()),
+        timestamp=datetime.now(UTC),
+        from_party=from_party,
+        to_party=to_party,
+        service=process.value,
+        service_type=process.scheme,
+        action=f"{document_type.scheme}::{document_type.value}",
+        agreement_ref=AGREEMENT_REF,
+        original_sender=sender.value,
+        original_sender_type=sender.scheme,
+        final_recipient=receiver.value,
+        final_recipient_type=receiver.scheme,
+    )
+
+
+def format_timestamp(moment: datetime) -> str:
+    """xs:dateTime in UTC with millisecond precision and ``Z``."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Lenient xs:dateTime parser (``Z`` optional, offsets accepted); naive values are taken as UTC."""
+    value = text.strip()
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidHeader(f"eb:Timestamp is not an xs:dateTime: {value!r}") from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _q(ns: str, tag: str) -> str:
+    return f"{{{ns}}}{tag}"
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+    el = etree.SubElement(parent, _q(NS_EB, tag), attrs)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def build_messaging(header: UserMessageHeader, messaging_id: str, parent: etree._Element) -> etree._Element:
+    """Append ``eb:Messaging`` (``S12:mustUnderstand="true"``, ``wsu:Id``) for a UserMessage to ``parent``."""
+    messaging = etree.SubElement(
+        parent,
+        _q(NS_EB, "Messaging"),
+        {_q(NS_S12, "mustUnderstand"): "true", _q(NS_WSU, "Id"): messaging_id},
+        nsmap={"eb": NS_EB, "wsu": NS_WSU},
+    )
+    um = _sub(messaging, "UserMessage")
+    info = _sub(um, "MessageInfo")
+    _sub(info, "Timestamp", format_timestamp(header.timestamp))
+    _sub(info, "MessageId", header.message_id)
+    if header.ref_to_message_id:
+        _sub(info, "RefToMessageId", header.ref_to_message_id)
+    party = _sub(um, "PartyInfo")
+    for side, seat, role in (
+        ("From", header.from_party, ROLE_INITIATOR),
+        ("To", header.to_party, ROLE_RESPONDER),
+    ):
+        el = _sub(party, side)
+        _sub(el, "PartyId", seat, type=PARTY_ID_TYPE)
+        _sub(el, "Role", role)
+    collab = _sub(um, "CollaborationInfo")
+    _sub(collab, "AgreementRef", header.agreement_ref)
+    if header.service_type:
+        _sub(collab, "Service", header.service, type=header.service_type)
+    else:
+        _sub(collab, "Service", header.service)
+    _sub(collab, "Action", header.action)
+    _sub(collab, "ConversationId", header.conversation_id)
+    props = _sub(um, "MessageProperties")
+    _sub(
+        props, "Property", header.original_sender, name=PROP_ORIGINAL_SENDER, type=header.original_sender_type
+    )
+    _sub(
+        props, "Property", header.final_recipient, name=PROP_FINAL_RECIPIENT, type=header.final_recipient_type
+    )
+    payload = _sub(um, "PayloadInfo")
+    part = _sub(payload, "PartInfo", href=f"cid:{header.payload_content_id}")
+    part_props = _sub(part, "PartProperties")
+    for name, value in header.payload_properties.items():
+        _sub(part_props, "Property", value, name=name)
+    return messaging
+
+
+# --- parsing ----------------------------------------------------------------------------------------
+
+
+def _one(parent: etree._Element, tag: str, where: str) -> etree._Element:
+    found = parent.findall(_q(NS_EB, tag))
+    if len(found) != 1:
+        raise InvalidHeader(f"{where} must contain exactly one eb:{tag} (found {len(found)})")
+    return found[0]
+
+
+def _opt(parent: etree._Element, tag: str, where: str) -> etree._Element | None:
+    found = parent.findall(_q(NS_EB, tag))
+    if len(found) > 1:
+        raise InvalidHeader(f"{where} must contain at most one eb:{tag} (found {len(found)})")
+    return found[0] if found else None
+
+
+def _text(el: etree._Element, what: str) -> str:
+    value = (el.text or "").strip()
+    if not value:
+        raise InvalidHeader(f"{what} is empty")
+    return value
+
+
+@dataclass(frozen=True)
+class PartInfo:
+    """One ``eb:PartInfo``: ``content_id`` is the ``cid:`` href without the scheme."""
+
+    content_id: str
+    properties: Mapping[str, str]
+
+
+def parse_part_infos(um: etree._Element) -> tuple[PartInfo, ...]:
+    """All ``eb:PartInfo`` of a UserMessage; hrefs must be ``cid:`` (external payloads are not Peppol)."""
+    payload_info = _opt(um, "PayloadInfo", "eb:UserMessage")
+    if payload_info is None:
+        return ()
+    parts: list[PartInfo] = []
+    for part in payload_info.findall(_q(NS_EB, "PartInfo")):
+        href = (part.get("href") or "").strip()
+        if not href.startswith("cid:"):
+            raise InvalidHeader(f"eb:PartInfo/@href must be a cid: reference, got {href!r}")
+        props: dict[str, str] = {}
+        pp = _opt(part, "PartProperties", "eb:PartInfo")
+        if pp is not None:
+            for prop in pp.findall(_q(NS_EB, "Property")):
+                name = prop.get("name")
+                if not name:
+                    raise InvalidHeader("eb:PartProperties/eb:Property without @name")
+                props[name] = (prop.text or "").strip()
+        parts.append(PartInfo(href[4:], MappingProxyType(props)))
+    return tuple(parts)
+
+
+def find_user_message(messaging: etree._Element) -> etree._Element:
+    """The single ``eb:UserMessage`` of ``messaging`` (EBMS:0009 otherwise)."""
+    if messaging.tag != _q(NS_EB, "Messaging"):
+        raise InvalidHeader(f"expected eb:Messaging, got {messaging.tag}")
+    ums = messaging.findall(_q(NS_EB, "UserMessage"))
+    if len(ums) != 1:
+        raise InvalidHeader(f"eb:Messaging must contain exactly one eb:UserMessage (found {len(ums)})")
+    return ums[0]
+
+
+def parse_user_message(messaging: etree._Element) -> UserMessageHeader:
+    """Parse a UserMessage ``eb:Messaging``; raises InvalidHeader (0009) or ProcessingModeMismatch (0010).
+
+    Exactly one ``eb:PartInfo`` is required: Peppol carries the SBD as the one payload part.
+    """
+    um = find_user_message(messaging)
+    info = _one(um, "MessageInfo", "eb:UserMessage")
+    timestamp = parse_timestamp(_text(_one(info, "Timestamp", "eb:MessageInfo"), "eb:Timestamp"))
+    message_id = _text(_one(info, "MessageId", "eb:MessageInfo"), "eb:MessageId")
+    ref_el = _opt(info, "RefToMessageId", "eb:MessageInfo")
+    ref_to = (ref_el.text or "").strip() or None if ref_el is not None else None
+
+    party = _one(um, "PartyInfo", "eb:UserMessage")
+    seats: dict[str, str] = {}
+    for side, role_expected in (("From", ROLE_INITIATOR), ("To", ROLE_RESPONDER)):
+        el = _one(party, side, "eb:PartyInfo")
+        pid = _one(el, "PartyId", f"eb:{side}")
+        seats[side] = _text(pid, f"eb:{side}/eb:PartyId")
+        if pid.get("type") != PARTY_ID_TYPE:
+            raise ProcessingModeMismatch(
+                f"eb:{side}/eb:PartyId/@type must be {PARTY_ID_TYPE!r}, got {pid.get('type')!r}"
+            )
+        role = _text(_one(el, "Role", f"eb:{side}"), f"eb:{side}/eb:Role")
+        if role != role_expected:
+            raise ProcessingModeMismatch(f"eb:{side}/eb:Role must be {role_expected!r}, got {role!r}")
+
+    collab = _one(um, "CollaborationInfo", "eb:UserMessage")
+    agreement = _text(_one(collab, "AgreementRef", "eb:CollaborationInfo"), "eb:AgreementRef")
+    if agreement != AGREEMENT_REF:
+        raise ProcessingModeMismatch(f"eb:AgreementRef must be {AGREEMENT_REF!r}, got {agreement!r}")
+    service_el = _one(collab, "Service", "eb:CollaborationInfo")
+    service = _text(service_el, "eb:Service")
+    action = _text(_one(collab, "Action", "eb:CollaborationInfo"), "eb:Action")
+    conversation = _text(_one(collab, "ConversationId", "eb:CollaborationInfo"), "eb:ConversationId")
+
+    props_el = _one(um, "MessageProperties", "eb:UserMessage")
+    props: dict[str, tuple[str, str]] = {}
+    for prop in props_el.findall(_q(NS_EB, "Property")):
+        name = prop.get("name") or ""
+        if name in props:
+            raise InvalidHeader(f"eb:MessageProperties has property {name!r} twice")
+        props[name] = ((prop.text or "").strip(), (prop.get("type") or "").strip())
+    for required in (PROP_ORIGINAL_SENDER, PROP_FINAL_RECIPIENT):
+        value, type_ = props.get(required, ("", ""))
+        if not value or not type_:
+            raise InvalidHeader(f"eb:MessageProperties needs property {required!r} with a value and @type")
+
+    parts = parse_part_infos(um)
+    if len(parts) != 1:
+        raise InvalidHeader(f"a Peppol UserMessage carries exactly one eb:PartInfo (found {len(parts)})")
+    return UserMessageHeader(
+        message_id=message_id,
+        conversation_id=conversation,
+        timestamp=timestamp,
+        from_party=seats["From"],
+        to_party=seats["To"],
+        service=service,
+        service_type=service_el.get("type"),
+        action=action,
+        agreement_ref=agreement,
+        original_sender=props[PROP_ORIGINAL_SENDER][0],
+        original_sender_type=props[PROP_ORIGINAL_SENDER][1],
+        final_recipient=props[PROP_FINAL_RECIPIENT][0],
+        final_recipient_type=props[PROP_FINAL_RECIPIENT][1],
+        ref_to_message_id=ref_to,
+        payload_content_id=parts[0].content_id,
+        payload_properties=parts[0].properties,
+    )

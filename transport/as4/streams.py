@@ -1,0 +1,232 @@
+"""Streaming primitives: gzip with a running digest, AES-128-GCM in chunks, RSA-OAEP key transport,
+capped gunzip and the SwA attachment content transform.
+
+Nothing here holds a whole payload in memory: every step reads and writes ``CHUNK_SIZE`` blocks.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import zlib
+from pathlib import Path
+from typing import IO, BinaryIO, Final
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from peppol.xml import XmlError, exc_c14n, parse_file
+from transport.as4.constants import AES_KEY_BYTES, CHUNK_SIZE, GCM_IV_BYTES, GCM_TAG_BYTES
+from transport.as4.dsig import b64
+from transport.errors import DecompressionFailure, FailedAuthentication, FailedDecryption
+
+#: zlib level for outbound gzip: level 6 is zlib's default trade-off (level 9 costs ~3x for ~2% size).
+GZIP_LEVEL: Final = 6
+#: Below this output size the compression ratio is not checked (tiny, very repetitive documents are fine).
+RATIO_CHECK_MIN_BYTES: Final = 1024 * 1024
+#: Largest XML attachment canonicalised by the SwA content transform (it needs a tree).
+MAX_XML_ATTACHMENT_BYTES: Final = 64 * 1024 * 1024
+
+
+class _DigestingWriter:
+    """File-like sink that hashes and counts what passes through to ``target``."""
+
+    def __init__(self, target: IO[bytes]) -> None:
+        self.target = target
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.sha256.update(data)
+        self.size += len(data)
+        self.target.write(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+
+def _chunks(source: bytes | Path | IO[bytes]) -> tuple[IO[bytes], bool]:
+    if isinstance(source, bytes):
+        import io
+
+        return io.BytesIO(source), True
+    if isinstance(source, Path):
+        return source.open("rb"), True
+    return source, False
+
+
+def gzip_stream(source: bytes | Path | IO[bytes], target: IO[bytes]) -> tuple[str, int]:
+    """gzip ``source`` into ``target``; return (base64 SHA-256 of the gzip bytes, gzip size).
+
+    ``mtime=0`` and no file name: the output depends on the input only.
+    """
+    sink = _DigestingWriter(target)
+    src, close = _chunks(source)
+    try:
+        with gzip.GzipFile(fileobj=sink, mode="wb", compresslevel=GZIP_LEVEL, mtime=0, filename="") as gz:
+            while block := src.read(CHUNK_SIZE):
+                gz.write(block)
+    finally:
+        if close:
+            src.close()
+    return b64(sink.sha256.digest()), sink.size
+
+
+def new_content_key() -> bytes:
+    """A fresh random AES-128 key."""
+    return os.urandom(AES_KEY_BYTES)
+
+
+def _oaep() -> padding.OAEP:
+    return padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+
+
+def wrap_key(key: bytes, recipient: rsa.RSAPublicKey) -> bytes:
+    """RSA-OAEP (SHA-256, MGF1-SHA256) key transport."""
+    return recipient.encrypt(key, _oaep())
+
+
+def unwrap_key(wrapped: bytes, private_key: rsa.RSAPrivateKey) -> bytes:
+    """Inverse of :func:`wrap_key`; any failure is EBMS:0102."""
+    try:
+        key = private_key.decrypt(wrapped, _oaep())
+    except ValueError as exc:
+        raise FailedDecryption("cannot unwrap the content key (RSA-OAEP)") from exc
+    if len(key) != AES_KEY_BYTES:
+        raise FailedDecryption(f"unwrapped content key has {len(key)} bytes, expected {AES_KEY_BYTES}")
+    return key
+
+
+def gcm_encrypt_stream(key: bytes, source: IO[bytes], target: IO[bytes]) -> int:
+    """Write ``IV || AES-128-GCM ciphertext || tag`` of ``source`` to ``target`` (no AAD); return its size."""
+    iv = os.urandom(GCM_IV_BYTES)
+    enc = Cipher(algorithms.AES(key), modes.GCM(iv)).encryptor()
+    target.write(iv)
+    written = len(iv)
+    while block := source.read(CHUNK_SIZE):
+        out = enc.update(block)
+        target.write(out)
+        written += len(out)
+    tail = enc.finalize()
+    target.write(tail)
+    target.write(enc.tag)
+    return written + len(tail) + len(enc.tag)
+
+
+def gcm_decrypt_file(key: bytes, source: Path, target: BinaryIO) -> int:
+    """Decrypt ``IV || ct || tag`` from ``source`` into ``target``; the tag is read from the end first.
+
+    The plaintext is written before the tag is checked: on :class:`FailedDecryption` the caller must
+    discard ``target``.
+    """
+    size = source.stat().st_size
+    if size < GCM_IV_BYTES + GCM_TAG_BYTES:
+        raise FailedDecryption("encrypted attachment is shorter than IV + tag")
+    with source.open("rb") as fh:
+        iv = fh.read(GCM_IV_BYTES)
+        fh.seek(size - GCM_TAG_BYTES)
+        tag = fh.read(GCM_TAG_BYTES)
+        fh.seek(GCM_IV_BYTES)
+        dec = Cipher(algorithms.AES(key), modes.GCM(iv)).decryptor()
+        remaining = size - GCM_IV_BYTES - GCM_TAG_BYTES
+        written = 0
+        while remaining:
+            block = fh.read(min(CHUNK_SIZE, remaining))
+            if not block:
+                raise FailedDecryption("encrypted attachment truncated while reading")
+            remaining -= len(block)
+            out = dec.update(block)
+            target.write(out)
+            written += len(out)
+        try:
+            target.write(dec.finalize_with_tag(tag))
+        except InvalidTag as exc:
+            raise FailedDecryption("AES-GCM authentication tag does not match") from exc
+    return written
+
+
+def gunzip_capped(source: Path, target: BinaryIO, *, max_bytes: int, max_ratio: float) -> int:
+    """Gunzip ``source`` into ``target`` with an output cap and a ratio cap (EBMS:0303 on any problem).
+
+    Uses ``max_length`` so a bomb never inflates more than one chunk past the cap. Concatenated gzip
+    members are accepted (RFC 1952).
+    """
+    compressed = max(source.stat().st_size, 1)
+    written = 0
+
+    def emit(out: bytes) -> None:
+        nonlocal written
+        written += len(out)
+        if written > max_bytes:
+            raise DecompressionFailure(f"decompressed payload exceeds the cap of {max_bytes} bytes")
+        if written > RATIO_CHECK_MIN_BYTES and written / compressed > max_ratio:
+            raise DecompressionFailure(f"compression ratio exceeds {max_ratio:g}:1 (gzip bomb?)")
+        target.write(out)
+
+    dec = zlib.decompressobj(wbits=31)
+    fed = False  # whether the current member decompressor has seen input
+    try:
+        with source.open("rb") as fh:
+            pending = b""
+            while True:
+                if not pending:
+                    pending = fh.read(CHUNK_SIZE)
+                    if not pending:
+                        break
+                fed = True
+                emit(dec.decompress(pending, CHUNK_SIZE))
+                pending = dec.unconsumed_tail
+                if dec.eof:
+                    pending = dec.unused_data + pending
+                    dec = zlib.decompressobj(wbits=31)
+                    fed = False
+            if fed:
+                emit(dec.flush())
+    except zlib.error as exc:
+        raise DecompressionFailure(f"payload is not valid gzip: {exc}") from exc
+    if fed and not dec.eof:
+        raise DecompressionFailure("gzip stream is truncated")
+    if written == 0 and compressed <= 1:
+        raise DecompressionFailure("payload is empty")
+    return written
+
+
+def _is_xml_type(mime_type: str) -> bool:
+    base = mime_type.split(";", 1)[0].strip().lower()
+    if base in ("text/xml", "application/xml"):
+        return True
+    major, _, minor = base.partition("/")
+    return major in ("application", "image") and minor.endswith("+xml")
+
+
+def attachment_content_digest(path: Path, mime_type: str) -> str:
+    """SHA-256 (base64) of an attachment under the SwA Attachment-Content-Signature-Transform.
+
+    XML types are exclusively canonicalised, ``text/*`` gets CRLF line ends, anything else (our
+    ``application/gzip``) is digested as raw octets, in chunks.
+    """
+    sha = hashlib.sha256()
+    base = mime_type.split(";", 1)[0].strip().lower()
+    if _is_xml_type(base):
+        try:
+            tree = parse_file(path, max_bytes=MAX_XML_ATTACHMENT_BYTES)
+        except XmlError as exc:
+            raise FailedAuthentication(f"XML attachment cannot be canonicalised: {exc}") from exc
+        sha.update(exc_c14n(tree.getroot()))
+        return b64(sha.digest())
+    with path.open("rb") as fh:
+        if base.startswith("text/"):
+            carry_cr = False
+            while block := fh.read(CHUNK_SIZE):
+                if carry_cr and block.startswith(b"\n"):
+                    block = block[1:]
+                carry_cr = block.endswith(b"\r")
+                sha.update(block.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n"))
+        else:
+            while block := fh.read(CHUNK_SIZE):
+                sha.update(block)
+    return b64(sha.digest())
