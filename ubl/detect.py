@@ -1,0 +1,224 @@
+"""Detect a document's registered type from its bytes, reading only its start.
+
+The header that identifies a document (root element, ``cbc:UBLVersionID``, ``cbc:CustomizationID``,
+``cbc:ProfileID``; for eForms the notice subtype inside ``ext:UBLExtensions``; for ebXML RegRep the
+``SpecificationIdentification`` slot) sits before the body, so the document is fed to a pull parser
+in chunks and reading stops at the first root child that is not part of the header. A large tender
+with embedded attachments is never parsed whole here.
+
+The pull parser is hardened like :mod:`peppol.xml` (no DTD, no entities, no network, depth cap) and a
+DOCTYPE in the prolog is refused before any byte reaches libxml2.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from lxml import etree
+
+from peppol.xml import DEFAULT_MAX_DEPTH, DoctypeForbiddenError, XmlSyntaxError, XmlTooDeepError
+from ubl import registry
+from ubl.registry import DocumentType
+
+#: Bytes handed to the pull parser per step.
+CHUNK_BYTES: Final = 64 * 1024
+#: Bytes of prolog searched for a DOCTYPE declaration.
+PROLOG_SCAN_BYTES: Final = 64 * 1024
+
+CBC: Final = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+EXT: Final = "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2"
+EFAC: Final = "http://data.europa.eu/p27/eforms-ubl-extension-aggregate-components/1"
+RIM: Final = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:4.0"
+
+_UBL_HEADER: Final = frozenset(
+    {f"{{{EXT}}}UBLExtensions"}
+    | {f"{{{CBC}}}{n}" for n in ("UBLVersionID", "CustomizationID", "ProfileID", "ProfileExecutionID")}
+)
+_SLOT: Final = f"{{{RIM}}}Slot"
+_RIM_VALUE: Final = f"{{{RIM}}}Value"
+_SUBTYPE_CODE: Final = f"{{{CBC}}}SubTypeCode"
+_NOTICE_SUBTYPE: Final = f"{{{EFAC}}}NoticeSubType"
+_ROOT_START: Final = re.compile(rb"<[A-Za-z_:]")
+_COMMENT: Final = re.compile(rb"<!--.*?-->", re.DOTALL)
+
+
+class UnknownDocumentType(ValueError):
+    """The document's header matches no registered document type. ``header`` says what was seen."""
+
+    code = "unknown-document-type"
+
+    def __init__(self, message: str, header: DocumentHeader | None = None) -> None:
+        super().__init__(message)
+        self.header = header
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentHeader:
+    """What identifies a document, as read from its start."""
+
+    root: str
+    namespace: str
+    ubl_version: str | None = None
+    customization_id: str | None = None
+    profile_id: str | None = None
+    subtype: str | None = None
+
+    @property
+    def qname(self) -> str:
+        return f"{{{self.namespace}}}{self.root}"
+
+
+def _chunks(source: bytes | Path) -> Iterator[bytes]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        for i in range(0, len(data), CHUNK_BYTES):
+            yield data[i : i + CHUNK_BYTES]
+        return
+    with Path(source).open("rb") as fh:
+        while chunk := fh.read(CHUNK_BYTES):
+            yield chunk
+
+
+def _refuse_doctype(head: bytes) -> None:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head.decode("utf-16", errors="ignore").encode("latin-1", errors="ignore")
+    else:
+        text = head
+    text = _COMMENT.sub(b"", text)
+    match = _ROOT_START.search(text)
+    scope = text if match is None else text[: match.start()]
+    if b"<!DOCTYPE" in scope.upper():
+        raise DoctypeForbiddenError("DOCTYPE declarations are not allowed")
+
+
+def _split(tag: str) -> tuple[str, str]:
+    if tag.startswith("{"):
+        ns, _, local = tag[1:].partition("}")
+        return ns, local
+    return "", tag
+
+
+def read_header(source: bytes | Path, *, max_depth: int = DEFAULT_MAX_DEPTH) -> DocumentHeader:
+    """Read the identifying header of ``source`` (bytes or a file path), stopping after it."""
+    parser = etree.XMLPullParser(
+        events=("start", "end"),
+        resolve_entities=False,
+        load_dtd=False,
+        no_network=True,
+        huge_tree=False,
+    )
+    root_tag: str | None = None
+    values: dict[str, str] = {}
+    slot_name: str | None = None
+    depth = 0
+    first = True
+    done = False
+    try:
+        for chunk in _chunks(source):
+            if first:
+                _refuse_doctype(chunk[:PROLOG_SCAN_BYTES])
+                first = False
+            parser.feed(chunk)
+            for event, elem in parser.read_events():
+                if not isinstance(elem, etree._Element):
+                    continue
+                tag = elem.tag
+                if event == "start":
+                    depth += 1
+                    if depth > max_depth:
+                        raise XmlTooDeepError(f"element nesting deeper than {max_depth}")
+                    if depth == 1:
+                        root_tag = tag
+                    elif depth == 2:
+                        if tag == _SLOT:
+                            slot_name = elem.get("name")
+                        elif tag not in _UBL_HEADER:
+                            done = True
+                            break
+                    continue
+                # end event
+                if depth == 2 and tag in _UBL_HEADER:
+                    values.setdefault(_split(tag)[1], (elem.text or "").strip())
+                elif tag == _SUBTYPE_CODE:
+                    parent = elem.getparent()
+                    if parent is not None and parent.tag == _NOTICE_SUBTYPE:
+                        values.setdefault("SubTypeCode", (elem.text or "").strip())
+                elif tag == _RIM_VALUE and slot_name:
+                    values.setdefault(f"slot:{slot_name}", (elem.text or "").strip())
+                if depth == 2:
+                    slot_name = None
+                    # keep memory flat on long headers (eForms organisations)
+                    elem.clear()
+                depth -= 1
+            if done:
+                break
+        if not done:
+            parser.close()
+    except etree.XMLSyntaxError as exc:
+        raise XmlSyntaxError(str(exc)) from exc
+    if first:
+        raise XmlSyntaxError("empty document")
+    if root_tag is None:
+        raise XmlSyntaxError("no root element")
+    namespace, root = _split(root_tag)
+    return DocumentHeader(
+        root=root,
+        namespace=namespace,
+        ubl_version=values.get("UBLVersionID"),
+        customization_id=values.get("CustomizationID") or values.get("slot:SpecificationIdentification"),
+        profile_id=values.get("ProfileID") or values.get("slot:BusinessProcessTypeIdentifier"),
+        subtype=values.get("SubTypeCode"),
+    )
+
+
+def _unversioned(customization_id: str) -> str:
+    """``urn:fdc:peppol.eu:prac:trns:t004:1.2`` → ``urn:fdc:peppol.eu:prac:trns:t004``."""
+    head, sep, tail = customization_id.rpartition(":")
+    return head if sep and tail.replace(".", "").isdigit() else customization_id
+
+
+def match(header: DocumentHeader) -> DocumentType:
+    """The registered type for ``header``; raises :class:`UnknownDocumentType` with the reason."""
+    candidates = registry.find(root=header.root, namespace=header.namespace)
+    if not candidates:
+        raise UnknownDocumentType(f"no registered document type has root element {header.qname}", header)
+    if candidates[0].family == registry.FAMILY_EFORMS:
+        if not header.subtype:
+            raise UnknownDocumentType(
+                f"eForms {header.root} without efac:NoticeSubType/cbc:SubTypeCode", header
+            )
+        for t in candidates:
+            if t.subtype is not None and t.subtype.lower() == header.subtype.lower():
+                return t
+        raise UnknownDocumentType(
+            f"unknown eForms notice subtype {header.subtype!r} for {header.root}", header
+        )
+    cid = header.customization_id
+    if not cid:
+        raise UnknownDocumentType(f"{header.root} without cbc:CustomizationID", header)
+    exact = [t for t in candidates if cid in t.customization_ids]
+    if not exact:
+        base = _unversioned(cid)
+        exact = [t for t in candidates if base in {_unversioned(c) for c in t.customization_ids}]
+    if not exact:
+        raise UnknownDocumentType(
+            f"no registered {header.root} document type has CustomizationID {cid!r}", header
+        )
+    if len(exact) > 1 and header.profile_id:
+        by_profile = [t for t in exact if header.profile_id in t.profile_ids]
+        if by_profile:
+            return by_profile[0]
+    return exact[0]
+
+
+def detect(source: bytes | Path) -> DocumentType:
+    """Detect the registered document type of ``source`` from its header.
+
+    Raises :class:`UnknownDocumentType`, or a :class:`peppol.xml.XmlError` when the start of the
+    document is not well-formed or is refused (DOCTYPE, depth).
+    """
+    return match(read_header(source))

@@ -1,0 +1,300 @@
+"""The validation orchestrator: detect the document type, then run its layers in order.
+
+Layers follow the phive "pyramid": well-formedness (only reported when it fails), XSD, then the
+Schematron of the type (eForms: phase ``eforms-<subtype>``). When the XSD layer fails the Schematron
+layers are not run but reported as skipped, with the reason. A layer whose artifact cannot exist in
+a store built from the official releases (BIS 3 Schematron, ebXML RegRep XSDs) is also reported as
+skipped with the reason; an artifact set that exists but is not installed is an error
+(``ArtifactError(not-installed)``), never a silent pass.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+from peppol.xml import DEFAULT_MAX_BYTES, XmlError, parse_bytes
+from ubl import registry
+from ubl.artifacts import UNAVAILABLE_SETS, ArtifactError, ArtifactStore, default_store
+from ubl.detect import UnknownDocumentType, detect
+from ubl.registry import ArtifactRef, DocumentType
+from ubl.result import Item, Layer, LayerStatus, Severity, ValidationResult
+from ubl.xsd import SchemaLoadError, validate_tree
+
+
+class CompiledSchematron(Protocol):
+    """What the orchestrator needs of ``ubl.schematron.CompiledSchematron``."""
+
+    def validate(self, document: bytes | Path, *, name: str | None = None) -> Layer: ...
+
+
+#: ``ruleset`` value that detects the document type from the document.
+AUTO: Final = "auto"
+#: Label used for documents given as bytes.
+BYTES_LABEL: Final = "<bytes>"
+
+
+class DocumentReadError(OSError):
+    """The document could not be read (missing file, permission, too large)."""
+
+    code = "unreadable"
+
+
+class ValidationSetupError(ValueError):
+    """The requested rule set cannot be used (unknown key, nothing to validate against)."""
+
+    code = "ruleset"
+
+
+def _read(source: bytes | Path, max_bytes: int) -> tuple[bytes, str]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        label = BYTES_LABEL
+    else:
+        path = Path(source)
+        label = str(path)
+        try:
+            if path.stat().st_size > max_bytes:
+                raise DocumentReadError(f"{path}: larger than {max_bytes} bytes")
+            data = path.read_bytes()
+        except DocumentReadError:
+            raise
+        except OSError as exc:
+            raise DocumentReadError(f"{path}: {exc.strerror or exc}") from exc
+    if len(data) > max_bytes:
+        raise DocumentReadError(f"{label}: larger than {max_bytes} bytes")
+    return data, label
+
+
+def _skipped(name: str, kind: str, reason: str, artifact: str = "") -> Layer:
+    return Layer(name=name, kind=kind, status=LayerStatus.SKIPPED, artifact=artifact, skip_reason=reason)
+
+
+def _resolve(ref: ArtifactRef, store: ArtifactStore) -> Path | str:
+    """The installed path of ``ref``, or the reason it cannot exist (unavailable set)."""
+    if not store.is_installed(ref.set) and ref.set in UNAVAILABLE_SETS:
+        return UNAVAILABLE_SETS[ref.set]
+    path = store.path(ref.set) / ref.path
+    if not path.is_file():
+        raise ArtifactError(
+            ArtifactError.MISSING_FILES, f"{ref}: not found in the installed set {path.parent}"
+        )
+    return path
+
+
+# -- Schematron (engine owned by ubl.schematron) -------------------------------------------------
+
+_compiled: dict[tuple[str, int, str | None], CompiledSchematron] = {}
+_compiled_lock = threading.Lock()
+
+
+def compiled_schematron(path: Path, phase: str | None, cache_dir: Path | None) -> CompiledSchematron:
+    """Compile (or fetch from the per-process memo, then the engine's disk cache) a Schematron."""
+    from ubl.schematron import compile_schematron  # type: ignore[attr-defined,import-not-found,unused-ignore]
+
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, phase)
+    with _compiled_lock:
+        hit = _compiled.get(key)
+        if hit is None:
+            hit = compile_schematron(path, phase=phase, cache_dir=cache_dir)
+            assert hit is not None
+            _compiled[key] = hit
+    return hit
+
+
+def _schematron_layer(data: bytes, path: Path, phase: str | None, store: ArtifactStore, name: str) -> Layer:
+    try:
+        compiled = compiled_schematron(path, phase, store.cache_dir / "schematron")
+    except ImportError:
+        return _skipped(
+            name, "schematron", "the Schematron engine (ubl.schematron) is not available", str(path)
+        )
+    layer = compiled.validate(data, name=name)
+    if not layer.artifact:
+        layer.artifact = str(path)
+    return layer
+
+
+# -- orchestration -------------------------------------------------------------------------------
+
+
+def resolve_document_type(data: bytes, ruleset: str, *, explicit: bool) -> DocumentType | None:
+    """The document type to validate against: detected (``auto``) or named by ``ruleset``.
+
+    With ``explicit`` artifacts (``--xsd``/``--schematron``) an undetectable type is not an error.
+    """
+    if ruleset == AUTO:
+        try:
+            return detect(data)
+        except UnknownDocumentType:
+            if explicit:
+                return None
+            raise
+    try:
+        return registry.get(ruleset)
+    except registry.UnknownDocumentTypeKey:
+        raise ValidationSetupError(
+            f"unknown rule set {ruleset!r}: use 'auto' or a document type key such as peppol-t004, "
+            "eforms-cn-16, bis3-invoice (`ap validate --list-types`)"
+        ) from None
+
+
+def validate_document(
+    source: bytes | Path,
+    *,
+    ruleset: str = AUTO,
+    store: ArtifactStore | None = None,
+    schematron: Path | None = None,
+    phase: str | None = None,
+    xsd: Path | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ValidationResult:
+    """Validate one document and return every layer's result.
+
+    ``ruleset`` is ``auto`` (detect from the document) or a registry key; ``xsd``/``schematron``
+    (+ ``phase``) replace the type's own artifacts. Raises :class:`DocumentReadError`,
+    :class:`UnknownDocumentType`, :class:`ValidationSetupError`, ``ArtifactError`` (set not
+    installed), ``SchemaLoadError`` or ``SchematronError``; a document that is not well-formed XML is
+    an invalid result, not an exception.
+    """
+    store = store or default_store()
+    data, label = _read(source, max_bytes)
+    result = ValidationResult(source=label, document_type=None)
+    try:
+        tree = parse_bytes(data, max_bytes=max_bytes)
+    except XmlError as exc:
+        result.layers.append(
+            Layer(
+                name="XML well-formedness",
+                kind="xml",
+                status=LayerStatus.INVALID,
+                items=[Item(rule_id=exc.code, severity=Severity.FATAL, text=str(exc))],
+            )
+        )
+        return result
+    doc_type = resolve_document_type(data, ruleset, explicit=xsd is not None or schematron is not None)
+    result.document_type = doc_type.key if doc_type else None
+
+    # XSD layer
+    xsd_layer: Layer | None = None
+    if xsd is not None:
+        xsd_layer = validate_tree(tree, xsd, name=f"XSD {xsd.name}")
+    elif doc_type is not None:
+        where = _resolve(doc_type.xsd, store)
+        name = f"XSD {doc_type.xsd}"
+        xsd_layer = (
+            validate_tree(tree, where, name=name)
+            if isinstance(where, Path)
+            else _skipped(name, "xsd", where, str(doc_type.xsd))
+        )
+    if xsd_layer is not None:
+        result.layers.append(xsd_layer)
+
+    # Schematron layer
+    sch_path: Path | str | None = None
+    sch_phase = phase
+    sch_name = ""
+    if schematron is not None:
+        sch_path, sch_name = schematron, f"Schematron {schematron.name}"
+    elif doc_type is not None:
+        if doc_type.schematron is None:
+            reason = doc_type.note or f"no Schematron is registered for {doc_type.key}"
+            result.layers.append(_skipped(f"Schematron {doc_type.key}", "schematron", reason))
+        else:
+            sch_path = _resolve(doc_type.schematron, store)
+            sch_phase = phase or doc_type.phase
+            sch_name = f"Schematron {doc_type.schematron}"
+    if sch_path is not None:
+        if sch_phase:
+            sch_name += f" phase {sch_phase}"
+        if isinstance(sch_path, str):
+            result.layers.append(_skipped(sch_name, "schematron", sch_path))
+        elif xsd_layer is not None and xsd_layer.status is LayerStatus.INVALID:
+            result.layers.append(
+                _skipped(sch_name, "schematron", "not run: the document is not schema-valid", str(sch_path))
+            )
+        else:
+            result.layers.append(_schematron_layer(data, sch_path, sch_phase, store, sch_name))
+    if not result.layers:
+        raise ValidationSetupError(f"{label}: nothing to validate against")
+    return result
+
+
+# -- many documents ------------------------------------------------------------------------------
+
+#: Exceptions that make one file's outcome an error rather than a verdict.
+SETUP_ERRORS: Final = (
+    DocumentReadError,
+    UnknownDocumentType,
+    ValidationSetupError,
+    ArtifactError,
+    SchemaLoadError,
+    XmlError,
+)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """The result of one file of a batch, or why it could not be validated."""
+
+    source: str
+    result: ValidationResult | None = None
+    error: str = ""
+    error_code: str = ""
+
+
+def _one(path: Path, options: dict[str, Any]) -> Outcome:
+    try:
+        return Outcome(str(path), result=validate_document(path, **options))
+    except SETUP_ERRORS as exc:
+        return Outcome(str(path), error=str(exc), error_code=str(getattr(exc, "code", type(exc).__name__)))
+    except Exception as exc:  # engine errors (SchematronError) are per-file outcomes too
+        return Outcome(str(path), error=f"{type(exc).__name__}: {exc}", error_code=type(exc).__name__)
+
+
+def _pool_one(args: tuple[Path, dict[str, Any]]) -> Outcome:
+    return _one(*args)
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; a directory stands for every ``*.xml`` file under it (sorted)."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() == ".xml"))
+        else:
+            out.append(p)
+    return out
+
+
+def validate_files(
+    paths: Iterable[Path],
+    *,
+    workers: int = 1,
+    on_outcome: Callable[[Outcome], None] | None = None,
+    **options: Any,
+) -> list[Outcome]:
+    """Validate many files (directories expanded), in ``workers`` processes when > 1; input order kept."""
+    files = expand_paths(paths)
+    outcomes: list[Outcome] = []
+    iterator: Iterator[Outcome]
+    pool: ProcessPoolExecutor | None = None
+    if workers > 1 and len(files) > 1:
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(files)))
+        iterator = pool.map(_pool_one, [(f, options) for f in files])
+    else:
+        iterator = (_one(f, options) for f in files)
+    try:
+        for outcome in iterator:
+            outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return outcomes
