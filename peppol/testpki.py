@@ -62,6 +62,9 @@ CA_VALIDITY: Final = timedelta(days=3650)
 LEAF_VALIDITY: Final = timedelta(days=730)
 #: Certificates start this long before ``now`` (clock skew between test processes).
 BACKDATE: Final = timedelta(days=1)
+#: CAs start this long before ``now``, so that the expired certificates and validations at a past
+#: ``moment`` fall inside the CAs' validity, as they would in a real PKI.
+CA_BACKDATE: Final = timedelta(days=5 * 365)
 CRL_VALIDITY: Final = timedelta(days=30)
 
 _SHA256: Final = hashes.SHA256()
@@ -364,6 +367,7 @@ def generate_test_pki(
         raise FileExistsError(f"{directory} already holds a test PKI (use --force to overwrite)")
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     start, ca_end, leaf_end = now - BACKDATE, now + CA_VALIDITY, now + LEAF_VALIDITY
+    ca_start = now - CA_BACKDATE
     expired_start, expired_end = now - timedelta(days=400), now - timedelta(days=30)
 
     root_key = new_key()
@@ -373,7 +377,7 @@ def generate_test_pki(
         None,
         root_key,
         profile="root",
-        not_before=start,
+        not_before=ca_start,
         not_after=ca_end,
     )
     root = Identity(root_key, root_cert)
@@ -385,7 +389,7 @@ def generate_test_pki(
             key.public_key(),
             root,
             profile="ca",
-            not_before=start,
+            not_before=ca_start,
             not_after=ca_end - timedelta(days=1),
             path_length=path_len,
         )
@@ -399,7 +403,7 @@ def generate_test_pki(
         None,
         tls_ca_key,
         profile="root",
-        not_before=start,
+        not_before=ca_start,
         not_after=ca_end,
     )
     tls_ca = Identity(tls_ca_key, tls_ca_cert)

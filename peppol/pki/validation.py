@@ -224,12 +224,7 @@ class CertificateValidator:
         self.allow_fetching = allow_fetching
         self.cache_ttl = cache_ttl
         self.fetch_timeout = fetch_timeout
-        self._crls = tuple(
-            c.public_bytes(serialization.Encoding.DER)
-            if isinstance(c, x509.CertificateRevocationList)
-            else bytes(c)
-            for c in crls
-        )
+        self._crls = tuple(_crl_der(c) for c in crls)
         self._ocsps = tuple(bytes(o) for o in ocsps)
         self._anchors = tuple(_to_asn1(a) for a in trust.anchors)
         self._intermediates = tuple(_to_asn1(c) for c in trust.intermediates)
@@ -309,9 +304,9 @@ class CertificateValidator:
     # -- validation ---------------------------------------------------------------------------------
 
     def _context(
-        self, moment: datetime | None, intermediates: tuple[x509.Certificate, ...]
+        self, moment: datetime | None, intermediates: tuple[x509.Certificate, ...], policy: RevocationPolicy
     ) -> ValidationContext:
-        fetching = self.allow_fetching and moment is None and self.revocation is not RevocationPolicy.OFF
+        fetching = self.allow_fetching and moment is None and policy is not RevocationPolicy.OFF
         if moment is not None and moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         return ValidationContext(
@@ -321,7 +316,7 @@ class CertificateValidator:
             allow_fetching=fetching,
             crls=list(self._crls),
             ocsps=list(self._ocsps),
-            revinfo_policy=_revinfo_policy(self.revocation),
+            revinfo_policy=_revinfo_policy(policy),
             fetcher_backend=RequestsFetcherBackend(per_request_timeout=self.fetch_timeout)
             if fetching
             else None,
@@ -335,7 +330,12 @@ class CertificateValidator:
     async def _validate(
         self, cert: x509.Certificate, moment: datetime | None, intermediates: tuple[x509.Certificate, ...]
     ) -> ValidatedCertificate:
-        context = self._context(moment, intermediates)
+        # Revocation is always checked strictly first, so that "checked" means checked; under soft-fail
+        # an indeterminate status then falls back to a second pass without revocation.
+        strict = (
+            RevocationPolicy.OFF if self.revocation is RevocationPolicy.OFF else RevocationPolicy.HARD_FAIL
+        )
+        context = self._context(moment, intermediates, strict)
         try:
             leaf = _to_asn1(cert)
             try:
@@ -349,15 +349,10 @@ class CertificateValidator:
                 chain = tuple(self._crypto(c) for c in path.iter_certs(include_root=True))[::-1]
                 try:
                     stage = self._check_path(cert, chain)
-                    await self._pkix(context, path)
+                    checked = await self._pkix_with_policy(context, path, moment, intermediates)
                 except CertificateError as exc:
                     first_error = first_error or exc
                     continue
-                checked = (
-                    self.revocation is not RevocationPolicy.OFF
-                    and not context.soft_fail_exceptions
-                    and _declares_revinfo(cert)
-                )
                 cn = common_name(cert.subject)
                 return ValidatedCertificate(
                     certificate=cert,
@@ -372,8 +367,34 @@ class CertificateValidator:
         finally:
             await context.aclose()  # type: ignore[no-untyped-call]
 
+    async def _pkix_with_policy(
+        self,
+        context: ValidationContext,
+        path: Any,
+        moment: datetime | None,
+        intermediates: tuple[x509.Certificate, ...],
+    ) -> bool:
+        """PKIX-validate ``path``; return whether the leaf's revocation status was actually established."""
+        try:
+            await self._pkix(context, path)
+        except RevocationUnknown:
+            if self.revocation is not RevocationPolicy.SOFT_FAIL:
+                raise
+            relaxed = self._context(moment, intermediates, RevocationPolicy.OFF)
+            try:
+                await self._pkix(relaxed, path)
+            finally:
+                await relaxed.aclose()  # type: ignore[no-untyped-call]
+            return False
+        return self.revocation is not RevocationPolicy.OFF and _declares_revinfo(path_leaf(path))
+
     def _check_path(self, cert: x509.Certificate, chain: tuple[x509.Certificate, ...]) -> Stage | None:
         cas = chain[1:]
+        if _is_ca(cert):
+            raise WrongPurpose(
+                f"{cert.subject.rfc4514_string()} is a CA certificate, not an end-entity "
+                f"{self.purpose.value} certificate"
+            )
         stage = _path_stage(cas, self.trust)
         if self.stage is not None and stage is not None and stage is not self.stage:
             raise WrongStage(
@@ -429,6 +450,21 @@ class CertificateValidator:
                     f"the {self.purpose.value.upper()} CA is required"
                 )
         return CertificateUntrusted(f"{subject}: no path to a trusted root ({exc})")
+
+
+def _crl_der(crl: bytes | x509.CertificateRevocationList) -> bytes:
+    """A CRL as DER (PEM input is converted; pyhanko wants DER)."""
+    if isinstance(crl, x509.CertificateRevocationList):
+        return crl.public_bytes(serialization.Encoding.DER)
+    data = bytes(crl)
+    if data.lstrip().startswith(b"-----BEGIN"):
+        return x509.load_pem_x509_crl(data).public_bytes(serialization.Encoding.DER)
+    return data
+
+
+def path_leaf(path: Any) -> x509.Certificate:
+    """The leaf of a pyhanko validation path as a ``cryptography`` certificate."""
+    return x509.load_der_x509_certificate(path.leaf.dump())
 
 
 def _declares_revinfo(cert: x509.Certificate) -> bool:
