@@ -162,7 +162,7 @@ def test_participant_scheme_is_case_sensitive() -> None:
         ("", "bad-syntax"),
         ("iso6523::0088:123", "bad-scheme"),
         ("busdox-actorid-upis::0088:123", "bad-scheme"),  # syntactically fine, but not the Peppol scheme
-        ("a" * 11 + "-" + "b" * 11 + "-" + "c" * 11 + "::0088:1", "too-long"),
+        ("a" * 11 + "-" + "b" * 11 + "-" + "c" * 11 + "::0088:1", "bad-scheme"),
         ("iso6523-actorid-upis::9999:x", "unknown-icd"),
         ("iso6523-actorid-upis::0037:003712345678", "removed-icd"),  # FI:OVT removed 2024-12-31
         ("iso6523-actorid-upis::9956:0123456789", "removed-icd"),
@@ -215,6 +215,30 @@ def test_lax_parsing_skips_code_list_checks_only() -> None:
         ParticipantId.parse("iso6523-actorid-upis::no-icd", strict=False)
     with pytest.raises(IdentifierError):
         ParticipantId.parse("iso6523-actorid-upis::0088:a b", strict=False)
+
+
+@pytest.mark.parametrize(
+    ("scheme", "code"),
+    [
+        ("a" * 11 + "-" + "b" * 11 + "-" + "c" * 11, "too-long"),
+        ("with space", "bad-scheme"),
+        ("with:colon", "bad-scheme"),
+        ("caf\u00e9", "bad-scheme"),
+    ],
+)
+def test_lax_schemes_still_have_limits(scheme: str, code: str) -> None:
+    for build in (ParticipantId.of, DocumentTypeId.of, ProcessId.of):
+        with pytest.raises(IdentifierError) as info:
+            build("0088:1", scheme, strict=False)
+        assert info.value.code == code
+
+
+def test_lax_accepts_legacy_schemes() -> None:
+    assert ProcessId.of("urn:x", "ptype", strict=False).scheme == "ptype"
+    assert DocumentTypeId.of("urn:x", "busdox-docid-qns", strict=False).value == "urn:x"
+    with pytest.raises(IdentifierError) as info:
+        ProcessId.of("urn:x", "ptype")
+    assert info.value.code == "bad-scheme"
 
 
 def test_surrounding_whitespace_is_trimmed() -> None:

@@ -1,37 +1,29 @@
-"""Peppol participant, document type and process identifiers (Policy for use of Identifiers 4.4).
+"""Participant, document type and process identifier classes (Policy for use of Identifiers 4.4).
 
-An identifier is a ``scheme::value`` pair. The rules implemented here:
-
-* Participants: scheme ``iso6523-actorid-upis`` (syntax ``[a-z0-9]+-[a-z0-9]+-[a-z0-9]+``, at most
-  25 characters, exact case); value ``NNNN:local`` where ``NNNN`` is an ICD code from the participant
-  identifier scheme code list and the local part uses only ``A-Z a-z 0-9 - . _ ~``; at most 135
-  characters. Values are case-insensitive (POLICY 2): they are stored lower-cased, so equality,
-  hashing and SML names are case-insensitive by construction.
-* Document types: scheme ``busdox-docid-qns`` or ``peppol-doctype-wildcard``; value
-  ``<root-ns>::<local-name>##<customization>::<version>``, at most 500 ISO-8859-1 characters,
-  case-sensitive.
-* Processes: scheme ``cenbii-procid-ubl``; value at most 200 ISO-8859-1 characters without
-  whitespace, case-sensitive.
-
-``strict=False`` parsing ("lax") skips the code-list checks (unknown/removed ICD, unknown schemes
-with valid syntax, unstructured document type values) for data that must be read even when it is not
-conformant, e.g. to report on it. Syntax, size and character-set limits always apply.
-
-SML host names (discovery digest §2): U-NAPTR ``base32(sha256(lower(value)))`` without padding,
-lower case, then ``.<scheme>.<zone>``; legacy CNAME ``B-<md5hex(lower(value))>.<scheme>.<zone>``.
+See the package docstring for the rules. Strict parsing (the default) applies the Peppol rules and
+code lists; ``strict=False`` ("lax") reads non-conformant data: any scheme of sane syntax, unknown or
+removed ICDs, unstructured document type values. Size, character-set and whitespace limits always
+apply.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
-import hashlib
 import re
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import quote
 
 from peppol.codelists import IcdScheme, participant_scheme
+from peppol.identifiers.errors import (
+    BadCharsetError,
+    BadSchemeError,
+    BadSyntaxError,
+    BadValueError,
+    RemovedIcdError,
+    TooLongError,
+    UnknownIcdError,
+)
 
 PARTICIPANT_SCHEME: Final = "iso6523-actorid-upis"
 DOCTYPE_SCHEME: Final = "busdox-docid-qns"
@@ -48,85 +40,19 @@ MAX_PARTICIPANT_VALUE_LENGTH: Final = 135
 MAX_DOCTYPE_VALUE_LENGTH: Final = 500
 #: Maximum process value length.
 MAX_PROCESS_VALUE_LENGTH: Final = 200
-#: Longest DNS name (RFC 1035, without the trailing dot).
-MAX_DNS_NAME_LENGTH: Final = 253
-
-#: Named SML zones (discovery digest §2.3). Anything else passed as a zone must be a domain name.
-SML_ZONES: Final[dict[str, str]] = {
-    "prod": "participant.sml.prod.tech.peppol.org",
-    "test": "participant.sml.test.tech.peppol.org",
-}
-#: Zone used when none is configured.
-DEFAULT_SML_ZONE: Final = "prod"
 
 #: Access point Seat ID (the CN of a Peppol AP certificate), e.g. ``PDK000270``.
 SEAT_ID_RE: Final = re.compile(r"P[A-Z]{2}[0-9]{6}")
 
 _SCHEME_RE: Final = re.compile(r"[a-z0-9]+-[a-z0-9]+-[a-z0-9]+")
+#: Lax schemes: printable ASCII without spaces and colons (e.g. the legacy process scheme ``ptype``).
+_LAX_SCHEME_RE: Final = re.compile(r"[!-9;-~]+")
 _PARTICIPANT_VALUE_RE: Final = re.compile(r"([0-9]{4}):([A-Za-z0-9\-._~]+)")
 _LAX_PARTICIPANT_VALUE_RE: Final = re.compile(r"([0-9]{4}):(.+)", re.DOTALL)
 _WHITESPACE_RE: Final = re.compile(r"\s")
-_DNS_LABEL_RE: Final = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
-_DOCTYPE_SCHEMES: Final = frozenset({DOCTYPE_SCHEME, DOCTYPE_WILDCARD_SCHEME})
+_DOCTYPE_SCHEMES: Final = (DOCTYPE_SCHEME, DOCTYPE_WILDCARD_SCHEME)
 #: peppol-commons chooses the wildcard scheme for PINT document types.
 _PINT_MARKER: Final = "##urn:peppol:pint:"
-
-
-# --------------------------------------------------------------------------------------------- errors
-
-
-class IdentifierError(ValueError):
-    """An identifier (or SML zone) is invalid. ``code`` is a stable machine-readable reason."""
-
-    code: str = "bad-identifier"
-
-
-class BadSyntaxError(IdentifierError):
-    """The text is not of the form ``scheme::value`` (or is empty)."""
-
-    code = "bad-syntax"
-
-
-class BadSchemeError(IdentifierError):
-    """The scheme is syntactically wrong or not the one Peppol prescribes for this kind."""
-
-    code = "bad-scheme"
-
-
-class BadValueError(IdentifierError):
-    """The value breaks the syntax of its scheme."""
-
-    code = "bad-value"
-
-
-class BadCharsetError(BadValueError):
-    """The value contains characters outside ISO-8859-1 (or outside the allowed set)."""
-
-    code = "bad-charset"
-
-
-class TooLongError(IdentifierError):
-    """The scheme, value or a derived DNS name exceeds its maximum length."""
-
-    code = "too-long"
-
-
-class UnknownIcdError(IdentifierError):
-    """The participant's ICD code is not in the participant identifier scheme code list."""
-
-    code = "unknown-icd"
-
-
-class RemovedIcdError(IdentifierError):
-    """The participant's ICD code has been removed from the code list (or its removal date passed)."""
-
-    code = "removed-icd"
-
-
-class BadZoneError(IdentifierError):
-    """An SML zone is neither a known name nor a valid DNS domain."""
-
-    code = "bad-zone"
 
 
 # -------------------------------------------------------------------------------------------- helpers
@@ -138,47 +64,51 @@ def split_uri(text: str) -> tuple[str, str]:
         raise BadSyntaxError(f"identifier must be a string, not {type(text).__name__}")
     scheme, sep, value = text.strip().partition(SCHEME_SEPARATOR)
     if not sep:
-        raise BadSyntaxError(f"{_show(text)} is not of the form 'scheme::value'")
+        raise BadSyntaxError(f"{show(text)} is not of the form 'scheme::value'")
     if not scheme:
-        raise BadSyntaxError(f"{_show(text)} has an empty scheme")
+        raise BadSyntaxError(f"{show(text)} has an empty scheme")
     if not value:
-        raise BadSyntaxError(f"{_show(text)} has an empty value")
+        raise BadSyntaxError(f"{show(text)} has an empty value")
     return scheme, value
 
 
-def _show(text: str, limit: int = 80) -> str:
+def show(text: str, limit: int = 80) -> str:
     """Quote user input for an error message, shortened so a huge input cannot flood a log line."""
     shown = text if len(text) <= limit else text[:limit] + "…"
     return repr(shown)
 
 
-def _check_scheme_syntax(scheme: str, kind: str) -> None:
-    if not _SCHEME_RE.fullmatch(scheme):
-        hint = " (schemes are case-sensitive and lower case)" if _SCHEME_RE.fullmatch(scheme.lower()) else ""
-        raise BadSchemeError(f"{kind} scheme {_show(scheme)} is not of the form 'xxx-yyy-zzz'{hint}")
+def _check_scheme(scheme: str, kind: str, *, strict: bool, allowed: tuple[str, ...]) -> None:
+    """Strict: ``scheme`` must be one of ``allowed`` (exact case). Lax: any sane scheme <= 25 chars."""
+    if strict:
+        if scheme in allowed:
+            return
+        names = " or ".join(repr(a) for a in allowed)
+        if scheme.lower() in allowed:
+            raise BadSchemeError(f"{kind} scheme {show(scheme)} must be {names} (schemes are case-sensitive)")
+        if _SCHEME_RE.fullmatch(scheme.lower()):
+            raise BadSchemeError(f"{kind} scheme {show(scheme)} is not {names}")
+        raise BadSchemeError(
+            f"{kind} scheme {show(scheme)} is not of the form 'xxx-yyy-zzz' (expected {names})"
+        )
+    if not _LAX_SCHEME_RE.fullmatch(scheme):
+        raise BadSchemeError(f"{kind} scheme {show(scheme)} contains spaces, colons or non-ASCII characters")
     if len(scheme) > MAX_SCHEME_LENGTH:
-        raise TooLongError(f"{kind} scheme {_show(scheme)} is longer than {MAX_SCHEME_LENGTH} characters")
+        raise TooLongError(f"{kind} scheme {show(scheme)} is longer than {MAX_SCHEME_LENGTH} characters")
 
 
 def _check_latin1(value: str, kind: str) -> None:
     try:
         value.encode("iso-8859-1")
     except UnicodeEncodeError:
-        raise BadCharsetError(f"{kind} value {_show(value)} contains characters outside ISO-8859-1") from None
+        raise BadCharsetError(f"{kind} value {show(value)} contains characters outside ISO-8859-1") from None
     if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value):
-        raise BadCharsetError(f"{kind} value {_show(value)} contains control characters")
+        raise BadCharsetError(f"{kind} value {show(value)} contains control characters")
 
 
 def _check_no_whitespace(value: str, kind: str) -> None:
     if _WHITESPACE_RE.search(value):
-        raise BadValueError(f"{kind} value {_show(value)} contains whitespace")
-
-
-def _removed_on(scheme: IcdScheme, on: _dt.date) -> bool:
-    """True when the ICD is removed, or deprecated with a removal date that has been reached."""
-    if scheme.state == "removed":
-        return True
-    return scheme.removal_date is not None and on >= scheme.removal_date
+        raise BadValueError(f"{kind} value {show(value)} contains whitespace")
 
 
 # ----------------------------------------------------------------------------------------- participant
@@ -212,9 +142,7 @@ class ParticipantId:
             raise BadSyntaxError("participant scheme and value must be strings")
         scheme = scheme.strip()
         value = value.strip()
-        _check_scheme_syntax(scheme, "participant")
-        if strict and scheme != PARTICIPANT_SCHEME:
-            raise BadSchemeError(f"participant scheme {_show(scheme)} is not {PARTICIPANT_SCHEME!r}")
+        _check_scheme(scheme, "participant", strict=strict, allowed=(PARTICIPANT_SCHEME,))
         if not value:
             raise BadValueError("participant value is empty")
         if len(value) > MAX_PARTICIPANT_VALUE_LENGTH:
@@ -229,15 +157,13 @@ class ParticipantId:
                 if match is None:
                     if _LAX_PARTICIPANT_VALUE_RE.fullmatch(value):
                         raise BadCharsetError(
-                            f"participant value {_show(value)}: the local part may only contain "
+                            f"participant value {show(value)}: the local part may only contain "
                             "A-Z a-z 0-9 - . _ ~"
                         )
-                    raise BadValueError(
-                        f"participant value {_show(value)} is not of the form 'NNNN:local-id'"
-                    )
+                    raise BadValueError(f"participant value {show(value)} is not of the form 'NNNN:local-id'")
                 _check_icd(match.group(1), on)
             elif _LAX_PARTICIPANT_VALUE_RE.fullmatch(value) is None:
-                raise BadValueError(f"participant value {_show(value)} is not of the form 'NNNN:local-id'")
+                raise BadValueError(f"participant value {show(value)} is not of the form 'NNNN:local-id'")
         return cls(scheme, value.lower())
 
     @property
@@ -281,7 +207,7 @@ def _check_icd(icd: str, on: _dt.date | None) -> None:
     if entry is None:
         raise UnknownIcdError(f"ICD {icd!r} is not in the Peppol participant identifier scheme list")
     day = on if on is not None else _dt.datetime.now(_dt.UTC).date()
-    if _removed_on(entry, day):
+    if not entry.usable_on(day):
         when = f" on {entry.removal_date.isoformat()}" if entry.removal_date else ""
         raise RemovedIcdError(f"ICD {icd!r} ({entry.scheme_id}) was removed from Peppol{when}")
 
@@ -309,12 +235,7 @@ class DocumentTypeId:
             raise BadSyntaxError("document type scheme and value must be strings")
         scheme = scheme.strip()
         value = value.strip()
-        _check_scheme_syntax(scheme, "document type")
-        if strict and scheme not in _DOCTYPE_SCHEMES:
-            raise BadSchemeError(
-                f"document type scheme {_show(scheme)} is not {DOCTYPE_SCHEME!r} "
-                f"or {DOCTYPE_WILDCARD_SCHEME!r}"
-            )
+        _check_scheme(scheme, "document type", strict=strict, allowed=_DOCTYPE_SCHEMES)
         if not value:
             raise BadValueError("document type value is empty")
         if len(value) > MAX_DOCTYPE_VALUE_LENGTH:
@@ -329,7 +250,7 @@ class DocumentTypeId:
                 scheme != DOCTYPE_WILDCARD_SCHEME or customization.index("*") != len(customization) - 1
             ):
                 raise BadValueError(
-                    f"document type customization {_show(customization)}: '*' is only allowed at the end "
+                    f"document type customization {show(customization)}: '*' is only allowed at the end "
                     f"with scheme {DOCTYPE_WILDCARD_SCHEME!r}"
                 )
         return cls(scheme, value)
@@ -377,17 +298,15 @@ def _doctype_parts(value: str) -> tuple[str, str, str, str]:
     """Split ``<root-ns>::<local>##<customization>::<version>``; raises :class:`BadValueError`."""
     root, sep, rest = value.partition("##")
     if not sep:
-        raise BadValueError(f"document type value {_show(value)} has no '##' before the customization")
+        raise BadValueError(f"document type value {show(value)} has no '##' before the customization")
     namespace, sep, local_name = root.rpartition("::")
     if not sep or not namespace or not local_name:
-        raise BadValueError(f"document type value {_show(value)} has no '<root-namespace>::<local-name>'")
+        raise BadValueError(f"document type value {show(value)} has no '<root-namespace>::<local-name>'")
     customization, sep, version = rest.rpartition("::")
     if not sep or not version:
-        raise BadValueError(
-            f"document type value {_show(value)} has no '::<version>' after the customization"
-        )
+        raise BadValueError(f"document type value {show(value)} has no '::<version>' after the customization")
     if not customization:
-        raise BadValueError(f"document type value {_show(value)} has an empty customization")
+        raise BadValueError(f"document type value {show(value)} has an empty customization")
     return namespace, local_name, customization, version
 
 
@@ -414,9 +333,7 @@ class ProcessId:
             raise BadSyntaxError("process scheme and value must be strings")
         scheme = scheme.strip()
         value = value.strip()
-        _check_scheme_syntax(scheme, "process")
-        if strict and scheme != PROCESS_SCHEME:
-            raise BadSchemeError(f"process scheme {_show(scheme)} is not {PROCESS_SCHEME!r}")
+        _check_scheme(scheme, "process", strict=strict, allowed=(PROCESS_SCHEME,))
         if not value:
             raise BadValueError("process value is empty")
         if len(value) > MAX_PROCESS_VALUE_LENGTH:
@@ -446,55 +363,3 @@ class ProcessId:
 def is_seat_id(s: str) -> bool:
     """True when ``s`` is an access point Seat ID such as ``PDK000270`` (exact case)."""
     return isinstance(s, str) and SEAT_ID_RE.fullmatch(s) is not None
-
-
-# ------------------------------------------------------------------------------------------------- SML
-
-
-def resolve_zone(name_or_domain: str) -> str:
-    """Map ``"prod"``/``"test"`` to the OpenPeppol SML zones; validate and normalise any other domain.
-
-    A domain must contain at least one dot (so a mistyped zone name is not taken for a domain); it is
-    lower-cased and a trailing dot is dropped.
-    """
-    if not isinstance(name_or_domain, str):
-        raise BadZoneError("SML zone must be a string")
-    text = name_or_domain.strip()
-    if text in SML_ZONES:
-        return SML_ZONES[text]
-    domain = text.lower().removesuffix(".")
-    names = ", ".join(sorted(SML_ZONES))
-    if "." not in domain:
-        raise BadZoneError(f"unknown SML zone {_show(text)} (use {names} or a domain name)")
-    if len(domain) > MAX_DNS_NAME_LENGTH or not all(_DNS_LABEL_RE.fullmatch(x) for x in domain.split(".")):
-        raise BadZoneError(f"SML zone {_show(text)} is not a valid domain name")
-    return domain
-
-
-def _sml_name(label: str, participant: ParticipantId, zone: str) -> str:
-    name = f"{label}.{participant.scheme.lower()}.{resolve_zone(zone)}"
-    if len(name) > MAX_DNS_NAME_LENGTH:
-        raise TooLongError(f"SML host name would be {len(name)} characters, more than {MAX_DNS_NAME_LENGTH}")
-    return name
-
-
-def sml_naptr_label(participant: ParticipantId) -> str:
-    """The U-NAPTR hash label: lower-case unpadded Base32 of SHA-256 of the lower-cased value."""
-    digest = hashlib.sha256(participant.value.lower().encode("utf-8")).digest()
-    return base64.b32encode(digest).decode("ascii").rstrip("=").lower()
-
-
-def sml_cname_label(participant: ParticipantId) -> str:
-    """The legacy CNAME label: ``B-`` + lower-case hex MD5 of the lower-cased value."""
-    digest = hashlib.md5(participant.value.lower().encode("utf-8"), usedforsecurity=False).hexdigest()
-    return f"B-{digest}"
-
-
-def sml_naptr_name(participant: ParticipantId, zone: str) -> str:
-    """DNS name to query for NAPTR records: ``<hash>.<scheme>.<zone>`` (zone: name or domain)."""
-    return _sml_name(sml_naptr_label(participant), participant, zone)
-
-
-def sml_cname_name(participant: ParticipantId, zone: str) -> str:
-    """Legacy BusDox CNAME host name ``B-<md5>.<scheme>.<zone>`` (removed from Peppol after 2026-02-01)."""
-    return _sml_name(sml_cname_label(participant), participant, zone)
