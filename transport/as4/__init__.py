@@ -16,6 +16,16 @@ from transport.as4.inbound import (
     message_id_of,
     process_inbound,
 )
+from transport.as4.signals import (
+    ReceivedSignal,
+    SignalError,
+    build_error_signal,
+    build_receipt,
+    check_nrr,
+    parse_signal,
+    verify_receipt,
+    verify_signal,
+)
 
 __all__ = [
     "DEFAULT_MAX_COMPRESSION_RATIO",
@@ -25,12 +35,20 @@ __all__ = [
     "InboundUserMessage",
     "KeyHolder",
     "OutboundMessage",
+    "ReceivedSignal",
     "Reference",
     "SecurityPolicy",
+    "SignalError",
     "UserMessageHeader",
+    "build_error_signal",
+    "build_receipt",
     "build_user_message",
+    "check_nrr",
     "message_id_of",
     "new_message_id",
     "new_user_message_header",
+    "parse_signal",
     "process_inbound",
+    "verify_receipt",
+    "verify_signal",
 ]

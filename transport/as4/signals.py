@@ -1,0 +1,336 @@
+"""Signal messages: signed NRR receipts (as4.md §6.1), signed error signals (§6.2), and the sender-side
+parsing and verification of whatever the receiver answered.
+
+A receipt copies the ``ds:Reference`` elements of the received ``SignedInfo`` verbatim; the sender
+compares them *semantically* with what it signed (URI, transforms as a set, digest method, decoded
+digest value), because real access points re-prefix them or drop ``InclusiveNamespaces``.
+"""
+
+from __future__ import annotations
+
+import copy
+import email.parser
+import email.policy
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final, Literal
+
+from cryptography import x509
+from lxml import etree
+
+from peppol.xml import XmlError, parse_bytes
+from transport.as4.builder import KeyHolder, OutboundMessage, add_body, new_envelope, serialize
+from transport.as4.constants import NS_DS, NS_EB, NS_EBBP, NS_S12, NS_WSSE, NS_WSU, NS_XML
+from transport.as4.dsig import (
+    Reference,
+    add_binary_security_token,
+    add_signature,
+    element_id,
+    parse_reference,
+    resolve_token_certificate,
+    verify_signature,
+    xml_reference,
+)
+from transport.as4.header import format_timestamp, new_message_id
+from transport.as4.inbound import MAX_ENVELOPE_BYTES, InboundUserMessage, locate_headers
+from transport.errors import EbmsError, FailedAuthentication, InvalidReceipt
+
+S12 = f"{{{NS_S12}}}"
+EB = f"{{{NS_EB}}}"
+EBBP = f"{{{NS_EBBP}}}"
+DS = f"{{{NS_DS}}}"
+WSSE = f"{{{NS_WSSE}}}"
+WSU_ID = f"{{{NS_WSU}}}Id"
+
+#: ``origin`` attribute of the errors we raise (ebMS core §6.2; phase4 omits it, Holodeck sends it).
+ERROR_ORIGIN: Final = "ebMS"
+#: Largest response body parsed as a signal.
+MAX_SIGNAL_BYTES: Final = MAX_ENVELOPE_BYTES
+
+
+@dataclass(frozen=True)
+class SignalError:
+    """One ``eb:Error`` of a received error signal (or of a SOAP Fault carrying one)."""
+
+    code: str
+    severity: str
+    short_description: str
+    description: str
+    detail: str
+    category: str | None = None
+    ref_to_message_in_error: str | None = None
+
+
+@dataclass(frozen=True)
+class ReceivedSignal:
+    """A parsed receipt or error signal. ``signed`` says a ``ds:Signature`` is present; only
+    :func:`verify_receipt` / :func:`verify_signal` say it is valid."""
+
+    kind: Literal["receipt", "error"]
+    message_id: str
+    ref_to_message_id: str | None
+    errors: tuple[SignalError, ...]
+    references: tuple[Reference, ...]
+    signed: bool
+
+
+# --- building ---------------------------------------------------------------------------------------
+
+
+def _signal_envelope(fill: Callable[[etree._Element], None], signer: KeyHolder | None) -> bytes:
+    envelope, header, security = new_envelope()
+    messaging = etree.SubElement(
+        header,
+        f"{EB}Messaging",
+        {f"{S12}mustUnderstand": "true", WSU_ID: f"msg-{uuid.uuid4()}"},
+        nsmap={"eb": NS_EB, "wsu": NS_WSU},
+    )
+    fill(messaging)
+    body = add_body(envelope, f"body-{uuid.uuid4()}")
+    if signer is None:
+        header.remove(security)
+    else:
+        token = f"X509-{uuid.uuid4()}"
+        add_binary_security_token(security, signer.certificate, token)
+        add_signature(
+            security,
+            (xml_reference(messaging), xml_reference(body)),
+            signer.private_key,
+            token_id=token,
+            signature_id=f"SIG-{uuid.uuid4()}",
+        )
+    return serialize(envelope)
+
+
+def _message_info(parent: etree._Element, message_id: str, ref_to: str | None) -> None:
+    info = etree.SubElement(parent, f"{EB}MessageInfo")
+    etree.SubElement(info, f"{EB}Timestamp").text = format_timestamp(datetime.now(UTC))
+    etree.SubElement(info, f"{EB}MessageId").text = message_id
+    if ref_to:
+        etree.SubElement(info, f"{EB}RefToMessageId").text = ref_to
+
+
+def received_reference_elements(envelope: bytes) -> list[etree._Element]:
+    """The ``ds:Reference`` elements of the Security header's signature, as received."""
+    soap = locate_headers(envelope)
+    if soap.security is None:
+        raise FailedAuthentication("the user message carries no wsse:Security header")
+    return list(soap.security.iterfind(f"{DS}Signature/{DS}SignedInfo/{DS}Reference"))
+
+
+def build_receipt(inbound: InboundUserMessage, *, signer: KeyHolder, message_id: str | None = None) -> bytes:
+    """The signed NRR receipt (SOAP envelope bytes) for a processed UserMessage.
+
+    Call only after the message is durably stored. ``MessagePartIdentifier`` is never used.
+    """
+    refs = received_reference_elements(inbound.envelope)
+
+    def fill(messaging: etree._Element) -> None:
+        signal = etree.SubElement(messaging, f"{EB}SignalMessage")
+        _message_info(signal, message_id or new_message_id(), inbound.header.message_id)
+        receipt = etree.SubElement(signal, f"{EB}Receipt")
+        nri = etree.SubElement(receipt, f"{EBBP}NonRepudiationInformation", nsmap={"ebbp": NS_EBBP})
+        for ref in refs:
+            part = etree.SubElement(nri, f"{EBBP}MessagePartNRInformation")
+            part.append(copy.deepcopy(ref))
+
+    return _signal_envelope(fill, signer)
+
+
+def build_error_signal(
+    error: EbmsError,
+    *,
+    ref_to_message_id: str | None,
+    signer: KeyHolder | None,
+    message_id: str | None = None,
+) -> bytes:
+    """A (signed, when ``signer`` is given) ``eb:Error`` signal for ``error``."""
+
+    def fill(messaging: etree._Element) -> None:
+        signal = etree.SubElement(messaging, f"{EB}SignalMessage")
+        _message_info(signal, message_id or new_message_id(), ref_to_message_id)
+        attrs = {
+            "errorCode": error.code,
+            "severity": error.severity,
+            "category": error.category,
+            "origin": ERROR_ORIGIN,
+            "shortDescription": error.short_description,
+        }
+        if ref_to_message_id:
+            attrs["refToMessageInError"] = ref_to_message_id
+        err = etree.SubElement(signal, f"{EB}Error", attrs)
+        desc = etree.SubElement(err, f"{EB}Description", {f"{{{NS_XML}}}lang": "en"})
+        desc.text = error.description
+        if error.detail:
+            etree.SubElement(err, f"{EB}ErrorDetail").text = error.detail
+
+    return _signal_envelope(fill, signer)
+
+
+# --- parsing ----------------------------------------------------------------------------------------
+
+
+def soap_part(body: bytes, content_type: str | None) -> bytes:
+    """The SOAP envelope of a response: the body itself, or the root part of a multipart/related body."""
+    if not content_type or not content_type.strip().lower().startswith("multipart/"):
+        return body
+    parser = email.parser.BytesParser(policy=email.policy.HTTP)
+    msg = parser.parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+    if not msg.is_multipart():
+        raise InvalidReceipt("multipart response without parts")
+    start = msg.get_param("start")
+    parts = list(msg.iter_parts())
+    if not parts:
+        raise InvalidReceipt("multipart response without parts")
+    root = parts[0]
+    if isinstance(start, str):
+        for part in parts:
+            if (part.get("Content-ID") or "").strip() == start.strip():
+                root = part
+                break
+    payload = root.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        raise InvalidReceipt("multipart response root part is empty")
+    return payload
+
+
+def _parse_error(el: etree._Element) -> SignalError:
+    return SignalError(
+        code=el.get("errorCode") or "",
+        severity=el.get("severity") or "failure",
+        short_description=el.get("shortDescription") or "",
+        description=(el.findtext(f"{EB}Description") or "").strip(),
+        detail=(el.findtext(f"{EB}ErrorDetail") or "").strip(),
+        category=el.get("category"),
+        ref_to_message_in_error=el.get("refToMessageInError"),
+    )
+
+
+def _parse_root(envelope: bytes) -> etree._Element:
+    try:
+        root = parse_bytes(envelope, max_bytes=MAX_SIGNAL_BYTES).getroot()
+    except XmlError as exc:
+        raise InvalidReceipt(f"response is not acceptable XML: {exc}") from exc
+    if root.tag != f"{S12}Envelope":
+        raise InvalidReceipt(f"response is not a SOAP 1.2 envelope ({root.tag})")
+    return root
+
+
+def _signal_from_root(root: etree._Element) -> ReceivedSignal:
+    header = root.find(f"{S12}Header")
+    signed = header is not None and header.find(f"{WSSE}Security/{DS}Signature") is not None
+    signal = None if header is None else header.find(f"{EB}Messaging/{EB}SignalMessage")
+    if signal is None:
+        # SOAP Fault (CXF/Oxalis style, HTTP 500) with eb:Error somewhere inside the envelope
+        errors = tuple(_parse_error(e) for e in root.iter(f"{EB}Error"))
+        if root.find(f"{S12}Body/{S12}Fault") is not None and errors:
+            ref = errors[0].ref_to_message_in_error
+            return ReceivedSignal("error", "", ref, errors, (), signed)
+        raise InvalidReceipt("response holds neither an eb:SignalMessage nor a SOAP Fault with eb:Error")
+    message_id = (signal.findtext(f"{EB}MessageInfo/{EB}MessageId") or "").strip()
+    ref_to = (signal.findtext(f"{EB}MessageInfo/{EB}RefToMessageId") or "").strip() or None
+    errors = tuple(_parse_error(e) for e in signal.iterfind(f"{EB}Error"))
+    if errors:
+        return ReceivedSignal(
+            "error", message_id, ref_to or errors[0].ref_to_message_in_error, errors, (), signed
+        )
+    receipt = signal.find(f"{EB}Receipt")
+    if receipt is None:
+        raise InvalidReceipt("eb:SignalMessage holds neither eb:Receipt nor eb:Error")
+    refs = tuple(parse_reference(r) for r in receipt.iter(f"{DS}Reference"))
+    return ReceivedSignal("receipt", message_id, ref_to, (), refs, signed)
+
+
+def parse_signal(body: bytes, content_type: str | None = None) -> ReceivedSignal:
+    """Parse a response (plain SOAP or MIME-wrapped) into a receipt or error; no signature check.
+
+    Raises :class:`~transport.errors.InvalidReceipt` when the body is not a signal at all.
+    """
+    return _signal_from_root(_parse_root(soap_part(body, content_type)))
+
+
+# --- verification -----------------------------------------------------------------------------------
+
+
+def verify_signal(
+    body: bytes,
+    content_type: str | None = None,
+    *,
+    certificate: x509.Certificate | None = None,
+    validate_signer: Callable[[x509.Certificate], None] | None = None,
+) -> tuple[ReceivedSignal, x509.Certificate]:
+    """Parse a signal and verify its signature; return it with the signer certificate.
+
+    The signature must sit in the one ``wsse:Security`` header, reference its key through a direct BST
+    reference, and cover *the* ``eb:Messaging`` of the header and the Body. ``certificate``, when
+    given, must be the BST certificate; ``validate_signer`` checks chain/validity/revocation. Without
+    either, only the cryptographic signature is checked (tests on historic dumps). Any failure raises
+    :class:`~transport.errors.InvalidReceipt`.
+    """
+    envelope = soap_part(body, content_type)
+    try:
+        soap = locate_headers(envelope, max_bytes=MAX_SIGNAL_BYTES)
+        signal = _signal_from_root(soap.root)
+        if soap.security is None or soap.security.find(f"{DS}Signature") is None:
+            raise InvalidReceipt("the signal is not signed")
+        signatures = soap.security.findall(f"{DS}Signature")
+        if len(signatures) != 1:
+            raise InvalidReceipt("the signal must carry exactly one ds:Signature")
+        signer = resolve_token_certificate(signatures[0], soap.ids, "ds:Signature")
+        if certificate is not None and signer != certificate:
+            raise InvalidReceipt("the signal is signed with another certificate than the receiver's")
+        refs = verify_signature(signatures[0], soap.ids, signer, None)
+        uris = {r.uri for r in refs}
+        for name, el in (("eb:Messaging", soap.messaging), ("S12:Body", soap.body)):
+            el_id = element_id(el)
+            if el_id is None or f"#{el_id}" not in uris:
+                raise InvalidReceipt(f"the signature does not cover the {name}")
+        if validate_signer is not None:
+            try:
+                validate_signer(signer)
+            except EbmsError:
+                raise
+            except Exception as exc:
+                raise InvalidReceipt(f"signer certificate rejected: {exc}") from exc
+    except InvalidReceipt:
+        raise
+    except EbmsError as exc:
+        raise InvalidReceipt(f"{exc.code}: {exc.description}") from exc
+    return signal, signer
+
+
+def verify_receipt(
+    body: bytes,
+    *,
+    sent: OutboundMessage,
+    receiver_certificate: x509.Certificate | None,
+    validate_signer: Callable[[x509.Certificate], None] | None = None,
+    content_type: str | None = None,
+) -> ReceivedSignal:
+    """Check that ``body`` is a valid signed receipt for ``sent``; raises InvalidReceipt (EBMS:0302).
+
+    Checks: it is a receipt; ``RefToMessageId`` is our MessageId; the signature verifies with the
+    receiver's certificate (and ``validate_signer``); its NRR references equal what we signed.
+    """
+    signal, _ = verify_signal(
+        body, content_type, certificate=receiver_certificate, validate_signer=validate_signer
+    )
+    if signal.kind != "receipt":
+        codes = ", ".join(e.code for e in signal.errors)
+        raise InvalidReceipt(f"the response is an error signal ({codes}), not a receipt")
+    if signal.ref_to_message_id != sent.message_id:
+        raise InvalidReceipt(f"receipt refers to {signal.ref_to_message_id!r}, we sent {sent.message_id!r}")
+    check_nrr(signal.references, sent.signed_references)
+    return signal
+
+
+def check_nrr(received: tuple[Reference, ...], signed: tuple[Reference, ...]) -> None:
+    """Every signed reference must appear exactly once in the receipt's NRR, and nothing else."""
+    if len(received) != len(signed):
+        raise InvalidReceipt(f"receipt echoes {len(received)} references, we signed {len(signed)}")
+    for ours in signed:
+        hits = [r for r in received if r.matches(ours)]
+        if len(hits) != 1:
+            raise InvalidReceipt(f"receipt does not echo our reference {ours.uri!r} unchanged")
