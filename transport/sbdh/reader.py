@@ -1,0 +1,177 @@
+"""Reading SBDs: a streaming header reader (stops where the payload starts) and an in-memory parser.
+
+:func:`read_sbd` feeds the input in chunks to an lxml pull parser (hardened like :mod:`peppol.xml`:
+no DTD, no entities, no network; a DOCTYPE is refused) until the payload root element *starts*, then
+validates the header against the Peppol rules with the payload's namespace and local name. The payload
+tree is never built, so a 100 MB SBD costs about one chunk of memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from lxml import etree
+
+from peppol.xml import XmlError, parse_bytes
+from transport.sbdh import errors as E
+from transport.sbdh.errors import SbdhError
+from transport.sbdh.model import (
+    BINARY_CONTENT,
+    ENVELOPE_NS,
+    SBDH_NS,
+    TEXT_CONTENT,
+    ParsedSbd,
+    PayloadInfo,
+    SbdhHeader,
+)
+from transport.sbdh.sources import Source, open_chunks
+from transport.sbdh.validate import validate_header
+from transport.sbdh.xmlparsers import new_pull_parser, refuse_doctype, text_of
+
+#: Largest header accepted (bytes from the start of the SBD to the end of the SBDH element).
+MAX_HEADER_BYTES: Final = 1024 * 1024
+_ROOT = f"{{{SBDH_NS}}}StandardBusinessDocument"
+_HEADER = f"{{{SBDH_NS}}}StandardBusinessDocumentHeader"
+
+
+def _local(tag: str) -> tuple[str | None, str]:
+    if tag.startswith("{"):
+        ns, _, local = tag[1:].partition("}")
+        return ns, local
+    return None, tag
+
+
+def payload_info(element: etree._Element) -> PayloadInfo:
+    """Describe a payload root element (its attributes must already be parsed)."""
+    ns, local = _local(element.tag)
+    if ns == ENVELOPE_NS and local in (BINARY_CONTENT, TEXT_CONTENT):
+        mime = (element.get("mimeType") or "").strip() or None
+        encoding = (element.get("encoding") or "").strip() or None
+        return PayloadInfo("binary" if local == BINARY_CONTENT else "text", ns, local, mime, encoding)
+    return PayloadInfo("xml", ns, local)
+
+
+@dataclass
+class _HeaderScan:
+    root: etree._Element | None = None
+    header: etree._Element | None = None
+    payload: PayloadInfo | None = None
+
+
+def _syntax_error(exc: Exception) -> SbdhError:
+    return SbdhError(E.INVALID_SBD_XML, f"not well-formed XML: {exc}")
+
+
+def _on_start(scan: _HeaderScan, el: etree._Element) -> bool:
+    """Handle a start event; return True when the payload root has started (stop reading)."""
+    if scan.root is None:
+        if el.tag != _ROOT:
+            raise SbdhError(E.INVALID_SBD_XML, f"root element is {el.tag!r}, not a StandardBusinessDocument")
+        scan.root = el
+        return False
+    parent = el.getparent()
+    if parent is not scan.root:
+        return False
+    if scan.header is None:
+        if el.tag != _HEADER:
+            raise SbdhError(
+                E.MISSING_SBDH, "the first element of the SBD is not a StandardBusinessDocumentHeader"
+            )
+        scan.header = el
+        return False
+    scan.payload = payload_info(el)
+    return True
+
+
+def _scan_header(source: Source) -> _HeaderScan:
+    scan = _HeaderScan()
+    parser = new_pull_parser()
+    fed = 0
+    header_done = False
+    with open_chunks(source) as chunks:
+        for chunk in chunks:
+            if fed == 0:
+                refuse_doctype(chunk)
+            fed += len(chunk)
+            try:
+                parser.feed(chunk)
+                for event, el in parser.read_events():
+                    if not isinstance(el, etree._Element):
+                        continue
+                    if event == "start":
+                        if _on_start(scan, el):
+                            return scan
+                    elif el is scan.header:
+                        header_done = True
+            except etree.XMLSyntaxError as exc:
+                raise _syntax_error(exc) from exc
+            if not header_done and fed > MAX_HEADER_BYTES:
+                raise SbdhError(E.INVALID_SBD_XML, f"the SBD header is larger than {MAX_HEADER_BYTES} bytes")
+        try:
+            parser.close()
+        except etree.XMLSyntaxError as exc:
+            raise _syntax_error(exc) from exc
+    if scan.root is None:
+        raise SbdhError(E.INVALID_SBD_XML, "the input is empty or not XML")
+    if scan.header is None:
+        raise SbdhError(E.MISSING_SBDH, "the SBD has no StandardBusinessDocumentHeader")
+    return scan
+
+
+def read_sbd(source: Source) -> ParsedSbd:
+    """Read and validate the SBDH of ``source`` (a path, a binary stream or bytes) without reading the
+    payload beyond its root start tag. Raises :class:`SbdhError` with the peppol-commons error id.
+
+    A stream is left positioned somewhere after the payload start; re-open or seek it to read on.
+    """
+    scan = _scan_header(source)
+    assert scan.header is not None  # _scan_header guarantees it
+    header, warnings = validate_header(scan.header, scan.payload)
+    assert scan.payload is not None  # validate_header raises invalid-business-message otherwise
+    return ParsedSbd(header, scan.payload, warnings)
+
+
+@dataclass(frozen=True)
+class SbdDocument:
+    """An SBD parsed completely in memory (small documents): the validated header, the payload element
+    (inside the parsed tree) and the warnings."""
+
+    header: SbdhHeader
+    payload_info: PayloadInfo
+    payload: etree._Element
+    warnings: tuple[str, ...] = ()
+
+    def payload_bytes(self) -> bytes:
+        """The payload: an XML document (UTF-8, in-scope namespaces kept) or the decoded content of a
+        ``BinaryContent``/``TextContent`` wrapper."""
+        from transport.sbdh.extract import decode_wrapped_text
+
+        if self.payload_info.kind == "xml":
+            return etree.tostring(self.payload, xml_declaration=True, encoding="UTF-8")
+        return decode_wrapped_text(self.payload_info, text_of(self.payload))
+
+
+def parse_sbd(data: bytes) -> SbdDocument:
+    """Parse a whole SBD held in memory (hardened :func:`peppol.xml.parse_bytes`) and validate it."""
+    try:
+        tree = parse_bytes(data)
+    except XmlError as exc:
+        raise SbdhError(E.INVALID_SBD_XML, f"{exc.code}: {exc}") from exc
+    root = tree.getroot()
+    if root.tag != _ROOT:
+        raise SbdhError(E.INVALID_SBD_XML, f"root element is {root.tag!r}, not a StandardBusinessDocument")
+    children = [child for child in root if isinstance(child.tag, str)]
+    if not children or children[0].tag != _HEADER:
+        raise SbdhError(
+            E.MISSING_SBDH, "the first element of the SBD is not a StandardBusinessDocumentHeader"
+        )
+    if len(children) > 2:
+        raise SbdhError(
+            E.INVALID_BUSINESS_MESSAGE, f"the SBD has {len(children) - 1} elements after the header, not 1"
+        )
+    payload_el = children[1] if len(children) == 2 else None
+    info = payload_info(payload_el) if payload_el is not None else None
+    header, warnings = validate_header(children[0], info)
+    assert payload_el is not None and info is not None
+    return SbdDocument(header, info, payload_el, warnings)

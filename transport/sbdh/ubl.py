@@ -1,0 +1,198 @@
+"""Deriving the SBDH fields from a bare business document (for ``ap as4 send`` on a UBL file).
+
+Only the start of the document is read (streaming): the root element's namespace and local name, and
+the leading ``cbc:UBLVersionID``, ``cbc:CustomizationID`` and ``cbc:ProfileID``. The document type id is
+``<root ns>::<local name>##<CustomizationID>::<UBL version>``, the process id the ``ProfileID``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from lxml import etree
+
+from peppol.identifiers import DocumentTypeId, IdentifierError, ParticipantId, ProcessId
+from transport.sbdh import errors as E
+from transport.sbdh.errors import SbdhError
+from transport.sbdh.model import COUNTRY_C1_RE, SbdhHeader
+from transport.sbdh.sources import open_chunks
+from transport.sbdh.xmlparsers import refuse_doctype, target_parser
+
+UBL_NS_PREFIX: Final = "urn:oasis:names:specification:ubl:schema:xsd:"
+CBC_NS: Final = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+EXT_NS: Final = "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2"
+#: UBL version assumed when ``cbc:UBLVersionID`` is absent (Peppol BIS 3 documents omit it).
+DEFAULT_UBL_VERSION: Final = "2.1"
+#: Leading UBL elements that may precede the ones we want (read past them).
+_PROLOGUE: Final = frozenset(
+    {
+        f"{{{EXT_NS}}}UBLExtensions",
+        f"{{{CBC_NS}}}UBLVersionID",
+        f"{{{CBC_NS}}}CustomizationID",
+        f"{{{CBC_NS}}}ProfileID",
+        f"{{{CBC_NS}}}ProfileExecutionID",
+    }
+)
+
+
+@dataclass
+class DocumentFacts:
+    """What the start of a business document says about itself."""
+
+    namespace: str | None = None
+    local_name: str = ""
+    ubl_version: str | None = None
+    customization_id: str | None = None
+    profile_id: str | None = None
+
+
+class _Done(Exception):
+    """Raised by the target to stop parsing once the interesting part is read."""
+
+
+class _FactsTarget:
+    def __init__(self) -> None:
+        self.facts = DocumentFacts()
+        self.depth = 0
+        self.current: str | None = None
+        self.text: list[str] = []
+
+    def start(self, tag: str, attrib: object, nsmap: object = None) -> None:
+        self.depth += 1
+        if self.depth == 1:
+            ns, _, local = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
+            self.facts.namespace, self.facts.local_name = ns or None, local
+        elif self.depth == 2:
+            if tag not in _PROLOGUE:
+                raise _Done
+            self.current, self.text = tag, []
+
+    def end(self, tag: str) -> None:
+        if self.depth == 2 and self.current is not None:
+            value = "".join(self.text).strip()
+            local = self.current.rpartition("}")[2]
+            if local == "UBLVersionID":
+                self.facts.ubl_version = value
+            elif local == "CustomizationID":
+                self.facts.customization_id = value
+            elif local == "ProfileID":
+                self.facts.profile_id = value
+            self.current = None
+        self.depth -= 1
+
+    def data(self, text: str) -> None:
+        if self.depth == 2 and self.current is not None:
+            self.text.append(text)
+
+    def close(self) -> None:
+        return None
+
+
+def read_document_facts(document: bytes | Path) -> DocumentFacts:
+    """Read the root name and leading UBL identification elements of ``document`` (streaming)."""
+    target = _FactsTarget()
+    parser = target_parser(target)
+    try:
+        with open_chunks(document) as chunks:
+            for index, chunk in enumerate(chunks):
+                if index == 0:
+                    refuse_doctype(chunk)
+                parser.feed(chunk)
+            parser.close()
+    except _Done:
+        pass
+    except etree.XMLSyntaxError as exc:
+        raise SbdhError(E.INVALID_BUSINESS_MESSAGE, f"the document is not well-formed XML: {exc}") from exc
+    if not target.facts.local_name:
+        raise SbdhError(E.INVALID_BUSINESS_MESSAGE, "the document has no root element")
+    return target.facts
+
+
+def _participant(value: ParticipantId | str, code: str) -> ParticipantId:
+    if isinstance(value, ParticipantId):
+        return value
+    try:
+        return ParticipantId.parse(value) if "::" in value else ParticipantId.of(value)
+    except IdentifierError as exc:
+        raise SbdhError(code, f"{value!r} is not a valid participant id: {exc}") from exc
+
+
+def header_for_document(
+    document: bytes | Path,
+    *,
+    sender: ParticipantId | str,
+    receiver: ParticipantId | str,
+    process: ProcessId | None = None,
+    country_c1: str,
+    document_type: DocumentTypeId | None = None,
+    instance_id: str | None = None,
+    creation: datetime | None = None,
+    mls_to: ParticipantId | None = None,
+    mls_type: str | None = None,
+    additional: Mapping[str, str] | None = None,
+) -> SbdhHeader:
+    """Build the SBDH for a bare business document. ``document_type`` and ``process`` default to the
+    ones the UBL document declares; ``instance_id`` to a new UUID; ``creation`` to now (UTC).
+
+    Raises :class:`SbdhError` when a field cannot be derived or does not match the document.
+    """
+    facts = read_document_facts(document)
+    ns = facts.namespace or ""
+    if not COUNTRY_C1_RE.fullmatch(country_c1):
+        raise SbdhError(E.INVALID_COUNTRY_C1, f"COUNTRY_C1 {country_c1!r} does not match [A-Z0-9][A-Z0-9]")
+    if document_type is None:
+        if not ns.startswith(UBL_NS_PREFIX):
+            raise SbdhError(
+                E.MISSING_DOCUMENT_TYPE_IDENTIFIER,
+                f"{facts.local_name!r} in {ns!r} is not a UBL document: pass the document type explicitly",
+            )
+        if not facts.customization_id:
+            raise SbdhError(E.MISSING_DOCUMENT_TYPE_IDENTIFIER, "the document has no cbc:CustomizationID")
+        version = facts.ubl_version or DEFAULT_UBL_VERSION
+        value = f"{ns}::{facts.local_name}##{facts.customization_id}::{version}"
+        try:
+            document_type = DocumentTypeId.for_value(value)
+        except IdentifierError as exc:
+            raise SbdhError(
+                E.INVALID_DOCUMENT_TYPE_IDENTIFIER, f"derived document type is invalid: {exc}"
+            ) from exc
+    elif not ns or not document_type.value.startswith(ns):
+        raise SbdhError(
+            E.INVALID_STANDARD, f"document type {document_type.value!r} does not start with {ns!r}"
+        )
+    elif not document_type.value.startswith(f"{ns}::{facts.local_name}##"):
+        raise SbdhError(
+            E.INVALID_TYPE, f"document type {document_type.value!r} is not for root {facts.local_name!r}"
+        )
+    if process is None:
+        if not facts.profile_id:
+            raise SbdhError(
+                E.MISSING_PROCESS_IDENTIFIER, "the document has no cbc:ProfileID: pass the process"
+            )
+        try:
+            process = ProcessId.of(facts.profile_id)
+        except IdentifierError as exc:
+            raise SbdhError(
+                E.INVALID_PROCESS_IDENTIFIER, f"cbc:ProfileID is not a valid process: {exc}"
+            ) from exc
+    type_version = document_type.value.rpartition("::")[2]
+    return SbdhHeader(
+        sender=_participant(sender, E.INVALID_SENDER_VALUE),
+        receiver=_participant(receiver, E.INVALID_RECEIVER_VALUE),
+        document_type=document_type,
+        process=process,
+        country_c1=country_c1,
+        instance_id=instance_id or str(uuid.uuid4()),
+        creation=creation or datetime.now(UTC),
+        standard=ns,
+        type_version=type_version,
+        type=facts.local_name,
+        mls_to=mls_to,
+        mls_type=mls_type,
+        additional=dict(additional or {}),
+    )
