@@ -1,0 +1,527 @@
+"""Inbound WS-Security defences of ``process_inbound`` (conformance.md §12 items 1–6, 9, 10), each
+rejected with its ebMS code. Bad messages are made by post-processing our builder's output and, where
+the point is that a *valid* signature is not enough, re-signing them with the sender's real key."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from lxml import etree
+
+from peppol.pki import Identity
+from tests.transport.test_as4_roundtrip import SBD, build, make_header
+from transport.as4 import (
+    InboundAttachment,
+    SecurityPolicy,
+    build_user_message,
+    message_id_of,
+    process_inbound,
+)
+from transport.as4.constants import (
+    ALG_AES128_CBC,
+    ALG_RSA_1_5,
+    ALG_RSA_SHA1,
+    ALG_SHA1,
+    NS_DS,
+    NS_EB,
+    NS_S12,
+    NS_WSSE,
+    NS_WSU,
+    NS_XENC,
+    NS_XENC11,
+)
+from transport.as4.dsig import Reference, add_signature, attachment_reference, sha256_b64, xml_reference
+from transport.as4.inbound import normalise_cid
+from transport.as4.streams import gcm_encrypt_stream, unwrap_key
+from transport.as4.testing import split_outbound
+from transport.errors import (
+    DecompressionFailure,
+    EbmsError,
+    FailedAuthentication,
+    FailedDecryption,
+    InvalidHeader,
+    MimeInconsistency,
+    PolicyNoncompliance,
+    ProcessingModeMismatch,
+)
+
+DS = f"{{{NS_DS}}}"
+EB = f"{{{NS_EB}}}"
+XENC = f"{{{NS_XENC}}}"
+WSSE = f"{{{NS_WSSE}}}"
+S12 = f"{{{NS_S12}}}"
+WSU_ID = f"{{{NS_WSU}}}Id"
+
+
+class Tampered:
+    """A built message opened up for modification: envelope tree, attachment files, content key."""
+
+    def __init__(self, test_pki, work: Path, *, payload: bytes = SBD, **build_kw) -> None:  # type: ignore[no-untyped-def]
+        self.pki = test_pki
+        self.work = work
+        self.sender: Identity = test_pki.aps[0].identity()
+        self.receiver: Identity = test_pki.aps[1].identity()
+        self.msg = build(test_pki, payload, **build_kw)
+        envelope, self.parts = split_outbound(self.msg, work)
+        self.root = etree.fromstring(envelope)
+        self.security = self.root.find(f"{S12}Header/{WSSE}Security")
+        self.messaging = self.root.find(f"{S12}Header/{EB}Messaging")
+        self.body = self.root.find(f"{S12}Body")
+        assert self.security is not None and self.messaging is not None and self.body is not None
+        cv = self.security.findtext(f"{XENC}EncryptedKey/{XENC}CipherData/{XENC}CipherValue")
+        self.key = unwrap_key(base64.b64decode(cv or ""), self.receiver.private_key)
+
+    @property
+    def signature(self) -> etree._Element:
+        sig = self.security.find(f"{DS}Signature")  # type: ignore[union-attr]
+        assert sig is not None
+        return sig
+
+    def gzip_plaintext(self) -> bytes:
+        from transport.as4.streams import gcm_decrypt_file
+
+        out = io.BytesIO()
+        gcm_decrypt_file(self.key, self.parts[0].path, out)
+        return out.getvalue()
+
+    def set_attachment_plaintext(self, data: bytes, *, encrypt: bool = True) -> None:
+        with self.parts[0].path.open("wb") as fh:
+            if encrypt:
+                gcm_encrypt_stream(self.key, io.BytesIO(data), fh)
+            else:
+                fh.write(data)
+
+    def references(self, *, cid_digest: str | None = None) -> list[Reference]:
+        cid = self.msg.payload_content_id
+        digest = cid_digest or sha256_b64(self.gzip_plaintext())
+        return [xml_reference(self.messaging), xml_reference(self.body), attachment_reference(cid, digest)]  # type: ignore[arg-type]
+
+    def resign(
+        self,
+        refs: list[Reference] | None = None,
+        *,
+        identity: Identity | None = None,
+        signature_method: tuple[str, hashes.HashAlgorithm] | None = None,
+    ) -> None:
+        """Replace ds:Signature by a valid one (sender key by default) over ``refs``."""
+        identity = identity or self.sender
+        old = self.signature
+        token_ref = old.find(f"{DS}KeyInfo/{WSSE}SecurityTokenReference/{WSSE}Reference")
+        assert token_ref is not None
+        token_id = token_ref.get("URI", "")[1:]
+        if identity is not self.sender:
+            bst = self.root.xpath(f"//*[@wsu:Id='{token_id}']", namespaces={"wsu": NS_WSU})[0]  # type: ignore[index]
+            from cryptography.hazmat.primitives.serialization import Encoding
+
+            bst.text = base64.b64encode(identity.certificate.public_bytes(Encoding.DER)).decode()
+        self.security.remove(old)  # type: ignore[union-attr]
+        sig = add_signature(
+            self.security,  # type: ignore[arg-type]
+            refs if refs is not None else self.references(),
+            identity.private_key,
+            token_id=token_id,
+            signature_id="SIG-resigned",
+        )
+        if signature_method is not None:
+            uri, alg = signature_method
+            si = sig.find(f"{DS}SignedInfo")
+            assert si is not None
+            si.find(f"{DS}SignatureMethod").set("Algorithm", uri)  # type: ignore[union-attr]
+            value = identity.private_key.sign(
+                etree.tostring(si, method="c14n", exclusive=True), padding.PKCS1v15(), alg
+            )
+            sig.find(f"{DS}SignatureValue").text = base64.b64encode(value).decode()  # type: ignore[union-attr]
+
+    def envelope(self) -> bytes:
+        return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8")
+
+    def process(self, policy: SecurityPolicy | None = None, *, validate: Callable | None = None):  # type: ignore[no-untyped-def,type-arg]
+        validator = self.pki.ap_validator()
+        out = self.work / "out"
+        out.mkdir(exist_ok=True)
+        return process_inbound(
+            self.envelope(),
+            self.parts,
+            identity=self.receiver,
+            validate_signer=validate or (lambda c: validator.validate(c)),
+            policy=policy or SecurityPolicy(),
+            work_dir=out,
+        )
+
+
+@pytest.fixture
+def t(test_pki, tmp_path: Path) -> Tampered:  # type: ignore[no-untyped-def]
+    return Tampered(test_pki, tmp_path)
+
+
+def rejects(t: Tampered, exc: type[EbmsError], match: str, **kw) -> EbmsError:  # type: ignore[no-untyped-def]
+    with pytest.raises(exc, match=match) as info:
+        t.process(**kw)
+    # nothing but the input parts is left behind
+    assert not list((t.work / "out").iterdir())
+    return info.value
+
+
+def test_untampered_message_accepted(t: Tampered) -> None:
+    assert t.process().payload_path.read_bytes() == SBD
+
+
+def test_resign_helper_keeps_message_valid(t: Tampered) -> None:
+    t.resign()
+    assert t.process().payload_path.read_bytes() == SBD
+
+
+# --- 1. unsigned / unencrypted ---------------------------------------------------------------------
+
+
+def test_unsigned_message_rejected_0103(t: Tampered) -> None:
+    t.security.remove(t.signature)  # type: ignore[union-attr]
+    assert rejects(t, PolicyNoncompliance, "not signed").code == "EBMS:0103"
+
+
+def test_no_security_header_rejected_0103(t: Tampered) -> None:
+    t.security.getparent().remove(t.security)  # type: ignore[union-attr]
+    rejects(t, PolicyNoncompliance, "no wsse:Security")
+
+
+def _strip_encryption(t: Tampered) -> None:
+    t.set_attachment_plaintext(t.gzip_plaintext(), encrypt=False)
+    for el in list(t.security):  # type: ignore[union-attr]
+        if el.tag in (f"{XENC}EncryptedKey", f"{XENC}EncryptedData"):
+            t.security.remove(el)  # type: ignore[union-attr]
+    t.parts[0] = InboundAttachment(
+        t.parts[0].content_id, {"Content-Type": "application/gzip"}, t.parts[0].path
+    )
+
+
+def test_signed_but_unencrypted_rejected_0103(t: Tampered) -> None:
+    _strip_encryption(t)
+    rejects(t, PolicyNoncompliance, "not encrypted")
+
+
+def test_unencrypted_accepted_only_with_explicit_flag(t: Tampered) -> None:
+    _strip_encryption(t)
+    assert t.process(SecurityPolicy(require_encryption=False)).payload_path.read_bytes() == SBD
+
+
+# --- 2. signature wrapping -------------------------------------------------------------------------
+
+
+def test_xsw_moved_messaging_rejected_0101(t: Tampered) -> None:
+    """The signed Messaging moved into a wrapper; an evil Messaging with a fresh id in the header."""
+    header = t.messaging.getparent()  # type: ignore[union-attr]
+    wrapper = etree.SubElement(t.security, "{urn:evil}Wrapper")  # type: ignore[arg-type]
+    header.remove(t.messaging)  # type: ignore[union-attr,arg-type]
+    wrapper.append(t.messaging)  # type: ignore[arg-type]
+    evil = etree.fromstring(etree.tostring(t.messaging))
+    evil.set(WSU_ID, "evil-id")
+    evil.find(f".//{EB}Property[@name='finalRecipient']").text = "0088:evil"  # type: ignore[union-attr]
+    header.append(evil)  # type: ignore[union-attr]
+    rejects(t, FailedAuthentication, "does not cover the eb:Messaging")
+
+
+def test_xsw_duplicate_id_rejected_0101(t: Tampered) -> None:
+    copy = etree.fromstring(etree.tostring(t.messaging))
+    t.body.append(copy)  # type: ignore[union-attr]
+    rejects(t, FailedAuthentication, "duplicate id")
+
+
+def test_xsw_second_security_header_rejected_0101(t: Tampered) -> None:
+    header = t.messaging.getparent()  # type: ignore[union-attr]
+    header.append(etree.fromstring(etree.tostring(t.security)))  # type: ignore[union-attr,arg-type]
+    rejects(t, FailedAuthentication, "more than one wsse:Security")
+
+
+def test_xsw_second_messaging_in_header_rejected_0009(t: Tampered) -> None:
+    header = t.messaging.getparent()  # type: ignore[union-attr]
+    evil = etree.fromstring(etree.tostring(t.messaging))
+    evil.set(WSU_ID, "other")
+    header.append(evil)  # type: ignore[union-attr]
+    rejects(t, InvalidHeader, "exactly one eb:Messaging")
+
+
+def test_signed_body_but_unsigned_attachment_rejected_0101(t: Tampered) -> None:
+    t.resign(t.references()[:2])
+    rejects(t, FailedAuthentication, "does not cover attachment")
+
+
+def test_signature_without_messaging_rejected_0101(t: Tampered) -> None:
+    refs = t.references()
+    t.resign([refs[1], refs[2]])
+    rejects(t, FailedAuthentication, "does not cover the eb:Messaging")
+
+
+def test_extra_unsigned_attachment_rejected_0101(t: Tampered) -> None:
+    extra = t.work / "extra.bin"
+    extra.write_bytes(b"evil")
+    t.parts.append(InboundAttachment("<extra@evil>", {"Content-Type": "application/octet-stream"}, extra))
+    rejects(t, FailedAuthentication, "not announced")
+
+
+def test_reference_to_missing_id_rejected_0101(t: Tampered) -> None:
+    refs = t.references()
+    refs.append(Reference("#nowhere", refs[0].digest_method, refs[0].digest_value, refs[0].transforms))
+    t.resign(refs)
+    rejects(t, FailedAuthentication, "does not resolve")
+
+
+def test_reference_with_external_uri_rejected_0101(t: Tampered) -> None:
+    refs = t.references()
+    refs.append(Reference("http://evil/x", refs[0].digest_method, refs[0].digest_value, refs[0].transforms))
+    t.resign(refs)
+    rejects(t, FailedAuthentication, "neither #id nor cid")
+
+
+def test_missing_payload_part_rejected_0007(t: Tampered) -> None:
+    t.parts.clear()
+    rejects(t, MimeInconsistency, "has no MIME part")
+
+
+# --- 3. tampering ----------------------------------------------------------------------------------
+
+
+def test_tampered_attachment_ciphertext_rejected_0102(t: Tampered) -> None:
+    data = bytearray(t.parts[0].path.read_bytes())
+    data[40] ^= 1
+    t.parts[0].path.write_bytes(bytes(data))
+    assert rejects(t, FailedDecryption, "tag").code == "EBMS:0102"
+
+
+def test_payload_changed_after_signing_rejected_0101(t: Tampered) -> None:
+    t.set_attachment_plaintext(gzip.compress(SBD.replace(b"hello", b"HELLO")))
+    assert rejects(t, FailedAuthentication, "digest mismatch for reference 'cid:").code == "EBMS:0101"
+
+
+def test_tampered_header_rejected_0101(t: Tampered) -> None:
+    prop = t.messaging.find(f".//{EB}Property[@name='finalRecipient']")  # type: ignore[union-attr]
+    prop.text = "0088:someone-else"  # type: ignore[union-attr]
+    rejects(t, FailedAuthentication, "digest mismatch for reference '#msg-")
+
+
+def test_tampered_signature_value_rejected_0101(t: Tampered) -> None:
+    sv = t.signature.find(f"{DS}SignatureValue")
+    raw = bytearray(base64.b64decode(sv.text or ""))  # type: ignore[union-attr]
+    raw[5] ^= 1
+    sv.text = base64.b64encode(bytes(raw)).decode()  # type: ignore[union-attr]
+    rejects(t, FailedAuthentication, "SignatureValue does not verify")
+
+
+def test_wrong_attachment_content_id_rejected(t: Tampered) -> None:
+    t.parts[0] = InboundAttachment("<other@x>", t.parts[0].headers, t.parts[0].path)
+    rejects(t, MimeInconsistency, "has no MIME part")
+
+
+def test_content_id_brackets_and_percent_encoding_tolerated(t: Tampered) -> None:
+    assert normalise_cid("cid:a%40b") == "a@b" == normalise_cid(" <a@b> ")
+    t.parts[0] = InboundAttachment(f" <{t.msg.payload_content_id}> ", t.parts[0].headers, t.parts[0].path)
+    assert t.process().payload_path.read_bytes() == SBD
+
+
+# --- 4. algorithm downgrades -----------------------------------------------------------------------
+
+
+def test_rsa_sha1_signature_rejected_0103(t: Tampered) -> None:
+    t.resign(signature_method=(ALG_RSA_SHA1, hashes.SHA1()))
+    rejects(t, PolicyNoncompliance, "signature method .*rsa-sha1")
+
+
+def test_hmac_signature_rejected_0103(t: Tampered) -> None:
+    t.resign(signature_method=("http://www.w3.org/2001/04/xmldsig-more#hmac-sha256", hashes.SHA256()))
+    rejects(t, PolicyNoncompliance, "hmac-sha256")
+
+
+def test_sha1_digest_rejected_0103(t: Tampered) -> None:
+    import hashlib
+
+    from peppol.xml import exc_c14n
+
+    refs = t.references()
+    refs[0] = Reference(
+        refs[0].uri,
+        ALG_SHA1,
+        base64.b64encode(hashlib.sha1(exc_c14n(t.messaging)).digest()).decode(),  # type: ignore[arg-type]
+        refs[0].transforms,
+    )
+    t.resign(refs)
+    rejects(t, PolicyNoncompliance, "digest method .*sha1")
+
+
+def test_rsa15_key_transport_rejected_0103(t: Tampered) -> None:
+    ek = t.security.find(f"{XENC}EncryptedKey")  # type: ignore[union-attr]
+    method = ek.find(f"{XENC}EncryptionMethod")  # type: ignore[union-attr]
+    method.set("Algorithm", ALG_RSA_1_5)  # type: ignore[union-attr]
+    for child in list(method):  # type: ignore[arg-type]
+        method.remove(child)  # type: ignore[union-attr]
+    wrapped = t.receiver.certificate.public_key().encrypt(t.key, padding.PKCS1v15())  # type: ignore[union-attr]
+    ek.find(f"{XENC}CipherData/{XENC}CipherValue").text = base64.b64encode(wrapped).decode()  # type: ignore[union-attr]
+    rejects(t, PolicyNoncompliance, "key transport .*rsa-1_5")
+
+
+def test_oaep_without_mgf_means_mgf1_sha1_rejected_0103(t: Tampered) -> None:
+    ek = t.security.find(f"{XENC}EncryptedKey")  # type: ignore[union-attr]
+    method = ek.find(f"{XENC}EncryptionMethod")  # type: ignore[union-attr]
+    method.remove(method.find(f"{{{NS_XENC11}}}MGF"))  # type: ignore[union-attr,arg-type]
+    oaep_sha1_mgf = padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA256(), label=None)
+    wrapped = t.receiver.certificate.public_key().encrypt(t.key, oaep_sha1_mgf)  # type: ignore[union-attr,call-arg]
+    ek.find(f"{XENC}CipherData/{XENC}CipherValue").text = base64.b64encode(wrapped).decode()  # type: ignore[union-attr]
+    rejects(t, PolicyNoncompliance, "MGF1-SHA256")
+
+
+def test_aes_cbc_data_encryption_rejected_0103(t: Tampered) -> None:
+    ed = t.security.find(f"{XENC}EncryptedData")  # type: ignore[union-attr]
+    ed.find(f"{XENC}EncryptionMethod").set("Algorithm", ALG_AES128_CBC)  # type: ignore[union-attr]
+    rejects(t, PolicyNoncompliance, "data encryption .*aes128-cbc")
+
+
+def test_key_identifier_instead_of_bst_reference_rejected_0103(t: Tampered) -> None:
+    str_el = t.signature.find(f"{DS}KeyInfo/{WSSE}SecurityTokenReference")
+    for child in list(str_el):  # type: ignore[arg-type]
+        str_el.remove(child)  # type: ignore[union-attr]
+    ki = etree.SubElement(str_el, f"{WSSE}KeyIdentifier", ValueType="...#X509SubjectKeyIdentifier")  # type: ignore[arg-type]
+    ki.text = "AAAA"
+    rejects(t, PolicyNoncompliance, "direct reference")
+
+
+# --- 5. certificates -------------------------------------------------------------------------------
+
+
+def test_signer_validator_failure_rejected_0101(t: Tampered) -> None:
+    def refuse(cert):  # type: ignore[no-untyped-def]
+        raise ValueError("untrusted CA")
+
+    rejects(t, FailedAuthentication, "untrusted CA", validate=refuse)
+
+
+@pytest.mark.parametrize("who", ["revoked_ap", "expired_ap", "smp"])
+def test_invalid_signer_certificate_rejected_0101(test_pki, tmp_path: Path, who: str) -> None:  # type: ignore[no-untyped-def]
+    t = Tampered(test_pki, tmp_path)
+    signer = getattr(test_pki, who).identity()
+    # make the header name the bad signer's seat so only the certificate check can fail
+    t.messaging.find(f".//{EB}From/{EB}PartyId").text = signer.seat_id  # type: ignore[union-attr]
+    t.resign(identity=signer)
+    rejects(t, FailedAuthentication, "signer certificate rejected")
+
+
+def test_signer_cn_must_match_from_party_0101(t: Tampered) -> None:
+    t.messaging.find(f".//{EB}From/{EB}PartyId").text = "PFR000777"  # type: ignore[union-attr]
+    t.resign()
+    rejects(t, FailedAuthentication, "does not match eb:From")
+
+
+def test_bst_certificate_not_matching_signing_key_rejected_0101(t: Tampered, test_pki) -> None:  # type: ignore[no-untyped-def]
+    """The BST carries aps[0]'s cert but the signature is made with aps[1]'s key."""
+    other = test_pki.aps[1].identity()
+    t.resign(identity=Identity(other.private_key, t.sender.certificate))
+    rejects(t, FailedAuthentication, "SignatureValue does not verify")
+
+
+# --- 6. wrong recipient ----------------------------------------------------------------------------
+
+
+def test_encrypted_for_another_certificate_rejected_0102(test_pki, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    msg = build_user_message(
+        make_header(test_pki),
+        SBD,
+        signer=test_pki.aps[0].identity(),
+        recipient_certificate=test_pki.aps[0].identity().certificate,
+    )
+    envelope, parts = split_outbound(msg, tmp_path)
+    with pytest.raises(FailedDecryption, match="another certificate"):
+        process_inbound(
+            envelope,
+            parts,
+            identity=test_pki.aps[1].identity(),
+            validate_signer=lambda c: None,
+            work_dir=tmp_path,
+        )
+
+
+# --- 9./10. hostile XML and decompression ---------------------------------------------------------
+
+
+def test_doctype_in_envelope_rejected_0009(t: Tampered) -> None:
+    env = t.envelope().replace(b"?>", b'?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>', 1)
+    with pytest.raises(InvalidHeader, match="DOCTYPE"):
+        process_inbound(env, t.parts, identity=t.receiver, validate_signer=lambda c: None, work_dir=t.work)
+
+
+def test_gzip_bomb_size_cap_rejected_0303(t: Tampered) -> None:
+    rejects(t, DecompressionFailure, "exceeds the cap", policy=SecurityPolicy(max_decompressed_bytes=100))
+
+
+def test_gzip_bomb_ratio_cap_rejected_0303(test_pki, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    t = Tampered(test_pki, tmp_path, payload=b"\0" * (8 * 1024 * 1024))
+    rejects(t, DecompressionFailure, "ratio", policy=SecurityPolicy(max_compression_ratio=50))
+
+
+def test_corrupt_gzip_rejected_0303(t: Tampered) -> None:
+    bad = gzip.compress(SBD)[:-12]  # truncated member
+    t.set_attachment_plaintext(bad)
+    t.resign(t.references(cid_digest=sha256_b64(bad)))
+    rejects(t, DecompressionFailure, "truncated|not valid gzip")
+
+
+def test_not_gzip_at_all_rejected_0303(t: Tampered) -> None:
+    t.set_attachment_plaintext(b"plain text, not gzip")
+    t.resign(t.references(cid_digest=sha256_b64(b"plain text, not gzip")))
+    rejects(t, DecompressionFailure, "not valid gzip")
+
+
+# --- header structure and P-Mode ------------------------------------------------------------------
+
+
+def _set(t: Tampered, path: str, text: str | None = None, **attrs: str) -> None:
+    el = t.messaging.find(path, {"eb": NS_EB})  # type: ignore[union-attr]
+    assert el is not None
+    if text is not None:
+        el.text = text
+    for k, v in attrs.items():
+        el.set(k, v)
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "attrs", "exc", "match"),
+    [
+        (".//eb:AgreementRef", "urn:other", {}, ProcessingModeMismatch, "AgreementRef"),
+        (".//eb:From/eb:Role", "urn:role:x", {}, ProcessingModeMismatch, "Role"),
+        (
+            ".//eb:To/eb:PartyId",
+            None,
+            {"type": "urn:oasis:names:tc:ebcore:partyid-type:unregistered"},
+            ProcessingModeMismatch,
+            "PartyId/@type",
+        ),
+        (".//eb:MessageId", "", {}, InvalidHeader, "MessageId is empty"),
+        (".//eb:Timestamp", "yesterday", {}, InvalidHeader, "xs:dateTime"),
+        (
+            ".//eb:MessageProperties/eb:Property[@name='originalSender']",
+            None,
+            {"type": ""},
+            InvalidHeader,
+            "originalSender",
+        ),
+    ],
+)
+def test_header_values_checked(t: Tampered, path, text, attrs, exc, match) -> None:  # type: ignore[no-untyped-def]
+    _set(t, path, text, **attrs)
+    t.resign()
+    rejects(t, exc, match)
+
+
+def test_two_payload_parts_rejected_0009(t: Tampered) -> None:
+    payload_info = t.messaging.find(f".//{EB}PayloadInfo")  # type: ignore[union-attr]
+    payload_info.append(etree.fromstring(etree.tostring(payload_info[0])))  # type: ignore[union-attr,index]
+    rejects(t, InvalidHeader, "exactly one eb:PartInfo")
+
+
+def test_message_id_of_best_effort(t: Tampered) -> None:
+    assert message_id_of(t.envelope()) == t.msg.message_id
+    assert message_id_of(t.envelope()[:-40]) == t.msg.message_id  # broken XML: regex fallback
+    assert message_id_of(b"garbage") is None
