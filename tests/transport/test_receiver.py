@@ -1,0 +1,251 @@
+"""Receiver core (``transport.receiver.receive``) called directly: flow, hook order, HTTP mapping."""
+
+from __future__ import annotations
+
+import base64
+import io
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.transport.test_receiver_support import (
+    Recorder,
+    body_of,
+    build_message,
+    make_sbd,
+    receiver_config,
+    transform_envelope,
+)
+from transport.as4 import parse_signal, verify_receipt
+from transport.receiver import (
+    DirectoryInbox,
+    InMemoryDuplicateStore,
+    ReceiverResponse,
+    Verdict,
+    receive,
+    safe_file_name,
+)
+
+
+def post(
+    pki: Any, work: Path, message: Any, recorder: Recorder, body: bytes | None = None, **kw: Any
+) -> ReceiverResponse:
+    config = kw.pop("config", None) or receiver_config(pki, work, **kw)
+    data = body if body is not None else body_of(message)
+    return receive({"Content-Type": message.content_type}, io.BytesIO(data), config, recorder.hooks())
+
+
+def error_of(response: ReceiverResponse) -> tuple[str, str]:
+    assert response.status == 200
+    signal = parse_signal(response.body, response.content_type)
+    assert signal.kind == "error" and signal.signed
+    return signal.errors[0].code, signal.errors[0].detail
+
+
+def test_accepted_message_gets_signed_receipt_after_persist(test_pki: Any, tmp_path: Path) -> None:
+    sbd = make_sbd()
+    message = build_message(test_pki, sbd)
+    recorder = Recorder()
+    response = post(test_pki, tmp_path, message, recorder)
+    assert response.status == 200
+    assert response.content_type.startswith("application/soap+xml")
+    assert response.decision.verdict is Verdict.ACCEPTED
+    receipt = verify_receipt(response.body, sent=message, receiver_certificate=test_pki.aps[1].certificate())
+    assert receipt.ref_to_message_id == message.message_id
+    assert recorder.payloads == [sbd]
+    persisted = recorder.persisted[0]
+    assert persisted.message_id == message.message_id
+    assert persisted.from_party == test_pki.aps[0].seat_id
+    assert persisted.to_party == test_pki.aps[1].seat_id
+    assert persisted.country_c1 == "FR"
+    assert recorder.receipts == [response.body]
+    # the per-request working directory is gone once receive() returns
+    assert not persisted.sbd_path.exists()
+
+
+def test_duplicate_message_id_gets_the_same_receipt_and_is_delivered_once(
+    test_pki: Any, tmp_path: Path
+) -> None:
+    message = build_message(test_pki)
+    recorder = Recorder()
+    config = receiver_config(test_pki, tmp_path)
+    first = post(test_pki, tmp_path, message, recorder, config=config)
+    second = post(test_pki, tmp_path, message, recorder, config=config)
+    assert first.decision.verdict is Verdict.ACCEPTED
+    assert second.decision.verdict is Verdict.DUPLICATE
+    assert second.body == first.body
+    assert len(recorder.persisted) == 1
+
+
+def test_concurrent_duplicates_are_delivered_once(test_pki: Any, tmp_path: Path) -> None:
+    message = build_message(test_pki)
+    recorder = Recorder()
+    config = receiver_config(test_pki, tmp_path)
+    results: list[ReceiverResponse] = []
+
+    def worker() -> None:
+        results.append(post(test_pki, tmp_path, message, recorder, config=config))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(recorder.persisted) == 1
+    assert len({r.body for r in results}) == 1
+    assert sorted(r.decision.verdict for r in results).count(Verdict.ACCEPTED) == 1
+
+
+def test_not_served_is_ebms_0004_peppol_not_serviced(test_pki: Any, tmp_path: Path) -> None:
+    recorder = Recorder(served=False)
+    response = post(test_pki, tmp_path, build_message(test_pki), recorder)
+    assert error_of(response) == ("EBMS:0004", "PEPPOL:NOT_SERVICED")
+    assert recorder.persisted == []
+
+
+def test_persist_failure_is_0202_and_nothing_acknowledged(test_pki: Any, tmp_path: Path) -> None:
+    message = build_message(test_pki)
+    recorder = Recorder(fail=True)
+    store = InMemoryDuplicateStore()
+    config = receiver_config(test_pki, tmp_path, duplicates=store)
+    response = post(test_pki, tmp_path, message, recorder, config=config)
+    code, _ = error_of(response)
+    assert code == "EBMS:0202"
+    assert store.get(message.message_id) is None
+    assert recorder.receipts == []
+    # the sender retries once storage is back: now accepted
+    recorder.fail = False
+    retry = post(test_pki, tmp_path, message, recorder, config=config)
+    assert retry.decision.verdict is Verdict.ACCEPTED
+    assert len(recorder.persisted) == 1
+
+
+def test_sbdh_inconsistent_with_ebms_header_is_0004_with_sbdh_code(test_pki: Any, tmp_path: Path) -> None:
+    message = build_message(test_pki, header_overrides={"final_recipient": "0088:9999999999999"})
+    recorder = Recorder()
+    response = post(test_pki, tmp_path, message, recorder)
+    code, detail = error_of(response)
+    assert code == "EBMS:0004"
+    assert detail and detail != "PEPPOL:NOT_SERVICED"
+    assert recorder.persisted == []
+
+
+def test_payload_that_is_not_an_sbd_is_0004(test_pki: Any, tmp_path: Path) -> None:
+    message = build_message(test_pki, b"<NotAnSbd/>")
+    recorder = Recorder()
+    code, _ = error_of(post(test_pki, tmp_path, message, recorder))
+    assert code == "EBMS:0004"
+    assert recorder.persisted == []
+
+
+def test_content_type_that_is_not_soap_is_plain_415(test_pki: Any, tmp_path: Path) -> None:
+    config = receiver_config(test_pki, tmp_path)
+    response = receive({"Content-Type": "text/plain"}, io.BytesIO(b"hello"), config, Recorder().hooks())
+    assert response.status == 415
+    assert response.content_type.startswith("text/plain")
+    assert response.decision.verdict is Verdict.MALFORMED
+
+
+def test_soap_part_that_is_not_xml_is_plain_400(test_pki: Any, tmp_path: Path) -> None:
+    config = receiver_config(test_pki, tmp_path)
+    response = receive(
+        {"content-type": "application/soap+xml"}, io.BytesIO(b"not xml"), config, Recorder().hooks()
+    )
+    assert response.status == 400
+    assert response.decision.verdict is Verdict.MALFORMED
+
+
+def test_soap_envelope_without_messaging_is_signed_0009(test_pki: Any, tmp_path: Path) -> None:
+    config = receiver_config(test_pki, tmp_path)
+    env = b'<S12:Envelope xmlns:S12="http://www.w3.org/2003/05/soap-envelope"><S12:Body/></S12:Envelope>'
+    response = receive({"content-type": "application/soap+xml"}, io.BytesIO(env), config, Recorder().hooks())
+    code, _ = error_of(response)
+    assert code == "EBMS:0009"
+
+
+def test_user_message_without_its_attachment_is_rejected(test_pki: Any, tmp_path: Path) -> None:
+    message = build_message(test_pki)
+    recorder = Recorder()
+    config = receiver_config(test_pki, tmp_path)
+    hooks = recorder.hooks()
+    response = receive({"content-type": "application/soap+xml"}, io.BytesIO(message.envelope), config, hooks)
+    code, _ = error_of(response)
+    assert code == "EBMS:0007"
+    assert recorder.persisted == []
+
+
+def test_base64_attachment_start_parameter_and_bom_are_accepted(test_pki: Any, tmp_path: Path) -> None:
+    """The same message re-wrapped the way Axis2/CXF stacks send it: start=, Content-ID on the root,
+    a base64 attachment, a BOM before the envelope."""
+    from transport.mime import parse_content_type, read_message
+
+    message = build_message(test_pki)
+    parsed = read_message(message.content_type, io.BytesIO(body_of(message)), tmp_path)
+    att = parsed.attachments[0]
+    boundary = "=_alt_boundary_42"
+    body = (
+        f"--{boundary}\r\nContent-Type: application/soap+xml; charset=UTF-8\r\n"
+        "Content-ID: <root.part@x>\r\n\r\n"
+    ).encode()
+    body += b"\xef\xbb\xbf" + parsed.envelope
+    body += (
+        f"\r\n--{boundary}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
+        f"Content-ID: {att.content_id}\r\n\r\n"
+    ).encode()
+    body += base64.encodebytes(att.path.read_bytes()) + f"\r\n--{boundary}--\r\n".encode()
+    content_type = (
+        f'multipart/related; type="application/soap+xml"; boundary="{boundary}"; start="<root.part@x>"'
+    )
+    assert parse_content_type(content_type)[1]["boundary"] == boundary
+    recorder = Recorder()
+    config = receiver_config(test_pki, tmp_path / "w")
+    (tmp_path / "w").mkdir()
+    response = receive({"Content-Type": content_type}, io.BytesIO(body), config, recorder.hooks())
+    assert response.decision.verdict is Verdict.ACCEPTED, response.decision
+    assert len(recorder.persisted) == 1
+
+
+def test_directory_inbox_writes_sbd_and_metadata(test_pki: Any, tmp_path: Path) -> None:
+    sbd = make_sbd()
+    message = build_message(test_pki, sbd, message_id="a/b\\..:weird id@x")
+    inbox = DirectoryInbox(tmp_path / "inbox")
+    config = receiver_config(test_pki, tmp_path)
+    response = receive({"Content-Type": message.content_type}, io.BytesIO(body_of(message)), config, inbox)
+    assert response.decision.verdict is Verdict.ACCEPTED, response.decision
+    sbd_file, json_file = inbox.paths(message.message_id)
+    assert sbd_file.parent == tmp_path / "inbox"
+    assert "/" not in sbd_file.name and "\\" not in sbd_file.name
+    assert sbd_file.read_bytes() == sbd
+    import json
+
+    meta = json.loads(json_file.read_text())
+    assert meta["message_id"] == message.message_id
+    assert meta["country_c1"] == "FR"
+    assert meta["from_party"] == test_pki.aps[0].seat_id
+    assert meta["to_party"] == test_pki.aps[1].seat_id
+    assert "0088:5798000000001" in meta["receiver"]
+    assert "Invoice-2" in meta["document_type"]
+    assert meta["receipt_id"] == parse_signal(response.body).message_id
+
+
+@pytest.mark.parametrize(
+    ("message_id", "expected"),
+    [("abc@host", "abc@host"), ("../../etc/passwd", None), ("x" * 400, None), (".hidden", None)],
+)
+def test_safe_file_name(message_id: str, expected: str | None) -> None:
+    name = safe_file_name(message_id)
+    if expected is not None:
+        assert name == expected
+    assert "/" not in name and not name.startswith(".") and len(name) <= 150
+    assert safe_file_name(message_id) == name
+
+
+def test_tampered_envelope_via_helper_is_rejected(test_pki: Any, tmp_path: Path) -> None:
+    message = build_message(test_pki)
+    body = transform_envelope(
+        body_of(message), lambda env: env.replace(b"T-1", b"T-1"), message.content_type
+    )  # identity transform keeps it valid
+    recorder = Recorder()
+    assert post(test_pki, tmp_path, message, recorder, body=body).decision.verdict is Verdict.ACCEPTED

@@ -1,0 +1,202 @@
+"""The receiver core: HTTP headers + body stream → decision + HTTP response (``design.md`` inbound flow).
+
+Order of work: MIME (streamed to disk) → :func:`transport.as4.process_inbound` (decrypt, verify,
+gunzip with caps) → SBDH read and checked against the ebMS header → hooks ``is_served`` →
+duplicate store → ``persist`` → signed receipt (stored, then returned).
+
+HTTP mapping (documented in ``docs/as4-operations.md``):
+
+* accepted or duplicate → 200 + the signed receipt (a duplicate gets the very same receipt bytes);
+* any ebMS error once a MessageId is known → 200 + a signed ``eb:Error`` signal (phase4 style: senders
+  of every stack read an ebMS signal from a 200, while a 500 + SOAP Fault is read by fewer);
+* a body that is not SOAP at all, or MIME so broken that no envelope can be read → plain-text 4xx
+  (415 wrong Content-Type, 413 too large, 400 otherwise).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import BinaryIO, Final
+
+from cryptography import x509
+from lxml import etree
+
+from peppol.xml import XmlError, parse_bytes
+from transport.as4 import (
+    InboundAttachment,
+    InboundUserMessage,
+    build_error_signal,
+    build_receipt,
+    message_id_of,
+    process_inbound,
+)
+from transport.errors import DeliveryFailure, EbmsError, InvalidHeader, NotServiced, OtherError
+from transport.mime import BodyTooLargeError, MimeError, NotSoapError, ParsedMime, read_message
+from transport.receiver.model import (
+    SOAP_RESPONSE_CONTENT_TYPE,
+    TEXT_RESPONSE_CONTENT_TYPE,
+    Decision,
+    ReceivedMessage,
+    ReceiverConfig,
+    ReceiverHooks,
+    ReceiverResponse,
+    Verdict,
+)
+from transport.sbdh import SbdhError, check_as4_consistency, read_sbd
+
+log = logging.getLogger(__name__)
+
+_NS_S12: Final = "http://www.w3.org/2003/05/soap-envelope"
+#: Concurrent requests for the same MessageId are serialised on one of these (duplicate check → persist
+#: → store receipt must not interleave, or a message could be delivered twice).
+_LOCK_STRIPES: Final = 64
+_locks: Final = tuple(threading.Lock() for _ in range(_LOCK_STRIPES))
+
+
+def _lock_for(message_id: str) -> threading.Lock:
+    return _locks[hash(message_id) % _LOCK_STRIPES]
+
+
+def _plain(status: int, text: str, decision: Decision) -> ReceiverResponse:
+    return ReceiverResponse(status, TEXT_RESPONSE_CONTENT_TYPE, (text + "\n").encode(), decision)
+
+
+def receive(
+    headers: Mapping[str, str],
+    body: BinaryIO,
+    config: ReceiverConfig,
+    hooks: ReceiverHooks,
+) -> ReceiverResponse:
+    """Process one inbound AS4 request and return the HTTP response to send.
+
+    Never raises for bad input: every failure becomes a signed error signal or a plain-text 4xx.
+    """
+    lowered = {k.lower(): v for k, v in headers.items()}
+    with tempfile.TemporaryDirectory(prefix="as4-in-", dir=config.work_dir) as tmp:
+        work = Path(tmp)
+        try:
+            mime = read_message(lowered.get("content-type"), body, work, config.mime_limits)
+        except (NotSoapError, BodyTooLargeError) as exc:
+            return _plain(exc.http_status, str(exc), Decision(Verdict.MALFORMED, error=exc, reason=str(exc)))
+        except MimeError as exc:
+            return _plain(400, str(exc), Decision(Verdict.MALFORMED, error=exc, reason=str(exc)))
+        message_id = message_id_of(mime.envelope)
+        if message_id is None:
+            return _no_message_id(mime, config)
+        try:
+            return _process(message_id, mime, work, config, hooks)
+        except EbmsError as exc:
+            return _error_response(exc, message_id, config)
+        except Exception as exc:  # a bug or an unexpected library error: answer, never crash
+            log.exception("internal error while receiving %s", message_id)
+            failure = DeliveryFailure(f"internal error while processing the message: {type(exc).__name__}")
+            return _error_response(failure, message_id, config)
+
+
+def _no_message_id(mime: ParsedMime, config: ReceiverConfig) -> ReceiverResponse:
+    """A SOAP envelope without a readable ``eb:MessageId`` gets a signed 0009; anything else a 400."""
+    try:
+        root = parse_bytes(mime.envelope).getroot()
+    except XmlError as exc:
+        reason = f"the SOAP part is not well-formed XML: {exc}"
+        return _plain(400, reason, Decision(Verdict.MALFORMED, reason=reason))
+    if root.tag != etree.QName(_NS_S12, "Envelope").text:
+        reason = "the body is not a SOAP 1.2 envelope"
+        return _plain(400, reason, Decision(Verdict.MALFORMED, reason=reason))
+    return _error_response(InvalidHeader("no eb:Messaging/eb:UserMessage with a MessageId"), None, config)
+
+
+def _error_response(error: EbmsError, message_id: str | None, config: ReceiverConfig) -> ReceiverResponse:
+    decision = Decision(Verdict.REJECTED, message_id=message_id, error=error, reason=str(error))
+    log.info("rejected %s: %s", message_id, error)
+    try:
+        signal = build_error_signal(error, ref_to_message_id=message_id, signer=config.identity)
+    except Exception:
+        log.exception("could not build the error signal for %s", message_id)
+        return _plain(500, str(error), decision)
+    return ReceiverResponse(200, SOAP_RESPONSE_CONTENT_TYPE, signal, decision)
+
+
+def _process(
+    message_id: str, mime: ParsedMime, work: Path, config: ReceiverConfig, hooks: ReceiverHooks
+) -> ReceiverResponse:
+    attachments = [
+        InboundAttachment(content_id=part.content_id or "", headers=part.headers, path=part.path)
+        for part in mime.attachments
+    ]
+
+    def validate_signer(cert: x509.Certificate) -> None:
+        config.validate_signer(cert)
+
+    decrypted = work / "decrypted"
+    decrypted.mkdir()
+    inbound = process_inbound(
+        mime.envelope,
+        attachments,
+        identity=config.identity,
+        validate_signer=validate_signer,
+        policy=config.policy,
+        work_dir=decrypted,
+    )
+    message = _check_sbdh(message_id, inbound)
+    if not hooks.is_served(message.receiver, message.document_type, message.process):
+        raise NotServiced()
+    with _lock_for(message_id):
+        stored = config.duplicates.get(message_id)
+        if stored is not None:
+            log.info("duplicate %s answered with its stored receipt", message_id)
+            decision = Decision(Verdict.DUPLICATE, message_id=message_id, reason="duplicate MessageId")
+            return ReceiverResponse(200, SOAP_RESPONSE_CONTENT_TYPE, stored, decision)
+        try:
+            hooks.persist(message)
+        except Exception as exc:
+            log.exception("persist hook failed for %s", message_id)
+            raise DeliveryFailure(f"the message could not be stored: {type(exc).__name__}") from exc
+        receipt = build_receipt(inbound, signer=config.identity)
+        config.duplicates.put(message_id, receipt)
+    try:
+        hooks.acknowledged(message, receipt)
+    except Exception:
+        log.exception("acknowledged hook failed for %s (the receipt is sent anyway)", message_id)
+    decision = Decision(Verdict.ACCEPTED, message_id=message_id, message=message)
+    return ReceiverResponse(200, SOAP_RESPONSE_CONTENT_TYPE, receipt, decision)
+
+
+def _check_sbdh(message_id: str, inbound: InboundUserMessage) -> ReceivedMessage:
+    header = inbound.header
+    try:
+        parsed = read_sbd(inbound.payload_path)
+        sbdh = parsed.header
+        check_as4_consistency(
+            sbdh,
+            original_sender=header.original_sender,
+            original_sender_type=header.original_sender_type,
+            final_recipient=header.final_recipient,
+            final_recipient_type=header.final_recipient_type,
+            service=header.service,
+            action=header.action,
+        )
+    except SbdhError as exc:
+        code = getattr(exc, "code", "sbdh")
+        raise OtherError(f"SBDH rejected: {exc}", detail=f"{code}: {exc}") from exc
+    return ReceivedMessage(
+        message_id=message_id,
+        conversation_id=header.conversation_id,
+        from_party=header.from_party,
+        to_party=header.to_party,
+        sender=sbdh.sender,
+        receiver=sbdh.receiver,
+        document_type=sbdh.document_type,
+        process=sbdh.process,
+        country_c1=sbdh.country_c1,
+        instance_id=sbdh.instance_id,
+        sbd_path=inbound.payload_path,
+        signer_certificate=inbound.signer_certificate,
+        header=header,
+        sbdh=sbdh,
+        inbound=inbound,
+    )

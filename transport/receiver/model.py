@@ -1,0 +1,138 @@
+"""Types of the inbound pipeline: configuration, the hook contract, the accepted message, the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+from cryptography import x509
+
+from peppol.pki import Identity
+from transport.as4 import InboundUserMessage, SecurityPolicy, UserMessageHeader
+from transport.duplicates import DuplicateStore, InMemoryDuplicateStore
+from transport.errors import EbmsError
+from transport.mime import MimeLimits
+
+SOAP_RESPONSE_CONTENT_TYPE: Final = "application/soap+xml; charset=UTF-8"
+TEXT_RESPONSE_CONTENT_TYPE: Final = "text/plain; charset=UTF-8"
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedMessage:
+    """A message that passed every check, handed to :meth:`ReceiverHooks.persist`.
+
+    ``sbd_path`` (the decrypted, decompressed StandardBusinessDocument) lives in a per-request working
+    directory that is deleted when :func:`~transport.receiver.receive` returns: ``persist`` must copy or
+    move what it keeps. ``sender``/``receiver``/``document_type``/``process`` are the SBDH values (Peppol
+    identifier objects); ``from_party``/``to_party`` the C2/C3 seat ids of the ebMS header.
+    """
+
+    message_id: str
+    conversation_id: str
+    from_party: str
+    to_party: str
+    sender: Any
+    receiver: Any
+    document_type: Any
+    process: Any
+    country_c1: str | None
+    instance_id: str | None
+    sbd_path: Path
+    signer_certificate: x509.Certificate
+    header: UserMessageHeader
+    sbdh: Any
+    inbound: InboundUserMessage
+
+
+class ReceiverHooks(Protocol):
+    """What the caller plugs into the receiver; called in this order for a message that passed the
+    security and SBDH checks (documented in ``docs/as4-operations.md``)."""
+
+    def is_served(self, receiver: Any, document_type: Any, process: Any) -> bool:
+        """Whether this access point serves the (receiver, document type, process) triple. False →
+        ``EBMS:0004`` with ``PEPPOL:NOT_SERVICED``."""
+        ...
+
+    def persist(self, message: ReceivedMessage) -> None:
+        """Store the message durably; raise to refuse it (→ ``EBMS:0202`` DeliveryFailure, no receipt).
+        Called at most once per MessageId (per duplicate store window)."""
+        ...
+
+    def acknowledged(self, message: ReceivedMessage, receipt: bytes) -> None:
+        """Called after the signed receipt is built and stored; failures here are logged, not reported."""
+        ...
+
+
+def serve_everything(receiver: Any, document_type: Any, process: Any) -> bool:
+    """An ``is_served`` that accepts every triple (a catch-all receiver, e.g. the CLI test receiver)."""
+    return True
+
+
+def _ignore_ack(message: ReceivedMessage, receipt: bytes) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackHooks:
+    """:class:`ReceiverHooks` built from plain callables."""
+
+    persist_fn: Callable[[ReceivedMessage], None]
+    is_served_fn: Callable[[Any, Any, Any], bool] = serve_everything
+    acknowledged_fn: Callable[[ReceivedMessage, bytes], None] = _ignore_ack
+
+    def is_served(self, receiver: Any, document_type: Any, process: Any) -> bool:
+        return self.is_served_fn(receiver, document_type, process)
+
+    def persist(self, message: ReceivedMessage) -> None:
+        self.persist_fn(message)
+
+    def acknowledged(self, message: ReceivedMessage, receipt: bytes) -> None:
+        self.acknowledged_fn(message, receipt)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverConfig:
+    """Receiver settings: our AP identity (decrypts, signs receipts and errors), the signer check
+    (e.g. ``CertificateValidator(...).validate``; raise to reject), the duplicate store, the security
+    policy, MIME caps and where per-request working directories are created."""
+
+    identity: Identity
+    validate_signer: Callable[[x509.Certificate], object]
+    duplicates: DuplicateStore = field(default_factory=InMemoryDuplicateStore)
+    policy: SecurityPolicy = field(default_factory=SecurityPolicy)
+    mime_limits: MimeLimits = field(default_factory=MimeLimits)
+    work_dir: Path | None = None
+
+
+class Verdict(StrEnum):
+    """What the receiver decided."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+    MALFORMED = "malformed"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Verdict plus context for logging and metrics. ``error`` is set for REJECTED (and for MALFORMED
+    when the failure had an ebMS code); ``message`` for ACCEPTED."""
+
+    verdict: Verdict
+    message_id: str | None = None
+    error: EbmsError | None = None
+    message: ReceivedMessage | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverResponse:
+    """The HTTP answer to send back."""
+
+    status: int
+    content_type: str
+    body: bytes
+    decision: Decision

@@ -1,0 +1,130 @@
+"""The ``/as4`` HTTP endpoint: an ASGI app (Starlette) around the synchronous receiver core.
+
+The request body (chunked or not; uvicorn undoes the transfer coding) is streamed into a spooled
+temporary file with a hard size cap, then :func:`transport.receiver.receive` runs in a worker thread
+so the event loop keeps serving other connections while we decrypt and verify.
+"""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Final, cast
+
+import anyio.to_thread
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from transport.receiver import ReceiverConfig, ReceiverHooks, receive
+
+#: Path of the AS4 endpoint.
+AS4_PATH: Final = "/as4"
+#: Bodies up to this size stay in memory while spooling; larger ones go to a temporary file.
+SPOOL_MEMORY_BYTES: Final = 1024 * 1024
+#: How long :func:`start_server` waits for the listening socket.
+STARTUP_TIMEOUT_SECONDS: Final = 15.0
+
+
+def create_app(config: ReceiverConfig, hooks: ReceiverHooks, *, path: str = AS4_PATH) -> Starlette:
+    """The ASGI application answering ``POST <path>``."""
+    max_body = config.mime_limits.max_total_bytes
+
+    async def as4_endpoint(request: Request) -> Response:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > max_body:
+            return PlainTextResponse(f"body larger than {max_body} bytes\n", status_code=413)
+        spool_dir = str(config.work_dir) if config.work_dir else None
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES, dir=spool_dir)  # noqa: SIM115
+        try:
+            total = 0
+            async for chunk in request.stream():
+                total += len(chunk)
+                if total > max_body:
+                    return PlainTextResponse(f"body larger than {max_body} bytes\n", status_code=413)
+                spool.write(chunk)
+            spool.seek(0)
+            headers = dict(request.headers.items())
+            body = cast(BinaryIO, spool)
+            answer = await anyio.to_thread.run_sync(receive, headers, body, config, hooks)
+        finally:
+            spool.close()
+        return Response(answer.body, status_code=answer.status, media_type=answer.content_type)
+
+    async def health(request: Request) -> Response:
+        return PlainTextResponse("ok\n")
+
+    return Starlette(
+        routes=[Route(path, as4_endpoint, methods=["POST"]), Route("/health", health, methods=["GET"])]
+    )
+
+
+def _uvicorn_config(
+    app: Starlette, host: str, port: int, tls_cert: Path | None, tls_key: Path | None
+) -> uvicorn.Config:
+    if (tls_cert is None) != (tls_key is None):
+        raise ValueError("TLS needs both a certificate and a key")
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+    )
+
+
+def run_server(
+    app: Starlette, *, host: str, port: int, tls_cert: Path | None = None, tls_key: Path | None = None
+) -> None:
+    """Serve ``app`` until interrupted (blocking; used by ``ap as4 serve``)."""
+    uvicorn.Server(_uvicorn_config(app, host, port, tls_cert, tls_key)).run()
+
+
+@dataclass
+class RunningServer:
+    """A server running in a background thread (tests, benchmarks)."""
+
+    url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=STARTUP_TIMEOUT_SECONDS)
+
+
+def start_server(
+    app: Starlette,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+    url_host: str | None = None,
+) -> RunningServer:
+    """Start ``app`` on ``host:port`` (0 = an ephemeral port) in a daemon thread; returns once it listens.
+    ``url_host`` is the host name used in the returned URL (e.g. ``localhost`` to match a TLS cert)."""
+    config = _uvicorn_config(app, host, port, tls_cert, tls_key)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound_port = sock.getsockname()[1]
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="as4-server")
+    thread.start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the AS4 server did not start")
+        time.sleep(0.01)
+    scheme = "https" if tls_cert else "http"
+    return RunningServer(f"{scheme}://{url_host or host}:{bound_port}{AS4_PATH}", server, thread)
