@@ -1,0 +1,275 @@
+"""Sender client: response classification, retries with identical bytes, URL and TLS policy.
+
+The receiver side is our real ASGI server on loopback; HTTP answers that our receiver never gives
+(SOAP Fault 500, plain 4xx/5xx, a receipt for another message) come from a pytest-httpserver stub.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+from pytest_httpserver import HTTPServer
+
+from tests.transport.test_receiver_support import Recorder, body_of, build_message, receiver_config
+from transport.as4 import build_error_signal
+from transport.errors import NotServiced
+from transport.sender import As4Sender, InsecureUrlError, Outcome
+from transport.server import RunningServer, create_app, start_server
+
+S12 = "http://www.w3.org/2003/05/soap-envelope"
+
+
+class LoseFirstResponse:
+    """ASGI wrapper: the real receiver processes every request, but the first answer is replaced by a
+    502 (as if a proxy lost it). Records each request body."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.bodies: list[bytes] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+
+        async def recv() -> Any:
+            msg = await receive()
+            if msg["type"] == "http.request":
+                chunks.append(msg.get("body", b""))
+            return msg
+
+        first = not self.bodies
+        self.bodies.append(b"")
+        index = len(self.bodies) - 1
+        if first:
+
+            async def swallow(msg: Any) -> None:
+                return None
+
+            await self.app(scope, recv, swallow)
+            self.bodies[index] = b"".join(chunks)
+            await send(
+                {"type": "http.response.start", "status": 502, "headers": [(b"content-type", b"text/plain")]}
+            )
+            await send({"type": "http.response.body", "body": b"bad gateway"})
+            return
+        await self.app(scope, recv, send)
+        self.bodies[index] = b"".join(chunks)
+
+
+@pytest.fixture(scope="module")
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture(scope="module")
+def server(
+    test_pki: Any, tmp_path_factory: pytest.TempPathFactory, recorder: Recorder
+) -> Iterator[RunningServer]:
+    app = create_app(receiver_config(test_pki, tmp_path_factory.mktemp("sender")), recorder.hooks())
+    running = start_server(app)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def client() -> Iterator[As4Sender]:
+    with As4Sender(allow_http=True, connect_timeout=2, read_timeout=30) as c:
+        yield c
+
+
+def test_delivered_with_verified_receipt(server: RunningServer, client: As4Sender, test_pki: Any) -> None:
+    message = build_message(test_pki)
+    outcome = client.send(message, server.url, test_pki.aps[1].certificate())
+    assert outcome.delivered, outcome
+    assert outcome.receipt is not None and outcome.receipt.ref_to_message_id == message.message_id
+    assert outcome.http_status == 200 and outcome.code is None and outcome.attempts == 1
+
+
+def test_http_url_refused_without_insecure_flag(test_pki: Any) -> None:
+    message = build_message(test_pki)
+    with As4Sender() as strict:
+        with pytest.raises(InsecureUrlError, match="plain HTTP"):
+            strict.send(message, "http://127.0.0.1:9/as4", test_pki.aps[1].certificate())
+        with pytest.raises(InsecureUrlError):
+            strict.post(message, "ftp://example.org/as4", test_pki.aps[1].certificate())
+
+
+def test_error_signal_with_http_200_is_permanent_failure_with_code(
+    server: RunningServer, client: As4Sender, recorder: Recorder, test_pki: Any
+) -> None:
+    recorder.served = False
+    try:
+        outcome = client.send(
+            build_message(test_pki), server.url, test_pki.aps[1].certificate(), sleep=_no_sleep
+        )
+    finally:
+        recorder.served = True
+    assert not outcome.delivered
+    assert (outcome.code, outcome.detail) == ("EBMS:0004", "PEPPOL:NOT_SERVICED")
+    assert not outcome.retryable and outcome.attempts == 1 and outcome.http_status == 200
+
+
+def test_delivery_failure_0202_is_retryable(
+    server: RunningServer, client: As4Sender, recorder: Recorder, test_pki: Any
+) -> None:
+    recorder.fail = True
+    try:
+        outcome = client.post(build_message(test_pki), server.url, test_pki.aps[1].certificate())
+    finally:
+        recorder.fail = False
+    assert outcome.code == "EBMS:0202" and outcome.retryable and not outcome.delivered
+
+
+def test_retry_reposts_identical_bytes_and_receiver_delivers_once(
+    test_pki: Any, tmp_path: Path, client: As4Sender
+) -> None:
+    recorder = Recorder()
+    wrapper = LoseFirstResponse(create_app(receiver_config(test_pki, tmp_path), recorder.hooks()))
+    running = start_server(wrapper)  # type: ignore[arg-type]
+    sleeps: list[float] = []
+    try:
+        message = build_message(test_pki)
+        outcome = client.send(
+            message,
+            running.url,
+            test_pki.aps[1].certificate(),
+            attempts=3,
+            retry_interval=7,
+            sleep=sleeps.append,
+        )
+    finally:
+        running.stop()
+    assert outcome.delivered and outcome.attempts == 2
+    assert sleeps == [7]
+    assert len(wrapper.bodies) == 2
+    assert wrapper.bodies[0] == wrapper.bodies[1] == body_of(message)
+    assert [m.message_id for m in recorder.persisted] == [message.message_id]
+
+
+def _no_sleep(seconds: float) -> None:
+    return None
+
+
+def test_plain_5xx_is_retryable_and_exhaustion_reports_missing_receipt(
+    httpserver: HTTPServer, client: As4Sender, test_pki: Any
+) -> None:
+    httpserver.expect_request("/as4", method="POST").respond_with_data(
+        "busy", status=503, content_type="text/plain"
+    )
+    sleeps: list[float] = []
+    outcome = client.send(
+        build_message(test_pki),
+        httpserver.url_for("/as4"),
+        test_pki.aps[1].certificate(),
+        attempts=3,
+        retry_interval=1.5,
+        sleep=sleeps.append,
+    )
+    assert not outcome.delivered and outcome.retryable
+    assert outcome.code == "EBMS:0301" and outcome.attempts == 3 and sleeps == [1.5, 1.5]
+    assert outcome.http_status == 503
+    assert len(httpserver.log) == 3
+
+
+def test_plain_4xx_is_permanent(httpserver: HTTPServer, client: As4Sender, test_pki: Any) -> None:
+    httpserver.expect_request("/as4").respond_with_data(
+        "bad request: no", status=400, content_type="text/plain"
+    )
+    outcome = client.send(build_message(test_pki), httpserver.url_for("/as4"), test_pki.aps[1].certificate())
+    assert not outcome.delivered and not outcome.retryable
+    assert outcome.code is None and outcome.http_status == 400 and "bad request" in (outcome.detail or "")
+    assert len(httpserver.log) == 1
+
+
+def test_soap_fault_500_with_ebms_error_is_permanent_with_code(
+    httpserver: HTTPServer, client: As4Sender, test_pki: Any
+) -> None:
+    message = build_message(test_pki)
+    signal = build_error_signal(NotServiced(), ref_to_message_id=message.message_id, signer=None)
+    root = etree.fromstring(signal)
+    body = root.find(f"{{{S12}}}Body")
+    assert body is not None
+    fault = etree.SubElement(body, f"{{{S12}}}Fault")
+    code = etree.SubElement(etree.SubElement(fault, f"{{{S12}}}Code"), f"{{{S12}}}Value")
+    code.text = "S12:Receiver"
+    reason = etree.SubElement(etree.SubElement(fault, f"{{{S12}}}Reason"), f"{{{S12}}}Text")
+    reason.text = "not serviced"
+    httpserver.expect_request("/as4").respond_with_data(
+        etree.tostring(root), status=500, content_type="application/soap+xml"
+    )
+    outcome = client.send(message, httpserver.url_for("/as4"), test_pki.aps[1].certificate(), sleep=_no_sleep)
+    assert not outcome.delivered and not outcome.retryable
+    assert outcome.code == "EBMS:0004" and outcome.http_status == 500 and outcome.attempts == 1
+
+
+def test_receipt_for_another_message_is_invalid_receipt(
+    server: RunningServer, httpserver: HTTPServer, client: As4Sender, test_pki: Any
+) -> None:
+    other = client.post(build_message(test_pki), server.url, test_pki.aps[1].certificate())
+    assert other.delivered and other.receipt_bytes
+    httpserver.expect_request("/as4").respond_with_data(
+        other.receipt_bytes, status=200, content_type="application/soap+xml"
+    )
+    outcome = client.send(build_message(test_pki), httpserver.url_for("/as4"), test_pki.aps[1].certificate())
+    assert not outcome.delivered and not outcome.retryable
+    assert outcome.code == "EBMS:0302"
+
+
+def test_receipt_signed_by_unexpected_certificate_is_invalid(
+    server: RunningServer, client: As4Sender, test_pki: Any
+) -> None:
+    outcome = client.post(build_message(test_pki), server.url, test_pki.aps[0].certificate())
+    assert not outcome.delivered and outcome.code == "EBMS:0302"
+
+
+def test_connection_refused_is_retryable(client: As4Sender, test_pki: Any) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    outcome = client.post(
+        build_message(test_pki), f"http://127.0.0.1:{port}/as4", test_pki.aps[1].certificate()
+    )
+    assert not outcome.delivered and outcome.retryable and outcome.code == "EBMS:0005"
+    assert outcome.http_status is None
+
+
+def test_read_timeout_is_retryable(test_pki: Any) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        conn, _ = listener.accept()
+        accepted.append(conn)
+        stop.wait(10)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        with As4Sender(allow_http=True, read_timeout=0.5) as slow:
+            url = f"http://127.0.0.1:{listener.getsockname()[1]}/as4"
+            outcome = slow.post(build_message(test_pki), url, test_pki.aps[1].certificate())
+    finally:
+        stop.set()
+        thread.join()
+        for conn in accepted:
+            conn.close()
+        listener.close()
+    assert not outcome.delivered and outcome.retryable and outcome.code == "EBMS:0005"
+    assert "Timeout" in (outcome.detail or "")
+
+
+def test_outcome_summary() -> None:
+    assert Outcome(delivered=True).summary.startswith("delivered")
+    failed = Outcome(delivered=False, code="EBMS:0004", detail="PEPPOL:NOT_SERVICED", http_status=200)
+    assert "EBMS:0004" in failed.summary and "HTTP 200" in failed.summary
