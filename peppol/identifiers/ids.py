@@ -116,10 +116,18 @@ def _check_no_whitespace(value: str, kind: str) -> None:
 
 @dataclass(frozen=True)
 class ParticipantId:
-    """A Peppol participant identifier. ``value`` is stored lower-cased (values are case-insensitive)."""
+    """A Peppol participant identifier. ``value`` is stored lower-cased (values are case-insensitive).
+
+    Build instances with :meth:`parse` or :meth:`of`, which validate; the plain constructor only
+    normalises the case (so equality stays case-insensitive) and checks nothing else.
+    """
 
     scheme: str
     value: str
+
+    def __post_init__(self) -> None:
+        if self.value != self.value.lower():
+            object.__setattr__(self, "value", self.value.lower())
 
     @classmethod
     def parse(cls, text: str, *, strict: bool = True, on: _dt.date | None = None) -> ParticipantId:

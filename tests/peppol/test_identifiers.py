@@ -380,3 +380,8 @@ def test_seat_id_regex() -> None:
     assert is_seat_id("POP000001")
     for bad in ["pdk000270", "PDK00027", "PDK0002700", "XDK000270", " PDK000270", "PDK000270\n"]:
         assert not is_seat_id(bad)
+
+
+def test_direct_construction_still_normalises_participant_case() -> None:
+    assert ParticipantId(PARTICIPANT_SCHEME, "0088:ABC") == ParticipantId.of("0088:abc")
+    assert ParticipantId(PARTICIPANT_SCHEME, "0088:ABC").value == "0088:abc"
