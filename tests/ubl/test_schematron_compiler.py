@@ -1,0 +1,494 @@
+# ruff: noqa: E501  (inline XML fixtures read best on one line)
+"""Unit tests of the Schematron → XSLT 3.0 compiler, one feature at a time, on tiny hand-written schemas."""
+
+from __future__ import annotations
+
+import textwrap
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from peppol.xml import DoctypeForbiddenError
+from ubl.result import LayerStatus, Severity
+from ubl.schematron import (
+    SchematronCompileError,
+    SchematronError,
+    SchematronPhaseError,
+    SchematronReferenceError,
+    SchematronRuntimeError,
+    SchematronSourceError,
+    SchematronUnsupportedError,
+    compile_schematron,
+    parse_svrl,
+)
+from ubl.schematron.runtime import forget_compiled
+
+SCH = 'xmlns="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt2"'
+DOC = b"""<?xml version="1.0"?>
+<r:root xmlns:r="urn:test:r" version="2">
+  <r:item code="A">one</r:item>
+  <r:item code="B">two</r:item>
+  <r:other/>
+  <r:group><r:leaf>x</r:leaf></r:group>
+</r:root>
+"""
+
+Compile = Callable[..., list[tuple[str, str]]]
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("schc")
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[[str, str], Path]:
+    def _write(name: str, body: str) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(body).strip() + "\n", encoding="utf-8")
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def fired(write: Callable[[str, str], Path], cache_dir: Path) -> Compile:
+    """Compile ``body`` (schema content) and return [(kind, id)] of failed asserts / successful reports."""
+
+    def _fired(
+        body: str, *, phase: str | None = None, doc: bytes = DOC, attrs: str = ""
+    ) -> list[tuple[str, str]]:
+        path = write("s.sch", f"<schema {SCH} {attrs}>\n<ns prefix='r' uri='urn:test:r'/>\n{body}\n</schema>")
+        compiled = compile_schematron(path, phase=phase, cache_dir=cache_dir)
+        layer = compiled.validate(doc)
+        assert layer.svrl is not None
+        kinds = {b"failed-assert": "A", b"successful-report": "R"}
+        out: list[tuple[str, str]] = []
+        from lxml import etree
+
+        for el in etree.fromstring(layer.svrl).iter():
+            local = etree.QName(el).localname.encode()
+            if local in kinds:
+                out.append((kinds[local], el.get("id", "")))
+        return out
+
+    return _fired
+
+
+def test_assert_and_report_write_svrl_with_id_flag_role_location_test_and_text(
+    write: Callable[[str, str], Path], cache_dir: Path
+) -> None:
+    path = write(
+        "s.sch",
+        f"""
+        <schema {SCH}>
+          <title>T</title>
+          <ns prefix="r" uri="urn:test:r"/>
+          <pattern id="p1">
+            <rule context="r:item">
+              <assert id="A1" flag="fatal" role="ERROR" test="@code = 'A'">Item <name/> has code
+                <value-of select="@code"/>, <emph>not</emph> A</assert>
+              <report id="R1" flag="warning" test="@code = 'A'">report {{braces}} kept</report>
+            </rule>
+          </pattern>
+        </schema>
+        """,
+    )
+    layer = compile_schematron(path, cache_dir=cache_dir).validate(DOC, name="unit")
+    assert layer.kind == "schematron" and layer.name == "unit"
+    assert layer.status is LayerStatus.INVALID
+    by_id = {(i.rule_id, i.location): i for i in layer.items}
+    failed = by_id[("A1", "/r:root/r:item[2]")]
+    assert failed.severity is Severity.FATAL and failed.flag == "fatal" and failed.role == "ERROR"
+    assert failed.test == "@code = 'A'"
+    assert failed.text == "Item r:item has code B, not A"
+    report = by_id[("R1", "/r:root/r:item[1]")]
+    assert report.severity is Severity.WARNING
+    assert report.text == "report {braces} kept"
+    assert len(layer.items) == 2
+    svrl = layer.svrl or b""
+    assert b"<svrl:active-pattern" in svrl and b'id="p1"' in svrl
+    assert b'<svrl:fired-rule context="r:item"' in svrl
+    assert b'title="T"' in svrl
+
+
+def test_location_xpath_matches_official_form(
+    fired: Compile, write: Callable[[str, str], Path], cache_dir: Path
+) -> None:
+    path = write(
+        "s.sch",
+        f"""
+        <schema {SCH}>
+          <ns prefix="r" uri="urn:test:r"/>
+          <pattern>
+            <rule context="r:leaf | r:other | @version | r:item/@code"><assert id="L" test="false()"/></rule>
+          </pattern>
+        </schema>
+        """,
+    )
+    items = compile_schematron(path, cache_dir=cache_dir).validate(DOC).items
+    assert sorted(i.location for i in items) == [
+        "/r:root/@version",
+        "/r:root/r:group/r:leaf",
+        "/r:root/r:item[1]/@code",
+        "/r:root/r:item[2]/@code",
+        "/r:root/r:other",
+    ]
+
+
+def test_location_of_undeclared_namespace_is_unambiguous(
+    write: Callable[[str, str], Path], cache_dir: Path
+) -> None:
+    path = write(
+        "s.sch",
+        f"""<schema {SCH}><pattern><rule context="*:leaf"><assert id="L" test="false()"/></rule></pattern></schema>""",
+    )
+    items = compile_schematron(path, cache_dir=cache_dir).validate(DOC).items
+    assert [i.location for i in items] == [
+        "/*:root[namespace-uri()='urn:test:r']/*:group[namespace-uri()='urn:test:r']"
+        "/*:leaf[namespace-uri()='urn:test:r']"
+    ]
+
+
+def test_first_matching_rule_wins_within_a_pattern_but_not_across_patterns(fired: Compile) -> None:
+    result = fired(
+        """
+        <pattern id="one">
+          <rule context="r:item[@code = 'A']"><report id="first" test="true()"/></rule>
+          <rule context="r:item"><report id="second" test="true()"/></rule>
+        </pattern>
+        <pattern id="two">
+          <rule context="r:item"><report id="other-pattern" test="true()"/></rule>
+        </pattern>
+        """
+    )
+    assert sorted(result) == [
+        ("R", "first"),
+        ("R", "other-pattern"),
+        ("R", "other-pattern"),
+        ("R", "second"),
+    ]
+
+
+def test_rule_fires_on_descendants_of_a_matched_node(fired: Compile) -> None:
+    result = fired(
+        """
+        <pattern>
+          <rule context="r:group"><report id="group" test="true()"/></rule>
+          <rule context="r:leaf"><report id="leaf" test="true()"/></rule>
+        </pattern>
+        """
+    )
+    assert result == [("R", "group"), ("R", "leaf")]
+
+
+def test_let_scoping_schema_phase_pattern_rule(fired: Compile) -> None:
+    body = """
+        <let name="count" value="count(//r:item)"/>
+        <phase id="ph">
+          <let name="phaseValue" value="'P'"/>
+          <active pattern="p1"/><active pattern="p2"/>
+        </phase>
+        <pattern id="p1">
+          <let name="here" value="local-name(.)"/>
+          <let name="n" value="1"/>
+          <rule context="r:leaf">
+            <let name="mine" value="string(.)"/>
+            <assert id="schema-let" test="$count = 2"/>
+            <assert id="pattern-let-root-context" test="$here = ''"/>
+            <assert id="pattern-let" test="$n = 1"/>
+            <assert id="phase-let" test="$phaseValue = 'P'"/>
+            <assert id="rule-let" test="$mine = 'x'"/>
+            <report id="always" test="true()"/>
+          </rule>
+        </pattern>
+        <pattern id="p2">
+          <let name="n" value="2"/>
+          <rule context="r:leaf"><assert id="same-name-other-pattern" test="$n = 2"/></rule>
+        </pattern>
+    """
+    # Nothing fails: every let is visible with its own scope and value (pattern lets: document-root context).
+    assert fired(body, phase="ph") == [("R", "always")]
+
+
+def test_phases_all_default_and_named(fired: Compile) -> None:
+    body = """
+        <phase id="only-a"><active pattern="a"/></phase>
+        <phase id="only-b"><active pattern="b"/></phase>
+        <pattern id="a"><rule context="/*"><report id="in-a" test="true()"/></rule></pattern>
+        <pattern id="b"><rule context="/*"><report id="in-b" test="true()"/></rule></pattern>
+    """
+    assert fired(body) == [("R", "in-a"), ("R", "in-b")]
+    assert fired(body, phase="#ALL") == [("R", "in-a"), ("R", "in-b")]
+    assert fired(body, phase="only-b") == [("R", "in-b")]
+    assert fired(body, attrs='defaultPhase="only-a"') == [("R", "in-a")]
+    assert fired(body, phase="#DEFAULT", attrs='defaultPhase="only-b"') == [("R", "in-b")]
+    with pytest.raises(SchematronPhaseError):
+        fired(body, phase="nope")
+
+
+def test_bundled_phases_share_one_stylesheet_and_pick_phase_at_run_time(
+    write: Callable[[str, str], Path], cache_dir: Path
+) -> None:
+    path = write(
+        "bundle.sch",
+        f"""
+        <schema {SCH}>
+          <phase id="x"><let name="v" value="'x'"/><active pattern="a"/></phase>
+          <phase id="y"><let name="v" value="'y'"/><active pattern="a"/><active pattern="b"/></phase>
+          <pattern id="a"><rule context="/*"><report id="a" test="true()"><value-of select="$v"/></report></rule></pattern>
+          <pattern id="b"><rule context="/*"><report id="b" test="true()"/></rule></pattern>
+        </schema>
+        """,
+    )
+    x = compile_schematron(path, phase="x", cache_dir=cache_dir, bundle_phases=True)
+    y = compile_schematron(path, phase="y", cache_dir=cache_dir, bundle_phases=True)
+    assert x.xslt_path == y.xslt_path and x.phase == "x" and y.phase == "y"
+    assert [(i.rule_id, i.text) for i in x.validate(DOC).items] == [("a", "x")]
+    assert [(i.rule_id, i.text) for i in y.validate(DOC).items] == [("a", "y"), ("b", "")]
+    assert compile_schematron(path, phase="x", cache_dir=cache_dir, bundle_phases=True) is x
+
+
+def test_abstract_pattern_with_is_a_and_params(fired: Compile) -> None:
+    body = """
+        <pattern abstract="true" id="has">
+          <rule context="$parent"><assert id="has-child" test="$child">missing <value-of select="'$child'"/></assert></rule>
+        </pattern>
+        <pattern is-a="has" id="items-have-text"><param name="parent" value="r:item"/><param name="child" value="text()"/></pattern>
+        <pattern is-a="has" id="root-has-group"><param name="parent" value="/r:root"/><param name="child" value="r:nothing"/></pattern>
+    """
+    assert fired(body) == [("A", "has-child")]
+
+
+def test_abstract_rule_with_extends(fired: Compile) -> None:
+    body = """
+        <pattern>
+          <rule abstract="true" id="coded"><assert id="has-code" test="@code"/></rule>
+          <rule abstract="true" id="coded-and-more"><extends rule="coded"/><assert id="is-b" test="@code = 'B'"/></rule>
+          <rule context="r:item"><extends rule="coded-and-more"/></rule>
+          <rule context="r:other"><extends rule="coded"/></rule>
+        </pattern>
+    """
+    assert sorted(fired(body)) == [("A", "has-code"), ("A", "is-b")]
+
+
+def test_extends_cycle_and_unknown_targets_are_reference_errors(fired: Compile) -> None:
+    with pytest.raises(SchematronReferenceError):
+        fired(
+            '<pattern><rule abstract="true" id="a"><extends rule="a"/></rule><rule context="/*"><extends rule="a"/></rule></pattern>'
+        )
+    with pytest.raises(SchematronReferenceError):
+        fired('<pattern><rule context="/*"><extends rule="missing"/></rule></pattern>')
+    with pytest.raises(SchematronReferenceError):
+        fired('<pattern is-a="missing"/>')
+
+
+def test_diagnostics_evaluated_in_the_assert_context(
+    write: Callable[[str, str], Path], cache_dir: Path
+) -> None:
+    path = write(
+        "s.sch",
+        f"""
+        <schema {SCH}>
+          <ns prefix="r" uri="urn:test:r"/>
+          <pattern><rule context="r:item"><assert id="D" test="@code = 'A'" diagnostics="d1 d2">bad</assert></rule></pattern>
+          <diagnostics>
+            <diagnostic id="d1" see="field:X">code was <value-of select="@code"/></diagnostic>
+            <diagnostic id="d2">text <value-of select="."/></diagnostic>
+          </diagnostics>
+        </schema>
+        """,
+    )
+    layer = compile_schematron(path, cache_dir=cache_dir).validate(DOC)
+    svrl = (layer.svrl or b"").decode()
+    assert (
+        '<svrl:diagnostic-reference diagnostic="d1" see="field:X"><svrl:text>code was B</svrl:text>' in svrl
+    )
+    assert '<svrl:diagnostic-reference diagnostic="d2"><svrl:text>text two</svrl:text>' in svrl
+    with pytest.raises(SchematronReferenceError):
+        compile_schematron(
+            write(
+                "bad.sch",
+                f'<schema {SCH}><pattern><rule context="/"><assert test="1" diagnostics="zz"/></rule></pattern></schema>',
+            ),
+            cache_dir=cache_dir,
+        )
+
+
+def test_includes_are_recursive_and_relative_to_the_including_file(
+    write: Callable[[str, str], Path], cache_dir: Path
+) -> None:
+    write(
+        "parts/a.sch",
+        '<pattern xmlns="http://purl.oclc.org/dsdl/schematron" id="a"><include href="rules/r.sch"/></pattern>',
+    )
+    write(
+        "parts/rules/r.sch",
+        '<rule xmlns="http://purl.oclc.org/dsdl/schematron" context="/*"><report id="from-nested-include" test="true()"/></rule>',
+    )
+    main = write("main.sch", f'<schema {SCH}><include href="parts/a.sch"/></schema>')
+    items = compile_schematron(main, cache_dir=cache_dir).validate(DOC).items
+    assert [i.rule_id for i in items] == ["from-nested-include"]
+    write(
+        "loop1.sch",
+        '<pattern xmlns="http://purl.oclc.org/dsdl/schematron"><include href="loop2.sch"/></pattern>',
+    )
+    write(
+        "loop2.sch",
+        '<rule xmlns="http://purl.oclc.org/dsdl/schematron" context="/"><include href="loop1.sch"/></rule>',
+    )
+    with pytest.raises(SchematronReferenceError):
+        compile_schematron(
+            write("loop.sch", f'<schema {SCH}><include href="loop1.sch"/></schema>'), cache_dir=cache_dir
+        )
+    with pytest.raises(SchematronSourceError):
+        compile_schematron(
+            write("gone.sch", f'<schema {SCH}><include href="missing.sch"/></schema>'), cache_dir=cache_dir
+        )
+
+
+def test_xsl_function_key_and_include_pass_through(fired: Compile, write: Callable[[str, str], Path]) -> None:
+    write(
+        "lib.xsl",
+        """
+        <xsl:stylesheet version="3.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform" xmlns:f="urn:f">
+          <xsl:function name="f:twice"><xsl:param name="s"/><xsl:sequence select="$s || $s"/></xsl:function>
+        </xsl:stylesheet>""",
+    )
+    body = """
+        <ns prefix="f" uri="urn:f"/>
+        <xsl:include xmlns:xsl="http://www.w3.org/1999/XSL/Transform" href="lib.xsl"/>
+        <xsl:key xmlns:xsl="http://www.w3.org/1999/XSL/Transform" name="by-code" match="r:item" use="@code"/>
+        <xsl:function xmlns:xsl="http://www.w3.org/1999/XSL/Transform" name="f:upper" as="xs:string">
+          <xsl:param name="s" as="xs:string"/><xsl:sequence select="upper-case($s)"/>
+        </xsl:function>
+        <pattern>
+          <rule context="r:item">
+            <assert id="fn" test="f:upper(.) = ('ONE', 'TWO')"/>
+            <assert id="included-fn" test="f:twice(@code) = ('AA', 'BB')"/>
+            <report id="key" test="exists(key('by-code', 'B')) and @code = 'B'"/>
+          </rule>
+        </pattern>
+    """
+    assert fired(body) == [("R", "key")]
+
+
+def test_unsupported_constructs_raise_schematron_errors(fired: Compile) -> None:
+    with pytest.raises(SchematronUnsupportedError) as info:
+        fired('<pattern documents="doc(\'x.xml\')"><rule context="/"><assert test="1"/></rule></pattern>')
+    assert info.value.code == "schematron-unsupported"
+    with pytest.raises(SchematronUnsupportedError):
+        fired('<pattern><rule context="/"><assert test="1"/><frobnicate/></rule></pattern>')
+    with pytest.raises(SchematronUnsupportedError):
+        fired(
+            '<pattern><rule context="/">'
+            '<xsl:variable xmlns:xsl="http://www.w3.org/1999/XSL/Transform" name="x"/></rule></pattern>'
+        )
+
+
+def test_bad_xpath_is_a_compile_error_and_dynamic_failure_a_runtime_error(fired: Compile) -> None:
+    with pytest.raises(SchematronCompileError):
+        fired('<pattern><rule context="/*"><assert id="x" test="((("/></rule></pattern>')
+    with pytest.raises(SchematronRuntimeError):
+        fired('<pattern><rule context="/*"><assert id="x" test="xs:integer(\'abc\') = 1"/></rule></pattern>')
+
+
+def test_unreadable_schema_and_unsafe_document(
+    write: Callable[[str, str], Path], cache_dir: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(SchematronSourceError):
+        compile_schematron(tmp_path / "nope.sch", cache_dir=cache_dir)
+    with pytest.raises(SchematronSourceError):
+        compile_schematron(write("x.sch", "<notschematron/>"), cache_dir=cache_dir)
+    with pytest.raises(SchematronError):
+        compile_schematron(write("b.sch", f"<schema {SCH.replace('xslt2', 'stx')}/>"), cache_dir=cache_dir)
+    ok = compile_schematron(
+        write(
+            "ok.sch", f'<schema {SCH}><pattern><rule context="/"><assert test="1"/></rule></pattern></schema>'
+        ),
+        cache_dir=cache_dir,
+    )
+    with pytest.raises(DoctypeForbiddenError):
+        ok.validate(b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>')
+
+
+def test_disk_cache_hit_and_invalidation_on_included_file_change(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    write(
+        "inc.sch",
+        '<pattern xmlns="http://purl.oclc.org/dsdl/schematron"><rule context="/*"><report id="v1" test="true()"/></rule></pattern>',
+    )
+    main = write("m.sch", f'<schema {SCH}><include href="inc.sch"/></schema>')
+    first = compile_schematron(main, cache_dir=cache)
+    assert not first.from_disk_cache
+    assert compile_schematron(main, cache_dir=cache) is first
+    forget_compiled()
+    second = compile_schematron(main, cache_dir=cache)
+    assert second.from_disk_cache and second.xslt_path == first.xslt_path
+    write(
+        "inc.sch",
+        '<pattern xmlns="http://purl.oclc.org/dsdl/schematron"><rule context="/*"><report id="v2" test="true()"/></rule></pattern>',
+    )
+    forget_compiled()
+    third = compile_schematron(main, cache_dir=cache)
+    assert not third.from_disk_cache
+    assert [i.rule_id for i in third.validate(DOC).items] == ["v2"]
+
+
+def test_concurrent_validation_from_threads_gives_identical_results(
+    write: Callable[[str, str], Path], cache_dir: Path
+) -> None:
+    path = write(
+        "t.sch",
+        f"""<schema {SCH}><ns prefix="r" uri="urn:test:r"/>
+        <pattern><rule context="r:item"><assert id="A" test="@code = 'A'"><value-of select="."/></assert></rule></pattern>
+        </schema>""",
+    )
+    compiled = compile_schematron(path, cache_dir=cache_dir)
+    docs = [DOC.replace(b'code="B">two', f'code="B">t{n}'.encode()) for n in range(40)]
+    seen_threads: set[int] = set()
+
+    def run(doc: bytes) -> str:
+        seen_threads.add(threading.get_ident())
+        return compiled.validate(doc).items[0].text
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        texts = list(pool.map(run, docs))
+    assert texts == [f"t{n}" for n in range(40)]
+    assert len(seen_threads) > 1
+
+
+@pytest.mark.parametrize(
+    ("flag", "role", "expected"),
+    [
+        ("fatal", None, Severity.FATAL),
+        ("warning", "ERROR", Severity.WARNING),
+        (None, "ERROR", Severity.ERROR),
+        (None, "WARN", Severity.WARNING),
+        (None, "warning", Severity.WARNING),
+        (None, "INFO", Severity.INFO),
+        (None, None, Severity.ERROR),
+        ("odd", "odd", Severity.ERROR),
+    ],
+)
+def test_svrl_severity_mapping(flag: str | None, role: str | None, expected: Severity) -> None:
+    attrs = (f' flag="{flag}"' if flag else "") + (f' role="{role}"' if role else "")
+    svrl = (
+        '<svrl:schematron-output xmlns:svrl="http://purl.oclc.org/dsdl/svrl">'
+        f'<svrl:failed-assert id="X"{attrs} location="/a" test="t"><svrl:text> some\n text </svrl:text>'
+        "</svrl:failed-assert></svrl:schematron-output>"
+    ).encode()
+    (item,) = parse_svrl(svrl)
+    assert item.severity is expected and item.rule_id == "X" and item.text == "some text"
+    assert item.location == "/a" and item.test == "t" and item.flag == flag and item.role == role
+
+
+def test_parse_svrl_rejects_garbage() -> None:
+    with pytest.raises(SchematronRuntimeError):
+        parse_svrl(b"<not-closed")
