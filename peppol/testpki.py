@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,6 +40,8 @@ from peppol.pki import (
 
 #: RSA key size of every generated key (see the module docstring for why not 4096).
 KEY_SIZE: Final = 2048
+#: Most threads used to generate keys.
+KEYGEN_THREADS: Final = 4
 #: Password of every generated PKCS#12 file.
 TEST_P12_PASSWORD: Final = b"peppol-test"
 #: Marks every generated name as fake.
@@ -73,6 +76,16 @@ _SHA256: Final = hashes.SHA256()
 def new_key() -> rsa.RSAPrivateKey:
     """A fresh RSA key of :data:`KEY_SIZE` bits."""
     return rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
+
+
+def new_keys(count: int) -> list[rsa.RSAPrivateKey]:
+    """``count`` fresh keys, generated on a few threads (OpenSSL releases the GIL during keygen,
+    which dominates the cost of :func:`generate_test_pki`)."""
+    workers = max(1, min(KEYGEN_THREADS, os.cpu_count() or 1, count))
+    if workers == 1:
+        return [new_key() for _ in range(count)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda _: new_key(), range(count)))
 
 
 def _name(cn: str, *, org: str = GENERATED_ORG, ou: str | None = TEST_OU, country: str = "BE") -> x509.Name:
@@ -370,7 +383,9 @@ def generate_test_pki(
     ca_start = now - CA_BACKDATE
     expired_start, expired_end = now - timedelta(days=400), now - timedelta(days=30)
 
-    root_key = new_key()
+    # 4 CAs + the APs + revoked/expired AP + 2 SMP + TLS server
+    keys = iter(new_keys(ap_count + 9))
+    root_key = next(keys)
     root_cert = issue_certificate(
         _name(ROOT_CN),
         root_key.public_key(),
@@ -383,7 +398,7 @@ def generate_test_pki(
     root = Identity(root_key, root_cert)
 
     def ca(cn: str, path_len: int = 0) -> Identity:
-        key = new_key()
+        key = next(keys)
         cert = issue_certificate(
             _name(cn),
             key.public_key(),
@@ -396,7 +411,7 @@ def generate_test_pki(
         return Identity(key, cert, (root_cert,))
 
     ap_ca, smp_ca = ca(AP_CA_CN), ca(SMP_CA_CN)
-    tls_ca_key = new_key()
+    tls_ca_key = next(keys)
     tls_ca_cert = issue_certificate(
         _name(TLS_CA_CN),
         tls_ca_key.public_key(),
@@ -411,7 +426,7 @@ def generate_test_pki(
     def leaf(
         issuer: Identity, seat: str, profile: str, org: str, *, expired: bool = False, revinfo: bool = False
     ) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-        key = new_key()
+        key = next(keys)
         cert = issue_certificate(
             _name(seat, org=org, ou=None, country="FR"),
             key.public_key(),
@@ -455,7 +470,7 @@ def generate_test_pki(
     files["smp"] = _save(directory, "smp", key, cert, seat=SMP_SEAT)
     key, cert = leaf(smp_ca, EXPIRED_SMP_SEAT, "smp", "Generated Expired SMP", expired=True)
     files["expired_smp"] = _save(directory, "smp-expired", key, cert, seat=EXPIRED_SMP_SEAT)
-    tls_key = new_key()
+    tls_key = next(keys)
     tls_cert = issue_certificate(
         _name("localhost", org=GENERATED_ORG, ou=TEST_OU),
         tls_key.public_key(),
