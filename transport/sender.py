@@ -309,7 +309,7 @@ def prepare_message(
     key: Path,
     cert: Path,
     receiver_cert: Path,
-    trust: Path | None = None,
+    validate_receiver: Callable[[x509.Certificate], object] | None = None,
     sender: str | None = None,
     receiver: str | None = None,
     doctype: str | None = None,
@@ -318,15 +318,13 @@ def prepare_message(
     spool_dir: Path | None = None,
 ) -> PreparedMessage:
     """Build the AS4 UserMessage for ``document`` (an SBD, or a bare business document for which an
-    SBDH is built from the options). The receiver certificate is validated against ``trust`` when
-    given. Raises ``ValueError`` (or ``OSError``) with a one-line reason for bad input."""
+    SBDH is built from the options). ``validate_receiver`` (e.g. an AP ``CertificateValidator``'s
+    ``validate``) checks the receiver certificate before anything is encrypted for it.
+    Raises ``ValueError`` (or ``OSError``) with a one-line reason for bad input."""
     from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
     from peppol.pki import (
         CertificateError,
-        CertificateValidator,
         Identity,
-        Purpose,
-        TrustStore,
         load_certificate,
     )
     from peppol.pki.names import seat_id
@@ -335,11 +333,9 @@ def prepare_message(
 
     identity = Identity.load(cert, key)
     receiver_certificate = load_certificate(receiver_cert)
-    if trust is not None:
+    if validate_receiver is not None:
         try:
-            CertificateValidator(TrustStore.from_pem(trust), purpose=Purpose.AP).validate(
-                receiver_certificate
-            )
+            validate_receiver(receiver_certificate)
         except CertificateError as exc:
             raise ValueError(f"receiver certificate rejected: {exc}") from exc
     work = Path(spool_dir) if spool_dir else Path(tempfile.mkdtemp(prefix="as4-out-"))

@@ -1,9 +1,185 @@
-"""CLI commands (placeholder until its issue lands)."""
+"""``ap as4 serve`` and ``ap as4 send``: thin layers over :mod:`transport.server`, :mod:`transport.receiver`
+and :mod:`transport.sender`.
+
+Exit codes: 0 = delivered with a verified receipt (send) / clean shutdown (serve); 1 = the send failed
+(error signal, invalid receipt, transport failure); 2 = bad input (unreadable files, bad identifiers,
+insecure URL without the flag).
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+
+_err = Console(stderr=True)
+
+KeyOpt = Annotated[Path, typer.Option("--key", help="Our AP private key (PEM).")]
+CertOpt = Annotated[Path, typer.Option("--cert", help="Our AP certificate (PEM, chain after the leaf).")]
+
+
+def _bad_input(reason: str) -> typer.Exit:
+    _err.print(f"[red]error:[/red] {reason}", highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def _validator(trust: Path, crl: Path | None) -> Any:
+    from peppol.pki import CertificateValidator, Purpose, RevocationPolicy, TrustStore
+
+    crls = (crl.read_bytes(),) if crl else ()
+    return CertificateValidator(
+        TrustStore.from_pem(trust),
+        purpose=Purpose.AP,
+        crls=crls,
+        revocation=RevocationPolicy.HARD_FAIL if crl else RevocationPolicy.SOFT_FAIL,
+        allow_fetching=crl is None,
+    )
+
+
+def serve(
+    port: Annotated[int, typer.Option("--port", help="TCP port to listen on.")],
+    key: KeyOpt,
+    cert: CertOpt,
+    trust: Annotated[Path, typer.Option("--trust", help="AP CA bundle (PEM) that signers must chain to.")],
+    inbox: Annotated[
+        Path, typer.Option("--inbox", help="Directory for accepted messages (.sbd.xml + .json).")
+    ],
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="TLS server certificate chain (PEM).")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option("--tls-key", help="TLS server private key (PEM).")] = None,
+    crl: Annotated[
+        Path | None, typer.Option("--crl", help="CRL of the AP CA (offline revocation checks).")
+    ] = None,
+) -> None:
+    """Run the AS4 receiver at /as4; accepted messages are written to the inbox directory."""
+    from peppol.pki import Identity
+    from transport.receiver import DirectoryInbox, ReceiverConfig
+    from transport.server import create_app, run_server
+
+    if (tls_cert is None) != (tls_key is None):
+        raise _bad_input("--tls-cert and --tls-key go together")
+    try:
+        identity = Identity.load(cert, key)
+        validator = _validator(trust, crl)
+        hooks = DirectoryInbox(inbox)
+    except Exception as exc:
+        raise _bad_input(f"cannot load the receiver configuration: {exc}") from exc
+    config = ReceiverConfig(identity=identity, validate_signer=validator.validate)
+    if tls_cert is None:
+        _err.print(
+            "[bold red]WARNING: serving AS4 over PLAIN HTTP (no --tls-cert/--tls-key). "
+            "Peppol requires TLS; use this only for local tests.[/bold red]"
+        )
+    scheme = "https" if tls_cert else "http"
+    _err.print(f"AS4 receiver {identity.seat_id} listening on {scheme}://{host}:{port}/as4, inbox {inbox}")
+    run_server(create_app(config, hooks), host=host, port=port, tls_cert=tls_cert, tls_key=tls_key)
+
+
+def send(
+    file: Annotated[Path, typer.Argument(help="An SBD, or a bare UBL document (an SBDH is built for it).")],
+    url: Annotated[str, typer.Option("--url", help="The receiver's AS4 endpoint URL.")],
+    key: KeyOpt,
+    cert: CertOpt,
+    receiver_cert: Annotated[
+        Path, typer.Option("--receiver-cert", help="The receiver AP certificate (PEM).")
+    ],
+    trust: Annotated[
+        Path | None,
+        typer.Option("--trust", help="AP CA bundle: validate the receiver cert and receipt signer."),
+    ] = None,
+    tls_ca: Annotated[
+        Path | None, typer.Option("--tls-ca", help="CA bundle for the TLS server certificate.")
+    ] = None,
+    crl: Annotated[Path | None, typer.Option("--crl", help="AP CA CRL (offline revocation checks).")] = None,
+    sender: Annotated[
+        str | None, typer.Option("--sender", help="C1 participant id (bare documents).")
+    ] = None,
+    receiver: Annotated[
+        str | None, typer.Option("--receiver", help="C4 participant id (bare documents).")
+    ] = None,
+    doctype: Annotated[
+        str | None, typer.Option("--doctype", help="Document type id (default: detected).")
+    ] = None,
+    process: Annotated[str | None, typer.Option("--process", help="Process id (default: detected).")] = None,
+    country_c1: Annotated[
+        str | None, typer.Option("--country-c1", help="COUNTRY_C1 (bare documents).")
+    ] = None,
+    attempts: Annotated[int, typer.Option("--attempts", min=1, help="Attempts on retryable failures.")] = 1,
+    retry_interval: Annotated[
+        float, typer.Option("--retry-interval", min=0, help="Seconds between attempts.")
+    ] = 10.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+    insecure_http: Annotated[
+        bool, typer.Option("--insecure-http", help="INSECURE: allow a plain http:// URL (tests only).")
+    ] = False,
+) -> None:
+    """Send FILE to an AS4 endpoint and verify the receipt. Exit 0 only on a verified receipt."""
+    from transport.sender import As4Sender, InsecureUrlError, prepare_message
+
+    if insecure_http:
+        _err.print("[bold red]WARNING: --insecure-http: the message may travel over plain HTTP.[/bold red]")
+    with tempfile.TemporaryDirectory(prefix="ap-send-") as tmp:
+        try:
+            validator = _validator(trust, crl) if trust else None
+            prepared = prepare_message(
+                file,
+                key=key,
+                cert=cert,
+                receiver_cert=receiver_cert,
+                validate_receiver=validator.validate if validator else None,
+                sender=sender,
+                receiver=receiver,
+                doctype=doctype,
+                process=process,
+                country_c1=country_c1,
+                spool_dir=Path(tmp),
+            )
+        except (OSError, ValueError) as exc:
+            raise _bad_input(str(exc)) from exc
+        with As4Sender(
+            ca_bundle=tls_ca,
+            allow_http=insecure_http,
+            validate_signer=validator.validate if validator else None,
+        ) as client:
+            try:
+                outcome = client.send(
+                    prepared.message,
+                    url,
+                    prepared.receiver_certificate,
+                    attempts=attempts,
+                    retry_interval=retry_interval,
+                )
+            except InsecureUrlError as exc:
+                raise _bad_input(str(exc)) from exc
+    report = {
+        "delivered": outcome.delivered,
+        "message_id": prepared.message.message_id,
+        "receipt_id": getattr(outcome.receipt, "message_id", None),
+        "code": outcome.code,
+        "detail": outcome.detail,
+        "retryable": outcome.retryable,
+        "http_status": outcome.http_status,
+        "attempts": outcome.attempts,
+    }
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    elif outcome.delivered:
+        typer.echo(f"delivered {prepared.message.message_id}: receipt {report['receipt_id']} verified")
+    else:
+        typer.echo(f"NOT delivered {prepared.message.message_id}: {outcome.summary}")
+    raise typer.Exit(0 if outcome.delivered else 1)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add the ``as4`` command group to ``app``."""
+    group = typer.Typer(help="AS4 exchange: run a receiver, send a document.", no_args_is_help=True)
+    group.command("serve")(serve)
+    group.command("send")(send)
+    app.add_typer(group, name="as4")

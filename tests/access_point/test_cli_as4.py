@@ -1,0 +1,148 @@
+"""``ap as4 send`` / ``ap as4 serve`` command layer (exit codes, output, input errors).
+
+The full serve-in-a-subprocess + TLS acceptance lives in ``tests/transport/test_e2e.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from access_point.cli import app
+from tests.transport.test_receiver_support import (
+    DOCTYPE,
+    PROCESS,
+    RECEIVER,
+    SENDER,
+    Recorder,
+    make_sbd,
+    receiver_config,
+    ubl_invoice,
+)
+from transport.server import RunningServer, create_app, start_server
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture(scope="module")
+def server(
+    test_pki: Any, tmp_path_factory: pytest.TempPathFactory, recorder: Recorder
+) -> Iterator[RunningServer]:
+    running = start_server(
+        create_app(receiver_config(test_pki, tmp_path_factory.mktemp("cli")), recorder.hooks())
+    )
+    yield running
+    running.stop()
+
+
+def base_args(pki: Any, url: str) -> list[str]:
+    return [
+        "as4", "send", "--url", url,
+        "--key", str(pki.aps[0].key), "--cert", str(pki.aps[0].cert),
+        "--receiver-cert", str(pki.aps[1].cert),
+        "--trust", str(pki.ap_truststore), "--crl", str(pki.ap_crl),
+    ]  # fmt: skip
+
+
+def test_send_sbd_delivered_exit_0(
+    server: RunningServer, recorder: Recorder, test_pki: Any, tmp_path: Path
+) -> None:
+    sbd = make_sbd()
+    path = tmp_path / "doc.sbd.xml"
+    path.write_bytes(sbd)
+    result = runner.invoke(app, [*base_args(test_pki, server.url), str(path), "--insecure-http"])
+    assert result.exit_code == 0, result.output
+    assert "delivered" in result.stdout and "verified" in result.stdout
+    assert sbd in recorder.payloads
+
+
+def test_send_bare_ubl_builds_sbdh_and_prints_json(
+    server: RunningServer, recorder: Recorder, test_pki: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "invoice.xml"
+    path.write_bytes(ubl_invoice("bare document"))
+    args = [
+        *base_args(test_pki, server.url), str(path), "--insecure-http", "--json",
+        "--sender", SENDER, "--receiver", RECEIVER, "--country-c1", "SE",
+        "--doctype", DOCTYPE, "--process", PROCESS,
+    ]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["delivered"] is True and report["receipt_id"]
+    received = next(m for m in recorder.persisted if m.message_id == report["message_id"])
+    assert received.country_c1 == "SE"
+    assert any(b"bare document" in p and b"StandardBusinessDocument" in p for p in recorder.payloads)
+
+
+def test_send_failure_outcome_exit_1(
+    server: RunningServer, recorder: Recorder, test_pki: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "doc.sbd.xml"
+    path.write_bytes(make_sbd())
+    recorder.served = False
+    try:
+        result = runner.invoke(
+            app, [*base_args(test_pki, server.url), str(path), "--insecure-http", "--json"]
+        )
+    finally:
+        recorder.served = True
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["delivered"] is False
+    assert (report["code"], report["detail"]) == ("EBMS:0004", "PEPPOL:NOT_SERVICED")
+
+
+def test_send_plain_http_without_flag_exit_2(server: RunningServer, test_pki: Any, tmp_path: Path) -> None:
+    path = tmp_path / "doc.sbd.xml"
+    path.write_bytes(make_sbd())
+    result = runner.invoke(app, [*base_args(test_pki, server.url), str(path)])
+    assert result.exit_code == 2
+    assert "plain HTTP" in result.stderr
+
+
+def test_send_bare_document_without_parties_exit_2(test_pki: Any, tmp_path: Path) -> None:
+    path = tmp_path / "invoice.xml"
+    path.write_bytes(ubl_invoice())
+    result = runner.invoke(app, [*base_args(test_pki, "https://localhost:1/as4"), str(path)])
+    assert result.exit_code == 2
+    assert "--country-c1" in result.stderr
+
+
+def test_send_missing_file_exit_2(test_pki: Any, tmp_path: Path) -> None:
+    result = runner.invoke(app, [*base_args(test_pki, "https://localhost:1/as4"), str(tmp_path / "nope.xml")])
+    assert result.exit_code == 2
+
+
+def test_send_revoked_receiver_certificate_exit_2(test_pki: Any, tmp_path: Path) -> None:
+    path = tmp_path / "doc.sbd.xml"
+    path.write_bytes(make_sbd())
+    args = base_args(test_pki, "https://localhost:1/as4")
+    args[args.index("--receiver-cert") + 1] = str(test_pki.revoked_ap.cert)
+    result = runner.invoke(app, [*args, str(path)])
+    assert result.exit_code == 2
+    assert "receiver certificate rejected" in result.stderr
+
+
+def test_serve_tls_cert_without_key_exit_2(test_pki: Any, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "as4", "serve", "--port", "0",
+            "--key", str(test_pki.aps[1].key), "--cert", str(test_pki.aps[1].cert),
+            "--trust", str(test_pki.ap_truststore), "--inbox", str(tmp_path / "in"),
+            "--tls-cert", str(test_pki.tls_server_chain),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "--tls-key" in result.stderr
