@@ -110,3 +110,37 @@ def test_generate_with_count_and_fixed_now_and_refuses_overwrite(tmp_path: Path)
         generate_test_pki(tmp_path / "p", ap_count=1, overwrite=False)
     with pytest.raises(ValueError, match="ap_count"):
         generate_test_pki(tmp_path / "q", ap_count=0)
+
+
+def test_tls_server_certificate_passes_a_real_tls_handshake_on_loopback(test_pki: TestPki) -> None:
+    import socket
+    import ssl
+    import threading
+
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(test_pki.tls_server_chain, test_pki.tls_server.key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        for _ in range(2):
+            conn, _addr = listener.accept()
+            try:
+                with server_ctx.wrap_socket(conn, server_side=True) as tls:
+                    tls.sendall(b"ok")
+            except (ssl.SSLError, OSError):
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    client_ctx = ssl.create_default_context(cafile=str(test_pki.tls_truststore))
+    try:
+        for host in ("127.0.0.1", "localhost"):
+            with (
+                socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+                client_ctx.wrap_socket(raw, server_hostname=host) as tls,
+            ):
+                assert tls.recv(2) == b"ok"
+    finally:
+        listener.close()
+        thread.join(timeout=10)
