@@ -9,19 +9,24 @@ Nothing here collapses distinct failures into a generic "not found".
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any
 
 
 class DiscoveryError(Exception):
-    """Base class of every discovery failure."""
+    """Base class of every discovery failure.
 
-    code: ClassVar[str] = "DISCOVERY_ERROR"
-    retryable: ClassVar[bool] = False
-    exit_code: ClassVar[int] = 1
+    ``steps`` is filled in by :class:`smp_client.Discovery` with what happened before the failure
+    (for ``ap lookup``'s step-by-step output); it is empty when raised by the lower layers directly.
+    """
+
+    code: str = "DISCOVERY_ERROR"
+    retryable: bool = False
+    exit_code: int = 1
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.steps: tuple[Any, ...] = ()
 
     def __str__(self) -> str:
         return self.message
@@ -90,14 +95,22 @@ class BadSmpResponse(DiscoveryError):
     exit_code = 9
 
 
+class SmpTlsError(SmpUnavailable):
+    """The TLS handshake failed verification (wrong CA, name mismatch): not retryable as such."""
+
+    code = "SMP_TLS_ERROR"
+    retryable = False
+
+
 class SmpHttpError(BadSmpResponse):
-    """An HTTP status other than 200 and 404 (3xx redirects are never followed)."""
+    """An HTTP status other than 200 and 404 (3xx redirects are never followed); 5xx is retryable."""
 
     code = "SMP_HTTP_ERROR"
 
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
+        self.retryable = status >= 500
 
 
 class SmpXmlError(BadSmpResponse):
@@ -165,6 +178,7 @@ ALL_ERRORS: tuple[type[DiscoveryError], ...] = (
     SmlRecordError,
     DomainNameSyntaxError,
     SmpUnavailable,
+    SmpTlsError,
     DocumentTypeNotServed,
     BadSmpResponse,
     SmpHttpError,

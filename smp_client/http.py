@@ -1,0 +1,155 @@
+"""HTTP GET towards SMPs: https with verification, no redirects, bounded time and size.
+
+peppol-commons defaults are kept: connect 5 s, read 10 s, no retries, HTTP redirects never
+followed (a 3xx is an error), TLS verification on (certifi roots, or a custom CA bundle). URLs are
+sent exactly as built: they hold only RFC 3986 unreserved characters and ``%XX`` escapes, which
+``requests`` leaves untouched.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+from urllib.parse import urlsplit
+
+import requests
+
+from smp_client.errors import (
+    BadSmpResponse,
+    DocumentTypeNotServed,
+    SmpHttpError,
+    SmpTlsError,
+    SmpUnavailable,
+)
+
+#: Connect timeout (seconds), as peppol-commons.
+DEFAULT_CONNECT_TIMEOUT: Final = 5.0
+#: Read timeout (seconds), as peppol-commons' response timeout.
+DEFAULT_READ_TIMEOUT: Final = 10.0
+#: Largest SMP response read (bytes); real ones are a few kB.
+DEFAULT_MAX_RESPONSE_BYTES: Final = 4 * 1024 * 1024
+USER_AGENT: Final = "procurement-access-point smp-client/0.1"
+_CHUNK: Final = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    """Transport settings of the SMP client."""
+
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    #: PEM bundle of CAs trusted for SMP TLS instead of the default (certifi) roots.
+    ca_bundle: str | None = None
+    #: Explicit proxies (``{"https": "http://proxy:3128"}``); ``None`` honours HTTPS_PROXY/NO_PROXY.
+    proxies: Mapping[str, str] | None = None
+    #: Allow plain-http SMP URLs (pre-2026 SMPs, legacy CNAME rigs). Insecure; off by default.
+    allow_http: bool = False
+    max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResult:
+    """A successful (HTTP 200) response."""
+
+    url: str
+    status: int
+    body: bytes
+    content_type: str
+    elapsed: float
+
+
+class SmpHttp:
+    """A small, thread-safe-enough GET client (one ``requests.Session`` with its connection pool)."""
+
+    def __init__(self, settings: HttpSettings | None = None, session: requests.Session | None = None) -> None:
+        self.settings = settings or HttpSettings()
+        self.session = session or requests.Session()
+        if self.settings.proxies is not None:
+            self.session.trust_env = False
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _check_url(self, url: str) -> None:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme == "http" and not self.settings.allow_http:
+            raise BadSmpResponse(f"refusing plain-http SMP URL {url} (https is required)")
+        if scheme not in ("http", "https") or not parts.hostname:
+            raise BadSmpResponse(f"not an http(s) URL: {url!r}")
+
+    def get(self, url: str) -> HttpResult:
+        """GET ``url``; return the 200 body or raise the matching taxonomy error."""
+        self._check_url(url)
+        s = self.settings
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/xml, text/xml", **s.headers}
+        started = time.perf_counter()
+        try:
+            response = self.session.get(
+                url,
+                headers=headers,
+                timeout=(s.connect_timeout, s.read_timeout),
+                allow_redirects=False,
+                verify=s.ca_bundle if s.ca_bundle else True,
+                proxies=dict(s.proxies) if s.proxies is not None else None,
+                stream=True,
+            )
+        except requests.exceptions.SSLError as exc:
+            raise SmpTlsError(f"TLS failure talking to {url}: {_short(exc)}") from exc
+        except requests.exceptions.Timeout as exc:
+            raise SmpUnavailable(f"timeout talking to {url}: {_short(exc)}") from exc
+        except requests.exceptions.ConnectionError as exc:
+            raise SmpUnavailable(f"cannot connect to {url}: {_short(exc)}") from exc
+        except requests.exceptions.RequestException as exc:
+            raise BadSmpResponse(f"HTTP request to {url} failed: {_short(exc)}") from exc
+        try:
+            status = response.status_code
+            if status == 404:
+                raise DocumentTypeNotServed(f"SMP answered 404 Not Found for {url}")
+            if 300 <= status < 400:
+                location = response.headers.get("Location", "?")
+                raise SmpHttpError(
+                    f"SMP answered HTTP {status} (redirect to {location}, not followed)", status
+                )
+            if status != 200:
+                raise SmpHttpError(f"SMP answered HTTP {status} for {url}", status)
+            body = self._read(response, url)
+        finally:
+            response.close()
+        return HttpResult(
+            url=url,
+            status=status,
+            body=body,
+            content_type=response.headers.get("Content-Type", ""),
+            elapsed=time.perf_counter() - started,
+        )
+
+    def _read(self, response: requests.Response, url: str) -> bytes:
+        limit = self.settings.max_bytes
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_content(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise BadSmpResponse(f"SMP response from {url} exceeds {limit} bytes")
+                chunks.append(chunk)
+        except requests.exceptions.Timeout as exc:
+            raise SmpUnavailable(f"timeout reading from {url}: {_short(exc)}") from exc
+        except requests.exceptions.RequestException as exc:
+            raise SmpUnavailable(f"connection to {url} broke while reading: {_short(exc)}") from exc
+        if not chunks:
+            raise BadSmpResponse(f"SMP response from {url} is empty")
+        return b"".join(chunks)
+
+
+def _short(exc: BaseException) -> str:
+    """The innermost reason of a requests/urllib3 exception, on one line."""
+    reason: BaseException = exc
+    while reason.__context__ is not None and reason.__context__ is not reason:
+        reason = reason.__context__
+    text = str(reason) or type(reason).__name__
+    return " ".join(text.split())[:300]
