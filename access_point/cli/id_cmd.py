@@ -9,7 +9,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
+from peppol import codelists
 from peppol.identifiers import (
     DEFAULT_SML_ZONE,
     IdentifierError,
@@ -134,6 +136,47 @@ def check(
     else:
         _print_report(out, report)
     raise typer.Exit(EXIT_OK)
+
+
+@id_app.command("doctypes")
+def doctypes(
+    area: Annotated[
+        str | None,
+        typer.Option("--area", help="Only this area: pre-award, post-award or network."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON on stdout.")] = False,
+) -> None:
+    """List the document types this access point exchanges, with their allowed processes."""
+    infos = [d for d in codelists.DOCUMENT_TYPES.values() if area is None or d.area == area]
+    if not infos:
+        areas = ", ".join(sorted({d.area for d in codelists.DOCUMENT_TYPES.values()}))
+        Console(stderr=True).print(
+            f"[red]error:[/red] no document types in area {escape(str(area))!r} ({areas})"
+        )
+        raise typer.Exit(EXIT_INVALID)
+    if as_json:
+        rows = [
+            {
+                "transaction": d.transaction,
+                "version": d.version,
+                "name": d.name,
+                "area": d.area,
+                "state": d.state,
+                "doctype": d.uri,
+                "processes": [p.uri for p in d.processes],
+            }
+            for d in infos
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"Document types (Peppol code list {codelists.CODELIST_VERSION})")
+    table.add_column("Transaction", style="cyan", no_wrap=True)
+    table.add_column("Name")
+    table.add_column("Document type / processes", overflow="fold")
+    for d in infos:
+        procs = "\n".join(f"  {p.value}" for p in d.processes)
+        table.add_row(f"{d.transaction} {d.version}", d.name, f"{d.value}\n{procs}")
+    Console().print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -153,3 +153,22 @@ def test_unknown_doctype_warns_but_is_valid() -> None:
     result = runner.invoke(app, ["id", "check", "busdox-docid-qns::urn:x:X-2::X##urn:x:cust::2.1"])
     assert result.exit_code == 0, result.output
     assert "not one of the document types" in result.output
+
+
+def test_doctypes_lists_preaward_transactions_as_json() -> None:
+    result = runner.invoke(app, ["id", "doctypes", "--area", "pre-award", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert {r["transaction"] for r in rows} == {f"T{n:03d}" for n in range(1, 23)}
+    assert all(r["area"] == "pre-award" for r in rows)
+    cft = [r for r in rows if r["transaction"] == "T004" and r["version"] == "1.2"]
+    assert cft[0]["doctype"] == CFT
+
+
+def test_doctypes_table_and_unknown_area() -> None:
+    result = runner.invoke(app, ["id", "doctypes"])
+    assert result.exit_code == 0, result.output
+    assert "MLS" in result.output and "T022" in result.output
+    bad = runner.invoke(app, ["id", "doctypes", "--area", "nowhere"])
+    assert bad.exit_code == 2
+    assert "pre-award" in bad.output
