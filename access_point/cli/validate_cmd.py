@@ -1,9 +1,179 @@
-"""CLI commands (placeholder until its issue lands)."""
+"""``ap validate``: validate documents (XSD + Schematron) and write a report (thin layer over
+:func:`ubl.validate.validate_files` and :mod:`ubl.reports`)."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ubl import registry
+from ubl.artifacts import ArtifactError, ArtifactStore
+from ubl.reports import FORMATS, entries, render
+from ubl.reports.text import document_renderables, summary_text
+from ubl.validate import AUTO, Outcome, expand_paths, validate_files
+
+#: Exit codes (``docs/cli.md``): 0 valid, 1 invalid, 2 usage error / unreadable input.
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+#: From this many files on, a progress bar is shown (on a terminal).
+PROGRESS_FROM = 2
+
+
+def _fail(console: Console, message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def resolve_artifact(value: Path, store: ArtifactStore) -> Path:
+    """A file path, or ``SET:relative/path`` naming a file inside an installed artifact set."""
+    if value.exists():
+        return value
+    text = str(value)
+    set_name, sep, rel = text.partition(":")
+    if sep and rel:
+        candidate = store.path(set_name) / rel
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"{value}: no such file (nor SET:path in the artifact store)")
+
+
+def exit_code(outcomes: list[Outcome]) -> int:
+    """2 if a file could not be validated, else 1 if one is invalid, else 0."""
+    if any(o.result is None for o in outcomes):
+        return EXIT_USAGE
+    if any(o.result is not None and not o.result.valid for o in outcomes):
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+def _list_types() -> None:
+    table = Table(title="Registered document types (use the key with --ruleset)")
+    table.add_column("Key", no_wrap=True)
+    for col in ("Name", "Root", "XSD", "Schematron (phase)"):
+        table.add_column(col, overflow="fold")
+    for t in registry.document_types():
+        sch = "—" if t.schematron is None else f"{t.schematron}" + (f" ({t.phase})" if t.phase else "")
+        table.add_row(t.key, t.name, t.root, str(t.xsd), sch)
+    Console().print(table)
+
+
+def validate(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="XML files or folders (every *.xml file inside is validated).")
+    ] = None,
+    ruleset: Annotated[
+        str, typer.Option("--ruleset", help="'auto' (detect) or a document type key, e.g. peppol-t004.")
+    ] = AUTO,
+    schematron: Annotated[
+        Path | None, typer.Option("--schematron", help="Schematron to use instead (FILE.sch or SET:path).")
+    ] = None,
+    phase: Annotated[str | None, typer.Option("--phase", help="Schematron phase.")] = None,
+    xsd: Annotated[
+        Path | None, typer.Option("--xsd", help="XSD to use instead (FILE.xsd or SET:path).")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help=f"Report format: {', '.join(FORMATS)}.")
+    ] = "text",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store", help="Artifact store directory (default: $AP_ARTIFACTS_DIR or the user cache)."
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=64, help="Worker processes.")] = 1,
+    list_types: Annotated[
+        bool, typer.Option("--list-types", help="List the registered document types and exit.")
+    ] = False,
+) -> None:
+    """Validate documents: detect the type, run the XSD then the Schematron.
+
+    Exit 0 when every document is valid, 1 when one is invalid, 2 on a usage error or unreadable input.
+    """
+    err = Console(stderr=True)
+    if list_types:
+        _list_types()
+        return
+    if not files:
+        raise _fail(err, "give at least one FILE or folder (or --list-types)")
+    if fmt not in FORMATS:
+        raise _fail(err, f"unknown --format {fmt!r} (one of {', '.join(FORMATS)})")
+    if ruleset != AUTO:
+        try:
+            registry.get(ruleset)
+        except registry.UnknownDocumentTypeKey:
+            raise _fail(err, f"unknown --ruleset {ruleset!r} (see ap validate --list-types)") from None
+    target = ArtifactStore(store)
+    try:
+        sch_path = resolve_artifact(schematron, target) if schematron is not None else None
+        xsd_path = resolve_artifact(xsd, target) if xsd is not None else None
+    except (FileNotFoundError, ArtifactError) as exc:
+        raise _fail(err, str(exc)) from exc
+    missing = [f for f in files if not f.exists()]
+    if missing:
+        raise _fail(err, f"{missing[0]}: no such file or directory")
+    paths = expand_paths(files)
+    if not paths:
+        raise _fail(err, "no XML file to validate")
+
+    stream_text = fmt == "text" and output is None
+    out = Console(highlight=False)
+    show_progress = len(paths) >= PROGRESS_FROM and err.is_terminal and not stream_text
+    progress = Progress(
+        TextColumn("validating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not show_progress,
+    )
+    task = progress.add_task("validate", total=len(paths))
+
+    def on_outcome(outcome: Outcome) -> None:
+        progress.advance(task)
+        if stream_text:
+            for part in document_renderables(entries([outcome])[0]):
+                out.print(part)
+
+    with progress:
+        outcomes = validate_files(
+            paths,
+            workers=workers,
+            on_outcome=on_outcome,
+            ruleset=ruleset,
+            store=target,
+            schematron=sch_path,
+            phase=phase,
+            xsd=xsd_path,
+        )
+    if stream_text:
+        out.print(summary_text(entries(outcomes)))
+    else:
+        data = render(outcomes, fmt)
+        if output is not None:
+            try:
+                output.write_bytes(data)
+            except OSError as exc:
+                raise _fail(err, f"cannot write {output}: {exc.strerror or exc}") from exc
+            err.print(summary_text(entries(outcomes)))
+            err.print(f"report written to {escape(str(output))}", highlight=False)
+        else:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+    raise typer.Exit(exit_code(outcomes))
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``ap validate`` to ``app``."""
+    app.command("validate")(validate)
