@@ -71,7 +71,7 @@ def test_cli_validate_t016_fires_exactly_r034_r035(corpus: Path, store: Path) ->
     code, out = _run(str(corpus / T016_BAD), "--store", str(store), "--format", "svrl")
     assert code == 1
     root = etree.fromstring(out.encode())
-    fired = sorted(fa.get("id") for fa in root.iter("{http://purl.oclc.org/dsdl/svrl}failed-assert"))
+    fired = sorted(fa.get("id") or "" for fa in root.iter("{http://purl.oclc.org/dsdl/svrl}failed-assert"))
     assert fired == ["PEPPOL-T016-R034", "PEPPOL-T016-R035"]
 
 
