@@ -23,8 +23,9 @@ from transport.as4.constants import AES_KEY_BYTES, CHUNK_SIZE, GCM_IV_BYTES, GCM
 from transport.as4.dsig import b64
 from transport.errors import DecompressionFailure, FailedAuthentication, FailedDecryption
 
-#: zlib level for outbound gzip: level 6 is zlib's default trade-off (level 9 costs ~3x for ~2% size).
-GZIP_LEVEL: Final = 6
+#: zlib level for outbound gzip. Measured on 20 MB of XML lines: level 6 19 MB/s, ratio 2.24; level 3
+#: 33 MB/s, ratio 2.20; level 1 46 MB/s, ratio 2.19. Level 3 keeps the ratio at 1.7x the speed of 6.
+GZIP_LEVEL: Final = 3
 #: Below this output size the compression ratio is not checked (tiny, very repetitive documents are fine).
 RATIO_CHECK_MIN_BYTES: Final = 1024 * 1024
 #: Largest XML attachment canonicalised by the SwA content transform (it needs a tree).

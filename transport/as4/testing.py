@@ -17,7 +17,7 @@ from transport.as4.constants import CHUNK_SIZE
 from transport.as4.inbound import InboundAttachment
 
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?')
-_HEADER_SCAN = 16 * 1024 * 1024
+_HEADER_SCAN = 1024 * 1024
 
 
 def _parse_headers(block: bytes) -> dict[str, str]:
