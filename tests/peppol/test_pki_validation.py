@@ -5,7 +5,9 @@ Each rejection must come out as its own typed error with its own code.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import base64
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -312,3 +314,52 @@ def test_validate_works_inside_a_running_event_loop(test_pki: TestPki) -> None:
     validator = test_pki.ap_validator(cache_ttl=0)
     assert asyncio.run(_avalidate(validator, test_pki.aps[1].certificate())) == "PFR000002"
     assert asyncio.run(validator.avalidate(test_pki.aps[1].certificate())).seat_id == "PFR000002"
+
+
+# -- real Peppol certificates (corpus) ----------------------------------------------------------------
+
+REAL_MOMENT = datetime(2026, 1, 15, tzinfo=UTC)
+
+
+def _bst_certificates(corpus: Path) -> list[x509.Certificate]:
+    """The BinarySecurityToken certificates of the real phase4 dump (G2 encryption cert, G3 signing cert)."""
+    data = (corpus / "as4-interop" / "phase4" / "dump-raw.as4out").read_bytes()
+    blobs = re.findall(rb"BinarySecurityToken[^>]*>([A-Za-z0-9+/=\s]+)<", data)
+    return [x509.load_der_x509_certificate(base64.b64decode(re.sub(rb"\s", b"", b))) for b in blobs]
+
+
+def _real_g3_ap_cert(corpus: Path) -> x509.Certificate:
+    return next(c for c in _bst_certificates(corpus) if "G3" in str(c.issuer.rfc4514_string()))
+
+
+def test_real_g3_test_ap_certificate_validates_against_corpus_test_truststore(corpus: Path) -> None:
+    store = TrustStore.from_pem(corpus / PEPPOL / "ap-test-truststore.pem")
+    validator = CertificateValidator(store, purpose=Purpose.AP, stage=Stage.TEST, allow_fetching=False)
+    result = validator.validate(_real_g3_ap_cert(corpus), moment=REAL_MOMENT)
+    assert result.seat_id == "POP000306"
+    assert result.stage is Stage.TEST
+    assert seat_id(result.chain[-1]) == "PEPPOL Root TEST CA - G3"
+    assert result.revocation_checked is False  # offline, soft-fail: honest about it
+
+
+def test_real_g3_test_ap_certificate_is_wrong_stage_for_production(corpus: Path) -> None:
+    store = TrustStore.from_pem(corpus / PEPPOL / "ap-prod-truststore.pem")
+    with pytest.raises(WrongStage):
+        CertificateValidator(store, purpose=Purpose.AP, allow_fetching=False).validate(
+            _real_g3_ap_cert(corpus), moment=REAL_MOMENT
+        )
+
+
+def test_real_g2_certificate_is_untrusted_by_the_g3_truststore(corpus: Path) -> None:
+    g2 = next(c for c in _bst_certificates(corpus) if "G2" in c.issuer.rfc4514_string())
+    store = TrustStore.from_pem(corpus / PEPPOL / "ap-test-truststore.pem")
+    with pytest.raises(CertificateUntrusted):
+        CertificateValidator(store, purpose=Purpose.AP, allow_fetching=False).validate(g2, moment=REAL_MOMENT)
+
+
+def test_real_g3_ap_certificate_is_wrong_purpose_for_smp(corpus: Path) -> None:
+    store = TrustStore.from_pem(corpus / PEPPOL / "smp-test-truststore.pem")
+    with pytest.raises(WrongPurpose):
+        CertificateValidator(store, purpose=Purpose.SMP, allow_fetching=False).validate(
+            _real_g3_ap_cert(corpus), moment=REAL_MOMENT
+        )
