@@ -17,6 +17,7 @@ from smp_client.discovery import (
     Discovery,
     DiscoveryConfig,
     EndpointCheck,
+    EndpointDirectory,
     LookupResult,
     ServiceGroupResult,
     SignatureFacts,
@@ -48,6 +49,7 @@ from smp_client.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, HttpS
 from smp_client.model import SmpDialect
 from smp_client.signature import SignaturePolicy
 from smp_client.sml import Nameserver, SmlConfig
+from smp_client.static import StaticDirectory
 
 __all__ = [
     "ALL_ERRORS",
@@ -64,6 +66,7 @@ __all__ = [
     "DocumentTypeNotServed",
     "DomainNameSyntaxError",
     "EndpointCheck",
+    "EndpointDirectory",
     "HttpSettings",
     "IdentifierMismatch",
     "LookupResult",
@@ -84,6 +87,7 @@ __all__ = [
     "SmpTlsError",
     "SmpUnavailable",
     "SmpXmlError",
+    "StaticDirectory",
     "StaticDirectoryError",
     "Step",
     "TtlCache",

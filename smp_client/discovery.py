@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography import x509
 
@@ -89,7 +89,8 @@ class EndpointCheck:
 
     subject: str
     issuer: str
-    valid: bool
+    #: ``True`` validated against the AP trust store; ``None`` not validated (static directory pin).
+    valid: bool | None
     detail: str
     seat_id: str | None = None
 
@@ -165,6 +166,22 @@ class ServiceGroupResult:
             "document_types": [d.uri for d in self.document_types],
             "steps": [s.as_dict() for s in self.steps],
         }
+
+
+class EndpointDirectory(Protocol):
+    """What senders need: :class:`Discovery` and :class:`smp_client.StaticDirectory` both provide it."""
+
+    def lookup(
+        self,
+        participant: ParticipantId,
+        document_type: DocumentTypeId,
+        process: ProcessId,
+        transport_profile: str = ...,
+        *,
+        moment: datetime | None = None,
+    ) -> LookupResult: ...
+
+    def service_group(self, participant: ParticipantId) -> list[DocumentTypeId]: ...
 
 
 def default_sml_config() -> SmlConfig:
@@ -259,7 +276,7 @@ class Discovery:
         ``smp_url`` skips the SML and asks that SMP directly.
         """
         steps: list[Step] = []
-        with _attach(steps):
+        with attach_steps(steps):
             when = _moment(moment)
             base = smp_url or self._resolve(participant, steps).smp_url
             key = (base, participant.uri, document_type.uri)
@@ -328,7 +345,7 @@ class Discovery:
     ) -> ServiceGroupResult:
         """:meth:`service_group` with the steps (for ``ap lookup`` without ``--doctype``)."""
         steps: list[Step] = []
-        with _attach(steps):
+        with attach_steps(steps):
             base = smp_url or self._resolve(participant, steps).smp_url
             url = service_group_url(base, (participant.scheme, participant.value), self.config.dialect)
             response = self.http.get(url)
@@ -547,7 +564,7 @@ def _signer_in(facts: SignatureFacts, certificates: tuple[str, ...]) -> bool:
 
 
 @contextmanager
-def _attach(steps: list[Step]) -> Iterator[None]:
+def attach_steps(steps: list[Step]) -> Iterator[None]:
     """Attach the steps taken so far to any discovery error passing through."""
     try:
         yield

@@ -1,0 +1,145 @@
+"""Static directory mode: YAML/JSON file → the same LookupResult and failure classes as the network."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
+from peppol.testpki import TestPki
+from smp_client import (
+    Discovery,
+    DocumentTypeNotServed,
+    EndpointDirectory,
+    LookupResult,
+    NoMatchingEndpoint,
+    ParticipantNotRegistered,
+    StaticDirectory,
+    StaticDirectoryError,
+    UntrustedEndpointCertificate,
+)
+from tests.smp_client.world import DOCTYPE, ORDER, PROCESS
+
+PID = "iso6523-actorid-upis::9915:Demo"
+IDS = (ParticipantId.parse(PID), DocumentTypeId.parse(DOCTYPE), ProcessId.parse(PROCESS))
+
+
+def _yaml(pki: TestPki, cert: str = "ap.pem", extra: str = "") -> str:
+    return f"""
+participants:
+  - id: {PID}
+    services:
+      - document_type: "{DOCTYPE}"
+        process: {PROCESS}
+        endpoints:
+          - url: https://old.example.test/as4
+            certificate: {cert}
+            expiration: 2020-01-01T00:00:00Z
+          - url: https://ap.example.test/as4
+            certificate: {cert}
+            activation: 2021-01-01
+            description: Demo AP
+            technical_contact: ops@example.test
+{extra}
+      - document_type: "{ORDER}"
+        process: cenbii-procid-ubl::urn:fdc:peppol.eu:poacc:bis:ordering:3
+        endpoints:
+          - url: https://ap.example.test/as4
+            transport_profile: peppol-transport-as4-v2_0
+            certificate: {cert}
+"""
+
+
+@pytest.fixture
+def static_file(tmp_path: Path, test_pki: TestPki) -> Path:
+    (tmp_path / "ap.pem").write_bytes(test_pki.aps[0].cert.read_bytes())
+    path = tmp_path / "directory.yaml"
+    path.write_text(_yaml(test_pki))
+    return path
+
+
+def test_static_yaml_lookup_returns_the_network_result_type(static_file: Path, test_pki: TestPki) -> None:
+    directory = StaticDirectory(static_file, ap_validator=test_pki.ap_validator())
+    result = directory.lookup(*IDS)
+    assert isinstance(result, LookupResult) and result.source == "static"
+    assert result.endpoint.url == "https://ap.example.test/as4"  # the expired one is skipped
+    assert result.endpoint.certificate == test_pki.aps[0].certificate()
+    assert result.endpoint.service_description == "Demo AP"
+    assert result.certificate.valid is True
+    assert result.as_dict()["endpoints"][0]["certificate_valid"] is True
+
+
+def test_static_without_validator_pins_certificate(static_file: Path) -> None:
+    result = StaticDirectory(static_file).lookup(*IDS)
+    assert result.certificate.valid is None and "pinned" in result.certificate.detail
+
+
+def test_static_json_with_inline_pem(tmp_path: Path, test_pki: TestPki) -> None:
+    pem = test_pki.aps[0].cert.read_text()
+    data = {
+        "participants": [
+            {
+                "id": PID,
+                "services": [
+                    {
+                        "document_type": DOCTYPE,
+                        "process": PROCESS,
+                        "endpoints": [{"url": "https://ap.example.test/as4", "certificate": pem}],
+                    }
+                ],
+            }
+        ]
+    }
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(data))
+    assert StaticDirectory(path).lookup(*IDS).endpoint.certificate == test_pki.aps[0].certificate()
+
+
+def test_static_service_group(static_file: Path) -> None:
+    assert [d.uri for d in StaticDirectory(static_file).service_group(IDS[0])] == [DOCTYPE, ORDER]
+
+
+def test_static_failures_use_the_taxonomy(static_file: Path) -> None:
+    directory = StaticDirectory(static_file)
+    with pytest.raises(ParticipantNotRegistered):
+        directory.lookup(ParticipantId.parse("iso6523-actorid-upis::9915:other"), IDS[1], IDS[2])
+    with pytest.raises(DocumentTypeNotServed):
+        directory.lookup(IDS[0], DocumentTypeId.parse(ORDER.replace("Order##", "Order2##")), IDS[2])
+    with pytest.raises(NoMatchingEndpoint):
+        directory.lookup(*IDS, "bdxr-transport-ebms3-as4-v1p0")
+
+
+def test_static_revoked_certificate_rejected(tmp_path: Path, test_pki: TestPki) -> None:
+    (tmp_path / "revoked.pem").write_bytes(test_pki.revoked_ap.cert.read_bytes())
+    path = tmp_path / "d.yaml"
+    path.write_text(_yaml(test_pki, cert="revoked.pem"))
+    with pytest.raises(UntrustedEndpointCertificate, match="revoked"):
+        StaticDirectory(path, ap_validator=test_pki.ap_validator()).lookup(*IDS)
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["participants: 3", "- just a list", "participants:\n  - id: not-an-id\n    services: []", "{{{", ""],
+)
+def test_static_bad_file(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(content)
+    with pytest.raises(StaticDirectoryError):
+        StaticDirectory(path)
+
+
+def test_static_missing_certificate_file(tmp_path: Path, test_pki: TestPki) -> None:
+    path = tmp_path / "d.yaml"
+    path.write_text(_yaml(test_pki, cert="missing.pem"))
+    with pytest.raises(StaticDirectoryError, match="certificate"):
+        StaticDirectory(path)
+
+
+def test_static_directory_usable_where_discovery_is(static_file: Path) -> None:
+    # Typed as the protocol both classes satisfy (mypy checks Discovery too via the list below).
+    kinds: list[type[EndpointDirectory]] = [StaticDirectory, Discovery]
+    directory: EndpointDirectory = StaticDirectory(static_file)
+    assert directory.lookup(*IDS).endpoint.url == "https://ap.example.test/as4"
+    assert len(kinds) == 2
