@@ -86,7 +86,8 @@ DEFAULT_CACHE_TTL: Final = 3600.0
 SOFT_FAIL_CACHE_SECONDS: Final = 300.0
 #: Timeout of one CRL / OCSP HTTP request (seconds).
 DEFAULT_FETCH_TIMEOUT: Final = 10.0
-#: Tolerance on validity-period boundaries (pyhanko's default is one second).
+#: Most cached results per validator; the oldest entries are dropped beyond it.
+MAX_CACHE_ENTRIES: Final = 10_000
 _SHA256: Final = hashes.SHA256()
 
 _DIGITAL_SIGNATURE: Final = "digital_signature"
@@ -299,7 +300,10 @@ class CertificateValidator:
         if ttl <= 0:
             return
         with self._lock:
+            self._cache.pop(key, None)
             self._cache[key] = _CacheEntry(time.monotonic() + ttl, result)
+            while len(self._cache) > MAX_CACHE_ENTRIES:
+                del self._cache[next(iter(self._cache))]
 
     # -- validation ---------------------------------------------------------------------------------
 

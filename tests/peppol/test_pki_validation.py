@@ -297,6 +297,16 @@ def test_results_are_cached_and_revoked_stays_revoked(test_pki: TestPki) -> None
     assert validator.validate(test_pki.aps[0].certificate()) is not first
 
 
+def test_cache_is_bounded(test_pki: TestPki, monkeypatch: pytest.MonkeyPatch) -> None:
+    import peppol.pki.validation as validation
+
+    monkeypatch.setattr(validation, "MAX_CACHE_ENTRIES", 1)
+    validator = test_pki.ap_validator()
+    first = validator.validate(test_pki.aps[0].certificate())
+    validator.validate(test_pki.aps[1].certificate())  # evicts the first
+    assert validator.validate(test_pki.aps[0].certificate()) is not first
+
+
 def test_zero_ttl_disables_the_cache(test_pki: TestPki) -> None:
     validator = test_pki.ap_validator(cache_ttl=0)
     first = validator.validate(test_pki.aps[0].certificate())
