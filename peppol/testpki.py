@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import ssl
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -301,6 +302,19 @@ class TestPki:
     def smp_validator(self, **kw: Any) -> CertificateValidator:
         """An offline SMP-certificate validator (same defaults as :meth:`ap_validator`)."""
         return self._validator(self.smp_trust(), Purpose.SMP, kw)
+
+    def tls_server_context(self) -> ssl.SSLContext:
+        """A server-side TLS context (TLS >= 1.2) with the generated ``localhost`` certificate and chain."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(self.tls_server_chain, self.tls_server.key)
+        return ctx
+
+    def tls_client_context(self) -> ssl.SSLContext:
+        """A verifying client TLS context trusting only the generated TLS CA (hostname checked)."""
+        ctx = ssl.create_default_context(cafile=str(self.tls_truststore))
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        return ctx
 
     def roles(self) -> list[tuple[str, str]]:
         """``(file name, role)`` for every file written, in a stable order."""

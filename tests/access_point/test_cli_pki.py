@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,14 @@ def test_pki_show_prints_seat_and_issuer_reading(test_pki: TestPki) -> None:
     assert result.exit_code == 0
     assert "PFR000501" in result.output
     assert "smp" in result.output and "test" in result.output
+
+
+def test_pki_check_at_a_past_moment_accepts_the_then_valid_certificate(test_pki: TestPki) -> None:
+    expired = test_pki.expired_ap.certificate()
+    at = (expired.not_valid_after_utc - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    code, out = _check(test_pki, test_pki.expired_ap.cert, "--at", at)
+    assert code == 0, out
+    assert "PFR000999" in out
+    assert "revocation checked: no" in out  # the CRL was issued after that moment
+    code, out = _check(test_pki, test_pki.expired_ap.cert)
+    assert code == 1 and "[expired]" in out

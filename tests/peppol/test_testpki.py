@@ -117,13 +117,12 @@ def test_tls_server_certificate_passes_a_real_tls_handshake_on_loopback(test_pki
     import ssl
     import threading
 
-    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server_ctx.load_cert_chain(test_pki.tls_server_chain, test_pki.tls_server.key)
+    server_ctx = test_pki.tls_server_context()
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
 
     def serve() -> None:
-        for _ in range(2):
+        for _ in range(3):
             conn, _addr = listener.accept()
             try:
                 with server_ctx.wrap_socket(conn, server_side=True) as tls:
@@ -133,7 +132,7 @@ def test_tls_server_certificate_passes_a_real_tls_handshake_on_loopback(test_pki
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    client_ctx = ssl.create_default_context(cafile=str(test_pki.tls_truststore))
+    client_ctx = test_pki.tls_client_context()
     try:
         for host in ("127.0.0.1", "localhost"):
             with (
@@ -141,6 +140,12 @@ def test_tls_server_certificate_passes_a_real_tls_handshake_on_loopback(test_pki
                 client_ctx.wrap_socket(raw, server_hostname=host) as tls,
             ):
                 assert tls.recv(2) == b"ok"
+        untrusting = ssl.create_default_context(cafile=str(test_pki.ap_truststore))  # not the TLS CA
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+            pytest.raises(ssl.SSLCertVerificationError),
+        ):
+            untrusting.wrap_socket(raw, server_hostname="localhost")
     finally:
         listener.close()
         thread.join(timeout=10)
