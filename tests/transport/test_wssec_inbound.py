@@ -525,3 +525,19 @@ def test_message_id_of_best_effort(t: Tampered) -> None:
     assert message_id_of(t.envelope()) == t.msg.message_id
     assert message_id_of(t.envelope()[:-40]) == t.msg.message_id  # broken XML: regex fallback
     assert message_id_of(b"garbage") is None
+
+
+@pytest.mark.parametrize("tamper", [False, True])
+def test_streaming_decrypt_path_from_disk(t: Tampered, monkeypatch, tamper: bool) -> None:  # type: ignore[no-untyped-def]
+    """Attachments above the in-memory limit are decrypted from disk with the tag read from the end."""
+    import transport.as4.inbound as inbound_mod
+
+    monkeypatch.setattr(inbound_mod, "IN_MEMORY_ATTACHMENT_BYTES", 0)
+    if tamper:
+        data = bytearray(t.parts[0].path.read_bytes())
+        data[-1] ^= 1  # last tag byte
+        t.parts[0].path.write_bytes(bytes(data))
+        rejects(t, FailedDecryption, "tag")
+    else:
+        assert t.process().payload_path.read_bytes() == SBD
+        assert [p.name for p in (t.work / "out").iterdir()] and len(list((t.work / "out").iterdir())) == 1

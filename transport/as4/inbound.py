@@ -58,7 +58,13 @@ from transport.as4.dsig import (
     verify_signature,
 )
 from transport.as4.header import UserMessageHeader, find_user_message, parse_part_infos, parse_user_message
-from transport.as4.streams import attachment_content_digest, gcm_decrypt_file, gunzip_capped, unwrap_key
+from transport.as4.streams import (
+    attachment_content_digest,
+    gcm_decrypt_bytes,
+    gcm_decrypt_file,
+    gunzip_capped,
+    unwrap_key,
+)
 from transport.errors import (
     DecompressionFailure,
     EbmsError,
@@ -73,6 +79,8 @@ from transport.errors import (
 DEFAULT_MAX_DECOMPRESSED_BYTES: Final = 1024 * 1024 * 1024
 #: Largest decompressed/compressed ratio accepted by default (repetitive XML reaches ~80:1; bombs ~1000:1).
 DEFAULT_MAX_COMPRESSION_RATIO: Final = 200.0
+#: Encrypted attachments up to this size are decrypted in memory (saves a temporary file per message).
+IN_MEMORY_ATTACHMENT_BYTES: Final = 4 * 1024 * 1024
 #: Largest SOAP envelope accepted (the envelope never carries payload in Peppol).
 MAX_ENVELOPE_BYTES: Final = 4 * 1024 * 1024
 
@@ -207,7 +215,9 @@ def _check_key_transport(ek: etree._Element) -> None:
 
 @dataclass
 class _Decrypted:
-    path: Path
+    """A decrypted attachment: in memory when small, else on disk."""
+
+    source: Path | bytes
     mime_type: str
 
 
@@ -286,10 +296,14 @@ def _decrypt_attachments(
             raise FailedDecryption(f"encrypted attachment cid:{cid} is missing")
         if cid in out:
             raise FailedDecryption(f"attachment cid:{cid} is encrypted twice")
-        target = files.new(".dec")
-        with target.open("wb") as fh:
-            gcm_decrypt_file(key, attachment.path, fh)
-        out[cid] = _Decrypted(target, ed.get("MimeType") or attachment.content_type)
+        source: Path | bytes
+        if attachment.path.stat().st_size <= IN_MEMORY_ATTACHMENT_BYTES:
+            source = gcm_decrypt_bytes(key, attachment.path.read_bytes())
+        else:
+            source = files.new(".dec")
+            with source.open("wb") as fh:
+                gcm_decrypt_file(key, attachment.path, fh)
+        out[cid] = _Decrypted(source, ed.get("MimeType") or attachment.content_type)
     return out
 
 
@@ -343,7 +357,7 @@ def process_inbound(
             cid = normalise_cid(cid)
             dec = decrypted.get(cid)
             if dec is not None:
-                return attachment_content_digest(dec.path, dec.mime_type)
+                return attachment_content_digest(dec.source, dec.mime_type)
             att = by_cid.get(cid)
             if att is None:
                 raise FailedAuthentication(f"signed attachment cid:{cid} is missing")
@@ -393,13 +407,16 @@ def _payload(
 ) -> Path:
     cid = normalise_cid(header.payload_content_id)
     dec = decrypted.get(cid)
-    source = dec.path if dec is not None else by_cid[cid].path
+    source = dec.source if dec is not None else by_cid[cid].path
     compression = header.payload_properties.get(PART_PROP_COMPRESSION_TYPE)
     if compression is None:
-        if dec is not None:
-            return dec.path
+        if isinstance(source, Path) and dec is not None:
+            return source
         target = files.new(".payload")
-        shutil.copyfile(source, target)
+        if isinstance(source, bytes):
+            target.write_bytes(source)
+        else:
+            shutil.copyfile(source, target)
         return target
     if compression != COMPRESSION_GZIP:
         raise DecompressionFailure(f"unsupported CompressionType {compression!r}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import zlib
 from pathlib import Path
@@ -17,8 +18,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from peppol.xml import XmlError, exc_c14n, parse_file
+from peppol.xml import XmlError, exc_c14n, parse_bytes, parse_file
 from transport.as4.constants import AES_KEY_BYTES, CHUNK_SIZE, GCM_IV_BYTES, GCM_TAG_BYTES
 from transport.as4.dsig import b64
 from transport.errors import DecompressionFailure, FailedAuthentication, FailedDecryption
@@ -52,8 +54,6 @@ class _DigestingWriter:
 
 def _chunks(source: bytes | Path | IO[bytes]) -> tuple[IO[bytes], bool]:
     if isinstance(source, bytes):
-        import io
-
         return io.BytesIO(source), True
     if isinstance(source, Path):
         return source.open("rb"), True
@@ -150,13 +150,30 @@ def gcm_decrypt_file(key: bytes, source: Path, target: BinaryIO) -> int:
     return written
 
 
-def gunzip_capped(source: Path, target: BinaryIO, *, max_bytes: int, max_ratio: float) -> int:
+def _open_source(source: Path | bytes) -> tuple[IO[bytes], int]:
+    if isinstance(source, bytes):
+        return io.BytesIO(source), len(source)
+    return source.open("rb"), source.stat().st_size
+
+
+def gcm_decrypt_bytes(key: bytes, data: bytes) -> bytes:
+    """In-memory variant of :func:`gcm_decrypt_file` for small attachments."""
+    if len(data) < GCM_IV_BYTES + GCM_TAG_BYTES:
+        raise FailedDecryption("encrypted attachment is shorter than IV + tag")
+    try:
+        return AESGCM(key).decrypt(data[:GCM_IV_BYTES], data[GCM_IV_BYTES:], None)
+    except InvalidTag as exc:
+        raise FailedDecryption("AES-GCM authentication tag does not match") from exc
+
+
+def gunzip_capped(source: Path | bytes, target: BinaryIO, *, max_bytes: int, max_ratio: float) -> int:
     """Gunzip ``source`` into ``target`` with an output cap and a ratio cap (EBMS:0303 on any problem).
 
     Uses ``max_length`` so a bomb never inflates more than one chunk past the cap. Concatenated gzip
     members are accepted (RFC 1952).
     """
-    compressed = max(source.stat().st_size, 1)
+    src, size = _open_source(source)
+    compressed = max(size, 1)
     written = 0
 
     def emit(out: bytes) -> None:
@@ -171,7 +188,7 @@ def gunzip_capped(source: Path, target: BinaryIO, *, max_bytes: int, max_ratio: 
     dec = zlib.decompressobj(wbits=31)
     fed = False  # whether the current member decompressor has seen input
     try:
-        with source.open("rb") as fh:
+        with src as fh:
             pending = b""
             while True:
                 if not pending:
@@ -204,7 +221,7 @@ def _is_xml_type(mime_type: str) -> bool:
     return major in ("application", "image") and minor.endswith("+xml")
 
 
-def attachment_content_digest(path: Path, mime_type: str) -> str:
+def attachment_content_digest(path: Path | bytes, mime_type: str) -> str:
     """SHA-256 (base64) of an attachment under the SwA Attachment-Content-Signature-Transform.
 
     XML types are exclusively canonicalised, ``text/*`` gets CRLF line ends, anything else (our
@@ -214,12 +231,16 @@ def attachment_content_digest(path: Path, mime_type: str) -> str:
     base = mime_type.split(";", 1)[0].strip().lower()
     if _is_xml_type(base):
         try:
-            tree = parse_file(path, max_bytes=MAX_XML_ATTACHMENT_BYTES)
+            if isinstance(path, bytes):
+                tree = parse_bytes(path, max_bytes=MAX_XML_ATTACHMENT_BYTES)
+            else:
+                tree = parse_file(path, max_bytes=MAX_XML_ATTACHMENT_BYTES)
         except XmlError as exc:
             raise FailedAuthentication(f"XML attachment cannot be canonicalised: {exc}") from exc
         sha.update(exc_c14n(tree.getroot()))
         return b64(sha.digest())
-    with path.open("rb") as fh:
+    src, _ = _open_source(path)
+    with src as fh:
         if base.startswith("text/"):
             carry_cr = False
             while block := fh.read(CHUNK_SIZE):
