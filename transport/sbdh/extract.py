@@ -26,7 +26,7 @@ from lxml import etree
 
 from transport.sbdh import errors as E
 from transport.sbdh.errors import SbdhError
-from transport.sbdh.model import PayloadInfo
+from transport.sbdh.model import SBDH_NS, PayloadInfo
 from transport.sbdh.reader import read_sbd
 from transport.sbdh.scanner import ScanError, Scanner, split_start_tag
 from transport.sbdh.sources import CHUNK_SIZE, Source, open_chunks, sniff_encoding, utf8_chunks
@@ -35,6 +35,7 @@ from transport.sbdh.xmlparsers import refuse_doctype, target_parser, well_formed
 #: Non-seekable input up to this size is spooled in memory, beyond it on disk.
 SPOOL_MEMORY_BYTES: Final = 8 * 1024 * 1024
 XML_DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+_SBDH_NS_BYTES: Final = SBDH_NS.encode("ascii")
 _WHITESPACE: Final = {ord(c): None for c in " \t\r\n"}
 
 
@@ -74,7 +75,12 @@ class _XmlOut:
     def start_tag(self, scanner: Scanner, depth: int, raw: bytes, start: int, end: int, empty: bool) -> None:
         if depth == 0:
             _, attrs = split_start_tag(raw)
-            self.root_ns_decls = [(n, v) for n, v in attrs if n == b"xmlns" or n.startswith(b"xmlns:")]
+            # Prefixes bound to the SBDH namespace belong to the envelope, never to the payload.
+            self.root_ns_decls = [
+                (n, v)
+                for n, v in attrs
+                if n == b"xmlns" or (n.startswith(b"xmlns:") and v[1:-1] != _SBDH_NS_BYTES)
+            ]
             return
         self.children += 1
         if self.children == 1:

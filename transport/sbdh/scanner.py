@@ -20,6 +20,11 @@ REPORT_DEPTH: Final = 1
 _START_TAG: Final = re.compile(rb"""<[^\s/>!?<][^<>"']*(?:(?:"[^"]*"|'[^']*')[^<>"']*)*>""")
 _QNAME: Final = re.compile(rb"<([^\s/>]+)")
 _ATTR: Final = re.compile(rb"""([^\s=/>]+)\s*=\s*("[^"]*"|'[^']*')""")
+#: Fast path below the reported depth: an end tag (group 1), the start of a comment/PI/CDATA/DOCTYPE
+#: (group 2, handled by the careful path), or a start tag (no group).
+_DEEP_TOKEN: Final = re.compile(
+    rb"""<(?:(/)[^>]*>|([!?])|[^\s/>!?<][^<>"']*(?:(?:"[^"]*"|'[^']*')[^<>"']*)*>)"""
+)
 _TEXT, _COMMENT, _PI, _CDATA = range(4)
 _TERMINATOR: Final = {_COMMENT: b"-->", _PI: b"?>", _CDATA: b"]]>"}
 
@@ -102,6 +107,13 @@ class Scanner:
                 i = j + len(term)
                 self._state = _TEXT
                 continue
+            if self._depth > REPORT_DEPTH:
+                i = self._skim(i)
+                if i >= n or (self._depth > REPORT_DEPTH and (i + 1 >= n or buf[i + 1] not in b"!?")):
+                    # Stopped before an incomplete token: wait for more input.
+                    if i < n:
+                        self._check_pending(n - i)
+                    break
             lt = buf.find(b"<", i)
             if lt < 0:
                 self._text(i, n)
@@ -155,6 +167,34 @@ class Scanner:
             self._copy_from = self._base + i
         del buf[:i]
         self._base += i
+
+    def _skim(self, i: int) -> int:
+        """Walk tags below the reported depth quickly; return where careful scanning must resume
+        (a comment/PI/CDATA start, an incomplete token, the end of the data, or just after the end tag
+        that brought the depth back to the reported range). Malformed markup is skipped here, lxml
+        (which parses the same input) reports it."""
+        buf = self._buf
+        depth = self._depth
+        end = i
+        for m in _DEEP_TOKEN.finditer(buf, i):
+            kind = m.lastindex
+            if kind == 1:
+                depth -= 1
+                end = m.end()
+                if depth <= REPORT_DEPTH:
+                    self._depth = depth
+                    self._handler.end_tag(self, depth, self._base + end)
+                    return end
+            elif kind == 2:
+                self._depth = depth
+                return m.start()
+            else:
+                end = m.end()
+                if buf[end - 2] != 0x2F:  # not "/>"
+                    depth += 1
+        self._depth = depth
+        lt = buf.find(b"<", end)
+        return len(buf) if lt < 0 else lt
 
     def _check_pending(self, size: int) -> None:
         if size > MAX_TAG_BYTES:

@@ -37,9 +37,12 @@ def _chunks_of_bytes(data: bytes | bytearray | memoryview, chunk_size: int) -> I
 
 
 @contextmanager
-def open_chunks(source: Source, chunk_size: int = CHUNK_SIZE) -> Iterator[Iterator[bytes]]:
-    """Yield an iterator over the bytes of ``source`` in chunks (a path is opened and closed here;
-    a stream is read from its current position and left open)."""
+def open_chunks(source: Source, chunk_size: int | None = None) -> Iterator[Iterator[bytes]]:
+    """Yield an iterator over the bytes of ``source`` in chunks of ``chunk_size`` (default
+    :data:`CHUNK_SIZE`, read at call time); a path is opened and closed here, a stream is read from
+    its current position and left open."""
+    if chunk_size is None:
+        chunk_size = CHUNK_SIZE
     if isinstance(source, (bytes, bytearray, memoryview)):
         yield _chunks_of_bytes(source, chunk_size)
     elif isinstance(source, Path):
