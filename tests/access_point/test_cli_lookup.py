@@ -1,0 +1,151 @@
+"""``ap lookup`` against the loopback SML + TLS SMP world: steps, JSON, exit code per failure class."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from access_point.cli import app
+from tests.smp_client.world import AP_URL, DOCTYPE, ORDER, PROCESS, P, World, smp_world
+
+__all__ = ["smp_world"]
+
+runner = CliRunner()
+
+
+def _args(world: World, scenario: str, *extra: str, doctype: str | None = DOCTYPE) -> list[str]:
+    pki = world.pki
+    args = [
+        "lookup", P[scenario],
+        "--zone", "sml.loopback.test",
+        "--nameserver", world.dns.nameserver,
+        "--smp-trust", str(pki.smp_truststore),
+        "--ap-trust", str(pki.ap_truststore),
+        "--tls-ca", str(pki.tls_truststore),
+        "--crl", str(pki.ap_crl),
+        "--no-fetch",
+        "--revocation", "hard-fail",
+    ]  # fmt: skip
+    if doctype:
+        args += ["--doctype", doctype, "--process", PROCESS]
+    return args + list(extra)
+
+
+def test_cli_lookup_prints_every_step(smp_world: World) -> None:
+    result = runner.invoke(app, _args(smp_world, "good"))
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    needles = ["dns-name", "naptr", "Meta:SMP", "smp-url", "GET https://127.0.0.1", "→ 200", "signature"]
+    needles += ["PFR000501", "endpoint", AP_URL, "PFR000001", "revocation checked"]
+    for needle in needles:
+        assert needle in out, needle
+
+
+def test_cli_lookup_json(smp_world: World) -> None:
+    result = runner.invoke(app, [*_args(smp_world, "good"), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["participant"] == P["good"]
+    assert data["smp_url"] == smp_world.smp_url
+    assert data["signature_valid"] is True
+    [endpoint] = data["endpoints"]
+    assert endpoint["url"] == AP_URL
+    assert endpoint["transport_profile"] == "peppol-transport-as4-v2_0"
+    assert "CN=PFR000001" in endpoint["certificate_subject"]
+    assert endpoint["certificate_valid"] is True
+
+
+def test_cli_lookup_without_doctype_lists_service_group(smp_world: World) -> None:
+    result = runner.invoke(app, [*_args(smp_world, "good", doctype=None), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["document_types"] == [DOCTYPE, ORDER]
+    table = runner.invoke(app, _args(smp_world, "good", doctype=None))
+    assert table.exit_code == 0 and "2 document type(s)" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("scenario", "extra", "code", "error"),
+    [
+        ("unknown", (), 3, "PARTICIPANT_NOT_REGISTERED"),
+        ("servfail", (), 4, "DNS_TECHNICAL_FAILURE"),
+        ("nosmp", (), 5, "NO_MATCHING_SMP_SERVICE"),
+        ("badregexp", (), 6, "RESOLVED_URI_SYNTAX_ERROR"),
+        ("slow", ("--read-timeout", "0.3"), 7, "SMP_UNAVAILABLE"),
+        ("notserved", (), 8, "SMP_NOT_FOUND"),
+        ("tampered", (), 9, "SMP_BAD_SIGNATURE"),
+        ("apsigned", (), 9, "SMP_SIGNER_UNTRUSTED"),
+        ("found302", (), 9, "SMP_HTTP_ERROR"),
+        ("as2only", (), 10, "NO_MATCHING_ENDPOINT"),
+        ("revoked", (), 11, "UNTRUSTED_ENDPOINT_CERTIFICATE"),
+    ],
+)
+def test_cli_lookup_exit_code_per_failure_class(
+    smp_world: World, scenario: str, extra: tuple[str, ...], code: int, error: str
+) -> None:
+    result = runner.invoke(app, _args(smp_world, scenario, *extra))
+    assert result.exit_code == code, result.output
+    assert error in result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.startswith("error:")]) == 1
+
+
+def test_cli_lookup_failure_as_json(smp_world: World) -> None:
+    result = runner.invoke(app, [*_args(smp_world, "unknown"), "--json"])
+    assert result.exit_code == 3
+    data = json.loads(result.stdout)
+    assert data["error"]["code"] == "PARTICIPANT_NOT_REGISTERED" and data["error"]["retryable"] is False
+    assert data["steps"][0]["step"] == "dns-name"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["lookup", "not-a-participant"],
+        ["lookup", "iso6523-actorid-upis::9915:good", "--zone", "nodots"],
+        ["lookup", "iso6523-actorid-upis::9915:good", "--doctype", "busdox-docid-qns::x::y##z::1"],
+        ["lookup", "iso6523-actorid-upis::9915:good", "--nameserver", "127.0.0.1:0"],
+        ["lookup", "iso6523-actorid-upis::9915:good", "--ap-trust", "/nonexistent.pem"],
+        ["lookup", "iso6523-actorid-upis::9915:good"],  # no --ap-trust for a network lookup
+    ],
+)
+def test_cli_lookup_usage_errors_exit_2(args: list[str]) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "error:" in result.stderr
+
+
+def test_cli_lookup_static_directory(tmp_path: Path, smp_world: World) -> None:
+    pki = smp_world.pki
+    (tmp_path / "ap.pem").write_bytes(pki.aps[0].cert.read_bytes())
+    path = tmp_path / "dir.yaml"
+    path.write_text(
+        "participants:\n"
+        f"  - id: {P['good']}\n"
+        "    services:\n"
+        f'      - document_type: "{DOCTYPE}"\n'
+        f"        process: {PROCESS}\n"
+        "        endpoints:\n"
+        "          - url: https://static.example.test/as4\n"
+        "            certificate: ap.pem\n"
+    )
+    args = ["lookup", P["good"], "--doctype", DOCTYPE, "--process", PROCESS, "--static", str(path), "--json",
+            "--ap-trust", str(pki.ap_truststore), "--crl", str(pki.ap_crl), "--no-fetch"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["source"] == "static" and data["signature_valid"] is None
+    assert data["endpoints"][0]["url"] == "https://static.example.test/as4"
+    assert data["endpoints"][0]["certificate_valid"] is True
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("participants: nope")
+    assert runner.invoke(app, ["lookup", P["good"], "--static", str(bad)]).exit_code == 2
+
+
+def test_cli_lookup_ambiguous_process_is_a_usage_error(smp_world: World) -> None:
+    args = _args(smp_world, "good")
+    args = args[: args.index("--process")] + args[args.index("--process") + 2 :]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "--process is required" in result.stderr
