@@ -541,3 +541,17 @@ def test_streaming_decrypt_path_from_disk(t: Tampered, monkeypatch, tamper: bool
     else:
         assert t.process().payload_path.read_bytes() == SBD
         assert [p.name for p in (t.work / "out").iterdir()] and len(list((t.work / "out").iterdir())) == 1
+
+
+def test_utf8_bom_before_envelope_tolerated(t: Tampered) -> None:
+    """CEF: receivers MUST tolerate a UTF-8 BOM; the signature is over the parsed tree, so it still holds."""
+    out = t.work / "out"
+    out.mkdir()
+    inbound = process_inbound(
+        b"\xef\xbb\xbf" + t.msg.envelope,
+        t.parts,
+        identity=t.receiver,
+        validate_signer=lambda c: None,
+        work_dir=out,
+    )
+    assert inbound.payload_path.read_bytes() == SBD
