@@ -8,7 +8,6 @@ This is *not* the tolerant inbound MIME parser (that is ``transport.mime``): it 
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import BinaryIO
 
@@ -87,7 +86,3 @@ def split_http_dump(raw: bytes) -> tuple[dict[str, str], bytes]:
             body = raw[idx + len(sep) :]
             return headers, body.lstrip(b"\r\n")
     raise ValueError("no header/body separator")
-
-
-def copy_file(source: Path, target: Path) -> None:
-    shutil.copyfile(source, target)

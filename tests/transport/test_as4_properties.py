@@ -1,0 +1,132 @@
+"""Property tests (hypothesis) for the parts without keys: header build/parse, gzip/gunzip streaming,
+the SwA text normalisation across chunk boundaries, semantic Reference equality."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+import transport.as4.streams as streams
+from transport.as4.constants import AGREEMENT_REF, NS_S12
+from transport.as4.dsig import Reference
+from transport.as4.header import UserMessageHeader, build_messaging, parse_user_message
+from transport.errors import DecompressionFailure
+
+xml_text = (
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff"),
+        min_size=1,
+        max_size=40,
+    )
+    .map(str.strip)
+    .filter(bool)
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    message_id=xml_text,
+    conversation=xml_text,
+    service=xml_text,
+    action=xml_text,
+    sender=xml_text,
+    receiver=xml_text,
+    cid=st.from_regex(r"[a-z0-9.-]{1,20}@[a-z0-9]{1,10}", fullmatch=True),
+    millis=st.integers(min_value=0, max_value=10**12),
+)
+def test_header_build_parse_round_trip(
+    message_id, conversation, service, action, sender, receiver, cid, millis
+) -> None:  # type: ignore[no-untyped-def]
+    header = UserMessageHeader(
+        message_id=message_id,
+        conversation_id=conversation,
+        timestamp=datetime.fromtimestamp(millis / 1000, UTC),
+        from_party="PFR000001",
+        to_party="PFR000002",
+        service=service,
+        service_type="cenbii-procid-ubl",
+        action=action,
+        agreement_ref=AGREEMENT_REF,
+        original_sender=sender,
+        original_sender_type="iso6523-actorid-upis",
+        final_recipient=receiver,
+        final_recipient_type="iso6523-actorid-upis",
+        payload_content_id=cid,
+        payload_properties={"MimeType": "application/xml", "CompressionType": "application/gzip"},
+    )
+    parent = etree.Element(f"{{{NS_S12}}}Header")
+    messaging = build_messaging(header, "msg-1", parent)
+    parsed = parse_user_message(etree.fromstring(etree.tostring(messaging)))
+    assert parsed == header
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=5000), chunk=st.integers(min_value=1, max_value=64))
+def test_gzip_stream_then_capped_gunzip_round_trip(
+    tmp_path: Path, monkeypatch, data: bytes, chunk: int
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(streams, "CHUNK_SIZE", chunk)
+    out = io.BytesIO()
+    digest, size = streams.gzip_stream(data, out)
+    gz = out.getvalue()
+    assert size == len(gz) and base64.b64decode(digest) == hashlib.sha256(gz).digest()
+    assert gzip.decompress(gz) == data
+    target = io.BytesIO()
+    assert streams.gunzip_capped(gz, target, max_bytes=10**6, max_ratio=10**6) == len(data)
+    assert target.getvalue() == data
+
+
+def test_gunzip_accepts_concatenated_members() -> None:
+    target = io.BytesIO()
+    streams.gunzip_capped(gzip.compress(b"ab") + gzip.compress(b"cd"), target, max_bytes=100, max_ratio=100)
+    assert target.getvalue() == b"abcd"
+
+
+@pytest.mark.parametrize(
+    "bad", [b"", b"\x1f\x8b", gzip.compress(b"x" * 100)[:-3], gzip.compress(b"x") + b"junk"]
+)
+def test_gunzip_rejects_broken_streams(bad: bytes) -> None:
+    with pytest.raises(DecompressionFailure):
+        streams.gunzip_capped(bad, io.BytesIO(), max_bytes=10**6, max_ratio=10**6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=st.lists(st.sampled_from([b"a", b"b", b"\r", b"\n"]), max_size=300).map(b"".join),
+    chunk=st.integers(min_value=1, max_value=7),
+)
+def test_swa_text_crlf_normalisation_independent_of_chunking(
+    tmp_path: Path, monkeypatch, text: bytes, chunk: int
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(streams, "CHUNK_SIZE", chunk)
+    expected = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+    got = streams.attachment_content_digest(text, "text/plain")
+    assert base64.b64decode(got) == hashlib.sha256(expected).digest()
+
+
+def test_swa_xml_attachment_is_canonicalised() -> None:
+    a = streams.attachment_content_digest(b'<a  x="1" ><b/></a>', "application/xml")
+    b = streams.attachment_content_digest(b'<?xml version="1.0"?>\n<a x="1"><b></b></a>', "text/xml")
+    assert a == b
+    assert streams.attachment_content_digest(b"<a/>", "application/gzip") != a
+
+
+@given(st.binary(min_size=32, max_size=32), st.text(" \n", max_size=3))
+def test_reference_semantic_equality(raw: bytes, ws: str) -> None:
+    value = base64.b64encode(raw).decode()
+    a = Reference("#x", "sha256", value, ("t1", "t2"))
+    assert a.matches(Reference("#x", "sha256", ws + value[:8] + ws + value[8:], ("t2", "t1")))
+    assert not a.matches(Reference("#y", "sha256", value, ("t1", "t2")))
+    assert not a.matches(Reference("#x", "sha1", value, ("t1", "t2")))
+    assert not a.matches(Reference("#x", "sha256", value, ("t1",)))
+    flipped = base64.b64encode(bytes([raw[0] ^ 1]) + raw[1:]).decode()
+    assert not a.matches(Reference("#x", "sha256", flipped, ("t1", "t2")))
