@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 from urllib.parse import urlsplit
 
 import requests
@@ -168,7 +168,10 @@ class As4Sender:
         headers = {str(k): str(v) for k, v in dict(message.headers).items()}
         headers.setdefault("Content-Type", message.content_type)
         try:
-            with message.open_body() as body:
+            with message.open_body() as stream:
+                # Small bodies go as bytes so headers and body leave in one send() (no Nagle /
+                # delayed-ACK stall); spooled bodies are streamed from their file.
+                body: bytes | BinaryIO = message.body if message.body is not None else stream
                 response = self._session.post(
                     url,
                     data=body,

@@ -114,8 +114,12 @@ def start_server(
     """Start ``app`` on ``host:port`` (0 = an ephemeral port) in a daemon thread; returns once it listens.
     ``url_host`` is the host name used in the returned URL (e.g. ``localhost`` to match a TLS cert)."""
     config = _uvicorn_config(app, host, port, tls_cert, tls_key)
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets of that proto; without
+    # it, keep-alive responses (headers and body written separately) stall ~40 ms on delayed ACKs.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
     server = uvicorn.Server(config)

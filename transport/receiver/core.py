@@ -132,15 +132,13 @@ def _process(
     def validate_signer(cert: x509.Certificate) -> None:
         config.validate_signer(cert)
 
-    decrypted = work / "decrypted"
-    decrypted.mkdir()
     inbound = process_inbound(
         mime.envelope,
         attachments,
         identity=config.identity,
         validate_signer=validate_signer,
         policy=config.policy,
-        work_dir=decrypted,
+        work_dir=work,
     )
     message = _check_sbdh(message_id, inbound)
     if not hooks.is_served(message.receiver, message.document_type, message.process):

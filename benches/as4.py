@@ -1,0 +1,356 @@
+"""AS4 benchmark: per-message build and receive cost, loopback round trips, large-message memory.
+
+Figures (each with its ratio to primitives measured in the same run):
+
+* build = gzip + sign + encrypt + MIME of a 10 KB SBD (``transport.as4.build_user_message``), against
+  RSA-2048 sign + RSA-OAEP encrypt + AES-128-GCM over the payload + exc-c14n of the envelope;
+* receive = MIME + decrypt + verify + gunzip + SBDH + receipt (``transport.receiver.receive`` with
+  in-memory hooks), against RSA-OAEP decrypt + RSA verify + RSA sign (receipt) + AES-GCM + c14n;
+* round trips per second over loopback HTTP (our sender → our ASGI server), 10 KB;
+* a large payload (``AS4_BENCH_LARGE_MB``, default 100) sent and received with peak RSS growth
+  measured on each side: the receiver runs in a child process, the sender in this one.
+
+Run: ``.venv/bin/python -m benches as4`` (or ``make bench``). ``AS4_BENCH_LARGE_MB=0`` skips the large run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import io
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
+from peppol.testpki import generate_test_pki
+from peppol.xml import exc_c14n, parse_bytes
+
+SMALL_BYTES = 10 * 1024
+SENDER = "iso6523-actorid-upis::0088:5790000435951"
+RECEIVER = "iso6523-actorid-upis::0088:5798000000001"
+DOCTYPE = (
+    "busdox-docid-qns::urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice"
+    "##urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0::2.1"
+)
+PROCESS = "cenbii-procid-ubl::urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+
+
+def per_call(fn: Callable[[], object], *, min_seconds: float = 1.0, min_runs: int = 5) -> float:
+    """Median seconds per call over batches of calls lasting about ``min_seconds`` in total."""
+    fn()
+    samples: list[float] = []
+    start = time.perf_counter()
+    while len(samples) < min_runs or time.perf_counter() - start < min_seconds:
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def ubl_document(size: int) -> bytes:
+    """A minimal UBL Invoice padded with notes to about ``size`` bytes."""
+    head = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" '
+        b'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">'
+        b"<cbc:CustomizationID>urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+        b"</cbc:CustomizationID><cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</cbc:ProfileID>"
+        b"<cbc:ID>bench</cbc:ID>"
+    )
+    tail = b"</Invoice>\n"
+    note = b"<cbc:Note>lorem ipsum dolor sit amet 0123456789 abcdefghij</cbc:Note>"
+    count = max(0, (size - len(head) - len(tail)) // len(note))
+    return head + note * count + tail
+
+
+def sbdh_for(document: bytes) -> Any:
+    from transport.sbdh import header_for_document
+
+    return header_for_document(
+        document,
+        sender=ParticipantId.parse(SENDER),
+        receiver=ParticipantId.parse(RECEIVER),
+        process=ProcessId.parse(PROCESS),
+        country_c1="FR",
+        document_type=DocumentTypeId.parse(DOCTYPE),
+    )
+
+
+def build_message(pki: Any, sbd: bytes | Path, sbdh: Any, spool_dir: Path | None = None) -> Any:
+    from transport.as4 import build_user_message, new_user_message_header
+
+    sender_id, receiver_id = pki.aps[0].identity(), pki.aps[1].identity()
+    header = new_user_message_header(
+        from_party=sender_id.seat_id,
+        to_party=receiver_id.seat_id,
+        sender=sbdh.sender,
+        receiver=sbdh.receiver,
+        document_type=sbdh.document_type,
+        process=sbdh.process,
+    )
+    return build_user_message(
+        header, sbd, signer=sender_id, recipient_certificate=receiver_id.certificate, spool_dir=spool_dir
+    )
+
+
+def primitives(pki: Any, envelope: bytes) -> dict[str, float]:
+    identity = pki.aps[0].identity()
+    key, pub = identity.private_key, identity.certificate.public_key()
+    data = os.urandom(SMALL_BYTES)
+    aes_key, iv = AESGCM.generate_key(128), os.urandom(12)
+    gcm = AESGCM(aes_key)
+    oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    wrapped = pub.encrypt(aes_key, oaep)  # type: ignore[union-attr]
+    signature = key.sign(b"x" * 1500, padding.PKCS1v15(), hashes.SHA256())
+    root = parse_bytes(envelope).getroot()
+    return {
+        "rsa_sign": per_call(lambda: key.sign(b"x" * 1500, padding.PKCS1v15(), hashes.SHA256())),
+        "rsa_verify": per_call(
+            lambda: pub.verify(signature, b"x" * 1500, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr,call-arg,arg-type]
+        ),
+        "rsa_oaep_encrypt": per_call(lambda: pub.encrypt(aes_key, oaep)),  # type: ignore[union-attr]
+        "rsa_oaep_decrypt": per_call(lambda: key.decrypt(wrapped, oaep)),
+        "aes_gcm_10k": per_call(lambda: gcm.encrypt(iv, data, None)),
+        "c14n_envelope": per_call(lambda: exc_c14n(root)),
+    }
+
+
+def _fmt_ms(seconds: float) -> str:
+    return f"{seconds * 1000:.3f} ms"
+
+
+def peak_rss_kib(pid: int | str = "self") -> tuple[int, int]:
+    """(VmRSS, VmHWM) in KiB from /proc."""
+    fields: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            fields[name] = int(value.split()[0])
+    return fields.get("VmRSS", 0), fields.get("VmHWM", 0)
+
+
+def reset_peak_rss() -> None:
+    """Reset this process's VmHWM to its current RSS (Linux ``clear_refs`` value 5)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def child_receiver(
+    pki: Any, work: Path, name: str, *, noop: bool = False
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A receiver (``benches._as4_receiver``: real ASGI app, directory inbox) in a child process, so
+    sender and receiver do not share a GIL or an RSS figure. Yields (url, process)."""
+    inbox, url_file = work / f"{name}-inbox", work / f"{name}-url"
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "benches._as4_receiver",
+            *(str(p) for p in (pki.aps[1].cert, pki.aps[1].key, pki.ap_truststore, pki.ap_crl)),
+            *(str(p) for p in (inbox, url_file, work)),
+            *(["noop"] if noop else []),
+        ],
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not url_file.exists() or not url_file.read_text().strip():
+            if child.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("benchmark receiver did not start")
+            time.sleep(0.05)
+        yield url_file.read_text().strip(), child
+    finally:
+        child.terminate()
+        child.wait(timeout=30)
+
+
+def main() -> dict[str, Any]:
+    from transport.receiver import CallbackHooks, ReceiverConfig, receive
+    from transport.sender import As4Sender
+
+    logging.getLogger("transport.sender").setLevel(logging.ERROR)  # no plain-HTTP warning per message
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-as4-") as tmp:
+        work = Path(tmp)
+        pki = generate_test_pki(work / "pki")
+        document = ubl_document(SMALL_BYTES)
+        sbdh = sbdh_for(document)
+        from transport.sbdh import build_sbd
+
+        sbd = build_sbd(sbdh, document)
+        message = build_message(pki, sbd, sbdh)
+        prims = primitives(pki, message.envelope)
+        results["primitives_ms"] = {k: round(v * 1000, 4) for k, v in prims.items()}
+        print("primitives (median per call):")
+        for name, value in prims.items():
+            print(f"  {name:<18} {_fmt_ms(value)}")
+
+        build_s = per_call(lambda: build_message(pki, sbd, sbdh))
+        build_floor = (
+            prims["rsa_sign"] + prims["rsa_oaep_encrypt"] + prims["aes_gcm_10k"] + prims["c14n_envelope"]
+        )
+        results["build_ms"] = round(build_s * 1000, 3)
+        results["build_ratio"] = round(build_s / build_floor, 2)
+        print(
+            f"build+sign+encrypt 10 KB: {_fmt_ms(build_s)}  = {build_s / build_floor:.1f}x "
+            "(RSA sign + OAEP encrypt + AES-GCM 10 KB + c14n)"
+        )
+
+        receiver_identity = pki.aps[1].identity()
+        validator = pki.ap_validator()
+        config = ReceiverConfig(identity=receiver_identity, validate_signer=validator.validate, work_dir=work)
+        hooks = CallbackHooks(persist_fn=lambda m: None)
+        bodies = [build_message(pki, sbd, sbdh) for _ in range(30)]
+        wires = [(m.content_type, m.open_body().read()) for m in bodies]
+
+        def receive_all(cfg: ReceiverConfig) -> float:
+            timings: list[float] = []
+            for content_type, wire in wires:
+                t0 = time.perf_counter()
+                answer = receive({"Content-Type": content_type}, io.BytesIO(wire), cfg, hooks)
+                timings.append(time.perf_counter() - t0)
+                assert answer.decision.verdict == "accepted", answer.decision
+            return statistics.median(timings)
+
+        def fs_ops() -> None:
+            with tempfile.TemporaryDirectory(dir=work) as d:
+                for i in range(4):
+                    (Path(d) / f"f{i}").write_bytes(b"x" * 1024)
+
+        prims["fs_4_files"] = per_call(fs_ops)
+        receive_s = receive_all(config)
+        receive_floor = (
+            prims["rsa_oaep_decrypt"]
+            + prims["rsa_verify"]
+            + prims["rsa_sign"]
+            + prims["aes_gcm_10k"]
+            + 2 * prims["c14n_envelope"]
+        )
+        results["receive_ms"] = round(receive_s * 1000, 3)
+        results["receive_ratio"] = round(receive_s / receive_floor, 2)
+        results["receive_ratio_incl_fs"] = round(receive_s / (receive_floor + prims["fs_4_files"]), 2)
+        print(
+            f"receive (verify+decrypt+receipt) 10 KB: {_fmt_ms(receive_s)} "
+            f"= {receive_s / receive_floor:.1f}x "
+            "(OAEP decrypt + RSA verify + RSA sign + AES-GCM + 2 c14n); "
+            f"{receive_s / (receive_floor + prims['fs_4_files']):.1f}x with 4 temp-file create/delete "
+            f"({_fmt_ms(prims['fs_4_files'])})"
+        )
+        shm = Path("/dev/shm")
+        if shm.is_dir():
+            with tempfile.TemporaryDirectory(dir=shm) as ram:
+                fresh = [build_message(pki, sbd, sbdh) for _ in range(30)]
+                wires = [(m.content_type, m.open_body().read()) for m in fresh]
+                ram_s = receive_all(dataclasses.replace(config, work_dir=Path(ram)))
+            results["receive_tmpfs_ms"] = round(ram_s * 1000, 3)
+            results["receive_tmpfs_ratio"] = round(ram_s / receive_floor, 2)
+            print(f"receive with work_dir on tmpfs: {_fmt_ms(ram_s)} = {ram_s / receive_floor:.1f}x")
+
+        for label, noop in (("no-op persist", True), ("directory inbox, fsync", False)):
+            with (
+                child_receiver(pki, work, f"rt{noop}", noop=noop) as (url, _),
+                As4Sender(allow_http=True) as client,
+            ):
+                msgs = [build_message(pki, sbd, sbdh) for _ in range(40)]
+                client.post(msgs[0], url, receiver_identity.certificate)
+                t0 = time.perf_counter()
+                for m in msgs[1:]:
+                    outcome = client.post(m, url, receiver_identity.certificate)
+                    assert outcome.delivered, outcome
+                elapsed = time.perf_counter() - t0
+            rps = (len(msgs) - 1) / elapsed
+            per_rt = elapsed / (len(msgs) - 1)
+            key = "noop" if noop else "inbox"
+            results[f"round_trips_per_s_{key}"] = round(rps, 1)
+            results[f"round_trip_ratio_to_receive_{key}"] = round(per_rt / receive_s, 2)
+            print(
+                f"loopback HTTP round trips (10 KB, sequential, plain HTTP, receiver process, {label}): "
+                f"{rps:.1f}/s = {per_rt / receive_s:.2f}x the in-process receive cost"
+            )
+
+        large_mb = int(os.environ.get("AS4_BENCH_LARGE_MB", "100"))
+        if large_mb > 0:
+            results["large"] = large_run(pki, work, large_mb)
+    print(json.dumps(results, indent=2))
+    return results
+
+
+def large_run(pki: Any, work: Path, size_mb: int) -> dict[str, Any]:
+    """Send ``size_mb`` MB to a receiver in a child process; report peak RSS growth on both sides."""
+    from transport.sbdh import write_sbd
+    from transport.sender import As4Sender
+
+    doc = work / "large.xml"
+    small = ubl_document(2000)
+    head, tail = small[: -len(b"</Invoice>\n")], b"</Invoice>\n"
+    with doc.open("wb") as fh:
+        fh.write(head)
+        written = len(head)
+        while written < size_mb * 1024 * 1024:
+            # fresh random text per note: compresses ~2:1 like real data, no gzip shortcut
+            chunk = b"<cbc:Note>" + os.urandom(32 * 1024).hex().encode() + b"</cbc:Note>"
+            fh.write(chunk)
+            written += len(chunk)
+        fh.write(tail)
+    sbdh = sbdh_for(small)
+    sbd_path = work / "large.sbd.xml"
+    with sbd_path.open("wb") as out:
+        write_sbd(sbdh, doc, out)
+    doc.unlink()
+    with child_receiver(pki, work, "large") as (url, child):
+        child_base = peak_rss_kib(child.pid)[0]
+        reset_peak_rss()
+        base_rss = peak_rss_kib()[0]
+        t0 = time.perf_counter()
+        message = build_message(pki, sbd_path, sbdh, spool_dir=work)
+        t_build = time.perf_counter() - t0
+        with As4Sender(allow_http=True) as client:
+            t1 = time.perf_counter()
+            outcome = client.post(message, url, pki.aps[1].certificate())
+            t_send = time.perf_counter() - t1
+        sender_growth = (peak_rss_kib()[1] - base_rss) / 1024
+        receiver_growth = (peak_rss_kib(child.pid)[1] - child_base) / 1024
+    delivered = outcome.delivered
+    received = list((work / "large-inbox").glob("*.sbd.xml"))
+    identical = len(received) == 1 and _sha256(received[0]) == _sha256(sbd_path)
+    result = {
+        "payload_mb": size_mb,
+        "delivered": delivered,
+        "payload_byte_identical": identical,
+        "sender_peak_rss_growth_mb": round(sender_growth, 1),
+        "receiver_peak_rss_growth_mb": round(receiver_growth, 1),
+        "build_s": round(t_build, 2),
+        "send_and_receive_s": round(t_send, 2),
+    }
+    print(
+        f"large message {size_mb} MB: delivered={delivered}, byte-identical={identical}; "
+        f"peak RSS growth sender {sender_growth:.1f} MB, "
+        f"receiver {receiver_growth:.1f} MB; build {t_build:.1f} s, post+receive {t_send:.1f} s"
+    )
+    return result
+
+
+if __name__ == "__main__":
+    main()
