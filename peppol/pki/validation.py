@@ -334,6 +334,18 @@ class CertificateValidator:
     async def _validate(
         self, cert: x509.Certificate, moment: datetime | None, intermediates: tuple[x509.Certificate, ...]
     ) -> ValidatedCertificate:
+        """Validate; certificate data that only fails to decode late (extensions are parsed lazily by
+        ``cryptography`` and ``asn1crypto``) becomes :class:`CertificateUntrusted`, never a crash."""
+        try:
+            return await self._validate_unguarded(cert, moment, intermediates)
+        except CertificateError:
+            raise
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            raise CertificateUntrusted(f"malformed certificate data: {type(exc).__name__}: {exc}") from exc
+
+    async def _validate_unguarded(
+        self, cert: x509.Certificate, moment: datetime | None, intermediates: tuple[x509.Certificate, ...]
+    ) -> ValidatedCertificate:
         # Revocation is always checked strictly first, so that "checked" means checked; under soft-fail
         # an indeterminate status then falls back to a second pass without revocation.
         strict = (

@@ -12,8 +12,12 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from peppol.pki import (
+    CertificateError,
     CertificateExpired,
     CertificateRevoked,
     CertificateUntrusted,
@@ -373,3 +377,29 @@ def test_real_g3_ap_certificate_is_wrong_purpose_for_smp(corpus: Path) -> None:
         CertificateValidator(store, purpose=Purpose.SMP, allow_fetching=False).validate(
             _real_g3_ap_cert(corpus), moment=REAL_MOMENT
         )
+
+
+# -- hostile input ------------------------------------------------------------------------------------
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_corrupted_certificates_give_typed_errors_never_crashes(
+    test_pki: TestPki, data: st.DataObject
+) -> None:
+    original = test_pki.aps[0].certificate()
+    der = bytearray(original.public_bytes(serialization.Encoding.DER))
+    for _ in range(data.draw(st.integers(1, 3))):
+        der[data.draw(st.integers(0, len(der) - 1))] = data.draw(st.integers(0, 255))
+    try:
+        cert = x509.load_der_x509_certificate(bytes(der))
+    except ValueError:
+        return
+    validator = test_pki.ap_validator(cache_ttl=0)
+    try:
+        result = validator.validate(cert)
+    except CertificateError as exc:
+        assert exc.code in {"untrusted", "wrong-purpose", "wrong-stage", "expired", "not-yet-valid"}
+    else:  # only a mutation that left the signed part intact may pass
+        assert cert.tbs_certificate_bytes == original.tbs_certificate_bytes
+        assert result.seat_id == "PFR000001"
