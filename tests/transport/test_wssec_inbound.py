@@ -555,3 +555,19 @@ def test_utf8_bom_before_envelope_tolerated(t: Tampered) -> None:
         work_dir=out,
     )
     assert inbound.payload_path.read_bytes() == SBD
+
+
+def test_messaging_with_wsu_id_and_plain_id_accepted(t: Tampered) -> None:
+    """Domibus puts the same value in wsu:Id and id on eb:Messaging: not a duplicate."""
+    t.messaging.set("id", t.messaging.get(WSU_ID) or "")  # type: ignore[union-attr]
+    t.resign()
+    assert t.process().payload_path.read_bytes() == SBD
+
+
+def test_reference_by_plain_id_attribute_covers_messaging(t: Tampered) -> None:
+    """A signature that references eb:Messaging through its ``id`` attribute still covers it."""
+    t.messaging.set("id", "plain-id")  # type: ignore[union-attr]
+    refs = t.references()
+    refs[0] = Reference("#plain-id", refs[0].digest_method, refs[0].digest_value, refs[0].transforms)
+    t.resign(refs)
+    assert t.process().payload_path.read_bytes() == SBD

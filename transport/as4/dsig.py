@@ -96,19 +96,19 @@ def element_id(el: etree._Element) -> str | None:
     return None
 
 
+def element_ids(el: etree._Element) -> set[str]:
+    """All id values of ``el`` (``wsu:Id``, ``Id``, ``id``, ``ID``)."""
+    return {v for v in (el.get(a) for a in _ID_ATTRIBUTES) if v is not None}
+
+
 def collect_ids(root: etree._Element) -> dict[str, etree._Element]:
     """Every id in the document; an id used twice (on one or two elements) is a wrapping attack signal."""
     ids: dict[str, etree._Element] = {}
     for el in root.iter(etree.Element):
-        seen_here: set[str] = set()
-        for attr in _ID_ATTRIBUTES:
-            value = el.get(attr)
-            if value is None:
-                continue
-            if value in ids or value in seen_here:
+        # one element may carry the same value twice (Domibus: wsu:Id and id); two elements may not
+        for value in element_ids(el):
+            if value in ids:
                 raise FailedAuthentication(f"duplicate id {value!r} in the envelope (signature wrapping?)")
-            seen_here.add(value)
-        for value in seen_here:
             ids[value] = el
     return ids
 

@@ -53,7 +53,7 @@ from transport.as4.dsig import (
     Reference,
     _b64,
     collect_ids,
-    element_id,
+    element_ids,
     resolve_token_certificate,
     verify_signature,
 )
@@ -389,8 +389,7 @@ def process_inbound(
 def _check_coverage(soap: SoapHeaders, references: Sequence[Reference], part_cids: Sequence[str]) -> None:
     uris = {r.uri for r in references}
     for name, el in (("eb:Messaging", soap.messaging), ("S12:Body", soap.body)):
-        el_id = element_id(el)
-        if el_id is None or f"#{el_id}" not in uris:
+        if not any(f"#{el_id}" in uris for el_id in element_ids(el)):
             raise FailedAuthentication(f"the signature does not cover the {name} being processed")
     signed_cids = {normalise_cid(u) for u in uris if u.startswith("cid:")}
     for cid in part_cids:

@@ -27,7 +27,7 @@ from transport.as4.dsig import (
     Reference,
     add_binary_security_token,
     add_signature,
-    element_id,
+    element_ids,
     parse_reference,
     resolve_token_certificate,
     verify_signature,
@@ -284,8 +284,7 @@ def verify_signal(
         refs = verify_signature(signatures[0], soap.ids, signer, None)
         uris = {r.uri for r in refs}
         for name, el in (("eb:Messaging", soap.messaging), ("S12:Body", soap.body)):
-            el_id = element_id(el)
-            if el_id is None or f"#{el_id}" not in uris:
+            if not any(f"#{el_id}" in uris for el_id in element_ids(el)):
                 raise InvalidReceipt(f"the signature does not cover the {name}")
         if validate_signer is not None:
             try:
