@@ -50,6 +50,7 @@ class SmpServer:
 def _handler(server: SmpServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in separate writes
 
         def do_GET(self) -> None:
             answer = server.answer_for(self.path)
