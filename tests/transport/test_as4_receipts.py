@@ -223,3 +223,13 @@ def test_receipt_roundtrip_file(tmp_path: Path, exchange) -> None:  # type: igno
     path = tmp_path / "receipt.xml"
     path.write_bytes(receipt)
     assert verify_receipt(path.read_bytes(), sent=msg, receiver_certificate=None).kind == "receipt"
+
+
+def test_error_signal_text_made_xml_safe_and_capped(test_pki) -> None:  # type: ignore[no-untyped-def]
+    from transport.errors import InvalidHeader
+
+    err = InvalidHeader("bad \x00\x1b header " + "x" * 5000, detail="ctl\x07")
+    signal = parse_signal(build_error_signal(err, ref_to_message_id="m@x", signer=test_pki.aps[1].identity()))
+    (got,) = signal.errors
+    assert "\x00" not in got.description and "\ufffd" in got.description and len(got.description) <= 2000
+    assert got.detail == "ctl\ufffd" and got.code == "EBMS:0009"

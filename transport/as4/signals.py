@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import email.parser
 import email.policy
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +47,9 @@ WSU_ID = f"{{{NS_WSU}}}Id"
 
 #: ``origin`` attribute of the errors we raise (ebMS core §6.2; phase4 omits it, Holodeck sends it).
 ERROR_ORIGIN: Final = "ebMS"
+#: Longest Description / ErrorDetail text we send (exception texts can be long).
+MAX_ERROR_TEXT: Final = 2000
+_NOT_XML_CHAR = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 #: Largest response body parsed as a signal.
 MAX_SIGNAL_BYTES: Final = MAX_ENVELOPE_BYTES
 
@@ -139,6 +143,12 @@ def build_receipt(inbound: InboundUserMessage, *, signer: KeyHolder, message_id:
     return _signal_envelope(fill, signer)
 
 
+def xml_safe(text: str) -> str:
+    """``text`` without characters XML 1.0 cannot carry, capped at :data:`MAX_ERROR_TEXT`."""
+    clean = _NOT_XML_CHAR.sub("\ufffd", text)
+    return clean if len(clean) <= MAX_ERROR_TEXT else clean[: MAX_ERROR_TEXT - 1] + "…"
+
+
 def build_error_signal(
     error: EbmsError,
     *,
@@ -162,9 +172,9 @@ def build_error_signal(
             attrs["refToMessageInError"] = ref_to_message_id
         err = etree.SubElement(signal, f"{EB}Error", attrs)
         desc = etree.SubElement(err, f"{EB}Description", {f"{{{NS_XML}}}lang": "en"})
-        desc.text = error.description
+        desc.text = xml_safe(error.description)
         if error.detail:
-            etree.SubElement(err, f"{EB}ErrorDetail").text = error.detail
+            etree.SubElement(err, f"{EB}ErrorDetail").text = xml_safe(error.detail)
 
     return _signal_envelope(fill, signer)
 
