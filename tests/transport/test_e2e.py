@@ -1,0 +1,180 @@
+"""Acceptance: our sender → ``ap as4 serve`` (the real CLI server in a child process, TLS on loopback
+with the test PKI's TLS server certificate): delivered, receipt verified, payload byte-identical."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from access_point.cli import app
+from tests.transport.test_receiver_support import (
+    Recorder,
+    build_message,
+    make_sbd,
+    running_server,
+    ubl_invoice,
+)
+from transport.receiver import safe_file_name
+from transport.sender import As4Sender
+from transport.server import RunningServer
+
+STARTUP_SECONDS = 60
+
+
+@dataclass
+class CliServer:
+    url: str
+    inbox: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def cli_server(test_pki: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliServer]:
+    work = tmp_path_factory.mktemp("serve")
+    inbox, log = work / "inbox", work / "serve.log"
+    port = _free_port()
+    args = [
+        sys.executable, "-m", "access_point.cli", "as4", "serve", "--port", str(port), "--host", "127.0.0.1",
+        "--key", str(test_pki.aps[1].key), "--cert", str(test_pki.aps[1].cert),
+        "--trust", str(test_pki.ap_truststore), "--crl", str(test_pki.ap_crl),
+        "--tls-cert", str(test_pki.tls_server_chain), "--tls-key", str(test_pki.tls_server.key),
+        "--inbox", str(inbox),
+    ]  # fmt: skip
+    with log.open("wb") as log_fh:
+        process = subprocess.Popen(args, stdout=log_fh, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"ap as4 serve exited: {log.read_text()}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"ap as4 serve did not listen: {log.read_text()}")
+                time.sleep(0.1)
+        yield CliServer(f"https://localhost:{port}/as4", inbox, process, log)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_e2e_sender_to_ap_as4_serve_over_tls(cli_server: CliServer, test_pki: Any) -> None:
+    sbd = make_sbd(ubl_invoice("end to end over TLS"))
+    message = build_message(test_pki, sbd)
+    validator = test_pki.ap_validator()
+    with As4Sender(ca_bundle=test_pki.tls_truststore, validate_signer=validator.validate) as client:
+        outcome = client.send(message, cli_server.url, test_pki.aps[1].certificate())
+    assert outcome.delivered, outcome
+    assert outcome.receipt is not None and outcome.receipt.ref_to_message_id == message.message_id
+    stem = safe_file_name(message.message_id)
+    assert (cli_server.inbox / f"{stem}.sbd.xml").read_bytes() == sbd
+    meta = json.loads((cli_server.inbox / f"{stem}.json").read_text())
+    assert meta["receipt_id"] == outcome.receipt.message_id
+    assert meta["from_party"] == test_pki.aps[0].seat_id and meta["to_party"] == test_pki.aps[1].seat_id
+    assert meta["country_c1"] == "FR"
+    assert "plain http" not in cli_server.log.read_text().lower()
+
+
+def test_e2e_ap_as4_send_to_ap_as4_serve(cli_server: CliServer, test_pki: Any, tmp_path: Path) -> None:
+    doc = tmp_path / "doc.sbd.xml"
+    sbd = make_sbd(ubl_invoice("via both CLIs"))
+    doc.write_bytes(sbd)
+    result = CliRunner().invoke(
+        app,
+        [
+            "as4", "send", str(doc), "--url", cli_server.url, "--json",
+            "--key", str(test_pki.aps[0].key), "--cert", str(test_pki.aps[0].cert),
+            "--receiver-cert", str(test_pki.aps[1].cert), "--trust", str(test_pki.ap_truststore),
+            "--crl", str(test_pki.ap_crl), "--tls-ca", str(test_pki.tls_truststore),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (cli_server.inbox / f"{safe_file_name(report['message_id'])}.sbd.xml").read_bytes() == sbd
+
+
+def test_e2e_untrusted_tls_server_is_not_delivered(cli_server: CliServer, test_pki: Any) -> None:
+    message = build_message(test_pki)
+    with As4Sender() as client:  # system roots: the test TLS CA is not among them
+        outcome = client.send(message, cli_server.url, test_pki.aps[1].certificate(), attempts=3)
+    assert not outcome.delivered and not outcome.retryable and outcome.attempts == 1
+    assert outcome.code == "EBMS:0005" and "TLS" in (outcome.detail or "")
+    assert not (cli_server.inbox / f"{safe_file_name(message.message_id)}.sbd.xml").exists()
+
+
+# --- property: round trips over payload sizes and contents (in-thread TLS server) ---
+
+
+@pytest.fixture(scope="module")
+def tls_recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture(scope="module")
+def tls_server(
+    test_pki: Any, tmp_path_factory: pytest.TempPathFactory, tls_recorder: Recorder
+) -> Iterator[RunningServer]:
+    yield from running_server(test_pki, tmp_path_factory.mktemp("tls"), tls_recorder, tls=True)
+
+
+@pytest.fixture(scope="module")
+def tls_client(test_pki: Any) -> Iterator[As4Sender]:
+    with As4Sender(ca_bundle=test_pki.tls_truststore) as client:
+        yield client
+
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=300)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_TEXT, repeat=st.sampled_from([1, 10, 1000, 20000]))
+def test_round_trip_property_payload_arrives_byte_identical(
+    tls_server: RunningServer,
+    tls_recorder: Recorder,
+    tls_client: As4Sender,
+    test_pki: Any,
+    text: str,
+    repeat: int,
+) -> None:
+    note = escape(text) * repeat
+    sbd = make_sbd(ubl_invoice(note))
+    message = build_message(test_pki, sbd)
+    outcome = tls_client.post(message, tls_server.url, test_pki.aps[1].certificate())
+    assert outcome.delivered, outcome
+    received = next(m for m in tls_recorder.persisted if m.message_id == message.message_id)
+    assert tls_recorder.payloads[tls_recorder.persisted.index(received)] == sbd
+
+
+# --- large message memory (the 100 MB figure is measured by benches/as4.py) ---
+
+
+@pytest.mark.slow
+def test_large_payload_streams_with_bounded_memory_on_both_sides(test_pki: Any, tmp_path: Path) -> None:
+    from benches.as4 import large_run
+
+    result = large_run(test_pki, tmp_path, 48)
+    assert result["delivered"] and result["payload_byte_identical"]
+    assert result["sender_peak_rss_growth_mb"] < 64
+    assert result["receiver_peak_rss_growth_mb"] < 64
