@@ -102,9 +102,12 @@ def check(
         crls = [p.read_bytes() for p in crl or []]
     except (KeyLoadError, OSError) as exc:
         raise _fail(console, str(exc)) from exc
-    validator = CertificateValidator(
-        trust, purpose=purpose, stage=stage, revocation=revocation, crls=crls, allow_fetching=not offline
-    )
+    try:
+        validator = CertificateValidator(
+            trust, purpose=purpose, stage=stage, revocation=revocation, crls=crls, allow_fetching=not offline
+        )
+    except KeyLoadError as exc:
+        raise _fail(console, str(exc)) from exc
     try:
         result = validator.validate(certs[0], moment=at, intermediates=certs[1:])
     except CertificateError as exc:

@@ -62,6 +62,7 @@ from peppol.pki.errors import (
     CertificateExpired,
     CertificateRevoked,
     CertificateUntrusted,
+    KeyLoadError,
     RevocationUnknown,
     WrongPurpose,
     WrongStage,
@@ -473,8 +474,12 @@ def _crl_der(crl: bytes | x509.CertificateRevocationList) -> bytes:
     if isinstance(crl, x509.CertificateRevocationList):
         return crl.public_bytes(serialization.Encoding.DER)
     data = bytes(crl)
-    if data.lstrip().startswith(b"-----BEGIN"):
-        return x509.load_pem_x509_crl(data).public_bytes(serialization.Encoding.DER)
+    try:
+        if data.lstrip().startswith(b"-----BEGIN"):
+            return x509.load_pem_x509_crl(data).public_bytes(serialization.Encoding.DER)
+        x509.load_der_x509_crl(data)
+    except ValueError as exc:
+        raise KeyLoadError(f"not a DER or PEM CRL: {exc}") from exc
     return data
 
 

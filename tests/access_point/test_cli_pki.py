@@ -123,3 +123,13 @@ def test_pki_check_at_a_past_moment_accepts_the_then_valid_certificate(test_pki:
     assert "revocation checked: no" in out  # the CRL was issued after that moment
     code, out = _check(test_pki, test_pki.expired_ap.cert)
     assert code == 1 and "[expired]" in out
+
+
+def test_pki_check_garbage_crl_is_usage_error(tmp_path: Path, test_pki: TestPki) -> None:
+    bad = tmp_path / "bad.crl"
+    bad.write_bytes(b"garbage")
+    result = runner.invoke(
+        app, ["pki", "check", str(test_pki.aps[0].cert), "-t", str(test_pki.ap_truststore), "--crl", str(bad)]
+    )
+    assert result.exit_code == 2
+    assert "CRL" in result.output

@@ -280,6 +280,12 @@ def test_crl_may_be_given_as_pem_or_object(test_pki: TestPki) -> None:
             test_pki.ap_validator(crls=(crl,)).validate(test_pki.revoked_ap.certificate())
 
 
+def test_garbage_crl_is_refused_at_construction(test_pki: TestPki) -> None:
+    for bad in (b"not a crl", b"-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n"):
+        with pytest.raises(KeyLoadError, match="CRL"):
+            test_pki.ap_validator(crls=(bad,))
+
+
 def test_default_revocation_policy_is_soft_fail(test_pki: TestPki) -> None:
     validator = CertificateValidator(test_pki.ap_trust(), purpose=Purpose.AP)
     assert validator.revocation is RevocationPolicy.SOFT_FAIL
