@@ -278,17 +278,11 @@ def check_signature_algorithms(signature: etree._Element) -> etree._Element:
     return signed_info
 
 
-def verify_signature(
-    signature: etree._Element,
-    ids: dict[str, etree._Element],
-    certificate: x509.Certificate,
-    cid_digest: CidDigester | None = None,
-) -> tuple[Reference, ...]:
-    """Verify ``signature`` with ``certificate``'s RSA key; return its References (document order).
+def verify_signature_value(signature: etree._Element, certificate: x509.Certificate) -> tuple[Reference, ...]:
+    """Allow-list check, then the RSA signature over the canonical SignedInfo; no digests yet.
 
-    ``#id`` references are resolved through ``ids`` (see :func:`collect_ids`) and digested with exc-c14n
-    (honouring ``InclusiveNamespaces``); ``cid:`` references through ``cid_digest``. Any failure raises
-    FailedAuthentication (0101); a disallowed algorithm raises PolicyNoncompliance (0103).
+    Returns the (now authenticated) References so callers can check coverage before they spend time on
+    decryption and digests.
     """
     signed_info = check_signature_algorithms(signature)
     key = certificate.public_key()
@@ -309,9 +303,17 @@ def verify_signature(
         )
     except InvalidSignature as exc:
         raise FailedAuthentication("ds:SignatureValue does not verify") from exc
+    return tuple(parse_reference(r) for r in signed_info.iterfind(f"{DS}Reference"))
 
+
+def verify_references(
+    signature: etree._Element,
+    ids: dict[str, etree._Element],
+    cid_digest: CidDigester | None = None,
+) -> tuple[Reference, ...]:
+    """Recompute every Reference digest of an already verified signature (see :func:`verify_signature`)."""
     out: list[Reference] = []
-    for ref_el in signed_info.iterfind(f"{DS}Reference"):
+    for ref_el in signature.iterfind(f"{DS}SignedInfo/{DS}Reference"):
         ref = parse_reference(ref_el)
         expected = _b64(ref.digest_value)
         if ref.uri.startswith("#"):
@@ -333,6 +335,23 @@ def verify_signature(
             raise FailedAuthentication(f"digest mismatch for reference {ref.uri!r}")
         out.append(ref)
     return tuple(out)
+
+
+def verify_signature(
+    signature: etree._Element,
+    ids: dict[str, etree._Element],
+    certificate: x509.Certificate,
+    cid_digest: CidDigester | None = None,
+) -> tuple[Reference, ...]:
+    """Verify ``signature`` with ``certificate``'s RSA key; return its References (document order).
+
+    ``#id`` references are resolved through ``ids`` (see :func:`collect_ids`) and digested with exc-c14n
+    (honouring ``InclusiveNamespaces``); ``cid:`` references through ``cid_digest``. Any failure raises
+    FailedAuthentication (0101); a disallowed algorithm raises PolicyNoncompliance (0103). The
+    SignatureValue is checked first, so no digest work is done for an unauthenticated SignedInfo.
+    """
+    verify_signature_value(signature, certificate)
+    return verify_references(signature, ids, cid_digest)
 
 
 def digest_c14n(el: etree._Element, inclusive_prefixes: list[str] | None) -> str:

@@ -6,11 +6,12 @@ Steps, each mapped to its ebMS error (documented in docs/as4.md):
    and *the* ``wsse:Security`` header; collect ids (duplicates refused) — 0009 / 0101. Parse the
    UserMessage: malformed — 0009, P-Mode values (agreement, roles, party id type) — 0010.
 2. Algorithm allow-list and direct BST key references — 0103; unsigned / unencrypted — 0103.
-3. Decrypt: EncryptedKey (RSA-OAEP) → AES key; each EncryptedData's ``cid:`` part streamed through
-   AES-128-GCM into ``work_dir`` — 0102.
-4. Verify the signature over the decrypted parts; it must cover this Messaging, the Body and every
-   PartInfo; no part may be left unreferenced — 0101. Signer certificate: caller's validator, CN ==
-   From/PartyId — 0101.
+3. Authenticate before any key-dependent work: the SignatureValue over SignedInfo, coverage (this
+   Messaging, the Body, every PartInfo; no unannounced part), the signer certificate (caller's
+   validator; CN == From/PartyId) — 0101.
+4. Decrypt: EncryptedKey (RSA-OAEP) → AES key; each EncryptedData's ``cid:`` part through AES-128-GCM
+   (in memory when small, else streamed into ``work_dir``) — 0102. Then recompute every reference
+   digest over the decrypted parts — 0101.
 5. Gunzip with size and ratio caps — 0303.
 """
 
@@ -55,7 +56,8 @@ from transport.as4.dsig import (
     collect_ids,
     element_ids,
     resolve_token_certificate,
-    verify_signature,
+    verify_references,
+    verify_signature_value,
 )
 from transport.as4.header import UserMessageHeader, find_user_message, parse_part_infos, parse_user_message
 from transport.as4.streams import (
@@ -346,6 +348,22 @@ def process_inbound(
             "the message is not signed" if not signatures else "more than one ds:Signature"
         )
 
+    # Authenticate before any expensive or key-dependent work: SignatureValue, coverage, signer.
+    signer = resolve_token_certificate(signatures[0], soap.ids, "ds:Signature")
+    signed_refs = verify_signature_value(signatures[0], signer)
+    _check_coverage(soap, signed_refs, part_cids)
+    try:
+        validate_signer(signer)
+    except EbmsError:
+        raise
+    except Exception as exc:
+        raise FailedAuthentication(f"signer certificate rejected: {exc}") from exc
+    cn = certificate_cn(signer)
+    if cn != header.from_party:
+        raise FailedAuthentication(
+            f"signer CN {cn!r} does not match eb:From/eb:PartyId {header.from_party!r}"
+        )
+
     files = _WorkFiles(work_dir)
     try:
         decrypted = _decrypt_attachments(soap, by_cid, identity, files)
@@ -363,21 +381,7 @@ def process_inbound(
                 raise FailedAuthentication(f"signed attachment cid:{cid} is missing")
             return attachment_content_digest(att.path, att.content_type)
 
-        signer = resolve_token_certificate(signatures[0], soap.ids, "ds:Signature")
-        references = verify_signature(signatures[0], soap.ids, signer, cid_digest)
-        _check_coverage(soap, references, part_cids)
-        try:
-            validate_signer(signer)
-        except EbmsError:
-            raise
-        except Exception as exc:
-            raise FailedAuthentication(f"signer certificate rejected: {exc}") from exc
-        cn = certificate_cn(signer)
-        if cn != header.from_party:
-            raise FailedAuthentication(
-                f"signer CN {cn!r} does not match eb:From/eb:PartyId {header.from_party!r}"
-            )
-
+        references = verify_references(signatures[0], soap.ids, cid_digest)
         payload = _payload(header, by_cid, decrypted, policy, files)
     except BaseException:
         files.cleanup()
