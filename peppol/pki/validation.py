@@ -37,6 +37,7 @@ from typing import Any, Final
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from pyhanko_certvalidator.context import ValidationContext
 from pyhanko_certvalidator.errors import (
@@ -227,7 +228,7 @@ class CertificateValidator:
         self.cache_ttl = cache_ttl
         self.fetch_timeout = fetch_timeout
         self._crls = tuple(_crl_der(c) for c in crls)
-        self._ocsps = tuple(bytes(o) for o in ocsps)
+        self._ocsps = tuple(_ocsp_der(o) for o in ocsps)
         self._anchors = tuple(_to_asn1(a) for a in trust.anchors)
         self._intermediates = tuple(_to_asn1(c) for c in trust.intermediates)
         self._known: dict[bytes, x509.Certificate] = {
@@ -480,6 +481,16 @@ def _crl_der(crl: bytes | x509.CertificateRevocationList) -> bytes:
         x509.load_der_x509_crl(data)
     except ValueError as exc:
         raise KeyLoadError(f"not a DER or PEM CRL: {exc}") from exc
+    return data
+
+
+def _ocsp_der(response: bytes) -> bytes:
+    """A DER OCSP response, checked to decode."""
+    data = bytes(response)
+    try:
+        ocsp.load_der_ocsp_response(data)
+    except ValueError as exc:
+        raise KeyLoadError(f"not a DER OCSP response: {exc}") from exc
     return data
 
 

@@ -176,3 +176,34 @@ def test_ocsp_error_status_under_hard_fail_is_revocation_unknown(
     with pytest.raises(RevocationUnknown):
         _online(test_pki, RevocationPolicy.HARD_FAIL).validate(cert)
     assert _online(test_pki, RevocationPolicy.SOFT_FAIL).validate(cert).revocation_checked is False
+
+
+def test_offline_ocsp_response_is_used_without_fetching(test_pki: TestPki) -> None:
+    url = _closed_port_url("/ocsp")
+    good = _leaf(test_pki, "PFR000831", ocsp_url=url)
+    bad = _leaf(test_pki, "PFR000832", ocsp_url=url)
+    ca = test_pki.ap_ca.identity()
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def response(cert: x509.Certificate, revoked: bool) -> bytes:
+        builder = ocsp.OCSPResponseBuilder().add_response(
+            cert=cert,
+            issuer=ca.certificate,
+            algorithm=hashes.SHA256(),
+            cert_status=ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD,
+            this_update=now - timedelta(minutes=5),
+            next_update=now + timedelta(hours=1),
+            revocation_time=now - timedelta(hours=1) if revoked else None,
+            revocation_reason=None,
+        )
+        signed = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, ca.certificate).sign(
+            ca.private_key, hashes.SHA256()
+        )
+        return signed.public_bytes(serialization.Encoding.DER)
+
+    validator = test_pki.ap_validator(
+        crls=(), ocsps=(response(good, False), response(bad, True)), revocation=RevocationPolicy.HARD_FAIL
+    )
+    assert validator.validate(good).revocation_checked is True
+    with pytest.raises(CertificateRevoked):
+        validator.validate(bad)

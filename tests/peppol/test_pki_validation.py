@@ -280,10 +280,12 @@ def test_crl_may_be_given_as_pem_or_object(test_pki: TestPki) -> None:
             test_pki.ap_validator(crls=(crl,)).validate(test_pki.revoked_ap.certificate())
 
 
-def test_garbage_crl_is_refused_at_construction(test_pki: TestPki) -> None:
+def test_garbage_crl_or_ocsp_response_is_refused_at_construction(test_pki: TestPki) -> None:
     for bad in (b"not a crl", b"-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n"):
         with pytest.raises(KeyLoadError, match="CRL"):
             test_pki.ap_validator(crls=(bad,))
+    with pytest.raises(KeyLoadError, match="OCSP"):
+        test_pki.ap_validator(ocsps=(b"not an ocsp response",))
 
 
 def test_default_revocation_policy_is_soft_fail(test_pki: TestPki) -> None:
