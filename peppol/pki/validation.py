@@ -251,7 +251,8 @@ class CertificateValidator:
         if moment is None:
             cached = self._cached(key, cert)
             if isinstance(cached, CertificateRevoked):
-                raise cached
+                # a fresh exception: re-raising the cached instance would grow its traceback forever
+                raise CertificateRevoked(cached.reason)
             if cached is not None:
                 return cached
         try:
