@@ -551,3 +551,19 @@ def test_xs_datetime_format() -> None:
     )
     with pytest.raises(ValueError):
         format_xs_datetime(datetime(2026, 1, 2))
+
+
+def test_sbdh_doctype_after_a_long_prolog_is_refused() -> None:
+    prolog = b"<!--" + b"x" * 40_000 + b'--><!DOCTYPE StandardBusinessDocument [<!ENTITY e "x">]>'
+    data = sbd_text().replace(b"?>\n", b"?>\n" + prolog, 1)
+    with pytest.raises(SbdhError) as err:
+        read_sbd(data)
+    assert err.value.code == "invalid-sbd-xml" and "DOCTYPE" in str(err.value)
+
+
+def test_sources_may_be_str_paths(tmp_path: Path) -> None:
+    path = tmp_path / "doc.sbd"
+    path.write_bytes(sbd_text())
+    assert read_sbd(str(path)).header.instance_id == "abc"
+    out = io.BytesIO()
+    assert extract_payload(str(path), out).local_name == "Invoice"

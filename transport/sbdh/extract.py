@@ -15,11 +15,11 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import BinaryIO, Final
 
 from lxml import etree
@@ -42,7 +42,7 @@ _WHITESPACE: Final = {ord(c): None for c in " \t\r\n"}
 @contextmanager
 def _rereadable(source: Source) -> Iterator[Callable[[], Source]]:
     """Yield a function returning ``source`` ready to be read from its start (again)."""
-    if isinstance(source, (bytes, bytearray, memoryview, Path)):
+    if isinstance(source, (bytes, bytearray, memoryview, str, os.PathLike)):
         yield lambda: source
         return
     if source.seekable():

@@ -27,12 +27,21 @@ from transport.sbdh.model import (
 )
 from transport.sbdh.sources import Source, open_chunks
 from transport.sbdh.validate import validate_header
-from transport.sbdh.xmlparsers import new_pull_parser, refuse_doctype, text_of
+from transport.sbdh.xmlparsers import PROLOG_BYTES, new_pull_parser, refuse_doctype, text_of
 
 #: Largest header accepted (bytes from the start of the SBD to the end of the SBDH element).
 MAX_HEADER_BYTES: Final = 1024 * 1024
+#: Read size while looking for the header: headers are a few KiB, and lxml builds a tree for whatever
+#: part of the payload arrives in the same chunk, so keep chunks small here.
+HEADER_CHUNK_SIZE: Final = 16 * 1024
 _ROOT = f"{{{SBDH_NS}}}StandardBusinessDocument"
 _HEADER = f"{{{SBDH_NS}}}StandardBusinessDocumentHeader"
+
+
+def _has_doctype(el: etree._Element) -> bool:
+    docinfo = el.getroottree().docinfo
+    # lxml-stubs lacks DocInfo.doctype/internalDTD; both exist in every supported lxml release.
+    return bool(getattr(docinfo, "doctype", "")) or getattr(docinfo, "internalDTD", None) is not None
 
 
 def _local(tag: str) -> tuple[str | None, str]:
@@ -68,6 +77,8 @@ def _on_start(scan: _HeaderScan, el: etree._Element) -> bool:
     if scan.root is None:
         if el.tag != _ROOT:
             raise SbdhError(E.INVALID_SBD_XML, f"root element is {el.tag!r}, not a StandardBusinessDocument")
+        if _has_doctype(el):
+            raise SbdhError(E.INVALID_SBD_XML, "DOCTYPE declarations are not allowed")
         scan.root = el
         return False
     parent = el.getparent()
@@ -89,10 +100,13 @@ def _scan_header(source: Source) -> _HeaderScan:
     parser = new_pull_parser()
     fed = 0
     header_done = False
-    with open_chunks(source) as chunks:
+    prolog = b""
+    with open_chunks(source, HEADER_CHUNK_SIZE) as chunks:
         for chunk in chunks:
-            if fed == 0:
-                refuse_doctype(chunk)
+            if scan.root is None and len(prolog) < PROLOG_BYTES:
+                # Refuse a DOCTYPE before libxml2 sees any of it.
+                prolog += chunk
+                refuse_doctype(prolog)
             fed += len(chunk)
             try:
                 parser.feed(chunk)

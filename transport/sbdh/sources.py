@@ -7,6 +7,7 @@ payload document in another encoding is transcoded chunk by chunk for the scanne
 from __future__ import annotations
 
 import codecs
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,9 @@ from typing import BinaryIO, Final
 #: Read size for every streaming operation.
 CHUNK_SIZE: Final = 256 * 1024
 
-Source = Path | BinaryIO | bytes | bytearray | memoryview
+#: Anything the envelope functions read: a file path (``Path``, ``str`` or path-like), an open binary
+#: stream (read from its current position), or the bytes themselves.
+Source = Path | str | os.PathLike[str] | BinaryIO | bytes | bytearray | memoryview
 
 _DECL_ENCODING: Final = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z][A-Za-z0-9._-]*)["']""")
 _SNIFF_BYTES: Final = 1024
@@ -45,8 +48,8 @@ def open_chunks(source: Source, chunk_size: int | None = None) -> Iterator[Itera
         chunk_size = CHUNK_SIZE
     if isinstance(source, (bytes, bytearray, memoryview)):
         yield _chunks_of_bytes(source, chunk_size)
-    elif isinstance(source, Path):
-        with source.open("rb") as fh:
+    elif isinstance(source, (str, os.PathLike)):
+        with Path(source).open("rb") as fh:
             yield _chunks_of_stream(fh, chunk_size)
     else:
         yield _chunks_of_stream(source, chunk_size)
