@@ -177,3 +177,104 @@ def test_roundtrip_sizes(test_pki, tmp_path: Path, size: int) -> None:  # type: 
     data = os.urandom(size)
     msg = build(test_pki, data, payload_mime_type="application/octet-stream")
     assert receive(test_pki, msg, tmp_path).payload_path.read_bytes() == data
+
+
+def test_wss11_security_header_layout_and_algorithms(test_pki) -> None:  # type: ignore[no-untyped-def]
+    """as4.md §5: children in WSS4J order, exact algorithm URIs, direct BST references, sign then encrypt."""
+    from transport.as4.constants import (
+        ALG_AES128_GCM,
+        ALG_EXC_C14N,
+        ALG_MGF1_SHA256,
+        ALG_RSA_OAEP_11,
+        ALG_RSA_SHA256,
+        ALG_SHA256,
+        ALG_SWA_CIPHERTEXT,
+        ALG_SWA_CONTENT_SIGNATURE,
+        BST_VALUE_TYPE_X509V3,
+        NS_DS,
+        NS_S12,
+        NS_WSSE,
+        NS_WSU,
+        NS_XENC,
+        NS_XENC11,
+        TOKEN_TYPE_ENCRYPTED_KEY,
+        TYPE_ATTACHMENT_CONTENT_ONLY,
+    )
+
+    msg = build(test_pki)
+    root = etree.fromstring(msg.envelope)
+    ns = {"ds": NS_DS, "xenc": NS_XENC, "wsse": NS_WSSE, "S12": NS_S12, "xenc11": NS_XENC11, "wsu": NS_WSU}
+    sec = root.find("S12:Header/wsse:Security", ns)
+    assert sec is not None and sec.get(f"{{{NS_S12}}}mustUnderstand") == "true"
+    assert [etree.QName(c).localname for c in sec] == [
+        "BinarySecurityToken",
+        "EncryptedKey",
+        "EncryptedData",
+        "BinarySecurityToken",
+        "Signature",
+    ]
+    recv_bst, ek, ed, send_bst, sig = list(sec)
+    assert recv_bst.get("ValueType") == send_bst.get("ValueType") == BST_VALUE_TYPE_X509V3
+    # key transport: xmlenc11 RSA-OAEP, SHA-256, explicit MGF1-SHA256, direct reference to the receiver BST
+    assert ek.find("xenc:EncryptionMethod", ns).get("Algorithm") == ALG_RSA_OAEP_11  # type: ignore[union-attr]
+    assert ek.find("xenc:EncryptionMethod/ds:DigestMethod", ns).get("Algorithm") == ALG_SHA256  # type: ignore[union-attr]
+    assert ek.find("xenc:EncryptionMethod/xenc11:MGF", ns).get("Algorithm") == ALG_MGF1_SHA256  # type: ignore[union-attr]
+    ek_ref = ek.find("ds:KeyInfo/wsse:SecurityTokenReference/wsse:Reference", ns)
+    assert ek_ref is not None and ek_ref.get("URI") == f"#{recv_bst.get(f'{{{NS_WSU}}}Id')}"
+    assert ek.find("xenc:ReferenceList/xenc:DataReference", ns).get("URI") == f"#{ed.get('Id')}"  # type: ignore[union-attr]
+    # data: AES-128-GCM, attachment content only, gzip type, cid: with the ciphertext transform
+    assert ed.get("MimeType") == "application/gzip" and ed.get("Type") == TYPE_ATTACHMENT_CONTENT_ONLY
+    assert ed.find("xenc:EncryptionMethod", ns).get("Algorithm") == ALG_AES128_GCM  # type: ignore[union-attr]
+    str_el = ed.find("ds:KeyInfo/wsse:SecurityTokenReference", ns)
+    assert str_el is not None
+    assert str_el.get("{http://docs.oasis-open.org/wss/oasis-wss-wssecurity-secext-1.1.xsd}TokenType") == (
+        TOKEN_TYPE_ENCRYPTED_KEY
+    )
+    cref = ed.find("xenc:CipherData/xenc:CipherReference", ns)
+    assert cref is not None and cref.get("URI") == f"cid:{msg.payload_content_id}"
+    assert cref.find("xenc:Transforms/ds:Transform", ns).get("Algorithm") == ALG_SWA_CIPHERTEXT  # type: ignore[union-attr]
+    # signature: exc-c14n + RSA-SHA256, three SHA-256 references, key by direct reference to the sender BST
+    si = sig.find("ds:SignedInfo", ns)
+    assert si.find("ds:CanonicalizationMethod", ns).get("Algorithm") == ALG_EXC_C14N  # type: ignore[union-attr]
+    assert si.find("ds:SignatureMethod", ns).get("Algorithm") == ALG_RSA_SHA256  # type: ignore[union-attr]
+    refs = si.findall("ds:Reference", ns)  # type: ignore[union-attr]
+    messaging = root.find(
+        "S12:Header/{http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/}Messaging", ns
+    )
+    body = root.find("S12:Body", ns)
+    assert [r.get("URI") for r in refs] == [
+        f"#{messaging.get(f'{{{NS_WSU}}}Id')}",  # type: ignore[union-attr]
+        f"#{body.get(f'{{{NS_WSU}}}Id')}",  # type: ignore[union-attr]
+        f"cid:{msg.payload_content_id}",
+    ]
+    assert [r.find("ds:Transforms/ds:Transform", ns).get("Algorithm") for r in refs] == [  # type: ignore[union-attr]
+        ALG_EXC_C14N,
+        ALG_EXC_C14N,
+        ALG_SWA_CONTENT_SIGNATURE,
+    ]
+    assert {r.find("ds:DigestMethod", ns).get("Algorithm") for r in refs} == {ALG_SHA256}  # type: ignore[union-attr]
+    sig_ref = sig.find("ds:KeyInfo/wsse:SecurityTokenReference/wsse:Reference", ns)
+    assert sig_ref is not None and sig_ref.get("URI") == f"#{send_bst.get(f'{{{NS_WSU}}}Id')}"
+    assert sig_ref.get("ValueType") == BST_VALUE_TYPE_X509V3
+    assert messaging.get(f"{{{NS_S12}}}mustUnderstand") == "true"  # type: ignore[union-attr]
+    assert len(body) == 0  # type: ignore[arg-type]
+    assert root.find(".//wsu:Timestamp", ns) is None
+    # sign THEN encrypt: the cid digest is over the plaintext gzip, not over the ciphertext on the wire
+    import base64
+    import hashlib
+
+    from transport.as4.streams import gcm_decrypt_bytes, unwrap_key
+
+    cid_digest = base64.b64decode(refs[2].findtext("ds:DigestValue", namespaces=ns) or "")
+    assert msg.body is not None
+    key = unwrap_key(
+        base64.b64decode(ek.findtext("xenc:CipherData/xenc:CipherValue", namespaces=ns) or ""),
+        test_pki.aps[1].identity().private_key,
+    )
+    boundary = msg.content_type.split('boundary="')[1].split('"')[0]
+    wire = msg.body.split(f"<{msg.payload_content_id}>\r\n\r\n".encode())[1].split(
+        f"\r\n--{boundary}--".encode()
+    )[0]
+    plain_gzip = gcm_decrypt_bytes(key, wire)
+    assert gzip.decompress(plain_gzip) == SBD
+    assert hashlib.sha256(plain_gzip).digest() == cid_digest != hashlib.sha256(wire).digest()
