@@ -219,7 +219,10 @@ class CertificateValidator:
         cache_ttl: float = DEFAULT_CACHE_TTL,
         ocsps: Sequence[bytes] = (),
         fetch_timeout: float = DEFAULT_FETCH_TIMEOUT,
+        issuers: Sequence[x509.Certificate | x509.Name] = (),
     ) -> None:
+        """``issuers``, when given, replaces the name rule for AP/SMP purpose: the leaf's direct issuer must
+        be one of these CAs (for private PKIs whose CA names do not follow the Peppol shape)."""
         self.trust = trust
         self.purpose = Purpose(purpose)
         self.stage = Stage(stage) if stage is not None else trust.stage
@@ -227,6 +230,7 @@ class CertificateValidator:
         self.allow_fetching = allow_fetching
         self.cache_ttl = cache_ttl
         self.fetch_timeout = fetch_timeout
+        self.issuers = frozenset(i.subject if isinstance(i, x509.Certificate) else i for i in issuers)
         self._crls = tuple(_crl_der(c) for c in crls)
         self._ocsps = tuple(_ocsp_der(o) for o in ocsps)
         self._anchors = tuple(_to_asn1(a) for a in trust.anchors)
@@ -420,7 +424,13 @@ class CertificateValidator:
                 f"{cert.subject.rfc4514_string()} chains to a {stage.value} CA "
                 f"({cas[0].subject.rfc4514_string()}); {self.stage.value} required"
             )
-        if self.purpose in (Purpose.AP, Purpose.SMP):
+        if self.issuers:
+            if not cas or cas[0].subject not in self.issuers:
+                raise WrongPurpose(
+                    f"{cert.subject.rfc4514_string()} is issued by {cert.issuer.rfc4514_string()}, "
+                    f"not by a CA configured for {self.purpose.value}"
+                )
+        elif self.purpose in (Purpose.AP, Purpose.SMP):
             issuer_purpose = name_purpose(cas[0].subject) if cas else None
             if issuer_purpose is not self.purpose:
                 what = issuer_purpose.value.upper() + " CA" if issuer_purpose else "a non-Peppol issuing CA"

@@ -178,6 +178,14 @@ def test_smp_ca_issued_certificate_is_wrong_purpose_for_ap(
     assert "SMP CA" in err.value.reason
 
 
+def test_explicit_issuers_replace_the_name_rule(test_pki: TestPki) -> None:
+    smp_ca = test_pki.smp_ca.certificate()
+    as_ap = test_pki.ap_validator(issuers=[smp_ca])  # a private PKI: "this CA issues our AP certs"
+    assert as_ap.validate(test_pki.smp.certificate()).seat_id == "PFR000501"
+    with pytest.raises(WrongPurpose, match="not by a CA configured"):
+        as_ap.validate(test_pki.aps[0].certificate())
+
+
 def test_ap_certificate_is_wrong_purpose_for_smp(test_pki: TestPki) -> None:
     with pytest.raises(WrongPurpose):
         test_pki.smp_validator().validate(test_pki.aps[0].certificate())
