@@ -130,3 +130,14 @@ def test_reference_semantic_equality(raw: bytes, ws: str) -> None:
     assert not a.matches(Reference("#x", "sha256", value, ("t1",)))
     flipped = base64.b64encode(bytes([raw[0] ^ 1]) + raw[1:]).decode()
     assert not a.matches(Reference("#x", "sha256", flipped, ("t1", "t2")))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=st.one_of(st.binary(max_size=3000), st.text(max_size=2000).map(str.encode)))
+def test_user_message_round_trip_any_payload(test_pki, tmp_path_factory, payload: bytes) -> None:  # type: ignore[no-untyped-def]
+    from tests.transport.test_as4_roundtrip import build, receive
+
+    msg = build(test_pki, payload, payload_mime_type="application/octet-stream")
+    inbound = receive(test_pki, msg, tmp_path_factory.mktemp("prop"))
+    assert inbound.payload_path.read_bytes() == payload
+    assert inbound.header.message_id == msg.message_id

@@ -226,3 +226,17 @@ def test_oracle_xmlsec_verifies_our_receipt(test_pki, tmp_path: Path) -> None:  
     xmlsec_verify(receipt)
     with pytest.raises(xmlsec.Error):
         xmlsec_verify(receipt.replace(msg.message_id.encode(), b"forged@x"))
+
+
+def test_oracle_signxml_verifies_our_receipt(test_pki, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    msg = build(test_pki)
+    envelope, parts = split_outbound(msg, tmp_path)
+    receiver = test_pki.aps[1].identity()
+    inbound = process_inbound(
+        envelope, parts, identity=receiver, validate_signer=lambda c: None, work_dir=tmp_path
+    )
+    receipt = build_receipt(inbound, signer=receiver)
+    results = XMLVerifier().verify(
+        receipt, x509_cert=receiver.certificate, expect_config=SignatureConfiguration(expect_references=2)
+    )
+    assert [r.signed_xml.tag for r in results] == [f"{{{NS_EB}}}Messaging", f"{{{NS_S12}}}Body"]  # type: ignore[union-attr]
