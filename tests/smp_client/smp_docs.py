@@ -159,6 +159,27 @@ def bdxr2_metadata(participant: str, doctype: str, process: str, endpoints: Sequ
     return root
 
 
+def bdxr2_redirect(
+    participant: str, doctype: str, process: str, publisher: str, cert: x509.Certificate
+) -> etree._Element:
+    """A BDXR 2 ServiceMetadata whose only ProcessMetadata redirects to ``publisher``."""
+    cac, cbc = NS_BDXR2_CAC, NS_BDXR2_CBC
+    root = _root(f"{{{NS_BDXR2_SM}}}ServiceMetadata", {None: NS_BDXR2_SM, "cac": cac, "cbc": cbc})
+    _sub(root, f"{{{cbc}}}SMPVersionID", "2.0")
+    dscheme, dvalue = _split(doctype)
+    _sub(root, f"{{{cbc}}}ID", dvalue, schemeID=dscheme)
+    pscheme, pvalue = _split(participant)
+    _sub(root, f"{{{cbc}}}ParticipantID", pvalue, schemeID=pscheme)
+    meta = _sub(root, f"{{{cac}}}ProcessMetadata")
+    rscheme, rvalue = _split(process)
+    _sub(_sub(meta, f"{{{cac}}}Process"), f"{{{cbc}}}ID", rvalue, schemeID=rscheme)
+    redirect = _sub(meta, f"{{{cac}}}Redirect")
+    _sub(redirect, f"{{{cbc}}}PublisherURI", publisher)
+    c = _sub(redirect, f"{{{cac}}}Certificate")
+    _sub(c, f"{{{cbc}}}ContentBinaryObject", b64(cert), mimeCode="application/base64")
+    return root
+
+
 def bdxr2_service_group(participant: str, doctypes: Sequence[str]) -> bytes:
     cac, cbc = NS_BDXR2_CAC, NS_BDXR2_CBC
     root = _root(f"{{{NS_BDXR2_SG}}}ServiceGroup", {None: NS_BDXR2_SG, "cac": cac, "cbc": cbc})

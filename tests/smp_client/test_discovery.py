@@ -243,3 +243,54 @@ def test_failures_are_not_cached(smp_world: World) -> None:
             disco.lookup(*_ids("notserved"))
     path = smp_path(P["notserved"], DOCTYPE)
     assert smp_world.smp.requests.count(path) >= 2
+
+
+def test_signer_issued_by_tls_ca_is_untrusted(smp_world: World) -> None:
+    with pytest.raises(SmpSignerUntrusted):
+        smp_world.lookup("tlssigned")
+
+
+def test_smp_answering_for_a_different_participant(smp_world: World) -> None:
+    with pytest.raises(IdentifierMismatch, match="participant"):
+        smp_world.lookup("wrongparticipant")
+
+
+def test_bdxr2_per_process_redirect_with_announced_certificate(smp_world: World) -> None:
+    result = smp_world.lookup("bdxr2redirect", dialect=SmpDialect.BDXR2)
+    assert result.endpoint.url == AP_URL
+    assert result.metadata_url is not None and result.metadata_url.endswith("/other/bdxr2")
+
+
+def test_participant_value_is_case_insensitive(smp_world: World) -> None:
+    from peppol.identifiers import DocumentTypeId, ProcessId
+    from tests.smp_client.world import PROCESS
+
+    upper = ParticipantId.parse(P["good"].replace("9915:good", "9915:GOOD"))
+    result = smp_world.discovery().lookup(upper, DocumentTypeId.parse(DOCTYPE), ProcessId.parse(PROCESS))
+    assert result.endpoint.url == AP_URL
+
+
+def test_concurrent_lookups_share_one_discovery(smp_world: World) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    disco = smp_world.discovery()
+    scenarios = ["good", "bdxr1", "pem", "exc", "redirectok"] * 4
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        urls = list(pool.map(lambda s: disco.lookup(*_ids(s)).endpoint.url, scenarios))
+    assert urls == [AP_URL] * len(scenarios)
+
+
+def test_lookup_through_an_https_proxy(smp_world: World) -> None:
+    from dataclasses import replace
+
+    from smp_client import Discovery
+    from tests.smp_client.proxy import running_connect_proxy
+
+    with running_connect_proxy() as proxy:
+        cfg = smp_world.config()
+        cfg = replace(cfg, http=replace(cfg.http, proxies={"https": proxy.url}))
+        disco = Discovery(
+            cfg, smp_validator=smp_world.pki.smp_validator(), ap_validator=smp_world.pki.ap_validator()
+        )
+        assert disco.lookup(*_ids("good")).endpoint.url == AP_URL
+    assert f"127.0.0.1:{smp_world.smp.port}" in proxy.targets

@@ -23,6 +23,7 @@ from tests.smp_client.dns_server import FakeSml, running_dns
 from tests.smp_client.smp_docs import (
     Ep,
     bdxr2_metadata,
+    bdxr2_redirect,
     bdxr2_service_group,
     sign,
     v1_metadata,
@@ -48,7 +49,7 @@ SCENARIOS = [
     "good", "bdxr1", "bdxr2", "pem", "exc", "sha1", "tampered", "apsigned", "expiredsmp",
     "redirectok", "redirect2", "redirectbad", "wrongdoctype", "expiredep", "future", "as2only",
     "revoked", "expiredcert", "found302", "notserved", "slow", "unknown", "servfail", "badregexp",
-    "nosmp",
+    "nosmp", "tlssigned", "wrongparticipant", "bdxr2redirect",
 ]  # fmt: skip
 #: scenario → participant identifier
 P = {name: f"iso6523-actorid-upis::9915:{name}" for name in SCENARIOS}
@@ -169,6 +170,23 @@ def build_world(pki: TestPki, dns: FakeSml, smp: SmpServer) -> World:
     serve("redirect2", sign(v1_redirect(smp.base + "/other/hop1", subject_reordered), smp_key, smp_cert))
     smp.xml("/other/hop1", sign(v1_redirect(smp.base + "/other/hop2", subject_reordered), smp_key, smp_cert))
     smp.xml("/other/hop2", signed_v1("redirect2", good_ep))
+
+    tls = pki.tls_server.identity()
+    serve(
+        "tlssigned",
+        sign(v1_metadata(P["tlssigned"], DOCTYPE, PROCESS, good_ep), tls.private_key, tls.certificate),
+    )
+    serve("wrongparticipant", signed_v1("good", good_ep))  # answers for 9915:good
+    # BDXR 2 per-process redirect: certificates announced instead of a CertificateUID.
+    target = bdxr2_metadata(P["bdxr2redirect"], DOCTYPE, PROCESS, good_ep)
+    smp.xml(
+        "/other/bdxr2", sign(target, smp_key, smp_cert, c14n=CanonicalizationMethod.CANONICAL_XML_1_1.value)
+    )
+    redirecting = bdxr2_redirect(P["bdxr2redirect"], DOCTYPE, PROCESS, smp.base + "/other/bdxr2", smp_cert)
+    smp.xml(
+        smp_path(P["bdxr2redirect"], DOCTYPE, bdxr2=True),
+        sign(redirecting, smp_key, smp_cert, c14n=CanonicalizationMethod.CANONICAL_XML_1_1.value),
+    )
 
     other_doctype = DOCTYPE.replace("::Invoice##", "::invoice##")
     serve("wrongdoctype", signed_v1("wrongdoctype", good_ep, doctype=other_doctype))
