@@ -84,7 +84,8 @@ def check(
         Stage | None, typer.Option("--stage", help="Required stage (default: the store's).")
     ] = None,
     crl: Annotated[
-        list[Path] | None, typer.Option("--crl", help="Offline CRL file (DER or PEM), repeatable.")
+        list[Path] | None,
+        typer.Option("--crl", metavar="FILE", help="Offline CRL file (DER or PEM), repeatable."),
     ] = None,
     revocation: Annotated[
         RevocationPolicy, typer.Option("--revocation", help="Revocation policy.")
