@@ -14,7 +14,7 @@ from typing import BinaryIO, Final, Protocol
 
 #: Longest start tag accepted (libxml2 refuses longer attribute values without ``huge_tree`` anyway).
 MAX_TAG_BYTES: Final = 10 * 1024 * 1024
-#: Depth up to which tags are reported to the handler (0 = the root element).
+#: Default depth up to which tags are reported to the handler (0 = the root element).
 REPORT_DEPTH: Final = 1
 
 _START_TAG: Final = re.compile(rb"""<[^\s/>!?<][^<>"']*(?:(?:"[^"]*"|'[^']*')[^<>"']*)*>""")
@@ -55,8 +55,11 @@ def split_start_tag(raw: bytes) -> tuple[bytes, list[tuple[bytes, bytes]]]:
 class Scanner:
     """Feed UTF-8 XML bytes with :meth:`feed`, then call :meth:`close`."""
 
-    def __init__(self, handler: ScanHandler, out: BinaryIO | None = None) -> None:
+    def __init__(
+        self, handler: ScanHandler, out: BinaryIO | None = None, report_depth: int = REPORT_DEPTH
+    ) -> None:
         self._handler = handler
+        self._report = report_depth
         self._out = out
         self._buf = bytearray()
         self._base = 0  # absolute offset of _buf[0]
@@ -87,7 +90,7 @@ class Scanner:
         self._copy_from = None
 
     def _text(self, start: int, stop: int) -> None:
-        if self._depth <= REPORT_DEPTH and self._buf[start:stop].strip():
+        if self._depth <= self._report and self._buf[start:stop].strip():
             self._handler.text(self, self._depth)
 
     def feed(self, data: bytes) -> None:
@@ -102,14 +105,14 @@ class Scanner:
                 if j < 0:
                     i = max(i, n - len(term) + 1)
                     break
-                if self._state == _CDATA and self._depth <= REPORT_DEPTH and j > i:
+                if self._state == _CDATA and self._depth <= self._report and j > i:
                     self._handler.text(self, self._depth)
                 i = j + len(term)
                 self._state = _TEXT
                 continue
-            if self._depth > REPORT_DEPTH:
+            if self._depth > self._report:
                 i = self._skim(i)
-                if i >= n or (self._depth > REPORT_DEPTH and (i + 1 >= n or buf[i + 1] not in b"!?")):
+                if i >= n or (self._depth > self._report and (i + 1 >= n or buf[i + 1] not in b"!?")):
                     # Stopped before an incomplete token: wait for more input.
                     if i < n:
                         self._check_pending(n - i)
@@ -134,7 +137,7 @@ class Scanner:
                 if self._depth < 0:
                     raise ScanError("end tag without start tag")
                 i = gt + 1
-                if self._depth <= REPORT_DEPTH:
+                if self._depth <= self._report:
                     self._handler.end_tag(self, self._depth, self._base + i)
             elif kind == 0x3F:  # "<?"
                 self._state = _PI
@@ -158,7 +161,7 @@ class Scanner:
                 i = m.end()
                 raw = bytes(m.group())
                 empty = raw.endswith(b"/>")
-                if self._depth <= REPORT_DEPTH:
+                if self._depth <= self._report:
                     self._handler.start_tag(self, self._depth, raw, self._base + lt, self._base + i, empty)
                 if not empty:
                     self._depth += 1
@@ -175,13 +178,14 @@ class Scanner:
         (which parses the same input) reports it."""
         buf = self._buf
         depth = self._depth
+        report = self._report
         end = i
         for m in _DEEP_TOKEN.finditer(buf, i):
             kind = m.lastindex
             if kind == 1:
                 depth -= 1
                 end = m.end()
-                if depth <= REPORT_DEPTH:
+                if depth <= report:
                     self._depth = depth
                     self._handler.end_tag(self, depth, self._base + end)
                     return end

@@ -236,7 +236,7 @@ def write_sbd(header: SbdhHeader, payload: Source, out: BinaryIO) -> None:
     a partial SBD: write to a temporary file and discard it on error)."""
     check_header(header, xml_payload=True)
     handler = _PayloadIntoSbd(header, check_root=True)
-    scanner = Scanner(handler, out)
+    scanner = Scanner(handler, out, report_depth=0)
     parser = well_formedness_parser()
     try:
         with open_chunks(payload) as chunks:
