@@ -37,7 +37,7 @@ from peppol.identifiers import (
 from peppol.pki import CertificateError, CertificateValidator, ValidatedCertificate
 from peppol.xml import XmlError, parse_bytes
 from smp_client.cache import DEFAULT_CACHE_SIZE, DEFAULT_CACHE_TTL, TtlCache
-from smp_client.documents import parse_service_group, parse_service_metadata
+from smp_client.documents import detect_dialect, parse_service_group, parse_service_metadata
 from smp_client.endpoints import decode_certificate, select_endpoint
 from smp_client.errors import (
     DiscoveryError,
@@ -438,7 +438,11 @@ class Discovery:
             return f"chains to the SMP CA, valid, {revocation}"
 
         return verify_smp_signature(
-            data, signer_check=signer_check, policy=self.config.signature, moment=moment
+            data,
+            signer_check=signer_check,
+            policy=self.config.signature,
+            moment=moment,
+            check_root=detect_dialect,
         )
 
     def _get_verified(

@@ -151,11 +151,13 @@ def verify_smp_signature(
     signer_check: SignerCheck,
     policy: SignaturePolicy | None = None,
     moment: datetime | None = None,
+    check_root: Callable[[etree._Element], object] | None = None,
 ) -> VerifiedDocument:
     """Verify the enveloped signature of an SMP response given as raw bytes.
 
     ``signer_check`` decides whether the certificate in ``KeyInfo`` may sign SMP data at ``moment``
-    (default: now) and raises :class:`~smp_client.errors.SmpSignerUntrusted` if not. Raises
+    (default: now) and raises :class:`~smp_client.errors.SmpSignerUntrusted` if not. ``check_root``
+    may reject the document element before any signature work (e.g. not an SMP document). Raises
     :class:`~smp_client.errors.SmpXmlError` for unparseable input and
     :class:`~smp_client.errors.SmpSignatureError` for any signature problem.
     """
@@ -164,6 +166,8 @@ def verify_smp_signature(
         tree = parse_bytes(data)
     except XmlError as exc:
         raise SmpXmlError(f"SMP response is not acceptable XML: {exc}") from exc
+    if check_root is not None:
+        check_root(tree.getroot())
     signature, c14n, method, digest = _check_structure(tree.getroot(), policy)
     signer = signer_certificate(signature)
     trust = signer_check(signer, moment)

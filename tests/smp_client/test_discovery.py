@@ -294,3 +294,16 @@ def test_lookup_through_an_https_proxy(smp_world: World) -> None:
         )
         assert disco.lookup(*_ids("good")).endpoint.url == AP_URL
     assert f"127.0.0.1:{smp_world.smp.port}" in proxy.targets
+
+
+def test_http_500_is_a_retryable_http_error(smp_world: World) -> None:
+    with pytest.raises(SmpHttpError) as info:
+        smp_world.lookup("error500")
+    assert info.value.status == 500 and info.value.retryable
+
+
+def test_smp_answering_non_smp_xml(smp_world: World) -> None:
+    from smp_client import SmpXmlError
+
+    with pytest.raises(SmpXmlError, match="not an SMP document"):
+        smp_world.lookup("garbage")

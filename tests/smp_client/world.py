@@ -50,6 +50,7 @@ SCENARIOS = [
     "redirectok", "redirect2", "redirectbad", "wrongdoctype", "expiredep", "future", "as2only",
     "revoked", "expiredcert", "found302", "notserved", "slow", "unknown", "servfail", "badregexp",
     "nosmp", "tlssigned", "wrongparticipant", "bdxr2redirect",
+    "error500", "garbage",
 ]  # fmt: skip
 #: scenario → participant identifier
 P = {name: f"iso6523-actorid-upis::9915:{name}" for name in SCENARIOS}
@@ -200,6 +201,8 @@ def build_world(pki: TestPki, dns: FakeSml, smp: SmpServer) -> World:
         Answer(status=302, body=b"", headers=(("Location", smp.base + "/elsewhere"),)),
     )
     smp.xml("/elsewhere", signed_v1("found302", good_ep))
+    smp.route(smp_path(P["error500"], DOCTYPE), Answer(status=500, body=b"internal error"))
+    smp.route(smp_path(P["garbage"], DOCTYPE), Answer(body=b"<html><body>Please log in</body></html>"))
     smp.route(smp_path(P["slow"], DOCTYPE), Answer(body=signed_v1("slow", good_ep), delay=2.0))
     return world
 
