@@ -141,3 +141,22 @@ def test_user_message_round_trip_any_payload(test_pki, tmp_path_factory, payload
     inbound = receive(test_pki, msg, tmp_path_factory.mktemp("prop"))
     assert inbound.payload_path.read_bytes() == payload
     assert inbound.header.message_id == msg.message_id
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-01-29T15:39:03.805Z", datetime(2026, 1, 29, 15, 39, 3, 805000, tzinfo=UTC)),
+        ("2026-01-29T16:39:03.805+01:00", datetime(2026, 1, 29, 15, 39, 3, 805000, tzinfo=UTC)),  # old phase4
+        ("2026-01-29T15:39:03", datetime(2026, 1, 29, 15, 39, 3, tzinfo=UTC)),  # Z optional
+        (
+            "2026-01-29T15:39:03.1234567Z",
+            datetime(2026, 1, 29, 15, 39, 3, 123456, tzinfo=UTC),
+        ),  # .NET 7 digits
+    ],
+)
+def test_timestamp_parsing_lenient_on_input(text: str, expected: datetime) -> None:
+    from transport.as4.header import format_timestamp, parse_timestamp
+
+    assert parse_timestamp(text) == expected
+    assert format_timestamp(expected).endswith("Z")
