@@ -571,3 +571,19 @@ def test_reference_by_plain_id_attribute_covers_messaging(t: Tampered) -> None:
     refs[0] = Reference("#plain-id", refs[0].digest_method, refs[0].digest_value, refs[0].transforms)
     t.resign(refs)
     assert t.process().payload_path.read_bytes() == SBD
+
+
+def test_same_reference_twice_rejected_0101(t: Tampered) -> None:
+    refs = t.references()
+    t.resign([*refs, refs[2]])
+    rejects(t, FailedAuthentication, "same URI twice")
+
+
+def test_too_many_references_rejected_0103(t: Tampered) -> None:
+    refs = t.references()
+    extra = [
+        Reference(f"#x{i}", refs[0].digest_method, refs[0].digest_value, refs[0].transforms)
+        for i in range(40)
+    ]
+    t.resign(refs + extra)
+    rejects(t, PolicyNoncompliance, "at most")

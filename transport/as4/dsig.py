@@ -14,6 +14,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -45,6 +46,8 @@ DS = f"{{{NS_DS}}}"
 WSSE = f"{{{NS_WSSE}}}"
 WSU_ID = f"{{{NS_WSU}}}Id"
 _ID_ATTRIBUTES = (WSU_ID, "Id", "id", "ID")
+#: Most references accepted in one SignedInfo (a UserMessage needs 2 + one per part); bounds digest work.
+MAX_REFERENCES: Final = 32
 
 
 @dataclass(frozen=True)
@@ -268,6 +271,11 @@ def check_signature_algorithms(signature: etree._Element) -> etree._Element:
     refs = signed_info.findall(f"{DS}Reference")
     if not refs:
         raise FailedAuthentication("ds:SignedInfo has no ds:Reference")
+    if len(refs) > MAX_REFERENCES:
+        raise PolicyNoncompliance(f"ds:SignedInfo has {len(refs)} references (at most {MAX_REFERENCES})")
+    uris = [r.get("URI") for r in refs]
+    if len(set(uris)) != len(uris):
+        raise FailedAuthentication("ds:SignedInfo references the same URI twice")
     for ref_el in refs:
         ref = parse_reference(ref_el)
         if ref.digest_method not in ALLOWED_DIGEST_METHODS:
