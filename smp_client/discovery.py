@@ -288,13 +288,18 @@ class Discovery:
             else:
                 steps.append(Step("cache", f"metadata from cache ({meta.url})"))
             selection = select_endpoint(meta.doc, _raw(process), transport_profile, when)
-            if selection.redirect is not None:
+            if selection.redirect is not None:  # BDXR 2: per-process redirect
                 if meta.redirected:
                     raise RedirectError("the redirect target redirects again (only one hop is allowed)")
-                meta = self._follow_redirect(selection.redirect, participant, document_type, steps, moment)
+                rkey = (selection.redirect.href, participant.uri, document_type.uri)
+                target = self._metadata_cache.get(rkey)
+                if target is None:
+                    target = self._follow_redirect(
+                        selection.redirect, participant, document_type, steps, moment
+                    )
+                    self._metadata_cache.put(rkey, target)
+                meta = target
                 selection = select_endpoint(meta.doc, _raw(process), transport_profile, when)
-                if selection.redirect is not None:
-                    raise RedirectError("the redirect target redirects again (only one hop is allowed)")
             record = selection.endpoint
             if record is None:  # pragma: no cover - select_endpoint returns one or raises
                 raise NoMatchingEndpoint("no endpoint selected")
@@ -375,11 +380,9 @@ class Discovery:
         try:
             validated = self.ap_validator.validate(cert, moment=moment)
         except CertificateError as exc:
-            error = UntrustedEndpointCertificate(
-                f"endpoint certificate {subject} rejected: {exc.code}: {exc.reason}"
-            )
-            error.certificate_code = exc.code  # type: ignore[attr-defined]
-            raise error from exc
+            raise UntrustedEndpointCertificate(
+                f"endpoint certificate {subject} rejected: {exc.code}: {exc.reason}", exc.code
+            ) from exc
         revocation = "revocation checked" if validated.revocation_checked else "revocation NOT checked"
         check = EndpointCheck(
             subject=subject,
@@ -432,7 +435,7 @@ class Discovery:
                 validated = self.smp_validator.validate(cert, moment=when)
             except CertificateError as exc:
                 raise SmpSignerUntrusted(
-                    f"SMP signer {cert.subject.rfc4514_string()} rejected: {exc.code}: {exc.reason}"
+                    f"SMP signer {cert.subject.rfc4514_string()} rejected: {exc.code}: {exc.reason}", exc.code
                 ) from exc
             revocation = "revocation checked" if validated.revocation_checked else "revocation NOT checked"
             return f"chains to the SMP CA, valid, {revocation}"

@@ -126,9 +126,14 @@ class SmpSignatureError(BadSmpResponse):
 
 
 class SmpSignerUntrusted(SmpSignatureError):
-    """The signature is intact but its signer is not a valid certificate of the SMP CA."""
+    """The signer is not a valid certificate of the SMP CA (``certificate_code``: the PKI reason,
+    e.g. ``expired``, ``revoked``, ``wrong-purpose``, ``untrusted``)."""
 
     code = "SMP_SIGNER_UNTRUSTED"
+
+    def __init__(self, message: str, certificate_code: str | None = None) -> None:
+        super().__init__(message)
+        self.certificate_code = certificate_code
 
 
 class IdentifierMismatch(BadSmpResponse):
@@ -154,10 +159,15 @@ class NoMatchingEndpoint(DiscoveryError):
 
 
 class UntrustedEndpointCertificate(DiscoveryError):
-    """The endpoint certificate is undecodable, or not a valid, unrevoked certificate of the AP CA."""
+    """The endpoint certificate is undecodable, or not a valid, unrevoked certificate of the AP CA
+    (``certificate_code``: the PKI reason such as ``revoked`` or ``expired``; None if undecodable)."""
 
     code = "UNTRUSTED_ENDPOINT_CERTIFICATE"
     exit_code = 11
+
+    def __init__(self, message: str, certificate_code: str | None = None) -> None:
+        super().__init__(message)
+        self.certificate_code = certificate_code
 
 
 # --- Static directory ----------------------------------------------------------------------------

@@ -246,7 +246,7 @@ class StaticDirectory:
             validated = self.ap_validator.validate(cert, moment=moment)
         except CertificateError as exc:
             raise UntrustedEndpointCertificate(
-                f"endpoint certificate {subject} rejected: {exc.code}: {exc.reason}"
+                f"endpoint certificate {subject} rejected: {exc.code}: {exc.reason}", exc.code
             ) from exc
         revocation = "revocation checked" if validated.revocation_checked else "revocation NOT checked"
         return EndpointCheck(

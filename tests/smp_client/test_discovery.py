@@ -172,8 +172,9 @@ def test_transport_profile_is_compared_exactly(smp_world: World) -> None:
 
 
 def test_endpoint_certificate_revoked(smp_world: World) -> None:
-    with pytest.raises(UntrustedEndpointCertificate, match="revoked"):
+    with pytest.raises(UntrustedEndpointCertificate, match="revoked") as info:
         smp_world.lookup("revoked")
+    assert info.value.certificate_code == "revoked"
 
 
 def test_endpoint_certificate_expired(smp_world: World) -> None:
@@ -256,9 +257,14 @@ def test_smp_answering_for_a_different_participant(smp_world: World) -> None:
 
 
 def test_bdxr2_per_process_redirect_with_announced_certificate(smp_world: World) -> None:
-    result = smp_world.lookup("bdxr2redirect", dialect=SmpDialect.BDXR2)
+    disco = smp_world.discovery(dialect=SmpDialect.BDXR2)
+    ids = _ids("bdxr2redirect")
+    result = disco.lookup(*ids)
     assert result.endpoint.url == AP_URL
     assert result.metadata_url is not None and result.metadata_url.endswith("/other/bdxr2")
+    before = len(smp_world.smp.requests)
+    assert disco.lookup(*ids).endpoint.url == AP_URL  # both documents now come from the cache
+    assert len(smp_world.smp.requests) == before
 
 
 def test_participant_value_is_case_insensitive(smp_world: World) -> None:
