@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -207,3 +207,62 @@ def test_offline_ocsp_response_is_used_without_fetching(test_pki: TestPki) -> No
     assert validator.validate(good).revocation_checked is True
     with pytest.raises(CertificateRevoked):
         validator.validate(bad)
+
+
+def _delegated_handler(responder: Identity, status: ocsp.OCSPCertStatus) -> Callable[[Request], Response]:
+    def handler(request: Request) -> Response:
+        req = ocsp.load_der_ocsp_request(request.get_data())
+        now = datetime.now(UTC).replace(microsecond=0)
+        revoked = status is ocsp.OCSPCertStatus.REVOKED
+        builder = (
+            ocsp.OCSPResponseBuilder()
+            .add_response_by_hash(
+                issuer_name_hash=req.issuer_name_hash,
+                issuer_key_hash=req.issuer_key_hash,
+                serial_number=req.serial_number,
+                algorithm=req.hash_algorithm,
+                cert_status=status,
+                this_update=now - timedelta(minutes=5),
+                next_update=now + timedelta(hours=1),
+                revocation_time=now - timedelta(hours=1) if revoked else None,
+                revocation_reason=None,
+            )
+            .responder_id(ocsp.OCSPResponderEncoding.HASH, responder.certificate)
+            .certificates([responder.certificate])
+        )
+        signed = builder.sign(responder.private_key, hashes.SHA256())
+        return Response(
+            signed.public_bytes(serialization.Encoding.DER), content_type="application/ocsp-response"
+        )
+
+    return handler
+
+
+def test_delegated_ocsp_responder_certificate_is_accepted(httpserver: HTTPServer, test_pki: TestPki) -> None:
+    """Real CAs (DigiCert for G3) sign OCSP with a delegated responder certificate (EKU OCSPSigning)."""
+    start = test_pki.aps[0].certificate().not_valid_before_utc
+    responder_key = new_key()
+    responder_cert = issue_certificate(
+        _name("GENERATED AP CA OCSP RESPONDER"),
+        responder_key.public_key(),
+        test_pki.ap_ca.identity(),
+        profile="ocsp",
+        not_before=start,
+        not_after=start + timedelta(days=30),
+    )
+    cert = _leaf(test_pki, "PFR000841", ocsp_url=httpserver.url_for("/ocsp-delegated"))
+    handler = _delegated_handler(Identity(responder_key, responder_cert), ocsp.OCSPCertStatus.REVOKED)
+    httpserver.expect_request("/ocsp-delegated", method="POST").respond_with_handler(handler)
+    with pytest.raises(CertificateRevoked):
+        _online(test_pki, RevocationPolicy.HARD_FAIL).validate(cert)
+
+
+def test_ocsp_good_signed_by_a_non_responder_certificate_is_not_trusted(
+    httpserver: HTTPServer, test_pki: TestPki
+) -> None:
+    """An AP certificate of the same CA (no OCSPSigning EKU) must not be able to vouch for anyone."""
+    cert = _leaf(test_pki, "PFR000842", ocsp_url=httpserver.url_for("/ocsp-forged"))
+    handler = _delegated_handler(test_pki.aps[0].identity(), ocsp.OCSPCertStatus.GOOD)
+    httpserver.expect_request("/ocsp-forged", method="POST").respond_with_handler(handler)
+    with pytest.raises(RevocationUnknown):
+        _online(test_pki, RevocationPolicy.HARD_FAIL).validate(cert)
