@@ -438,7 +438,7 @@ class Discovery:
                     f"SMP signer {cert.subject.rfc4514_string()} rejected: {exc.code}: {exc.reason}", exc.code
                 ) from exc
             revocation = "revocation checked" if validated.revocation_checked else "revocation NOT checked"
-            return f"chains to the SMP CA, valid, {revocation}"
+            return f"chains to the SMP CA, not expired, {revocation}"
 
         return verify_smp_signature(
             data,

@@ -106,7 +106,7 @@ def test_sml_truncation_without_tcp_fallback_fails(sml: FakeSml) -> None:
 def test_sml_silent_server_times_out_then_next_server_answers(sml: FakeSml) -> None:
     with silent_udp_port() as dead:
         cfg = SmlConfig(
-            zone=ZONE, nameservers=(Nameserver.parse(dead), Nameserver.parse(sml.nameserver)), timeout=0.3
+            zone=ZONE, nameservers=(Nameserver.parse(dead), Nameserver.parse(sml.nameserver)), timeout=1.0
         )
         assert SmlClient(cfg).resolve_naptr(GOOD).smp_url == "https://smp.example.org"
         with pytest.raises(DnsTechnicalFailure):
