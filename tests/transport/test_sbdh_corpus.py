@@ -159,3 +159,16 @@ def test_creation_time_zone_is_kept(sbdh_dir: Path) -> None:
     header = read_sbd(sbdh_dir / "good" / "good-with-timezone.xml").header
     assert header.creation.utcoffset() is not None
     assert header.creation.isoformat() == "2013-02-19T05:10:10+01:00"
+
+
+@pytest.mark.parametrize("name", ["bad-no-country-c1.xml", "bad-too-few-scopes.xml"])
+def test_country_c1_check_can_be_relaxed_to_a_warning(sbdh_dir: Path, name: str) -> None:
+    # phase4 makes the C1 check configurable; relaxed, a missing C1 is reported as "ZZ".
+    parsed = read_sbd(sbdh_dir / "bad" / name, require_country_c1=False)
+    assert parsed.header.country_c1 == "ZZ"
+    assert any(w.startswith("missing-country-c1:") for w in parsed.warnings)
+    assert (
+        parse_sbd((sbdh_dir / "bad" / name).read_bytes(), require_country_c1=False).header.country_c1 == "ZZ"
+    )
+    with pytest.raises(SbdhError):
+        read_sbd(sbdh_dir / "bad" / name)

@@ -567,3 +567,9 @@ def test_sources_may_be_str_paths(tmp_path: Path) -> None:
     assert read_sbd(str(path)).header.instance_id == "abc"
     out = io.BytesIO()
     assert extract_payload(str(path), out).local_name == "Invoice"
+
+
+def test_build_refuses_identifiers_with_characters_xml_cannot_carry() -> None:
+    with pytest.raises(SbdhError) as err:
+        build_sbd(header(process=ProcessId("cenbii-procid-ubl", "urn:\x01")), INVOICE)
+    assert err.value.code == "invalid-input"

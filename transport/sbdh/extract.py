@@ -207,12 +207,13 @@ def decode_wrapped_text(info: PayloadInfo, text: str) -> bytes:
     return text.encode("utf-8")
 
 
-def extract_payload(source: Source, out: BinaryIO) -> PayloadInfo:
+def extract_payload(source: Source, out: BinaryIO, *, require_country_c1: bool = True) -> PayloadInfo:
     """Validate the SBD ``source`` and stream its payload to ``out``: the XML payload document (UTF-8,
     with an XML declaration), or the decoded ``BinaryContent`` bytes, or the ``TextContent`` text as
-    UTF-8. Raises :class:`SbdhError`; ``out`` may then hold partial output."""
+    UTF-8. Raises :class:`SbdhError`; ``out`` may then hold partial output. ``require_country_c1`` as
+    for :func:`transport.sbdh.read_sbd`."""
     with _rereadable(source) as again:
-        parsed = read_sbd(again())
+        parsed = read_sbd(again(), require_country_c1=require_country_c1)
         try:
             if parsed.payload.kind == "xml":
                 _extract_xml(again(), out)

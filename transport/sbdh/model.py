@@ -38,6 +38,9 @@ MIN_SCOPE_COUNT: Final = 3
 MLS_TYPES: Final = ("FAILURE_ONLY", "ALWAYS_SEND")
 #: ``COUNTRY_C1`` syntax (ISO 3166-1 alpha-2, plus ``1A`` for Kosovo).
 COUNTRY_C1_RE: Final = re.compile(r"[A-Z0-9][A-Z0-9]")
+#: C1 country reported when an inbound SBD has none (only with ``require_country_c1=False``); the
+#: Peppol reporting convention (TSR) for an unknown C1.
+UNKNOWN_COUNTRY_C1: Final = "ZZ"
 #: MIME type of ASiC-E containers, how pre-award tenders travel (in ``BinaryContent``).
 ASIC_E_MIME_TYPE: Final = "application/vnd.etsi.asic-e+zip"
 

@@ -133,15 +133,17 @@ def _scan_header(source: Source) -> _HeaderScan:
     return scan
 
 
-def read_sbd(source: Source) -> ParsedSbd:
+def read_sbd(source: Source, *, require_country_c1: bool = True) -> ParsedSbd:
     """Read and validate the SBDH of ``source`` (a path, a binary stream or bytes) without reading the
     payload beyond its root start tag. Raises :class:`SbdhError` with the peppol-commons error id.
 
-    A stream is left positioned somewhere after the payload start; re-open or seek it to read on.
+    ``require_country_c1=False`` (phase4's configurable C1 check) accepts an SBD without a valid
+    ``COUNTRY_C1`` with a warning and ``country_c1="ZZ"``. A stream is left positioned somewhere after
+    the payload start; re-open or seek it to read on.
     """
     scan = _scan_header(source)
     assert scan.header is not None  # _scan_header guarantees it
-    header, warnings = validate_header(scan.header, scan.payload)
+    header, warnings = validate_header(scan.header, scan.payload, require_country_c1=require_country_c1)
     assert scan.payload is not None  # validate_header raises invalid-business-message otherwise
     return ParsedSbd(header, scan.payload, warnings)
 
@@ -166,8 +168,9 @@ class SbdDocument:
         return decode_wrapped_text(self.payload_info, text_of(self.payload))
 
 
-def parse_sbd(data: bytes) -> SbdDocument:
-    """Parse a whole SBD held in memory (hardened :func:`peppol.xml.parse_bytes`) and validate it."""
+def parse_sbd(data: bytes, *, require_country_c1: bool = True) -> SbdDocument:
+    """Parse a whole SBD held in memory (hardened :func:`peppol.xml.parse_bytes`) and validate it
+    (``require_country_c1`` as for :func:`read_sbd`)."""
     try:
         tree = parse_bytes(data)
     except XmlError as exc:
@@ -186,6 +189,6 @@ def parse_sbd(data: bytes) -> SbdDocument:
         )
     payload_el = children[1] if len(children) == 2 else None
     info = payload_info(payload_el) if payload_el is not None else None
-    header, warnings = validate_header(children[0], info)
+    header, warnings = validate_header(children[0], info, require_country_c1=require_country_c1)
     assert payload_el is not None and info is not None
     return SbdDocument(header, info, payload_el, warnings)

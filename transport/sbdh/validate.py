@@ -35,6 +35,7 @@ from transport.sbdh.model import (
     SCOPE_MLS_TO,
     SCOPE_MLS_TYPE,
     SCOPE_PROCESSID,
+    UNKNOWN_COUNTRY_C1,
     PayloadInfo,
     SbdhHeader,
 )
@@ -143,17 +144,18 @@ class _Scopes:
     additional: dict[str, str] = field(default_factory=dict)
 
 
-def _scopes(header: etree._Element, c: _Collector) -> _Scopes:
+def _scopes(header: etree._Element, c: _Collector, require_c1: bool) -> _Scopes:
     out = _Scopes()
+    # Without the C1 requirement (peppol-commons' setCheckForCountryC1(false)), 2 Scopes suffice.
+    min_count = MIN_SCOPE_COUNT if require_c1 else MIN_SCOPE_COUNT - 1
     scope_el = header.find(_q("BusinessScope"))
     if scope_el is None:
         c.error(E.BUSINESS_SCOPE_MISSING, "the BusinessScope element is missing")
         return out
     scopes = scope_el.findall(_q("Scope"))
-    if len(scopes) < MIN_SCOPE_COUNT:
+    if len(scopes) < min_count:
         c.error(
-            E.INVALID_SCOPE_COUNT,
-            f"at least {MIN_SCOPE_COUNT} Scope elements are required, found {len(scopes)}",
+            E.INVALID_SCOPE_COUNT, f"at least {min_count} Scope elements are required, found {len(scopes)}"
         )
     found_doc = found_proc = found_c1 = False
     for scope in scopes:
@@ -171,7 +173,9 @@ def _scopes(header: etree._Element, c: _Collector) -> _Scopes:
             if COUNTRY_C1_RE.fullmatch(value):
                 out.country_c1 = value
             else:
-                c.error(E.INVALID_COUNTRY_C1, f"COUNTRY_C1 {value!r} does not match [A-Z0-9][A-Z0-9]")
+                (c.error if require_c1 else c.warn)(
+                    E.INVALID_COUNTRY_C1, f"COUNTRY_C1 {value!r} does not match [A-Z0-9][A-Z0-9]"
+                )
         elif kind == SCOPE_MLS_TO:
             # Warning only: the MLS then goes to the sending AP's general SPID (digest §6.3 item 5).
             if not value or not scheme:
@@ -199,7 +203,9 @@ def _scopes(header: etree._Element, c: _Collector) -> _Scopes:
     if not found_proc:
         c.error(E.MISSING_PROCESS_IDENTIFIER, "no PROCESSID scope")
     if not found_c1:
-        c.error(E.MISSING_COUNTRY_C1, "no COUNTRY_C1 scope")
+        (c.error if require_c1 else c.warn)(E.MISSING_COUNTRY_C1, "no COUNTRY_C1 scope")
+    if not require_c1 and out.country_c1 is None:
+        out.country_c1 = UNKNOWN_COUNTRY_C1
     return out
 
 
@@ -239,10 +245,13 @@ def _check_payload(
 
 
 def validate_header(
-    header: etree._Element, payload: PayloadInfo | None
+    header: etree._Element, payload: PayloadInfo | None, *, require_country_c1: bool = True
 ) -> tuple[SbdhHeader, tuple[str, ...]]:
     """Apply the Peppol rules to a ``StandardBusinessDocumentHeader`` element and the payload's root
-    name; return the typed header and the warnings, or raise :class:`SbdhError` (first error's id)."""
+    name; return the typed header and the warnings, or raise :class:`SbdhError` (first error's id).
+
+    ``require_country_c1=False`` turns a missing/invalid ``COUNTRY_C1`` into a warning and reports
+    the country as ``ZZ`` (the reporting convention for an unknown C1)."""
     c = _Collector()
     version = _text(header.find(_q("HeaderVersion")))
     if version != HEADER_VERSION:
@@ -258,7 +267,7 @@ def validate_header(
             c.error(count_code, f"exactly one {party} is required, found {len(found)}")
         parties[party] = _participant(party, found[0], c, auth_code, value_code) if found else None
 
-    scopes = _scopes(header, c)
+    scopes = _scopes(header, c, require_country_c1)
 
     ident = header.find(_q("DocumentIdentification"))
     if ident is None:

@@ -79,6 +79,15 @@ def check_header(header: SbdhHeader, *, xml_payload: bool = True) -> None:
         format_xs_datetime(header.creation)
     except ValueError as exc:
         raise _invalid(E.INVALID_CREATION_DATE_TIME, str(exc)) from None
+    for what, ident in (
+        ("sender", header.sender),
+        ("receiver", header.receiver),
+        ("document type", header.document_type),
+        ("process", header.process),
+        ("MLS_TO", header.mls_to),
+    ):
+        if ident is not None and not (is_xml_text(ident.scheme) and is_xml_text(ident.value)):
+            raise _invalid(E.INVALID_INPUT, f"the {what} identifier contains characters XML does not allow")
     for key, value in header.additional.items():
         if not key.strip() or key != key.strip() or key in RESERVED_SCOPE_TYPES:
             raise _invalid(E.INVALID_INPUT, f"{key!r} cannot be an additional Scope type (empty or reserved)")
