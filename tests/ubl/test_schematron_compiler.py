@@ -492,3 +492,21 @@ def test_svrl_severity_mapping(flag: str | None, role: str | None, expected: Sev
 def test_parse_svrl_rejects_garbage() -> None:
     with pytest.raises(SchematronRuntimeError):
         parse_svrl(b"<not-closed")
+
+
+def test_unique_pattern_let_is_visible_from_other_patterns_like_the_iso_skeleton(fired: Compile) -> None:
+    # Peppol pre-award T019/T020 read one pattern's $syntaxError from another pattern; the ISO skeleton
+    # (global variables) accepts that, so we do too when the name is unambiguous.
+    body = """
+        <pattern id="declares"><let name="msg" value="'M'"/><rule context="/*"><assert id="a" test="$msg = 'M'"/></rule></pattern>
+        <pattern id="reads"><rule context="/*"><report id="reads-other" test="$msg = 'M'"/></rule></pattern>
+    """
+    assert fired(body) == [("R", "reads-other")]
+
+
+def test_pattern_lets_with_one_name_in_two_patterns_keep_their_own_values(fired: Compile) -> None:
+    body = """
+        <pattern id="one"><let name="v" value="1"/><rule context="r:item"><report id="one" test="$v = 1"/></rule></pattern>
+        <pattern id="two"><let name="v" value="2"/><rule context="r:item"><report id="two" test="$v = 2"/></rule></pattern>
+    """
+    assert fired(body) == [("R", "one"), ("R", "one"), ("R", "two"), ("R", "two")]
