@@ -78,19 +78,15 @@ def _participant(
         c.error(value_code, f"{party}/Identifier is empty")
         return None
     try:
-        pid = ParticipantId.of(value, PARTICIPANT_SCHEME, strict=False)
-    except IdentifierError as exc:
-        c.error(value_code, f"{party}/Identifier {value!r} is not a valid participant id: {exc}")
-        return None
-    _strict_participant_warning(party, value, c)
-    return pid
-
-
-def _strict_participant_warning(what: str, value: str, c: _Collector) -> None:
-    try:
-        ParticipantId.of(value, PARTICIPANT_SCHEME, strict=True)
-    except IdentifierError as exc:
-        c.warn(E.LAX_IDENTIFIER, f"{what} {value!r} is readable but not strictly valid: {exc}")
+        return ParticipantId.of(value, PARTICIPANT_SCHEME, strict=True)
+    except IdentifierError as strict_exc:
+        try:
+            pid = ParticipantId.of(value, PARTICIPANT_SCHEME, strict=False)
+        except IdentifierError as exc:
+            c.error(value_code, f"{party}/Identifier {value!r} is not a valid participant id: {exc}")
+            return None
+        c.warn(E.LAX_IDENTIFIER, f"{party} {value!r} is readable but not strictly valid: {strict_exc}")
+        return pid
 
 
 def _document_type(scheme: str, value: str, c: _Collector) -> DocumentTypeId | None:
@@ -98,15 +94,18 @@ def _document_type(scheme: str, value: str, c: _Collector) -> DocumentTypeId | N
         c.error(E.INVALID_DOCUMENT_TYPE_IDENTIFIER, "the DOCUMENTID scope value is empty")
         return None
     try:
-        doctype = DocumentTypeId.of(value, scheme, strict=False)
-    except IdentifierError as exc:
-        c.error(E.INVALID_DOCUMENT_TYPE_IDENTIFIER, f"document type {scheme}::{value} is invalid: {exc}")
-        return None
-    try:
-        DocumentTypeId.of(value, scheme, strict=True)
-    except IdentifierError as exc:
-        c.warn(E.LAX_IDENTIFIER, f"document type {scheme}::{value} is readable but not strictly valid: {exc}")
-    return doctype
+        return DocumentTypeId.of(value, scheme, strict=True)
+    except IdentifierError as strict_exc:
+        try:
+            doctype = DocumentTypeId.of(value, scheme, strict=False)
+        except IdentifierError as exc:
+            c.error(E.INVALID_DOCUMENT_TYPE_IDENTIFIER, f"document type {scheme}::{value} is invalid: {exc}")
+            return None
+        c.warn(
+            E.LAX_IDENTIFIER,
+            f"document type {scheme}::{value} is readable but not strictly valid: {strict_exc}",
+        )
+        return doctype
 
 
 def _process(scheme: str, value: str, c: _Collector) -> ProcessId | None:
