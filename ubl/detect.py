@@ -175,6 +175,36 @@ def read_header(source: bytes | Path, *, max_depth: int = DEFAULT_MAX_DEPTH) -> 
     )
 
 
+def header_from_tree(root: etree._Element) -> DocumentHeader:
+    """The header of an already parsed document (no second parse)."""
+    namespace, local = _split(root.tag)
+    values: dict[str, str] = {}
+    for child in root.iterchildren(etree.Element):  # elements only: comments are skipped
+        tag = child.tag
+        if tag == _SLOT:
+            value = child.find(f".//{_RIM_VALUE}")
+            name = child.get("name")
+            if value is not None and name:
+                values.setdefault(f"slot:{name}", (value.text or "").strip())
+            continue
+        if tag not in _UBL_HEADER:
+            break
+        if tag == f"{{{EXT}}}UBLExtensions":
+            code = child.find(f".//{_NOTICE_SUBTYPE}/{_SUBTYPE_CODE}")
+            if code is not None:
+                values.setdefault("SubTypeCode", (code.text or "").strip())
+        else:
+            values.setdefault(_split(tag)[1], (child.text or "").strip())
+    return DocumentHeader(
+        root=local,
+        namespace=namespace,
+        ubl_version=values.get("UBLVersionID"),
+        customization_id=values.get("CustomizationID") or values.get("slot:SpecificationIdentification"),
+        profile_id=values.get("ProfileID") or values.get("slot:BusinessProcessTypeIdentifier"),
+        subtype=values.get("SubTypeCode"),
+    )
+
+
 def _unversioned(customization_id: str) -> str:
     """``urn:fdc:peppol.eu:prac:trns:t004:1.2`` → ``urn:fdc:peppol.eu:prac:trns:t004``."""
     head, sep, tail = customization_id.rpartition(":")
@@ -215,10 +245,13 @@ def match(header: DocumentHeader) -> DocumentType:
     return exact[0]
 
 
-def detect(source: bytes | Path) -> DocumentType:
+def detect(source: bytes | Path | etree._ElementTree) -> DocumentType:
     """Detect the registered document type of ``source`` from its header.
 
-    Raises :class:`UnknownDocumentType`, or a :class:`peppol.xml.XmlError` when the start of the
-    document is not well-formed or is refused (DOCTYPE, depth).
+    ``source`` may also be a tree already parsed with :mod:`peppol.xml` (no second parse). Raises
+    :class:`UnknownDocumentType`, or a :class:`peppol.xml.XmlError` when the start of the document is
+    not well-formed or is refused (DOCTYPE, depth).
     """
+    if isinstance(source, etree._ElementTree):
+        return match(header_from_tree(source.getroot()))
     return match(read_header(source))

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
 
+from lxml import etree
+
 from peppol.xml import DEFAULT_MAX_BYTES, XmlError, parse_bytes
 from ubl import registry
 from ubl.artifacts import UNAVAILABLE_SETS, ArtifactError, ArtifactStore, default_store
@@ -97,7 +99,7 @@ def compiled_schematron(path: Path, phase: str | None, cache_dir: Path | None) -
     from ubl.schematron import compile_schematron  # type: ignore[attr-defined,import-not-found,unused-ignore]
 
     st = path.stat()
-    key = (str(path.resolve()), st.st_mtime_ns, phase)
+    key = (str(path), st.st_mtime_ns, phase)
     with _compiled_lock:
         hit = _compiled.get(key)
         if hit is None:
@@ -123,7 +125,9 @@ def _schematron_layer(data: bytes, path: Path, phase: str | None, store: Artifac
 # -- orchestration -------------------------------------------------------------------------------
 
 
-def resolve_document_type(data: bytes, ruleset: str, *, explicit: bool) -> DocumentType | None:
+def resolve_document_type(
+    data: bytes | etree._ElementTree, ruleset: str, *, explicit: bool
+) -> DocumentType | None:
     """The document type to validate against: detected (``auto``) or named by ``ruleset``.
 
     With ``explicit`` artifacts (``--xsd``/``--schematron``) an undetectable type is not an error.
@@ -177,7 +181,7 @@ def validate_document(
             )
         )
         return result
-    doc_type = resolve_document_type(data, ruleset, explicit=xsd is not None or schematron is not None)
+    doc_type = resolve_document_type(tree, ruleset, explicit=xsd is not None or schematron is not None)
     result.document_type = doc_type.key if doc_type else None
 
     # XSD layer

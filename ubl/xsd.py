@@ -46,15 +46,15 @@ _cache_lock = threading.Lock()
 
 def load_schema(path: Path) -> CachedSchema:
     """The compiled schema at ``path``, built on first use and cached per process."""
-    resolved = path.resolve()
     try:
-        st = resolved.stat()
+        st = path.stat()
     except OSError as exc:
         raise SchemaLoadError(f"{path}: {exc.strerror or exc}") from exc
-    key = (str(resolved), st.st_mtime_ns, st.st_size)
+    key = (str(path), st.st_mtime_ns, st.st_size)
     cached = _cache.get(key)
     if cached is not None:
         return cached
+    resolved = path.resolve()
     with _cache_lock:
         cached = _cache.get(key)
         if cached is None:

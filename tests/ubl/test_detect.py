@@ -97,3 +97,14 @@ def test_detect_not_xml() -> None:
         detect(b"this is not xml")
     with pytest.raises(XmlSyntaxError):
         detect(b"")
+
+
+def test_detect_from_parsed_tree_matches_streaming(corpus: Path) -> None:
+    """The orchestrator detects from the tree it already parsed; both paths must agree."""
+    from peppol.xml import parse_file
+
+    files = sorted((corpus / PREAWARD).rglob("*.xml")) + sorted((corpus / NOTICES).glob("*.xml"))
+    for f in files:
+        if f.name in NOT_REGISTERED:
+            continue
+        assert detect(parse_file(f)).key == detect(f).key, f

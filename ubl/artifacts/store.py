@@ -60,6 +60,7 @@ class ArtifactStore:
             env = os.environ.get(ENV_STORE)
             root = Path(env) if env else DEFAULT_STORE
         self.root = root.expanduser()
+        self._meta_cache: dict[str, tuple[tuple[int, int, int], dict[str, object]]] = {}
 
     def __repr__(self) -> str:
         return f"ArtifactStore({str(self.root)!r})"
@@ -72,11 +73,21 @@ class ArtifactStore:
     # -- queries ---------------------------------------------------------------------------------
 
     def _meta(self, name: str) -> dict[str, object] | None:
+        """The set's metadata; re-read only when its file changed (one stat per call)."""
         meta_path = self.root / name / META_FILE
+        try:
+            st = meta_path.stat()
+        except OSError:
+            return None
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        hit = self._meta_cache.get(name)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
         try:
             data: dict[str, object] = json.loads(meta_path.read_text("utf-8"))
         except (OSError, ValueError):
             return None
+        self._meta_cache[name] = (stamp, data)
         return data
 
     def is_installed(self, name: str) -> bool:
