@@ -17,6 +17,10 @@ from smp_client.errors import NoMatchingSmpService, SmlRecordError
 NAPTR_FLAG_URI: Final = "u"
 #: NAPTR service of a Peppol SMP (compared case-insensitively).
 NAPTR_SERVICE_SMP: Final = "meta:smp"
+#: A quantified group (``(…)*``, ``(…)+``, ``(…){n}``, ``(…)?``): the shape of catastrophic
+#: backtracking. DNS answers are not authenticated, so a forged NAPTR must not be able to hang us;
+#: real SML regexps are ``!.*!<uri>!`` or ``!^.*$!<uri>!``.
+_QUANTIFIED_GROUP: Final = re.compile(r"(?<!\\)\)[*+?{]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +115,11 @@ def apply_regexp(regexp: str, subject: str) -> str | None:
         pattern = "^" + pattern
     if not pattern.endswith("$") or pattern.endswith("\\$"):
         pattern = pattern + "$"
+    if _QUANTIFIED_GROUP.search(pattern):
+        raise SmlRecordError(f"NAPTR regexp with a quantified group is refused: {regexp!r}")
     try:
         compiled = re.compile(pattern, re.IGNORECASE if flags == "i" else 0)
-    except re.error as exc:
+    except (re.error, OverflowError, RecursionError) as exc:
         raise SmlRecordError(f"NAPTR regexp pattern does not compile: {regexp!r}: {exc}") from exc
     match = compiled.fullmatch(subject)
     if match is None:

@@ -41,7 +41,17 @@ def test_sml_regexp_other_delimiter_and_escaped_delimiter() -> None:
 
 @pytest.mark.parametrize(
     "regexp",
-    ["", "!!", "a.*ahttps://xa", "!.*!https://x", "!.*!https://x!q", "!(!https://x!", "!(.*)!https://\\2!"],
+    [
+        "",
+        "!!",
+        "a.*ahttps://xa",
+        "!.*!https://x",
+        "!.*!https://x!q",
+        "!(!https://x!",
+        "!(.*)!https://\\2!",
+        "!(a|aa)+$!https://x!",
+        "!a{99999999999}!https://x!",
+    ],
 )
 def test_sml_bad_regexp_raises(regexp: str) -> None:
     with pytest.raises(SmlRecordError):
@@ -104,3 +114,9 @@ def test_sml_no_matching_smp_service() -> None:
 def test_sml_only_bad_regexps_is_record_error() -> None:
     with pytest.raises(SmlRecordError):
         select_smp_uri([rec(1, 1, "!.*!http://plain!")], NAME)
+
+
+def test_sml_regexp_catastrophic_backtracking_refused_fast() -> None:
+    # A forged NAPTR with nested quantifiers would take ages on a 90-character name.
+    with pytest.raises(SmlRecordError, match="quantified group"):
+        apply_regexp("!^(([a-z0-9]+)*)+!https://x!", NAME + "!")
