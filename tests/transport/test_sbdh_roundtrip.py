@@ -3,6 +3,7 @@ XML payloads with awkward characters and binary payloads of random bytes, across
 
 from __future__ import annotations
 
+import contextlib
 import io
 from datetime import UTC, datetime, timedelta, timezone
 from unittest import mock
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
 from transport.sbdh import (
     ASIC_E_MIME_TYPE,
+    SbdhError,
     SbdhHeader,
     build_sbd,
     extract_payload,
@@ -150,3 +152,42 @@ def test_text_payload_round_trip(header: SbdhHeader, text: str) -> None:
     assert parsed.header == header
     assert parsed.payload.kind == "text"
     assert out.getvalue() == text.encode("utf-8")
+
+
+_FUZZ_BASE = build_sbd(
+    SbdhHeader(
+        sender=ParticipantId.of("0088:5798000000001"),
+        receiver=ParticipantId.of("0088:5798000000002"),
+        document_type=DocumentTypeId.of("urn:example:inv::Invoice##urn:c::2.1"),
+        process=ProcessId.of("urn:p"),
+        country_c1="DK",
+        instance_id="i",
+        creation=datetime(2026, 1, 1, tzinfo=UTC),
+        standard="urn:example:inv",
+        type_version="2.1",
+        type="Invoice",
+        additional={"k": "v"},
+    ),
+    b'<Invoice xmlns="urn:example:inv" xmlns:x="urn:x" x:a="1"><x:b>t</x:b><!-- c --><x:c/></Invoice>',
+)
+_MUTATION_BYTES = st.sampled_from(
+    [b"<", b">", b"/", b'"', b"&", b"]]>", b"<!--", b"<?", b"\x00", b"\xff", b"x", b" "]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=len(_FUZZ_BASE)), st.integers(0, 3), _MUTATION_BYTES),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_mutated_sbd_fails_only_with_sbdh_error(edits: list[tuple[int, int, bytes]]) -> None:
+    data = _FUZZ_BASE
+    for pos, cut, insert in edits:
+        data = data[:pos] + insert + data[pos + cut :]
+    for action in (read_sbd, parse_sbd, lambda d: extract_payload(d, io.BytesIO())):
+        # Accepted or refused with the typed error, never another exception (a crash).
+        with contextlib.suppress(SbdhError):
+            action(data)
