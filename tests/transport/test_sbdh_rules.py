@@ -573,3 +573,17 @@ def test_build_refuses_identifiers_with_characters_xml_cannot_carry() -> None:
     with pytest.raises(SbdhError) as err:
         build_sbd(header(process=ProcessId("cenbii-procid-ubl", "urn:\x01")), INVOICE)
     assert err.value.code == "invalid-input"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "iso-8859-1"])
+def test_inbound_sbd_in_other_encodings_is_read_and_extracted(encoding: str) -> None:
+    name = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "iso-8859-1": "ISO-8859-1"}[encoding]
+    text = sbd_text(payload=f'<Invoice xmlns="{INV_NS}"><Note>Café</Note></Invoice>').decode()
+    data = text.replace('encoding="UTF-8"', f'encoding="{name}"').encode(encoding)
+    assert read_sbd(data).header.instance_id == "abc"
+    out = io.BytesIO()
+    extract_payload(data, out)
+    expected = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Invoice xmlns="{INV_NS}"><Note>Café</Note></Invoice>'
+    )
+    assert out.getvalue() == expected.encode("utf-8")
