@@ -15,6 +15,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 import requests
+from cryptography import x509
 
 from smp_client.errors import (
     BadSmpResponse,
@@ -66,6 +67,8 @@ class SmpHttp:
 
     def __init__(self, settings: HttpSettings | None = None, session: requests.Session | None = None) -> None:
         self.settings = settings or HttpSettings()
+        if self.settings.ca_bundle is not None:
+            _check_ca_bundle(self.settings.ca_bundle)
         self.session = session or requests.Session()
         if self.settings.proxies is not None:
             self.session.trust_env = False
@@ -105,6 +108,8 @@ class SmpHttp:
             raise SmpUnavailable(f"cannot connect to {url}: {_short(exc)}") from exc
         except requests.exceptions.RequestException as exc:
             raise BadSmpResponse(f"HTTP request to {url} failed: {_short(exc)}") from exc
+        except OSError as exc:  # e.g. the CA bundle vanished after start-up
+            raise SmpTlsError(f"cannot set up TLS for {url}: {exc}") from exc
         try:
             status = response.status_code
             if status == 404:
@@ -144,6 +149,17 @@ class SmpHttp:
         if not chunks:
             raise BadSmpResponse(f"SMP response from {url} is empty")
         return b"".join(chunks)
+
+
+def _check_ca_bundle(path: str) -> None:
+    """Fail at configuration time, not at the first request, on a missing or non-PEM CA bundle."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+        if not x509.load_pem_x509_certificates(data):
+            raise ValueError("no certificate in it")
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"TLS CA bundle {path} is unusable: {exc}") from exc
 
 
 def _short(exc: BaseException) -> str:

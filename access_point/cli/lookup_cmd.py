@@ -299,7 +299,10 @@ def lookup(
                 signature=SignaturePolicy(allow_sha1=legacy_sha1),
                 skip_smp_signer_trust=insecure_skip_smp_signer_trust,
             )
-            directory = Discovery(config, smp_validator=smp_validator, ap_validator=ap_validator)
+            try:
+                directory = Discovery(config, smp_validator=smp_validator, ap_validator=ap_validator)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from exc
             if insecure_skip_smp_signer_trust:
                 warning = "SMP signer trust is NOT checked (--insecure-skip-smp-signer-trust)"
                 err.print(f"[yellow]warning:[/yellow] {warning}")

@@ -109,6 +109,7 @@ def test_cli_lookup_failure_as_json(smp_world: World) -> None:
         ["lookup", "iso6523-actorid-upis::9915:good", "--ap-trust", "/nonexistent.pem"],
         ["lookup", "iso6523-actorid-upis::9915:good"],  # no --ap-trust for a network lookup
     ],
+    ids=["participant", "zone", "doctype", "nameserver", "ap-trust", "no-trust"],
 )
 def test_cli_lookup_usage_errors_exit_2(args: list[str]) -> None:
     result = runner.invoke(app, args)
@@ -149,3 +150,15 @@ def test_cli_lookup_ambiguous_process_is_a_usage_error(smp_world: World) -> None
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert "--process is required" in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--tls-ca", "--ap-trust", "--smp-trust"])
+def test_cli_lookup_missing_or_garbage_files_exit_2(smp_world: World, tmp_path: Path, option: str) -> None:
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("hello")
+    for path in (tmp_path / "missing.pem", garbage):
+        args = _args(smp_world, "good")
+        args[args.index(option) + 1] = str(path)
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert "error:" in result.stderr and "Traceback" not in result.output
