@@ -2,9 +2,10 @@
 
 lxml cannot report byte offsets, yet copying a payload into (or out of) an SBD must keep its original
 bytes and stream them. This scanner walks UTF-8 XML chunk by chunk, tracks element depth, reports the
-tags at depth 0 and 1 (root, and the root's children) with absolute byte offsets, and copies a byte
-range it is told to copy to an output stream. It checks only what it needs (markup boundaries, no
-DOCTYPE, no text outside elements); well-formedness is lxml's job, run alongside on the same input.
+tags down to a chosen depth (default 1: the root and its children) with absolute byte offsets, skims
+deeper levels with one regex, and copies a byte range it is told to copy to an output stream. It checks
+only what it needs (markup boundaries, no DOCTYPE, no text outside elements); well-formedness is lxml's
+job, run alongside on the same input.
 """
 
 from __future__ import annotations
