@@ -45,6 +45,7 @@ from smp_client.errors import (
     IdentifierMismatch,
     NoMatchingEndpoint,
     RedirectError,
+    SmlRecordError,
     SmpSignerUntrusted,
     SmpXmlError,
     UntrustedEndpointCertificate,
@@ -52,6 +53,7 @@ from smp_client.errors import (
 from smp_client.http import HttpSettings, SmpHttp
 from smp_client.model import RawId, RedirectRecord, ServiceMetadataDoc, SmpDialect
 from smp_client.names import certificate_uid_matches
+from smp_client.naptr import check_smp_uri
 from smp_client.signature import SignaturePolicy, VerifiedDocument, verify_smp_signature
 from smp_client.sml import SmlAnswer, SmlClient, SmlConfig
 from smp_client.urls import service_group_url, service_metadata_url
@@ -275,6 +277,7 @@ class Discovery:
         ``moment`` (default now) is the time for endpoint dates and certificate checks;
         ``smp_url`` skips the SML and asks that SMP directly.
         """
+        self._check_smp_url(smp_url)
         steps: list[Step] = []
         with attach_steps(steps):
             when = _moment(moment)
@@ -349,6 +352,7 @@ class Discovery:
         self, participant: ParticipantId, *, smp_url: str | None = None
     ) -> ServiceGroupResult:
         """:meth:`service_group` with the steps (for ``ap lookup`` without ``--doctype``)."""
+        self._check_smp_url(smp_url)
         steps: list[Step] = []
         with attach_steps(steps):
             base = smp_url or self._resolve(participant, steps).smp_url
@@ -394,6 +398,15 @@ class Discovery:
         return check, validated
 
     # -- steps ------------------------------------------------------------------------------------
+
+    def _check_smp_url(self, smp_url: str | None) -> None:
+        """A caller-supplied SMP URL must be as acceptable as one from the SML (ValueError if not)."""
+        if smp_url is None:
+            return
+        try:
+            check_smp_uri(smp_url, allow_http=self.config.http.allow_http)
+        except SmlRecordError as exc:
+            raise ValueError(f"invalid SMP URL: {exc}") from exc
 
     def _resolve(self, participant: ParticipantId, steps: list[Step]) -> SmlAnswer:
         cfg = self.config.sml

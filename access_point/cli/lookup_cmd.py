@@ -48,7 +48,9 @@ from smp_client import (
     StaticDirectory,
     Step,
 )
+from smp_client.errors import SmlRecordError
 from smp_client.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+from smp_client.naptr import check_smp_uri
 from smp_client.sml import DEFAULT_DNS_TIMEOUT
 
 EXIT_OK = 0
@@ -84,16 +86,18 @@ def _validator(
 ) -> CertificateValidator:
     try:
         trust = TrustStore.from_pem(path)
-        crl_data = [p.read_bytes() for p in crls]
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot load {path}: {exc}") from exc
-    return CertificateValidator(
-        trust,
-        purpose=purpose,
-        revocation=RevocationPolicy(revocation.value),
-        crls=crl_data,
-        allow_fetching=fetch,
-    )
+    try:
+        return CertificateValidator(
+            trust,
+            purpose=purpose,
+            revocation=RevocationPolicy(revocation.value),
+            crls=[p.read_bytes() for p in crls],
+            allow_fetching=fetch,
+        )
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot load the CRLs {', '.join(map(str, crls))}: {exc}") from exc
 
 
 def _process_for(doctype: DocumentTypeId, process: str | None) -> ProcessId:
@@ -267,6 +271,11 @@ def lookup(
         except (IdentifierError, ValueError) as exc:
             raise UsageError(str(exc)) from exc
         moment = _moment(at)
+        if smp_url is not None:
+            try:
+                check_smp_uri(smp_url, allow_http=legacy_cname)
+            except SmlRecordError as exc:
+                raise UsageError(f"--smp-url: {exc}") from exc
         fetch = not no_fetch
         ap_validator = _validator(ap_trust, Purpose.AP, revocation, crl or [], fetch) if ap_trust else None
         directory: StaticDirectory | Discovery

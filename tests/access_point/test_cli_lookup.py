@@ -162,3 +162,22 @@ def test_cli_lookup_missing_or_garbage_files_exit_2(smp_world: World, tmp_path: 
         result = runner.invoke(app, args)
         assert result.exit_code == 2, result.output
         assert "error:" in result.stderr and "Traceback" not in result.output
+
+
+def test_cli_lookup_garbage_crl_is_not_a_crash(smp_world: World, tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.crl"
+    garbage.write_bytes(b"\x30\x03\x02\x01\x00not a crl")
+    args = _args(smp_world, "good")
+    args[args.index("--crl") + 1] = str(garbage)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "CRL" in result.stderr
+
+
+@pytest.mark.parametrize("smp_url", ["ftp://smp.example/", "https://", "not a url"])
+def test_cli_lookup_bad_smp_url(smp_world: World, smp_url: str) -> None:
+    result = runner.invoke(app, [*_args(smp_world, "good"), "--smp-url", smp_url])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "--smp-url" in result.stderr

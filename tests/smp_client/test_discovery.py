@@ -313,3 +313,15 @@ def test_smp_answering_non_smp_xml(smp_world: World) -> None:
 
     with pytest.raises(SmpXmlError, match="not an SMP document"):
         smp_world.lookup("garbage")
+
+
+def test_explicit_smp_url_skips_the_sml(smp_world: World) -> None:
+    dns_queries = len(smp_world.dns.log)
+    result = smp_world.discovery().lookup(*_ids("good"), smp_url=smp_world.smp_url)
+    assert result.endpoint.url == AP_URL and len(smp_world.dns.log) == dns_queries
+
+
+@pytest.mark.parametrize("smp_url", ["http://smp.example/", "https://", "ftp://x/"])
+def test_explicit_smp_url_must_be_https(smp_world: World, smp_url: str) -> None:
+    with pytest.raises(ValueError, match="SMP URL"):
+        smp_world.discovery().lookup(*_ids("good"), smp_url=smp_url)
