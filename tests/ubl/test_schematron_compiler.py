@@ -510,3 +510,12 @@ def test_pattern_lets_with_one_name_in_two_patterns_keep_their_own_values(fired:
         <pattern id="two"><let name="v" value="2"/><rule context="r:item"><report id="two" test="$v = 2"/></rule></pattern>
     """
     assert fired(body) == [("R", "one"), ("R", "one"), ("R", "two"), ("R", "two")]
+
+
+def test_document_bytes_in_a_declared_non_utf8_encoding(fired: Compile) -> None:
+    doc = '<?xml version="1.0" encoding="ISO-8859-1"?><r:root xmlns:r="urn:test:r"><r:item>café</r:item></r:root>'
+    body = '<pattern><rule context="r:item"><report id="accented" test=". = \'café\'"/></rule></pattern>'
+    assert fired(body, doc=doc.encode("iso-8859-1")) == [("R", "accented")]
+    assert fired(body, doc=b"\xef\xbb\xbf" + doc.replace("ISO-8859-1", "UTF-8").encode()) == [
+        ("R", "accented")
+    ]
