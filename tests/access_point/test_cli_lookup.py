@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from access_point.cli import app
-from tests.smp_client.world import AP_URL, DOCTYPE, ORDER, PROCESS, P, World, smp_world
+from tests.smp_client.world import AP_URL, DOCTYPE, ORDER, PROCESS, P, World, smp_path, smp_world
 
 __all__ = ["smp_world"]
 
@@ -181,3 +181,36 @@ def test_cli_lookup_bad_smp_url(smp_world: World, smp_url: str) -> None:
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit)
     assert "--smp-url" in result.stderr
+
+
+def test_cli_lookup_historic_corpus_response_with_explicit_legacy_options(
+    smp_world: World, corpus: Path
+) -> None:
+    """The real 2018 SMP answer served by the loopback SMP: its signature verifies only with
+    --legacy-sha1, --insecure-skip-smp-signer-trust and --at 2018-09-15; its G2 AP certificate is then
+    (rightly) rejected by the G3 AP trust store."""
+    body = (corpus / "smp" / "peppol-commons" / "signed-service-metadata3-c14n-inclusive.xml").read_bytes()
+    participant = "iso6523-actorid-upis::0106:55872255"
+    doctype = (
+        "busdox-docid-qns::urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##urn:www.cenbii.eu:"
+        "transaction:biitrns010:ver2.0:extended:urn:www.peppol.eu:bis:peppol4a:ver2.0:extended:"
+        "urn:www.simplerinvoicing.org:si:si-ubl:ver1.1.x::2.1"
+    )
+    smp_world.smp.xml(smp_path(participant, doctype), body)
+    pki = corpus / "pki" / "peppol"
+    args = [
+        "lookup", participant, "--doctype", doctype,
+        "--process", "cenbii-procid-ubl::urn:www.cenbii.eu:profile:bii04:ver1.0",
+        "--smp-url", smp_world.smp_url, "--tls-ca", str(smp_world.pki.tls_truststore),
+        "--ap-trust", str(pki / "ap-prod-truststore.pem"), "--no-fetch", "--revocation", "off",
+        "--at", "2018-09-15T00:00:00+00:00", "--json",
+    ]  # fmt: skip
+    strict = runner.invoke(app, [*args, "--smp-trust", str(pki / "smp-prod-truststore.pem")])
+    assert strict.exit_code == 9, strict.output  # SHA-1 refused by default
+    assert "legacy" in strict.stderr
+    legacy = runner.invoke(app, [*args, "--legacy-sha1", "--insecure-skip-smp-signer-trust"])
+    assert legacy.exit_code == 11, legacy.output
+    data = json.loads(legacy.stdout)
+    signature = next(s for s in data["steps"] if s["step"] == "signature")
+    assert "CN=PNL000052" in signature["signer"] and "NOT checked" in signature["summary"]
+    assert "insecure" in legacy.stderr.lower()
