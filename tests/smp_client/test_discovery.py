@@ -325,3 +325,14 @@ def test_explicit_smp_url_skips_the_sml(smp_world: World) -> None:
 def test_explicit_smp_url_must_be_https(smp_world: World, smp_url: str) -> None:
     with pytest.raises(ValueError, match="SMP URL"):
         smp_world.discovery().lookup(*_ids("good"), smp_url=smp_url)
+
+
+def test_smp_connection_refused_is_unavailable(smp_world: World) -> None:
+    import socket
+
+    with socket.socket() as sock:  # bind, never listen: connections to it are refused
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        with pytest.raises(SmpUnavailable, match="cannot connect") as info:
+            smp_world.discovery().lookup(*_ids("good"), smp_url=f"https://127.0.0.1:{port}/smp")
+    assert info.value.retryable
