@@ -71,6 +71,13 @@ def serve(
         hooks = DirectoryInbox(inbox)
     except Exception as exc:
         raise _bad_input(f"cannot load the receiver configuration: {exc}") from exc
+    try:
+        # Self-check, and warms the validator before concurrent requests use it.
+        validator.validate(identity.certificate)
+    except Exception as exc:
+        _err.print(
+            f"[yellow]warning: our own AP certificate does not validate against --trust: {exc}[/yellow]"
+        )
     config = ReceiverConfig(identity=identity, validate_signer=validator.validate)
     if tls_cert is None:
         _err.print(
