@@ -1,0 +1,235 @@
+"""eForms notices (UBL 2.3 ContractNotice / ContractAwardNotice) <-> OCDS releases.
+
+The field mapping lives in ``specs/eforms.yaml``; this module adds what is structural: the notice
+header (versions, notice id, subtype, notice type), the platform extension that keeps notice metadata
+OCDS has no place for, and the ``buyer`` reference.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Final, Literal
+
+from lxml import etree
+
+from mappings import engine
+from mappings.errors import MappingError
+from mappings.spec import load_spec
+from mappings.withheld import read_withheld
+from mappings.xmlbuild import ensure_path, new_child
+from mappings.xmlns import NS, doc_ns
+from peppol.xml import parse_bytes
+
+NoticeKind = Literal["cn", "can"]
+
+EFORMS_UBL_VERSION: Final = "2.3"
+EFORMS_CUSTOMIZATION: Final = "eforms-sdk-1.14"
+DEFAULT_SUBTYPE: Final[dict[str, str]] = {"cn": "16", "can": "29"}
+DEFAULT_NOTICE_TYPE: Final[dict[str, tuple[str, str]]] = {
+    "cn": ("competition", "cn-standard"),
+    "can": ("result", "can-standard"),
+}
+#: Subtypes whose notice type differs from the default of their kind.
+NOTICE_TYPE_BY_SUBTYPE: Final[dict[str, tuple[str, str]]] = {
+    "E3": ("competition", "cn-social"),
+    "E4": ("result", "can-social"),
+}
+ROOT_OF: Final[dict[str, str]] = {"cn": "ContractNotice", "can": "ContractAwardNotice"}
+DEFAULT_OCID_PREFIX: Final = "ocds-pap000"
+DEFAULT_LANGUAGE: Final = "ENG"
+DEFAULT_REGULATORY_DOMAIN: Final = "32014L0024"
+SPEC_NAME: Final = "eforms"
+#: Placeholder ``cac:TenderResult/cbc:AwardDate`` of eForms award notices (as in the SDK examples).
+DEFAULT_TENDER_RESULT_DATE: Final = "2000-01-01Z"
+
+_EXT_PATH: Final = "ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/efext:EformsExtension"
+
+
+def _first(root: etree._Element, xpath: str) -> str:
+    found = root.xpath(xpath, namespaces=NS)
+    if isinstance(found, list) and found:
+        item = found[0]
+        return (item.text or "") if isinstance(item, etree._Element) else str(item)
+    return ""
+
+
+def notice_kind(root: etree._Element) -> NoticeKind:
+    local = etree.QName(root).localname
+    if local == "ContractNotice":
+        return "cn"
+    if local == "ContractAwardNotice":
+        return "can"
+    raise MappingError(f"not an eForms ContractNotice/ContractAwardNotice: {local}", "/*")
+
+
+def read_tree(root: etree._Element, *, ocid_prefix: str = DEFAULT_OCID_PREFIX) -> dict[str, Any]:
+    """OCDS release for a parsed eForms notice."""
+    kind = notice_kind(root)
+    release = engine.read(root, load_spec(SPEC_NAME))
+    read_withheld(root, release)
+    link_results(root, release)
+    platform = release.setdefault("platform", {})
+    notice = platform.setdefault("notice", {})
+    notice["kind"] = kind
+    notice["subType"] = _first(root, f"{_EXT_PATH}/efac:NoticeSubType/cbc:SubTypeCode")
+    notice["noticeType"] = _first(root, "cbc:NoticeTypeCode")
+    notice["version"] = _first(root, "cbc:VersionID")
+    notice["languageCode"] = _first(root, "cbc:NoticeLanguageCode")
+    notice["customizationId"] = _first(root, "cbc:CustomizationID")
+    if kind == "can":
+        notice["tenderResultAwardDate"] = _first(root, "cac:TenderResult/cbc:AwardDate")
+    notice = {k: v for k, v in notice.items() if v}
+    platform["notice"] = notice
+    tender_id = release.get("tender", {}).get("id")
+    if tender_id:
+        release["ocid"] = f"{ocid_prefix}-{tender_id}"
+    release.setdefault("initiationType", "tender")
+    buyers = [p for p in release.get("parties", []) if "buyer" in (p.get("roles") or [])]
+    if buyers:
+        release["buyer"] = {k: buyers[0][k] for k in ("id", "name") if k in buyers[0]}
+    return release
+
+
+def link_results(root: etree._Element, release: dict[str, Any]) -> None:
+    """Cross-reference results, bids, contracts and parties as the OCDS for eForms guidance does."""
+    ext = root.find(_EXT_PATH.replace("ext:UBLExtensions", "ext:UBLExtensions"), NS)
+    result = None if ext is None else ext.find("efac:NoticeResult", NS)
+    if result is None:
+        return
+    awards = {a.get("id"): a for a in release.get("awards", []) if isinstance(a, dict)}
+    bids = {b.get("id"): b for b in (release.get("bids") or {}).get("details", []) if isinstance(b, dict)}
+    contracts = {c.get("id"): c for c in release.get("contracts", []) if isinstance(c, dict)}
+    tparties = {
+        t.get("id"): t
+        for t in (release.get("platform") or {}).get("tenderingParties", [])
+        if isinstance(t, dict)
+    }
+    for lr in result.findall("efac:LotResult", NS):
+        award = awards.get(_first(lr, "cbc:ID"))
+        if award is None:
+            award = {"id": _first(lr, "cbc:ID")} if _first(lr, "cbc:ID") else {}
+            release.setdefault("awards", []).append(award)
+        for sc in lr.findall("efac:SettledContract/cbc:ID", NS):
+            contract = contracts.get(sc.text)
+            if contract is not None and award.get("id"):
+                contract["awardID"] = award["id"]
+                if contract.get("awardDate") and "date" not in award:
+                    award["date"] = contract["awardDate"]
+        for lt in lr.findall("efac:LotTender/cbc:ID", NS):
+            bid = bids.get(lt.text)
+            if bid is None:
+                continue
+            if "value" in bid and "value" not in award:
+                award["value"] = dict(bid["value"])
+            tp = tparties.get(bid.get("tenderingParty"))
+            for t in (tp or {}).get("tenderers", []):
+                sup = {"id": t.get("id")}
+                if sup not in award.setdefault("suppliers", []):
+                    award["suppliers"].append(sup)
+                _add_role(release, str(t.get("id")), "supplier")
+    for bid in bids.values():
+        tp = tparties.get(bid.get("tenderingParty"))
+        for t in (tp or {}).get("tenderers", []):
+            ref = {"id": t.get("id")}
+            if ref not in bid.setdefault("tenderers", []):
+                bid["tenderers"].append(ref)
+    for contract in contracts.values():
+        for bid_id in contract.get("relatedBids", []):
+            for lr in result.findall("efac:LotResult", NS):
+                if bid_id in [e.text for e in lr.findall("efac:LotTender/cbc:ID", NS)]:
+                    award = awards.get(_first(lr, "cbc:ID"))
+                    if award is not None:
+                        contract.setdefault("awardID", award.get("id"))
+                        tp = tparties.get((bids.get(bid_id) or {}).get("tenderingParty"))
+                        for t in (tp or {}).get("tenderers", []):
+                            sup = {"id": t.get("id")}
+                            if sup not in award.setdefault("suppliers", []):
+                                award["suppliers"].append(sup)
+                            _add_role(release, str(t.get("id")), "supplier")
+
+
+def _add_role(release: dict[str, Any], party_id: str, role: str) -> None:
+    parties = release.setdefault("parties", [])
+    for p in parties:
+        if p.get("id") == party_id:
+            break
+    else:
+        p = {"id": party_id}
+        parties.append(p)
+    roles = p.setdefault("roles", [])
+    if role not in roles:
+        roles.append(role)
+
+
+def read_notice(data: bytes, *, ocid_prefix: str = DEFAULT_OCID_PREFIX) -> dict[str, Any]:
+    """OCDS release for eForms notice bytes (parsed with the hardened parser)."""
+    return read_tree(parse_bytes(data).getroot(), ocid_prefix=ocid_prefix)
+
+
+def build_tree(
+    release: dict[str, Any], kind: NoticeKind, *, subtype: str | None = None
+) -> etree._ElementTree:
+    """Build the eForms notice of ``kind`` describing ``release``."""
+    platform = release.get("platform") or {}
+    notice = platform.get("notice") or {}
+    subtype = subtype or notice.get("subType") or DEFAULT_SUBTYPE[kind]
+    tender = release.get("tender") or {}
+    root_name = ROOT_OF[kind]
+    nsmap: dict[str | None, str] = {None: doc_ns(root_name)}
+    nsmap.update(NS)
+    root = etree.Element(f"{{{doc_ns(root_name)}}}{root_name}", nsmap=nsmap)  # type: ignore[arg-type]
+    lang3 = notice.get("languageCode") or _lang3(release.get("language")) or DEFAULT_LANGUAGE
+    ext = ensure_path(root, _EXT_PATH)
+    new_child(new_child(ext, "efac:NoticeSubType"), "cbc:SubTypeCode", subtype, listName="notice-subtype")
+    new_child(root, "cbc:UBLVersionID", EFORMS_UBL_VERSION)
+    new_child(root, "cbc:CustomizationID", EFORMS_CUSTOMIZATION)
+    notice_id = str(release.get("id") or "")
+    if not _is_uuid(notice_id):
+        notice_id = str(uuid.uuid4())
+    new_child(root, "cbc:ID", notice_id, schemeName="notice-id")
+    new_child(root, "cbc:VersionID", str(notice.get("version") or "01"))
+    default_list, default_type = NOTICE_TYPE_BY_SUBTYPE.get(subtype, DEFAULT_NOTICE_TYPE[kind])
+    new_child(
+        root, "cbc:NoticeTypeCode", str(notice.get("noticeType") or default_type), listName=default_list
+    )
+    if not (tender.get("legalBasis") or {}).get("wasDerivedFrom"):
+        new_child(root, "cbc:RegulatoryDomain", DEFAULT_REGULATORY_DOMAIN)
+    body = dict(release)
+    body.pop("id", None)  # written above (must be a UUID)
+    engine.write(body, load_spec(SPEC_NAME), root, env={"lang": lang3})
+    if root.find("cbc:NoticeLanguageCode", NS) is None:
+        new_child(root, "cbc:NoticeLanguageCode", lang3)
+    # XSD-mandatory elements the release has no value for: written empty (the rules then report them)
+    if root.find("cbc:ContractFolderID", NS) is None:
+        new_child(root, "cbc:ContractFolderID", "")
+    if root.find("cac:ContractingParty", NS) is None:
+        new_child(new_child(root, "cac:ContractingParty"), "cac:Party")
+    if kind == "can" and root.find("cac:TenderResult", NS) is None:
+        # XSD-mandatory in ContractAwardNotice; eForms puts results in the extension and fills a placeholder
+        award_date = str(notice.get("tenderResultAwardDate") or DEFAULT_TENDER_RESULT_DATE)
+        new_child(new_child(root, "cac:TenderResult"), "cbc:AwardDate", award_date)
+    return etree.ElementTree(root)
+
+
+def build_notice(release: dict[str, Any], kind: NoticeKind, *, subtype: str | None = None) -> bytes:
+    """Serialised eForms notice (UTF-8, XML declaration)."""
+    tree = build_tree(release, kind, subtype=subtype)
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _lang3(lang2: Any) -> str | None:
+    if not lang2:
+        return None
+    table = load_spec(SPEC_NAME).tables["language"]
+    for k, v in table.items():
+        if v == lang2:
+            return k
+    return None

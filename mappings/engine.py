@@ -1,0 +1,363 @@
+"""The engine that applies a declarative spec in both directions (UBL tree <-> OCDS release)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+
+from mappings import paths
+from mappings.errors import MappingError
+from mappings.spec import Rule, Scope, Spec
+from mappings.transforms import (
+    DAYS_PER_UNIT,
+    END_OF_DAY,
+    START_OF_DAY,
+    date_to_iso,
+    fmt_number,
+    from_ocds,
+    iso_to_date_time,
+    number,
+    to_ocds,
+)
+from mappings.xmlbuild import ensure_path, split_steps
+from mappings.xmlns import NS
+
+_Element = etree._Element
+
+
+def _xp(node: _Element, expr: str) -> list[Any]:
+    try:
+        res = node.xpath(expr, namespaces=NS)
+    except etree.XPathError as exc:
+        raise MappingError(f"bad XPath in spec: {exc}", expr) from exc
+    return res if isinstance(res, list) else [res]
+
+
+def _text(item: Any) -> str:
+    if isinstance(item, etree._Element):
+        return "".join(str(t) for t in item.itertext())
+    return str(item)
+
+
+def _where(node: _Element) -> str:
+    return node.getroottree().getpath(node)
+
+
+# ---------------------------------------------------------------- lexical forms
+#
+# OCDS normalises values (codes through tables, durations to days, dates to ISO date-times, amounts to
+# numbers), so the UBL lexical form is kept in the platform extension (``platform.eforms``), keyed by
+# scope, key, rule and index. A writer uses it only while it still converts to the current OCDS value,
+# so an edited release is written from OCDS and an unedited one is written back byte-for-byte.
+
+RAW_TYPES = frozenset(
+    {"code", "bool", "int", "number", "percent", "date-start", "date-end", "amount", "duration-days"}
+)
+
+
+def _raw_key(scope: str, key: str, rule: Rule, index: int) -> str:
+    return f"{scope}|{key}|{rule.id}|{index}"
+
+
+def _raw_store(release: dict[str, Any], raw_ns: str) -> dict[str, Any]:
+    platform = release.setdefault("platform", {})
+    store: dict[str, Any] = platform.setdefault(raw_ns, {})
+    return store
+
+
+def _lexical(rule: Rule, ctx: _Element, match: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = {"text": _text(match)}
+    if isinstance(match, etree._Element) and match.attrib:
+        raw["attrs"] = {str(k): str(v) for k, v in match.attrib.items()}
+    if rule.time:
+        t = _xp(ctx, rule.time)
+        if t:
+            raw["time"] = _text(t[0])
+    return raw
+
+
+# ---------------------------------------------------------------- reading (UBL -> OCDS)
+
+
+def _scope_objects(release: dict[str, Any], scope: Scope, key: str) -> dict[str, Any]:
+    if not scope.ocds:
+        return release
+    if not scope.key:
+        single = paths.get_value(release, release, scope.ocds)
+        if not isinstance(single, dict):
+            paths.set_value(release, release, scope.ocds, {})
+            single = paths.get_value(release, release, scope.ocds)
+        assert isinstance(single, dict)
+        return single
+    # keyed list
+    lst = paths.get_value(release, release, scope.ocds)
+    if not isinstance(lst, list):
+        paths.set_value(release, release, scope.ocds + "[]", None)
+        lst = paths.get_value(release, release, scope.ocds)
+        assert isinstance(lst, list)
+        lst.clear()
+    if key:
+        for item in lst:
+            if isinstance(item, dict) and item.get("id") == key:
+                found: dict[str, Any] = item
+                return found
+    obj: dict[str, Any] = {"id": key} if key else {}
+    lst.append(obj)
+    return obj
+
+
+def _read_value(rule: Rule, ctx: _Element, match: Any, spec: Spec) -> Any:
+    where = _where(match) if isinstance(match, etree._Element) else _where(ctx) + "/" + rule.xml
+    if rule.type in ("date-start", "date-end"):
+        time_text = None
+        if rule.time:
+            t = _xp(ctx, rule.time)
+            time_text = _text(t[0]) if t else None
+        default = START_OF_DAY if rule.type == "date-start" else END_OF_DAY
+        return date_to_iso(_text(match), time_text, default, where)
+    if rule.type == "amount":
+        cur = match.get("currencyID") if isinstance(match, etree._Element) else None
+        out: dict[str, Any] = {"amount": number(_text(match), where)}
+        if cur:
+            out["currency"] = cur
+        return out
+    if rule.type == "duration-days":
+        unit = match.get("unitCode", "DAY") if isinstance(match, etree._Element) else "DAY"
+        return int(number(_text(match), where) * DAYS_PER_UNIT.get(unit, 1))
+    return to_ocds(rule.type, _text(match), rule.table, where)
+
+
+def _apply_read(
+    rule: Rule,
+    ctx: _Element,
+    release: dict[str, Any],
+    obj: dict[str, Any],
+    key: str,
+    index: int,
+    spec: Spec,
+    scope: str = "",
+) -> None:
+    matches = _xp(ctx, rule.xml)
+    if not matches:
+        return
+    many = rule.ocds.endswith("[]")
+    if not many and rule.type == "text" and len(matches) > 1 and "$value" not in rule.ocds:
+        # multilingual text: every language variant is kept, the first one is the OCDS value
+        _raw_store(release, spec.name)[_raw_key(scope, key, rule, index)] = {
+            "variants": [_lexical(rule, ctx, m) for m in matches]
+        }
+    for match in matches if many else matches[:1]:
+        if not _text(match).strip():
+            continue
+        target = rule.ocds
+        if rule.type in RAW_TYPES and not many and "$value" not in target:
+            _raw_store(release, spec.name)[_raw_key(scope, key, rule, index)] = _lexical(rule, ctx, match)
+        value = _read_value(rule, ctx, match, spec)
+        if value is None:
+            continue
+        if "$value" in target:
+            # the UBL value is a reference (e.g. an organisation id): it selects, the rule's value is set
+            target = target.replace("$value", str(value))
+            value = rule.value
+        paths.set_value(release, obj, target, value, index=index, key=key)
+        for apath, avalue in rule.also:
+            paths.set_value(release, obj, apath, avalue, index=index, key=key)
+
+
+def read(root: _Element, spec: Spec) -> dict[str, Any]:
+    """Apply ``spec`` to a UBL tree: the OCDS release fragment it describes."""
+    release: dict[str, Any] = {}
+    for scope in spec.scopes:
+        rules = spec.rules_of(scope.name)
+        for node in _xp(root, scope.xml):
+            if not isinstance(node, etree._Element):
+                continue
+            key = ""
+            if scope.key:
+                k = _xp(node, scope.key)
+                key = _text(k[0]).strip() if k else ""
+            obj = _scope_objects(release, scope, key)
+            if scope.role:
+                roles = obj.setdefault("roles", [])
+                if scope.role not in roles:
+                    roles.append(scope.role)
+            for rule in rules:
+                if rule.each:
+                    for i, enode in enumerate(_xp(node, rule.each)):
+                        _apply_read(rule, enode, release, obj, key, i, spec, scope.name)
+                else:
+                    _apply_read(rule, node, release, obj, key, 0, spec, scope.name)
+    return release
+
+
+# ---------------------------------------------------------------- writing (OCDS -> UBL)
+
+
+def _raw_value(rule: Rule, raw: dict[str, Any], spec: Spec) -> Any:
+    """The OCDS value a kept lexical form converts to (``None`` when it cannot be converted)."""
+    probe = etree.Element("probe")
+    probe.text = str(raw.get("text", ""))
+    for k, v in (raw.get("attrs") or {}).items():
+        probe.set(k, v)
+    try:
+        if rule.type in ("date-start", "date-end"):
+            default = START_OF_DAY if rule.type == "date-start" else END_OF_DAY
+            return date_to_iso(probe.text, raw.get("time"), default, rule.id)
+        return _read_value(rule, probe, probe, spec)
+    except MappingError:
+        return None
+
+
+def _write_leaf(
+    rule: Rule,
+    ctx: _Element,
+    value: Any,
+    spec: Spec,
+    env: dict[str, str],
+    fresh: bool,
+    raw: dict[str, Any] | None = None,
+) -> None:
+    steps = split_steps(rule.xml)
+    attr = ""
+    if steps and steps[-1].startswith("@"):
+        attr = steps[-1][1:]
+        steps = steps[:-1]
+    elem_path = "/".join(steps)
+    attrs = dict(rule.attrs)
+    text: str | None
+    if raw is not None and _raw_value(rule, raw, spec) == value:
+        # unchanged since read: write the original lexical form
+        text = str(raw.get("text", ""))
+        attrs.update(raw.get("attrs") or {})
+        if rule.time and raw.get("time"):
+            ensure_path(ctx, rule.time).text = str(raw["time"])
+    elif rule.type in ("date-start", "date-end"):
+        day, clock, tz = iso_to_date_time(value, rule.ocds)
+        text = day + tz
+        # the companion time is written unless it is the implied end of day of a date-only value
+        if rule.time and clock and clock != END_OF_DAY:
+            tel = ensure_path(ctx, rule.time)
+            tel.text = clock + tz
+    elif rule.type == "amount":
+        if not isinstance(value, dict) or "amount" not in value:
+            raise MappingError("amount must be an object with 'amount'", rule.ocds)
+        text = fmt_number(value["amount"])
+        if value.get("currency"):
+            attrs["currencyID"] = str(value["currency"])
+    elif rule.type == "duration-days":
+        text = fmt_number(value)
+        attrs.setdefault("unitCode", "DAY")
+    else:
+        reverse = spec.reverse(rule.table, value) if rule.table else None
+        text = from_ocds(rule.type, value, rule.table, reverse)
+    if text is None:
+        return
+    el = ctx if not elem_path else ensure_path(ctx, elem_path, fresh_last=fresh)
+    if attr:
+        el.set(attr, text)
+    else:
+        el.text = text
+    for k, v in attrs.items():
+        if v.startswith("$"):
+            v = env.get(v[1:], "")
+            if not v:
+                continue
+        el.set(k, v)
+
+
+def _apply_write(
+    rule: Rule,
+    ctx: _Element,
+    release: dict[str, Any],
+    obj: dict[str, Any],
+    key: str,
+    index: int,
+    spec: Spec,
+    env: dict[str, str],
+    scope: str = "",
+) -> None:
+    value = paths.get_value(release, obj, rule.ocds, index=index, key=key)
+    raws = (release.get("platform") or {}).get(spec.name) or {}
+    raw = raws.get(_raw_key(scope, key, rule, index))
+    if value is None:
+        if (
+            raw is not None
+            and "text" in raw
+            and rule.type in RAW_TYPES
+            and _raw_value(rule, raw, spec) is None
+        ):
+            # a code OCDS has no value for (e.g. 'none'): written back as it was read
+            _write_leaf(rule, ctx, None, spec, env, fresh=False, raw=raw)
+        return
+    if raw is not None and "variants" in raw:
+        variants = raw["variants"]
+        if variants and str(variants[0].get("text", "")).strip() == str(value).strip():
+            for i, variant in enumerate(variants):
+                _write_leaf(rule, ctx, variant.get("text", ""), spec, env, fresh=i > 0, raw=variant)
+            return
+        raw = None
+    if rule.type not in RAW_TYPES and rule.type != "text":
+        raw = None
+    if rule.each and rule.ocds.endswith("[]") and rule.ocds.count("[]") == 1:
+        # one repeated UBL element per list item: the i-th element holds item i
+        if not isinstance(value, list) or index >= len(value):
+            return
+        _write_leaf(rule, ctx, value[index], spec, env, fresh=False)
+        return
+    if rule.also and not all(
+        paths.get_value(release, obj, p, index=index, key=key) == v for p, v in rule.also
+    ):
+        return
+    if rule.ocds.endswith("[]"):
+        if not isinstance(value, list):
+            raise MappingError("expected a list", rule.ocds)
+        for i, item in enumerate(value):
+            _write_leaf(rule, ctx, item, spec, env, fresh=i > 0)
+        return
+    _write_leaf(rule, ctx, value, spec, env, fresh=False, raw=raw)
+
+
+def write(release: dict[str, Any], spec: Spec, root: _Element, env: dict[str, str] | None = None) -> None:
+    """Apply ``spec`` in reverse: add the UBL elements describing ``release`` to ``root``."""
+    env = env or {}
+    for scope in spec.scopes:
+        rules = [r for r in spec.rules_of(scope.name) if r.write]
+        targets: list[tuple[dict[str, Any], str]] = []
+        if not scope.ocds:
+            targets = [(release, "")]
+        else:
+            found = paths.get_value(release, release, scope.ocds)
+            if isinstance(found, dict):
+                targets = [(found, "")]
+            elif isinstance(found, list):
+                targets = [
+                    (o, str(o.get("id", "")))
+                    for o in found
+                    if isinstance(o, dict) and (not scope.role or scope.role in (o.get("roles") or []))
+                ]
+        for obj, key in targets:
+            if scope.xml in (".", ""):
+                node = root
+            else:
+                node = ensure_path(root, scope.xml, fresh_last=bool(scope.key))
+            if scope.key and key:
+                kel = ensure_path(node, scope.key)
+                kel.text = key
+                for a, v in scope.key_attrs:
+                    kel.set(a, v)
+            for rule in rules:
+                if rule.each:
+                    n = paths.list_length(release, obj, rule.ocds, key=key)
+                    for i in range(n):
+                        if paths.get_value(release, obj, rule.ocds, index=i, key=key) is None:
+                            continue
+                        existing = [e for e in _xp(node, rule.each) if isinstance(e, etree._Element)]
+                        enode = (
+                            existing[i]
+                            if i < len(existing)
+                            else ensure_path(node, rule.each, fresh_last=True)
+                        )
+                        _apply_write(rule, enode, release, obj, key, i, spec, env, scope.name)
+                else:
+                    _apply_write(rule, node, release, obj, key, 0, spec, env, scope.name)

@@ -1,0 +1,151 @@
+"""Loading the declarative mapping specs (``mappings/specs/*.yaml``).
+
+A spec has ``tables`` (code-list tables, eForms/UBL code -> OCDS code), ``scopes`` (repeated UBL
+structures and the OCDS object each maps to) and ``rules`` (one line per field: target XPath relative
+to the scope, OCDS path relative to the scope object, and the transform). See ``docs/mappings.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any, Final
+
+import yaml
+
+from mappings.errors import SpecError
+
+TYPES: Final = frozenset(
+    {
+        "text",
+        "bool",
+        "int",
+        "number",
+        "percent",
+        "code",
+        "date-start",
+        "date-end",
+        "amount",
+        "duration-days",
+        "lang",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    name: str
+    xml: str
+    ocds: str
+    key: str = ""
+    key_attrs: tuple[tuple[str, str], ...] = ()
+    role: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    scope: str
+    xml: str
+    ocds: str
+    type: str = "text"
+    table: dict[str, Any] = field(default_factory=dict)
+    time: str = ""
+    each: str = ""
+    also: tuple[tuple[str, Any], ...] = ()
+    write: bool = True
+    attrs: tuple[tuple[str, str], ...] = ()
+    value: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    name: str
+    tables: dict[str, dict[str, Any]]
+    scopes: tuple[Scope, ...]
+    rules: tuple[Rule, ...]
+
+    def rules_of(self, scope: str) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.scope == scope)
+
+    def reverse(self, table: dict[str, Any], value: Any) -> str | None:
+        """The first eForms code mapping to ``value`` (``None`` when none)."""
+        for k, v in table.items():
+            if v == value:
+                return str(k)
+        return None
+
+
+def _pairs(raw: Any) -> tuple[tuple[str, Any], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise SpecError("expected a mapping", "")
+    return tuple((str(k), v) for k, v in raw.items())
+
+
+def parse_spec(name: str, data: Any) -> Spec:
+    """Validate and build a spec from its YAML data."""
+    if not isinstance(data, dict):
+        raise SpecError("spec must be a mapping", name)
+    tables: dict[str, dict[str, Any]] = {}
+    for tname, table in (data.get("tables") or {}).items():
+        if not isinstance(table, dict):
+            raise SpecError("table must be a mapping", f"{name}:tables.{tname}")
+        tables[str(tname)] = {str(k): v for k, v in table.items()}
+    scopes = []
+    for sname, s in (data.get("scopes") or {}).items():
+        scopes.append(
+            Scope(
+                name=str(sname),
+                xml=str(s["xml"]),
+                ocds=str(s.get("ocds", "")),
+                key=str(s.get("key", "")),
+                key_attrs=tuple((str(k), str(v)) for k, v in _pairs(s.get("key_attrs"))),
+                role=str(s.get("role", "")),
+            )
+        )
+    scope_names = {s.name for s in scopes}
+    rules = []
+    for i, r in enumerate(data.get("rules") or []):
+        where = f"{name}:rules[{i}]"
+        if not isinstance(r, dict) or "xml" not in r or "ocds" not in r:
+            raise SpecError("rule needs xml and ocds", where)
+        scope = str(r.get("scope", "notice"))
+        if scope not in scope_names:
+            raise SpecError(f"unknown scope {scope!r}", where)
+        typ = str(r.get("type", "text"))
+        if typ not in TYPES:
+            raise SpecError(f"unknown type {typ!r}", where)
+        table_raw = r.get("table", {})
+        if isinstance(table_raw, str):
+            if table_raw not in tables:
+                raise SpecError(f"unknown table {table_raw!r}", where)
+            table = tables[table_raw]
+        else:
+            table = {str(k): v for k, v in (table_raw or {}).items()}
+        rules.append(
+            Rule(
+                id=str(r.get("id", where)),
+                scope=scope,
+                xml=str(r["xml"]),
+                ocds=str(r["ocds"]),
+                type=typ,
+                table=table,
+                time=str(r.get("time", "")),
+                each=str(r.get("each", "")),
+                also=_pairs(r.get("also")),
+                write=bool(r.get("write", True)) and "$value" not in str(r["ocds"]),
+                value=r.get("value"),
+                attrs=tuple((str(k), str(v)) for k, v in _pairs(r.get("attrs"))),
+            )
+        )
+    return Spec(name=name, tables=tables, scopes=tuple(scopes), rules=tuple(rules))
+
+
+@cache
+def load_spec(name: str) -> Spec:
+    """Load ``mappings/specs/<name>.yaml`` (cached)."""
+    text = resources.files("mappings").joinpath(f"specs/{name}.yaml").read_text(encoding="utf-8")
+    return parse_spec(name, yaml.safe_load(text))

@@ -1,0 +1,1 @@
+"""Maintenance scripts that derive the package's data files from official schemas."""
