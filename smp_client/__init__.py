@@ -6,6 +6,7 @@ Public API (see ``docs/discovery.md``)::
     result = discovery.lookup(participant, document_type, process)      # -> LookupResult
     result.endpoint                                                      # peppol.endpoint.Endpoint
     discovery.service_group(participant)                                 # -> list[DocumentTypeId]
+    build_discovery(DiscoverySettings(smp_trust=..., ap_trust=..., zone="test"))  # from plain values
     StaticDirectory(path, ap_validator=...).lookup(...)                  # same result type
 """
 
@@ -47,6 +48,7 @@ from smp_client.errors import (
 )
 from smp_client.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, HttpSettings
 from smp_client.model import SmpDialect
+from smp_client.setup import DiscoverySettings, build_discovery, build_static, load_validator
 from smp_client.signature import SignaturePolicy
 from smp_client.sml import Nameserver, SmlConfig
 from smp_client.static import StaticDirectory
@@ -62,6 +64,7 @@ __all__ = [
     "Discovery",
     "DiscoveryConfig",
     "DiscoveryError",
+    "DiscoverySettings",
     "DnsTechnicalFailure",
     "DocumentTypeNotServed",
     "DomainNameSyntaxError",
@@ -92,4 +95,7 @@ __all__ = [
     "Step",
     "TtlCache",
     "UntrustedEndpointCertificate",
+    "build_discovery",
+    "build_static",
+    "load_validator",
 ]

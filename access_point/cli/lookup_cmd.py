@@ -33,17 +33,13 @@ from peppol.identifiers import (
     ProcessId,
     resolve_zone,
 )
-from peppol.pki import CertificateValidator, Purpose, RevocationPolicy, TrustStore
+from peppol.pki import RevocationPolicy
 from smp_client import (
     Discovery,
-    DiscoveryConfig,
     DiscoveryError,
-    HttpSettings,
     LookupResult,
     Nameserver,
     ServiceGroupResult,
-    SignaturePolicy,
-    SmlConfig,
     SmpDialect,
     StaticDirectory,
     Step,
@@ -51,6 +47,7 @@ from smp_client import (
 from smp_client.errors import SmlRecordError
 from smp_client.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from smp_client.naptr import check_smp_uri
+from smp_client.setup import DiscoverySettings, build_discovery, build_static
 from smp_client.sml import DEFAULT_DNS_TIMEOUT
 
 EXIT_OK = 0
@@ -79,25 +76,6 @@ class Revocation(StrEnum):
 
 class UsageError(Exception):
     """Bad command-line input; exit 2 with a one-line reason."""
-
-
-def _validator(
-    path: Path, purpose: Purpose, revocation: Revocation, crls: list[Path], fetch: bool
-) -> CertificateValidator:
-    try:
-        trust = TrustStore.from_pem(path)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot load {path}: {exc}") from exc
-    try:
-        return CertificateValidator(
-            trust,
-            purpose=purpose,
-            revocation=RevocationPolicy(revocation.value),
-            crls=[p.read_bytes() for p in crls],
-            allow_fetching=fetch,
-        )
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot load the CRLs {', '.join(map(str, crls))}: {exc}") from exc
 
 
 def _process_for(doctype: DocumentTypeId, process: str | None) -> ProcessId:
@@ -266,8 +244,9 @@ def lookup(
             pid = ParticipantId.parse(participant)
             doc = DocumentTypeId.parse(doctype) if doctype else None
             proc = _process_for(doc, process) if doc else None
-            zone_domain = resolve_zone(zone)
-            servers = tuple(Nameserver.parse(ns) for ns in nameserver or ())
+            resolve_zone(zone)
+            for ns in nameserver or ():
+                Nameserver.parse(ns)
         except (IdentifierError, ValueError) as exc:
             raise UsageError(str(exc)) from exc
         moment = _moment(at)
@@ -276,45 +255,42 @@ def lookup(
                 check_smp_uri(smp_url, allow_http=legacy_cname)
             except SmlRecordError as exc:
                 raise UsageError(f"--smp-url: {exc}") from exc
-        fetch = not no_fetch
-        ap_validator = _validator(ap_trust, Purpose.AP, revocation, crl or [], fetch) if ap_trust else None
+        revocation_policy = RevocationPolicy(revocation.value)
         directory: StaticDirectory | Discovery
-        if static is not None:
-            directory = StaticDirectory(static, ap_validator=ap_validator)
-        else:
-            if ap_validator is None:
-                raise UsageError("--ap-trust is required (endpoint certificates are validated before use)")
-            if smp_trust is None and not insecure_skip_smp_signer_trust:
-                raise UsageError("--smp-trust is required (SMP signatures are verified against the SMP CA)")
-            smp_validator = (
-                _validator(smp_trust, Purpose.SMP, revocation, crl or [], fetch) if smp_trust else None
-            )
-            config = DiscoveryConfig(
-                sml=SmlConfig(
-                    zone=zone_domain,
-                    nameservers=servers,
-                    timeout=dns_timeout,
-                    legacy_cname=legacy_cname,
-                    allow_http=legacy_cname,
-                ),
-                http=HttpSettings(
+        try:
+            if static is not None:
+                directory = build_static(
+                    static,
+                    ap_trust=ap_trust,
+                    crls=crl or [],
+                    revocation=revocation_policy,
+                    allow_fetching=not no_fetch,
+                )
+            else:
+                settings = DiscoverySettings(
+                    smp_trust=smp_trust,
+                    ap_trust=ap_trust,
+                    zone=zone,
+                    nameservers=tuple(nameserver or ()),
+                    tls_ca=tls_ca,
+                    proxy=proxy,
+                    dialect=SmpDialect(dialect.value),
+                    crls=tuple(crl or ()),
+                    revocation=revocation_policy,
+                    allow_fetching=not no_fetch,
                     connect_timeout=connect_timeout,
                     read_timeout=read_timeout,
-                    ca_bundle=str(tls_ca) if tls_ca else None,
-                    proxies={"https": proxy, "http": proxy} if proxy else None,
-                    allow_http=legacy_cname,
-                ),
-                dialect=SmpDialect(dialect.value),
-                signature=SignaturePolicy(allow_sha1=legacy_sha1),
-                skip_smp_signer_trust=insecure_skip_smp_signer_trust,
-            )
-            try:
-                directory = Discovery(config, smp_validator=smp_validator, ap_validator=ap_validator)
-            except ValueError as exc:
-                raise UsageError(str(exc)) from exc
-            if insecure_skip_smp_signer_trust:
-                warning = "SMP signer trust is NOT checked (--insecure-skip-smp-signer-trust)"
-                err.print(f"[yellow]warning:[/yellow] {warning}")
+                    dns_timeout=dns_timeout,
+                    legacy_sha1=legacy_sha1,
+                    legacy_cname=legacy_cname,
+                    skip_smp_signer_trust=insecure_skip_smp_signer_trust,
+                )
+                directory = build_discovery(settings)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        if insecure_skip_smp_signer_trust and static is None:
+            warning = "SMP signer trust is NOT checked (--insecure-skip-smp-signer-trust)"
+            err.print(f"[yellow]warning:[/yellow] {warning}")
         if doc is None or proc is None:
             if isinstance(directory, Discovery):
                 group = directory.service_group_result(pid, smp_url=smp_url)
