@@ -478,3 +478,59 @@ def test_too_many_mime_parts_is_refused(
     assert response.status_code == 400
     assert "EBMS:0007" in response.text
     assert message_id not in {m.message_id for m in recorder.persisted}
+
+
+# --- 2./3./5. more surgery: content ids, references, token swap ---
+
+
+def test_wrong_attachment_content_id_is_rejected(
+    server: RunningServer, recorder: Recorder, test_pki: Any, tmp_path: Path
+) -> None:
+    def rename(p: Parts) -> None:
+        _, ctype, data = p.attachments[0]
+        p.attachments[0] = ("renamed-part@attacker", ctype, data)
+
+    run_case(server, recorder, test_pki, tmp_path, rename, {"EBMS:0007", "EBMS:0101"})
+
+
+def test_attachment_reference_removed_from_signed_info_is_rejected(
+    server: RunningServer, recorder: Recorder, test_pki: Any, tmp_path: Path
+) -> None:
+    """Body and Messaging still referenced, the attachment not: coverage (and SignatureValue) fail."""
+
+    def drop_cid_reference(p: Parts) -> None:
+        root = p.tree()
+        refs = [
+            r
+            for r in root.iterfind(f".//{DS}SignedInfo/{DS}Reference")
+            if r.get("URI", "").startswith("cid:")
+        ]
+        assert refs
+        for ref in refs:
+            ref.getparent().remove(ref)  # type: ignore[union-attr]
+        p.set_tree(root)
+
+    run_case(server, recorder, test_pki, tmp_path, drop_cid_reference, {"EBMS:0101"})
+
+
+def test_signing_token_swapped_for_another_certificate_is_rejected(
+    server: RunningServer, recorder: Recorder, test_pki: Any, tmp_path: Path
+) -> None:
+    """The BST the signature points to now holds a different (valid, trusted) AP certificate."""
+    from cryptography.hazmat.primitives import serialization
+
+    other = base64.b64encode(test_pki.aps[1].certificate().public_bytes(serialization.Encoding.DER)).decode()
+    signer_der = base64.b64encode(
+        test_pki.aps[0].certificate().public_bytes(serialization.Encoding.DER)
+    ).decode()
+
+    def swap(p: Parts) -> None:
+        root = p.tree()
+        tokens = [
+            t for t in root.iterfind(f".//{WSSE}BinarySecurityToken") if (t.text or "").strip() == signer_der
+        ]
+        assert len(tokens) == 1
+        tokens[0].text = other
+        p.set_tree(root)
+
+    run_case(server, recorder, test_pki, tmp_path, swap, {"EBMS:0101"})
