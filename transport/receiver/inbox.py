@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
 from peppol.xml import XmlError, parse_bytes
-from transport.receiver.model import ReceivedMessage, serve_everything
+from transport.receiver.model import IsServed, ReceivedMessage, serve_everything
 
 #: Longest file-name stem derived from a MessageId (file systems allow 255 bytes per name).
 MAX_NAME_LENGTH: Final = 150
@@ -66,7 +67,7 @@ class DirectoryInbox:
         self,
         directory: Path,
         *,
-        is_served_fn: Callable[[Any, Any, Any], bool] = serve_everything,
+        is_served_fn: IsServed = serve_everything,
     ) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -76,7 +77,7 @@ class DirectoryInbox:
         stem = safe_file_name(message_id)
         return self.directory / f"{stem}.sbd.xml", self.directory / f"{stem}.json"
 
-    def is_served(self, receiver: Any, document_type: Any, process: Any) -> bool:
+    def is_served(self, receiver: ParticipantId, document_type: DocumentTypeId, process: ProcessId) -> bool:
         return self._is_served(receiver, document_type, process)
 
     @staticmethod

@@ -6,15 +6,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 from cryptography import x509
 
+from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
 from peppol.pki import Identity
 from transport.as4 import InboundUserMessage, SecurityPolicy, UserMessageHeader
 from transport.duplicates import DuplicateStore, InMemoryDuplicateStore
 from transport.errors import EbmsError
 from transport.mime import MimeLimits
+from transport.sbdh import SbdhHeader
 
 SOAP_RESPONSE_CONTENT_TYPE: Final = "application/soap+xml; charset=UTF-8"
 TEXT_RESPONSE_CONTENT_TYPE: Final = "text/plain; charset=UTF-8"
@@ -27,31 +29,35 @@ class ReceivedMessage:
     ``sbd_path`` (the decrypted, decompressed StandardBusinessDocument) lives in a per-request working
     directory that is deleted when :func:`~transport.receiver.receive` returns: ``persist`` must copy or
     move what it keeps. ``sender``/``receiver``/``document_type``/``process`` are the SBDH values (Peppol
-    identifier objects); ``from_party``/``to_party`` the C2/C3 seat ids of the ebMS header.
+    identifier objects, also in ``sbdh``); ``from_party``/``to_party`` the C2/C3 seat ids of the ebMS header.
     """
 
     message_id: str
     conversation_id: str
     from_party: str
     to_party: str
-    sender: Any
-    receiver: Any
-    document_type: Any
-    process: Any
+    sender: ParticipantId
+    receiver: ParticipantId
+    document_type: DocumentTypeId
+    process: ProcessId
     country_c1: str | None
     instance_id: str | None
     sbd_path: Path
     signer_certificate: x509.Certificate
     header: UserMessageHeader
-    sbdh: Any
+    sbdh: SbdhHeader
     inbound: InboundUserMessage
+
+
+#: ``is_served(receiver, document_type, process)``.
+IsServed = Callable[[ParticipantId, DocumentTypeId, ProcessId], bool]
 
 
 class ReceiverHooks(Protocol):
     """What the caller plugs into the receiver; called in this order for a message that passed the
     security and SBDH checks (documented in ``docs/as4-operations.md``)."""
 
-    def is_served(self, receiver: Any, document_type: Any, process: Any) -> bool:
+    def is_served(self, receiver: ParticipantId, document_type: DocumentTypeId, process: ProcessId) -> bool:
         """Whether this access point serves the (receiver, document type, process) triple. False →
         ``EBMS:0004`` with ``PEPPOL:NOT_SERVICED``."""
         ...
@@ -66,7 +72,7 @@ class ReceiverHooks(Protocol):
         ...
 
 
-def serve_everything(receiver: Any, document_type: Any, process: Any) -> bool:
+def serve_everything(receiver: ParticipantId, document_type: DocumentTypeId, process: ProcessId) -> bool:
     """An ``is_served`` that accepts every triple (a catch-all receiver, e.g. the CLI test receiver)."""
     return True
 
@@ -80,10 +86,10 @@ class CallbackHooks:
     """:class:`ReceiverHooks` built from plain callables."""
 
     persist_fn: Callable[[ReceivedMessage], None]
-    is_served_fn: Callable[[Any, Any, Any], bool] = serve_everything
+    is_served_fn: IsServed = serve_everything
     acknowledged_fn: Callable[[ReceivedMessage, bytes], None] = _ignore_ack
 
-    def is_served(self, receiver: Any, document_type: Any, process: Any) -> bool:
+    def is_served(self, receiver: ParticipantId, document_type: DocumentTypeId, process: ProcessId) -> bool:
         return self.is_served_fn(receiver, document_type, process)
 
     def persist(self, message: ReceivedMessage) -> None:
