@@ -53,13 +53,26 @@ def _is_pem(data: bytes) -> bool:
     return _PEM_MARKER in data[:4096] or data.lstrip().startswith(_PEM_MARKER)
 
 
+def _decoded(cert: x509.Certificate) -> x509.Certificate:
+    """Decode the subject and issuer names now: ``cryptography`` parses them lazily, so a malformed
+    name would otherwise surface as a bare ``ValueError`` wherever it is first read (trust store,
+    seat id, stage checks) instead of as a :class:`KeyLoadError` here."""
+    try:
+        _ = (cert.subject, cert.issuer)
+    except ValueError as exc:
+        raise KeyLoadError(f"malformed certificate name: {exc}") from exc
+    return cert
+
+
 def load_certificate(source: Path | bytes) -> x509.Certificate:
     """One X.509 certificate, PEM or DER (from a PEM bundle: the first one)."""
     data = _read(source, "certificate")
     try:
         if _is_pem(data):
-            return x509.load_pem_x509_certificate(data)
-        return x509.load_der_x509_certificate(data)
+            return _decoded(x509.load_pem_x509_certificate(data))
+        return _decoded(x509.load_der_x509_certificate(data))
+    except KeyLoadError:
+        raise
     except ValueError as exc:
         raise KeyLoadError(f"not a PEM or DER certificate: {exc}") from exc
 
@@ -69,10 +82,12 @@ def load_certificates(source: Path | bytes) -> list[x509.Certificate]:
     data = _read(source, "certificate bundle")
     try:
         if _is_pem(data):
-            return x509.load_pem_x509_certificates(data)
-        return [x509.load_der_x509_certificate(data)]
+            certs = x509.load_pem_x509_certificates(data)
+        else:
+            certs = [x509.load_der_x509_certificate(data)]
     except ValueError as exc:
         raise KeyLoadError(f"not a PEM certificate bundle: {exc}") from exc
+    return [_decoded(cert) for cert in certs]
 
 
 def _as_rsa(key: object, what: str) -> rsa.RSAPrivateKey:
@@ -192,7 +207,11 @@ class Identity:
         chain: tuple[x509.Certificate, ...] = (),
     ) -> Identity:
         """Build an identity after checking that the key matches the certificate."""
-        if certificate.public_key() != private_key.public_key():
+        try:
+            public_key = certificate.public_key()
+        except ValueError as exc:  # decoded lazily by cryptography
+            raise KeyLoadError(f"malformed certificate public key: {exc}") from exc
+        if public_key != private_key.public_key():
             raise KeyLoadError(
                 f"private key does not match certificate {certificate.subject.rfc4514_string()!r}"
             )
@@ -229,7 +248,7 @@ def load_pkcs12(source: Path | bytes, password: bytes | None) -> Identity:
         raise KeyLoadError(f"cannot decode PKCS#12 (wrong password or format?): {exc}") from exc
     if key is None or cert is None:
         raise KeyLoadError("PKCS#12 holds no private key and certificate")
-    identity = Identity.of(_as_rsa(key, "PKCS#12 key"), cert, tuple(extra))
+    identity = Identity.of(_as_rsa(key, "PKCS#12 key"), _decoded(cert), tuple(_decoded(c) for c in extra))
     if cache_key is not None:
         _CACHE.put(cache_key, identity)
     return identity
