@@ -28,6 +28,9 @@ from transport.receiver import ReceiverConfig, ReceiverHooks, receive
 AS4_PATH: Final = "/as4"
 #: Bodies up to this size stay in memory while spooling; larger ones go to a temporary file.
 SPOOL_MEMORY_BYTES: Final = 1024 * 1024
+#: TLS 1.2 cipher suites offered (forward secrecy + AEAD only, as the Peppol transport-security policy's
+#: "SSL Labs grade A" needs); TLS 1.3 suites are always on. TLS < 1.2 is refused by the default context.
+TLS12_CIPHERS: Final = "ECDHE+AESGCM:ECDHE+CHACHA20"
 #: How long :func:`start_server` waits for the listening socket.
 STARTUP_TIMEOUT_SECONDS: Final = 15.0
 
@@ -76,6 +79,7 @@ def _uvicorn_config(
         port=port,
         ssl_certfile=str(tls_cert) if tls_cert else None,
         ssl_keyfile=str(tls_key) if tls_key else None,
+        ssl_ciphers=TLS12_CIPHERS,
         log_level="warning",
         lifespan="off",
         access_log=False,

@@ -178,3 +178,48 @@ def test_large_payload_streams_with_bounded_memory_on_both_sides(test_pki: Any, 
     assert result["delivered"] and result["payload_byte_identical"]
     assert result["sender_peak_rss_growth_mb"] < 64
     assert result["receiver_peak_rss_growth_mb"] < 64
+
+
+# --- TLS policy of the served endpoint (conformance.md §12 item 11) ---
+
+
+def _handshake(url: str, ca: Path, configure: Any) -> None:
+    import ssl
+
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    context = ssl.create_default_context(cafile=str(ca))
+    configure(context)
+    with (
+        socket.create_connection((host, int(port)), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname=host),
+    ):
+        pass
+
+
+def test_tls12_with_forward_secrecy_is_accepted(cli_server: CliServer, test_pki: Any) -> None:
+    import ssl
+
+    def tls12_ecdhe(ctx: ssl.SSLContext) -> None:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers("ECDHE+AESGCM")
+
+    _handshake(cli_server.url, test_pki.tls_truststore, tls12_ecdhe)
+
+
+@pytest.mark.parametrize("case", ["tls1.1", "rsa-key-exchange"])
+def test_old_protocols_and_non_pfs_ciphers_are_refused(
+    cli_server: CliServer, test_pki: Any, case: str
+) -> None:
+    import ssl
+
+    def configure(ctx: ssl.SSLContext) -> None:
+        if case == "tls1.1":
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+            ctx.set_ciphers("ALL:@SECLEVEL=0")
+        else:
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+            ctx.set_ciphers("AES128-SHA:AES256-SHA:AES128-GCM-SHA256:AES256-GCM-SHA384")
+
+    with pytest.raises((ssl.SSLError, ConnectionResetError)):
+        _handshake(cli_server.url, test_pki.tls_truststore, configure)
