@@ -146,3 +146,44 @@ def test_serve_tls_cert_without_key_exit_2(test_pki: Any, tmp_path: Path) -> Non
     )  # fmt: skip
     assert result.exit_code == 2
     assert "--tls-key" in result.stderr
+
+
+def test_serve_plain_http_prints_loud_warning_and_builds_the_app(
+    test_pki: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import transport.server
+
+    calls: list[dict[str, Any]] = []
+
+    def fake_run_server(app_: Any, **kw: Any) -> None:  # unit test: don't block on a real server
+        calls.append({"app": app_, **kw})
+
+    monkeypatch.setattr(transport.server, "run_server", fake_run_server)
+    result = runner.invoke(
+        app,
+        [
+            "as4", "serve", "--port", "8089",
+            "--key", str(test_pki.aps[1].key), "--cert", str(test_pki.aps[1].cert),
+            "--trust", str(test_pki.ap_truststore), "--crl", str(test_pki.ap_crl),
+            "--inbox", str(tmp_path / "in"),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "WARNING" in result.stderr and "PLAIN HTTP" in result.stderr
+    assert "does not validate" not in result.stderr
+    assert calls and calls[0]["port"] == 8089 and calls[0]["host"] == "127.0.0.1"
+    assert calls[0]["tls_cert"] is None
+    assert (tmp_path / "in").is_dir()
+
+
+def test_serve_unreadable_key_exit_2(test_pki: Any, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "as4", "serve", "--port", "8089",
+            "--key", str(tmp_path / "missing.key"), "--cert", str(test_pki.aps[1].cert),
+            "--trust", str(test_pki.ap_truststore), "--inbox", str(tmp_path / "in"),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "cannot load" in result.stderr

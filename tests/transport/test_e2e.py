@@ -206,6 +206,7 @@ def test_tls12_with_forward_secrecy_is_accepted(cli_server: CliServer, test_pki:
     _handshake(cli_server.url, test_pki.tls_truststore, tls12_ecdhe)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.parametrize("case", ["tls1.1", "rsa-key-exchange"])
 def test_old_protocols_and_non_pfs_ciphers_are_refused(
     cli_server: CliServer, test_pki: Any, case: str
