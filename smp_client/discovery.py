@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -26,6 +26,7 @@ from cryptography import x509
 from peppol.endpoint import TRANSPORT_PROFILE_AS4_V2, Endpoint
 from peppol.identifiers import (
     DEFAULT_SML_ZONE,
+    DOCTYPE_WILDCARD_SCHEME,
     DocumentTypeId,
     IdentifierError,
     ParticipantId,
@@ -41,6 +42,7 @@ from smp_client.documents import detect_dialect, parse_service_group, parse_serv
 from smp_client.endpoints import decode_certificate, select_endpoint
 from smp_client.errors import (
     DiscoveryError,
+    DocumentTypeNotServed,
     DomainNameSyntaxError,
     IdentifierMismatch,
     NoMatchingEndpoint,
@@ -57,6 +59,7 @@ from smp_client.naptr import check_smp_uri
 from smp_client.signature import SignaturePolicy, VerifiedDocument, verify_smp_signature
 from smp_client.sml import SmlAnswer, SmlClient, SmlConfig
 from smp_client.urls import service_group_url, service_metadata_url
+from smp_client.wildcard import select_document_type, wildcard_candidates
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +187,40 @@ class EndpointDirectory(Protocol):
     ) -> LookupResult: ...
 
     def service_group(self, participant: ParticipantId) -> list[DocumentTypeId]: ...
+
+    def service_group_result(self, participant: ParticipantId) -> ServiceGroupResult: ...
+
+
+def lookup_wildcard(
+    directory: EndpointDirectory,
+    participant: ParticipantId,
+    document_type: DocumentTypeId,
+    process: ProcessId,
+    transport_profile: str = TRANSPORT_PROFILE_AS4_V2,
+    *,
+    moment: datetime | None = None,
+) -> LookupResult:
+    """:meth:`Discovery.lookup` with peppol-commons' wildcard selection for ``peppol-doctype-wildcard``
+    ids (PINT): the ServiceGroup is read and the best offered candidate is looked up (see
+    :mod:`smp_client.wildcard`). ``result.document_type`` is the candidate the SMP serves. Other
+    schemes are looked up exactly, without reading the ServiceGroup.
+    """
+    if document_type.scheme != DOCTYPE_WILDCARD_SCHEME:
+        return directory.lookup(participant, document_type, process, transport_profile, moment=moment)
+    group = directory.service_group_result(participant)
+    chosen = select_document_type(document_type, group.document_types)
+    if chosen is None:
+        tried = ", ".join(c.value.split("##", 1)[-1] for c in wildcard_candidates(document_type))
+        error = DocumentTypeNotServed(f"the ServiceGroup offers none of the wildcard candidates ({tried})")
+        error.steps = (*group.steps, Step("error", f"{error.code}: {error}", ok=False))
+        raise error
+    pick = Step("wildcard", f"{document_type.value} → {chosen.value}")
+    try:
+        result = directory.lookup(participant, chosen, process, transport_profile, moment=moment)
+    except DiscoveryError as exc:
+        exc.steps = (*group.steps, pick, *exc.steps)
+        raise
+    return replace(result, steps=(*group.steps, pick, *result.steps))
 
 
 def default_sml_config() -> SmlConfig:
@@ -343,6 +380,18 @@ class Discovery:
                 signature=meta.signature,
                 cached=cached,
             )
+
+    def lookup_wildcard(
+        self,
+        participant: ParticipantId,
+        document_type: DocumentTypeId,
+        process: ProcessId,
+        transport_profile: str = TRANSPORT_PROFILE_AS4_V2,
+        *,
+        moment: datetime | None = None,
+    ) -> LookupResult:
+        """:func:`lookup_wildcard` on this instance (PINT wildcard document types)."""
+        return lookup_wildcard(self, participant, document_type, process, transport_profile, moment=moment)
 
     def service_group(self, participant: ParticipantId) -> list[DocumentTypeId]:
         """The document types the participant's SMP lists."""

@@ -38,7 +38,14 @@ from cryptography.hazmat.primitives import serialization
 from peppol.endpoint import TRANSPORT_PROFILE_AS4_V2, Endpoint
 from peppol.identifiers import DocumentTypeId, IdentifierError, ParticipantId, ProcessId
 from peppol.pki import CertificateError, CertificateValidator, load_certificate
-from smp_client.discovery import EndpointCheck, LookupResult, ServiceGroupResult, Step, attach_steps
+from smp_client.discovery import (
+    EndpointCheck,
+    LookupResult,
+    ServiceGroupResult,
+    Step,
+    attach_steps,
+    lookup_wildcard,
+)
 from smp_client.documents import parse_xs_datetime
 from smp_client.endpoints import decode_certificate, select_endpoint
 from smp_client.errors import (
@@ -252,6 +259,18 @@ class StaticDirectory:
         return EndpointCheck(
             subject, issuer, True, f"valid, chains to the AP CA, {revocation}", validated.seat_id
         )
+
+    def lookup_wildcard(
+        self,
+        participant: ParticipantId,
+        document_type: DocumentTypeId,
+        process: ProcessId,
+        transport_profile: str = TRANSPORT_PROFILE_AS4_V2,
+        *,
+        moment: datetime | None = None,
+    ) -> LookupResult:
+        """Wildcard selection (PINT) over the static entries, as :meth:`Discovery.lookup_wildcard`."""
+        return lookup_wildcard(self, participant, document_type, process, transport_profile, moment=moment)
 
     def service_group(self, participant: ParticipantId) -> list[DocumentTypeId]:
         return list(self.service_group_result(participant).document_types)

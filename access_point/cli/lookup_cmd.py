@@ -27,6 +27,7 @@ from peppol.codelists import processes_for
 from peppol.endpoint import TRANSPORT_PROFILE_AS4_V2
 from peppol.identifiers import (
     DEFAULT_SML_ZONE,
+    DOCTYPE_WILDCARD_SCHEME,
     DocumentTypeId,
     IdentifierError,
     ParticipantId,
@@ -301,7 +302,9 @@ def lookup(
             else:
                 _print_group(out, group)
             return
-        if isinstance(directory, Discovery):
+        if doc.scheme == DOCTYPE_WILDCARD_SCHEME and smp_url is None:
+            result = directory.lookup_wildcard(pid, doc, proc, transport_profile, moment=moment)
+        elif isinstance(directory, Discovery):
             result = directory.lookup(pid, doc, proc, transport_profile, moment=moment, smp_url=smp_url)
         else:
             result = directory.lookup(pid, doc, proc, transport_profile, moment=moment)

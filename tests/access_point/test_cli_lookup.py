@@ -214,3 +214,15 @@ def test_cli_lookup_historic_corpus_response_with_explicit_legacy_options(
     signature = next(s for s in data["steps"] if s["step"] == "signature")
     assert "CN=PNL000052" in signature["signer"] and "NOT checked" in signature["summary"]
     assert "insecure" in legacy.stderr.lower()
+
+
+def test_cli_lookup_pint_wildcard(smp_world: World) -> None:
+    from tests.smp_client.world import PINT_WILDCARD
+
+    specific = PINT_WILDCARD.replace("billing-1*", "billing-1@jp-1")
+    args = [*_args(smp_world, "pint", doctype=None), "--doctype", specific, "--process", PROCESS, "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["document_type"] == PINT_WILDCARD
+    assert any(step["step"] == "wildcard" for step in data["steps"])

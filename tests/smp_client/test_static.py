@@ -143,3 +143,24 @@ def test_static_directory_usable_where_discovery_is(static_file: Path) -> None:
     directory: EndpointDirectory = StaticDirectory(static_file)
     assert directory.lookup(*IDS).endpoint.url == "https://ap.example.test/as4"
     assert len(kinds) == 2
+
+
+def test_static_wildcard_lookup(tmp_path: Path, test_pki: TestPki) -> None:
+    from tests.smp_client.world import PINT_WILDCARD
+
+    (tmp_path / "ap.pem").write_bytes(test_pki.aps[0].cert.read_bytes())
+    path = tmp_path / "d.yaml"
+    path.write_text(
+        "participants:\n"
+        f"  - id: {PID}\n"
+        "    services:\n"
+        f'      - document_type: "{PINT_WILDCARD}"\n'
+        f"        process: {PROCESS}\n"
+        "        endpoints:\n"
+        "          - url: https://pint.example.test/as4\n"
+        "            certificate: ap.pem\n"
+    )
+    wanted = DocumentTypeId.parse(PINT_WILDCARD.replace("billing-1*", "billing-1@sg-1"))
+    result = StaticDirectory(path).lookup_wildcard(IDS[0], wanted, IDS[2])
+    assert result.endpoint.url == "https://pint.example.test/as4"
+    assert result.document_type.uri == PINT_WILDCARD

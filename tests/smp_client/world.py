@@ -7,7 +7,7 @@ Import the ``smp_world`` fixture into a test module (or conftest) to use it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -42,6 +42,10 @@ ORDER = (
     "##urn:fdc:peppol.eu:poacc:trns:order:3::2.1"
 )
 PROCESS = "cenbii-procid-ubl::urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+PINT_WILDCARD = (
+    "peppol-doctype-wildcard::urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice"
+    "##urn:peppol:pint:billing-1*::2.1"
+)
 AP_URL = "https://ap.example.test/as4"
 AS2 = "busdox-transport-as2-ver2p0"
 
@@ -50,7 +54,7 @@ SCENARIOS = [
     "redirectok", "redirect2", "redirectbad", "wrongdoctype", "expiredep", "future", "as2only",
     "revoked", "expiredcert", "found302", "notserved", "slow", "unknown", "servfail", "badregexp",
     "nosmp", "tlssigned", "wrongparticipant", "bdxr2redirect",
-    "error500", "garbage",
+    "error500", "garbage", "pint",
 ]  # fmt: skip
 #: scenario → participant identifier
 P = {name: f"iso6523-actorid-upis::9915:{name}" for name in SCENARIOS}
@@ -201,6 +205,8 @@ def build_world(pki: TestPki, dns: FakeSml, smp: SmpServer) -> World:
         Answer(status=302, body=b"", headers=(("Location", smp.base + "/elsewhere"),)),
     )
     smp.xml("/elsewhere", signed_v1("found302", good_ep))
+    serve("pint", signed_v1("pint", good_ep, doctype=PINT_WILDCARD), doctype=PINT_WILDCARD)
+    smp.xml(smp_path(P["pint"]), v1_service_group(P["pint"], base + "/", [DOCTYPE, PINT_WILDCARD]))
     smp.route(smp_path(P["error500"], DOCTYPE), Answer(status=500, body=b"internal error"))
     smp.route(smp_path(P["garbage"], DOCTYPE), Answer(body=b"<html><body>Please log in</body></html>"))
     smp.route(smp_path(P["slow"], DOCTYPE), Answer(body=signed_v1("slow", good_ep), delay=2.0))
@@ -216,4 +222,4 @@ def smp_world(test_pki: TestPki) -> Iterator[World]:
         yield build_world(test_pki, dns, smp)
 
 
-__all__ = ["DOCTYPE", "ORDER", "PROCESS", "P", "World", "replace", "smp_path", "smp_world"]
+__all__ = ["DOCTYPE", "ORDER", "PINT_WILDCARD", "PROCESS", "P", "World", "smp_path", "smp_world"]
