@@ -6,6 +6,7 @@ Public API (see ``docs/discovery.md``)::
     result = discovery.lookup(participant, document_type, process)      # -> LookupResult
     result.endpoint                                                      # peppol.endpoint.Endpoint
     discovery.service_group(participant)                                 # -> list[DocumentTypeId]
+    discovery.lookup_wildcard(participant, pint_doctype, process)        # PINT wildcard selection
     build_discovery(DiscoverySettings(smp_trust=..., ap_trust=..., zone="test"))  # from plain values
     StaticDirectory(path, ap_validator=...).lookup(...)                  # same result type
 """
@@ -23,6 +24,7 @@ from smp_client.discovery import (
     ServiceGroupResult,
     SignatureFacts,
     Step,
+    lookup_wildcard,
 )
 from smp_client.errors import (
     ALL_ERRORS,
@@ -98,4 +100,5 @@ __all__ = [
     "build_discovery",
     "build_static",
     "load_validator",
+    "lookup_wildcard",
 ]
