@@ -120,7 +120,7 @@ def test_validate_files_expands_folders_and_keeps_going(
 
 
 def test_validate_files_in_two_worker_processes(corpus: Path, artifact_store: ArtifactStore) -> None:
-    files = sorted((corpus / NOTICES).glob("cn_24_*.xml"))[:4]
+    files = sorted((corpus / PRE / "T018/files").glob("*.xml"))[:4]
     outcomes = validate_files(files, workers=2, store=artifact_store, ruleset="auto")
     assert [o.source for o in outcomes] == [str(f) for f in files]
     assert all(o.result is not None and o.result.layers[0].status is LayerStatus.VALID for o in outcomes)
