@@ -519,3 +519,15 @@ def test_document_bytes_in_a_declared_non_utf8_encoding(fired: Compile) -> None:
     assert fired(body, doc=b"\xef\xbb\xbf" + doc.replace("ISO-8859-1", "UTF-8").encode()) == [
         ("R", "accented")
     ]
+
+
+def test_schema_and_phase_lets_usable_in_rule_contexts(fired: Compile) -> None:
+    body = """
+        <let name="wanted" value="'A'"/>
+        <phase id="ph"><let name="other" value="'B'"/><active pattern="p"/></phase>
+        <pattern id="p">
+          <rule context="r:item[@code = $wanted]"><report id="schema-let-in-context" test="true()"/></rule>
+          <rule context="r:item[@code = $other]"><report id="phase-let-in-context" test="true()"/></rule>
+        </pattern>
+    """
+    assert fired(body, phase="ph") == [("R", "schema-let-in-context"), ("R", "phase-let-in-context")]

@@ -322,7 +322,13 @@ class _Emitter:
         self.root.set("exclude-result-prefixes", "#all")
         # Phase lets visible to each pattern: union over the compiled phases that activate it.
         self.phase_lets: dict[int, list[str]] = {}
-        for ph in self.phases:
+        # With one compiled phase its lets are global variables (usable in match patterns too), unless
+        # a name clashes with a schema let; with several, tunnel parameters bound by the phase branch.
+        schema_names = {let.name for let in model.lets}
+        self.global_phase_lets = len(self.phases) == 1 and not any(
+            let.name in schema_names for let in self.phases[0].lets
+        )
+        for ph in [] if self.global_phase_lets else self.phases:
             for pat in ph.patterns:
                 names = self.phase_lets.setdefault(pat.index, [])
                 names.extend(let.name for let in ph.lets if let.name not in names)
@@ -405,6 +411,9 @@ class _Emitter:
             param.set("select", _xpath_string(self.phases[0].ident))
         for let in self.model.lets:
             self._let(self.root, let, "param")
+        if self.global_phase_lets:
+            for let in self.phases[0].lets:
+                self._let(self.root, let, "variable")
         for pat in self.model.patterns:
             for let in pat.lets:
                 if let.name in self.global_pattern_lets:
@@ -486,7 +495,8 @@ class _Emitter:
         etree.SubElement(msg, xsl("value-of"), select=f"'unknown phase: ' || ${PHASE_PARAM}")
 
     def _phase_body(self, parent: etree._Element, ph: _Phase) -> None:
-        for let in ph.lets:
+        scoped_lets = [] if self.global_phase_lets else ph.lets
+        for let in scoped_lets:
             self._let(parent, let, "variable")
         out = etree.SubElement(parent, f"{{{SVRL_NS}}}schematron-output")
         if self.model.title:
@@ -507,7 +517,7 @@ class _Emitter:
             if title is not None:
                 active.set("name", _avt(_text_of(title).strip()))
             call = etree.SubElement(out, xsl("call-template"), name=pat.entry)
-            for let in ph.lets:
+            for let in scoped_lets:
                 wp = etree.SubElement(call, xsl("with-param"), name=let.name, select=f"${let.name}")
                 wp.set("tunnel", "yes")
 
