@@ -78,7 +78,8 @@ def serve(
         _err.print(
             f"[yellow]warning: our own AP certificate does not validate against --trust: {exc}[/yellow]"
         )
-    config = ReceiverConfig(identity=identity, validate_signer=validator.validate)
+    # The inbox doubles as a durable duplicate store: resends after a restart get the same receipt.
+    config = ReceiverConfig(identity=identity, validate_signer=validator.validate, duplicates=hooks)
     if tls_cert is None:
         _err.print(
             "[bold red]WARNING: serving AS4 over PLAIN HTTP (no --tls-cert/--tls-key). "

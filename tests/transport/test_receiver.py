@@ -259,3 +259,27 @@ def test_tampered_envelope_via_helper_is_rejected(test_pki: Any, tmp_path: Path)
     )  # identity transform keeps it valid
     recorder = Recorder()
     assert post(test_pki, tmp_path, message, recorder, body=body).decision.verdict is Verdict.ACCEPTED
+
+
+def test_directory_inbox_is_a_durable_duplicate_store_across_restarts(test_pki: Any, tmp_path: Path) -> None:
+    """A resend after a restart (fresh config, same inbox) gets the same receipt, no second delivery."""
+    message = build_message(test_pki)
+    delivered: list[str] = []
+
+    class CountingInbox(DirectoryInbox):
+        def persist(self, received: Any) -> None:
+            delivered.append(received.message_id)
+            super().persist(received)
+
+    def fresh_process() -> tuple[Any, DirectoryInbox]:
+        inbox = CountingInbox(tmp_path / "inbox")
+        return receiver_config(test_pki, tmp_path, duplicates=inbox), inbox
+
+    config, inbox = fresh_process()
+    first = receive({"Content-Type": message.content_type}, io.BytesIO(body_of(message)), config, inbox)
+    config, inbox = fresh_process()
+    second = receive({"Content-Type": message.content_type}, io.BytesIO(body_of(message)), config, inbox)
+    assert first.decision.verdict is Verdict.ACCEPTED
+    assert second.decision.verdict is Verdict.DUPLICATE
+    assert second.body == first.body == inbox.receipt_path(message.message_id).read_bytes()
+    assert delivered == [message.message_id]

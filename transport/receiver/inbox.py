@@ -1,6 +1,10 @@
 """A directory inbox: receiver hooks that write each accepted message to ``DIR/<message-id>.sbd.xml``
 plus ``DIR/<message-id>.json`` (metadata needed for routing and Peppol reporting).
 
+It is also a durable :class:`~transport.duplicates.DuplicateStore`: the receipt returned for a message
+is kept as ``DIR/<message-id>.receipt.xml``, so a resend after a restart still gets the same receipt
+and is not delivered again.
+
 Writes are atomic (temporary file, fsync, rename) so a crash never leaves a half-written document
 that looks complete. The JSON is written by ``persist`` (before the receipt is signed) and completed
 with the receipt's MessageId by ``acknowledged``.
@@ -76,6 +80,23 @@ class DirectoryInbox:
     def paths(self, message_id: str) -> tuple[Path, Path]:
         stem = safe_file_name(message_id)
         return self.directory / f"{stem}.sbd.xml", self.directory / f"{stem}.json"
+
+    def receipt_path(self, message_id: str) -> Path:
+        return self.directory / f"{safe_file_name(message_id)}.receipt.xml"
+
+    # --- DuplicateStore ---
+
+    def get(self, message_id: str) -> bytes | None:
+        path = self.receipt_path(message_id)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def put(self, message_id: str, receipt: bytes) -> None:
+        path = self.receipt_path(message_id)
+        if not path.exists():
+            _write_atomic(path, lambda tmp: tmp.write_bytes(receipt))
 
     def is_served(self, receiver: ParticipantId, document_type: DocumentTypeId, process: ProcessId) -> bool:
         return self._is_served(receiver, document_type, process)
