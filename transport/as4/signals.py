@@ -186,8 +186,12 @@ def soap_part(body: bytes, content_type: str | None) -> bytes:
     """The SOAP envelope of a response: the body itself, or the root part of a multipart/related body."""
     if not content_type or not content_type.strip().lower().startswith("multipart/"):
         return body
+    try:
+        header = content_type.encode("latin-1")
+    except UnicodeEncodeError as exc:  # HTTP header values are ISO-8859-1; anything else is garbage
+        raise InvalidReceipt(f"response Content-Type is not ISO-8859-1 text: {content_type[:100]!r}") from exc
     parser = email.parser.BytesParser(policy=email.policy.HTTP)
-    msg = parser.parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+    msg = parser.parsebytes(b"Content-Type: " + header + b"\r\n\r\n" + body)
     if not msg.is_multipart():
         raise InvalidReceipt("multipart response without parts")
     start = msg.get_param("start")
