@@ -74,6 +74,7 @@ def read_tree(root: etree._Element, *, ocid_prefix: str = DEFAULT_OCID_PREFIX) -
     notice["subType"] = _first(root, f"{_EXT_PATH}/efac:NoticeSubType/cbc:SubTypeCode")
     notice["noticeType"] = _first(root, "cbc:NoticeTypeCode")
     notice["version"] = _first(root, "cbc:VersionID")
+    notice["emptyId"] = root.find("cbc:ID", NS) is not None and not _first(root, "cbc:ID").strip()
     notice["languageCode"] = _first(root, "cbc:NoticeLanguageCode")
     notice["customizationId"] = _first(root, "cbc:CustomizationID")
     if kind == "can":
@@ -105,10 +106,9 @@ def link_results(root: etree._Element, release: dict[str, Any]) -> None:
         if isinstance(t, dict)
     }
     for lr in result.findall("efac:LotResult", NS):
-        award = awards.get(_first(lr, "cbc:ID"))
+        award = awards.get(_first(lr, "cbc:ID").strip() or None)
         if award is None:
-            award = {"id": _first(lr, "cbc:ID")} if _first(lr, "cbc:ID") else {}
-            release.setdefault("awards", []).append(award)
+            continue
         for sc in lr.findall("efac:SettledContract/cbc:ID", NS):
             contract = contracts.get(sc.text)
             if contract is not None and award.get("id"):
@@ -184,7 +184,7 @@ def build_tree(
     new_child(root, "cbc:UBLVersionID", EFORMS_UBL_VERSION)
     new_child(root, "cbc:CustomizationID", EFORMS_CUSTOMIZATION)
     notice_id = str(release.get("id") or "")
-    if not _is_uuid(notice_id):
+    if not _is_uuid(notice_id) and not notice.get("emptyId"):
         notice_id = str(uuid.uuid4())
     new_child(root, "cbc:ID", notice_id, schemeName="notice-id")
     new_child(root, "cbc:VersionID", str(notice.get("version") or "01"))
@@ -204,6 +204,8 @@ def build_tree(
         new_child(root, "cbc:ContractFolderID", "")
     if root.find("cac:ContractingParty", NS) is None:
         new_child(new_child(root, "cac:ContractingParty"), "cac:Party")
+    if kind == "cn" and root.find("cac:ProcurementProject", NS) is None:
+        new_child(root, "cac:ProcurementProject")
     if kind == "can" and root.find("cac:TenderResult", NS) is None:
         # XSD-mandatory in ContractAwardNotice; eForms puts results in the extension and fills a placeholder
         award_date = str(notice.get("tenderResultAwardDate") or DEFAULT_TENDER_RESULT_DATE)

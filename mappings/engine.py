@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
@@ -20,7 +21,7 @@ from mappings.transforms import (
     number,
     to_ocds,
 )
-from mappings.xmlbuild import ensure_path, split_steps
+from mappings.xmlbuild import create_step, ensure_path, split_steps
 from mappings.xmlns import NS
 
 _Element = etree._Element
@@ -149,9 +150,12 @@ def _apply_read(
         }
     for match in matches if many else matches[:1]:
         if not _text(match).strip():
+            if not many and "$value" not in rule.ocds:
+                # an empty element has no OCDS value; its presence is kept for a faithful round trip
+                _raw_store(release, spec.name)[_raw_key(scope, key, rule, index)] = _lexical(rule, ctx, match)
             continue
         target = rule.ocds
-        if rule.type in RAW_TYPES and not many and "$value" not in target:
+        if rule.type in RAW_TYPES and (not many or len(matches) == 1) and "$value" not in target:
             _raw_store(release, spec.name)[_raw_key(scope, key, rule, index)] = _lexical(rule, ctx, match)
         value = _read_value(rule, ctx, match, spec)
         if value is None:
@@ -211,7 +215,7 @@ def _raw_value(rule: Rule, raw: dict[str, Any], spec: Spec) -> Any:
 
 def _write_leaf(
     rule: Rule,
-    ctx: _Element,
+    ctx_or_factory: _Element | Callable[[], _Element],
     value: Any,
     spec: Spec,
     env: dict[str, str],
@@ -226,19 +230,19 @@ def _write_leaf(
     elem_path = "/".join(steps)
     attrs = dict(rule.attrs)
     text: str | None
+    time_text = ""
     if raw is not None and _raw_value(rule, raw, spec) == value:
         # unchanged since read: write the original lexical form
         text = str(raw.get("text", ""))
         attrs.update(raw.get("attrs") or {})
         if rule.time and raw.get("time"):
-            ensure_path(ctx, rule.time).text = str(raw["time"])
+            time_text = str(raw["time"])
     elif rule.type in ("date-start", "date-end"):
         day, clock, tz = iso_to_date_time(value, rule.ocds)
         text = day + tz
         # the companion time is written unless it is the implied end of day of a date-only value
         if rule.time and clock and clock != END_OF_DAY:
-            tel = ensure_path(ctx, rule.time)
-            tel.text = clock + tz
+            time_text = clock + tz
     elif rule.type == "amount":
         if not isinstance(value, dict) or "amount" not in value:
             raise MappingError("amount must be an object with 'amount'", rule.ocds)
@@ -253,7 +257,17 @@ def _write_leaf(
         text = from_ocds(rule.type, value, rule.table, reverse)
     if text is None:
         return
-    el = ctx if not elem_path else ensure_path(ctx, elem_path, fresh_last=fresh)
+    ctx = ctx_or_factory if isinstance(ctx_or_factory, etree._Element) else ctx_or_factory()
+    if fresh and rule.variant_at and elem_path.startswith(rule.variant_at + "/"):
+        # another language variant repeats an ancestor (e.g. cac:PartyName), not the leaf
+        head = split_steps(rule.variant_at)
+        parent = ensure_path(ctx, "/".join(head[:-1])) if len(head) > 1 else ctx
+        repeated = create_step(parent, head[-1])
+        el = ensure_path(repeated, elem_path[len(rule.variant_at) + 1 :])
+    else:
+        el = ctx if not elem_path else ensure_path(ctx, elem_path, fresh_last=fresh)
+    if time_text:
+        ensure_path(ctx, rule.time).text = time_text
     if attr:
         el.set(attr, text)
     else:
@@ -266,9 +280,45 @@ def _write_leaf(
         el.set(k, v)
 
 
+def _owned_by_other(
+    rule: Rule,
+    release: dict[str, Any],
+    obj: dict[str, Any],
+    key: str,
+    index: int,
+    value: Any,
+    spec: Spec,
+    scope: str,
+    raws: dict[str, Any],
+) -> bool:
+    """True when another rule of the scope read this OCDS value from its own element.
+
+    Several eForms fields can fill one OCDS field (e.g. BT-131 and BT-1311 both give
+    ``tenderPeriod.endDate``); the value is written back only by the rule that read it.
+    """
+    for other in spec.rules_of(rule.scope):
+        if other is rule or other.ocds != rule.ocds:
+            continue
+        oraw = raws.get(_raw_key(scope, key, other, index))
+        if oraw is not None and "text" in oraw and _raw_value(other, oraw, spec) == value:
+            return True
+    return False
+
+
+def _write_empty(rule: Rule, ctx_or_factory: _Element | Callable[[], _Element], raw: dict[str, Any]) -> None:
+    steps = split_steps(rule.xml)
+    if steps and steps[-1].startswith("@"):
+        return
+    ctx = ctx_or_factory if isinstance(ctx_or_factory, etree._Element) else ctx_or_factory()
+    el = ensure_path(ctx, "/".join(steps))
+    el.text = str(raw.get("text") or "") or None
+    for k, v in (raw.get("attrs") or {}).items():
+        el.set(k, v)
+
+
 def _apply_write(
     rule: Rule,
-    ctx: _Element,
+    ctx: _Element | Callable[[], _Element],
     release: dict[str, Any],
     obj: dict[str, Any],
     key: str,
@@ -281,6 +331,9 @@ def _apply_write(
     raws = (release.get("platform") or {}).get(spec.name) or {}
     raw = raws.get(_raw_key(scope, key, rule, index))
     if value is None:
+        if raw is not None and "text" in raw and not str(raw["text"]).strip():
+            _write_empty(rule, ctx, raw)
+            return
         if (
             raw is not None
             and "text" in raw
@@ -299,6 +352,8 @@ def _apply_write(
         raw = None
     if rule.type not in RAW_TYPES and rule.type != "text":
         raw = None
+    if raw is None and _owned_by_other(rule, release, obj, key, index, value, spec, scope, raws):
+        return
     if rule.each and rule.ocds.endswith("[]") and rule.ocds.count("[]") == 1:
         # one repeated UBL element per list item: the i-th element holds item i
         if not isinstance(value, list) or index >= len(value):
@@ -312,10 +367,25 @@ def _apply_write(
     if rule.ocds.endswith("[]"):
         if not isinstance(value, list):
             raise MappingError("expected a list", rule.ocds)
+        if raw is not None and len(value) == 1 and _raw_value(rule, raw, spec) == value[0]:
+            _write_leaf(rule, ctx, value[0], spec, env, fresh=False, raw=raw)
+            return
         for i, item in enumerate(value):
             _write_leaf(rule, ctx, item, spec, env, fresh=i > 0)
         return
     _write_leaf(rule, ctx, value, spec, env, fresh=False, raw=raw)
+
+
+def _each_factory(node: _Element, each: str, index: int) -> Callable[[], _Element]:
+    """The ``index``-th ``each`` element under ``node``, created only when a value is written."""
+
+    def make() -> _Element:
+        existing = [e for e in _xp(node, each) if isinstance(e, etree._Element)]
+        while len(existing) <= index:
+            existing.append(ensure_path(node, each, fresh_last=True))
+        return existing[index]
+
+    return make
 
 
 def write(release: dict[str, Any], spec: Spec, root: _Element, env: dict[str, str] | None = None) -> None:
@@ -341,7 +411,7 @@ def write(release: dict[str, Any], spec: Spec, root: _Element, env: dict[str, st
                 node = root
             else:
                 node = ensure_path(root, scope.xml, fresh_last=bool(scope.key))
-            if scope.key and key:
+            if scope.key:
                 kel = ensure_path(node, scope.key)
                 kel.text = key
                 for a, v in scope.key_attrs:
@@ -350,14 +420,7 @@ def write(release: dict[str, Any], spec: Spec, root: _Element, env: dict[str, st
                 if rule.each:
                     n = paths.list_length(release, obj, rule.ocds, key=key)
                     for i in range(n):
-                        if paths.get_value(release, obj, rule.ocds, index=i, key=key) is None:
-                            continue
-                        existing = [e for e in _xp(node, rule.each) if isinstance(e, etree._Element)]
-                        enode = (
-                            existing[i]
-                            if i < len(existing)
-                            else ensure_path(node, rule.each, fresh_last=True)
-                        )
-                        _apply_write(rule, enode, release, obj, key, i, spec, env, scope.name)
+                        factory = _each_factory(node, rule.each, i)
+                        _apply_write(rule, factory, release, obj, key, i, spec, env, scope.name)
                 else:
                     _apply_write(rule, node, release, obj, key, 0, spec, env, scope.name)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-_SEG_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\]|\+\]|[A-Za-z_]+=[^\]]*\]))?$")  # noqa: E501
+_SEG_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\]|\+\]|[A-Za-z_]+=[^\]]*\]))?$")
 
 #: Lists whose objects get an incremental string ``id`` when created by a selector.
 AUTO_ID_LISTS = frozenset({"items", "relatedProcesses", "milestones", "finance", "parties"})

@@ -57,6 +57,7 @@ class Rule:
     write: bool = True
     attrs: tuple[tuple[str, str], ...] = ()
     value: Any = None
+    variant_at: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,7 @@ def parse_spec(name: str, data: Any) -> Spec:
                 also=_pairs(r.get("also")),
                 write=bool(r.get("write", True)) and "$value" not in str(r["ocds"]),
                 value=r.get("value"),
+                variant_at=str(r.get("variant_at", "")),
                 attrs=tuple((str(k), str(v)) for k, v in _pairs(r.get("attrs"))),
             )
         )
