@@ -283,3 +283,18 @@ def test_directory_inbox_is_a_durable_duplicate_store_across_restarts(test_pki: 
     assert second.decision.verdict is Verdict.DUPLICATE
     assert second.body == first.body == inbox.receipt_path(message.message_id).read_bytes()
     assert delivered == [message.message_id]
+
+
+def test_spooling_failure_is_plain_503_not_a_crash(test_pki: Any, tmp_path: Path) -> None:
+    class FailingBody(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def read(self, size: int = -1) -> bytes:
+            raise OSError("disk unplugged")
+
+    message = build_message(test_pki)
+    config = receiver_config(test_pki, tmp_path)
+    response = receive({"Content-Type": message.content_type}, FailingBody(), config, Recorder().hooks())  # type: ignore[arg-type]
+    assert response.status == 503
+    assert response.decision.verdict is Verdict.MALFORMED

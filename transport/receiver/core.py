@@ -84,6 +84,10 @@ def receive(
             return _plain(exc.http_status, str(exc), Decision(Verdict.MALFORMED, error=exc, reason=str(exc)))
         except MimeError as exc:
             return _plain(400, str(exc), Decision(Verdict.MALFORMED, error=exc, reason=str(exc)))
+        except OSError as exc:  # spooling parts failed (disk full, permissions): our fault, retryable
+            log.exception("could not spool the request body")
+            reason = f"the request could not be stored for processing: {type(exc).__name__}"
+            return _plain(503, reason, Decision(Verdict.MALFORMED, reason=reason))
         message_id = message_id_of(mime.envelope)
         if message_id is None:
             return _no_message_id(mime, config)
