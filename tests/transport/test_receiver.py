@@ -298,3 +298,39 @@ def test_spooling_failure_is_plain_503_not_a_crash(test_pki: Any, tmp_path: Path
     response = receive({"Content-Type": message.content_type}, FailingBody(), config, Recorder().hooks())  # type: ignore[arg-type]
     assert response.status == 503
     assert response.decision.verdict is Verdict.MALFORMED
+
+
+def test_crash_between_persist_and_receipt_loses_nothing_and_delivers_once(
+    test_pki: Any, tmp_path: Path
+) -> None:
+    """conformance.md §12 item 13 at library level: the process 'dies' after persist, before the
+    receipt is stored/sent; the sender's resend to the restarted receiver is accepted, and the inbox
+    holds the message once."""
+    message = build_message(test_pki)
+
+    class Crash(BaseException):
+        pass
+
+    class CrashingInbox(DirectoryInbox):
+        def put(self, message_id: str, receipt: bytes) -> None:
+            raise Crash
+
+    crashing = CrashingInbox(tmp_path / "inbox")
+    with pytest.raises(Crash):
+        receive(
+            {"Content-Type": message.content_type},
+            io.BytesIO(body_of(message)),
+            receiver_config(test_pki, tmp_path, duplicates=crashing),
+            crashing,
+        )
+    restarted = DirectoryInbox(tmp_path / "inbox")
+    answer = receive(
+        {"Content-Type": message.content_type},
+        io.BytesIO(body_of(message)),
+        receiver_config(test_pki, tmp_path, duplicates=restarted),
+        restarted,
+    )
+    assert answer.decision.verdict is Verdict.ACCEPTED
+    verify_receipt(answer.body, sent=message, receiver_certificate=test_pki.aps[1].certificate())
+    assert len(list((tmp_path / "inbox").glob("*.sbd.xml"))) == 1
+    assert restarted.get(message.message_id) == answer.body
