@@ -41,8 +41,15 @@ def _validator(trust: Path, crl: Path | None) -> Any:
     )
 
 
+def _check_tls_files(cert: Path, key: Path) -> None:
+    """Load the TLS pair once so a bad file is a one-line error, not a server start-up traceback."""
+    import ssl
+
+    ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(str(cert), str(key))
+
+
 def serve(
-    port: Annotated[int, typer.Option("--port", help="TCP port to listen on.")],
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port to listen on.")],
     key: KeyOpt,
     cert: CertOpt,
     trust: Annotated[Path, typer.Option("--trust", help="AP CA bundle (PEM) that signers must chain to.")],
@@ -69,6 +76,8 @@ def serve(
         identity = Identity.load(cert, key)
         validator = _validator(trust, crl)
         hooks = DirectoryInbox(inbox)
+        if tls_cert is not None and tls_key is not None:
+            _check_tls_files(tls_cert, tls_key)
     except Exception as exc:
         raise _bad_input(f"cannot load the receiver configuration: {exc}") from exc
     try:

@@ -187,3 +187,17 @@ def test_serve_unreadable_key_exit_2(test_pki: Any, tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 2
     assert "cannot load" in result.stderr
+
+
+def test_serve_bad_tls_key_exit_2(test_pki: Any, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "as4", "serve", "--port", "8089",
+            "--key", str(test_pki.aps[1].key), "--cert", str(test_pki.aps[1].cert),
+            "--trust", str(test_pki.ap_truststore), "--inbox", str(tmp_path / "in"),
+            "--tls-cert", str(test_pki.tls_server_chain), "--tls-key", str(test_pki.aps[1].key),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "cannot load" in result.stderr
