@@ -1,0 +1,330 @@
+"""DECP v2 (French award data) <-> OCDS releases.
+
+Import: every ``marche`` becomes one release (award + contract stage). DECP has identifiers only for
+the buyer and the winners; an *enrichment* mapping ``{siret: {"name": ..., "address": {...}}}`` supplies
+the names and addresses. Fields without an OCDS home (CCAG, price form and types, advance payment,
+grouping, EU/France origin, execution modalities, ...) are kept in ``platform.decp[<id>]``; concession
+contracts (``contrat-concession``) are kept verbatim there too. Export reverses this, OCDS first.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from typing import Any, Final
+
+import yaml
+
+from mappings.errors import MappingError
+
+DEFAULT_OCID_PREFIX: Final = "ocds-pap000"
+CURRENCY: Final = "EUR"  # DECP amounts are euros, excluding VAT
+DAYS_PER_MONTH: Final = 30
+BUYER_SCHEME: Final = "FR-SIRET"
+#: DECP fields that have no OCDS home and are kept as they are in ``platform.decp``.
+PLATFORM_FIELDS: Final[tuple[str, ...]] = (
+    "nature",
+    "techniques",
+    "modalitesExecution",
+    "idAccordCadre",
+    "marcheInnovant",
+    "ccag",
+    "attributionAvance",
+    "tauxAvance",
+    "typeGroupementOperateurs",
+    "sousTraitanceDeclaree",
+    "actesSousTraitance",
+    "lieuExecution",
+    "typesPrix",
+    "formePrix",
+    "origineUE",
+    "origineFrance",
+    "considerationsSociales",
+    "considerationsEnvironnementales",
+    "modificationsActesSousTraitance",
+    "modifications",
+)
+
+
+@cache
+def tables() -> dict[str, dict[str, str]]:
+    text = resources.files("mappings").joinpath("specs/decp.yaml").read_text(encoding="utf-8")
+    data: dict[str, dict[str, str]] = yaml.safe_load(text)
+    return data
+
+
+def _reverse(table: dict[str, str], value: str) -> str | None:
+    return next((k for k, v in table.items() if v == value), None)
+
+
+def _iso(day: str) -> str:
+    return f"{day}T00:00:00Z"
+
+
+def _day(iso: Any, path: str) -> str:
+    text = str(iso)
+    if len(text) < 10:
+        raise MappingError(f"not a date: {text!r}", path)
+    return text[:10]
+
+
+def marche_to_release(
+    marche: dict[str, Any],
+    *,
+    enrich: dict[str, Any] | None = None,
+    ocid_prefix: str = DEFAULT_OCID_PREFIX,
+    path: str = "marche",
+) -> dict[str, Any]:
+    """One OCDS release for one DECP ``marche``."""
+    enrich = enrich or {}
+    try:
+        mid = str(marche["id"])
+        buyer_id = str(marche["acheteur"]["id"])
+    except (KeyError, TypeError) as exc:
+        raise MappingError("id and acheteur.id are required", path) from exc
+    t = tables()
+    buyer: dict[str, Any] = {
+        "id": buyer_id,
+        "identifier": {"scheme": BUYER_SCHEME, "id": buyer_id},
+        "roles": ["buyer"],
+    }
+    _enrich(buyer, enrich.get(buyer_id))
+    parties = [buyer]
+    suppliers = []
+    for i, entry in enumerate(marche.get("titulaires", [])):
+        tit = entry.get("titulaire", {}) if isinstance(entry, dict) else {}
+        tid, ttype = str(tit.get("id", "")), str(tit.get("typeIdentifiant", ""))
+        if not tid:
+            raise MappingError("titulaire.id is required", f"{path}.titulaires[{i}]")
+        party: dict[str, Any] = {
+            "id": tid,
+            "identifier": {"scheme": t["identifier-scheme"].get(ttype, ttype), "id": tid},
+            "roles": ["supplier"],
+        }
+        _enrich(party, enrich.get(tid))
+        parties.append(party)
+        suppliers.append({"id": tid, **({"name": party["name"]} if "name" in party else {})})
+    award_id = f"{mid}-award"
+    value = {"amount": marche["montant"], "currency": CURRENCY} if "montant" in marche else None
+    tender: dict[str, Any] = {"id": mid, "status": "complete"}
+    if "objet" in marche:
+        tender["title"] = marche["objet"]
+    if "codeCPV" in marche:
+        tender["items"] = [{"id": "1", "classification": {"scheme": "CPV", "id": marche["codeCPV"]}}]
+    if "procedure" in marche:
+        tender["procurementMethodDetails"] = marche["procedure"]
+        method = t["procedure-method"].get(marche["procedure"])
+        if method:
+            tender["procurementMethod"] = method
+    award: dict[str, Any] = {"id": award_id, "status": "active", "suppliers": suppliers}
+    contract: dict[str, Any] = {"id": mid, "awardID": award_id, "status": "active"}
+    if "dateNotification" in marche:
+        award["date"] = _iso(marche["dateNotification"])
+        contract["dateSigned"] = _iso(marche["dateNotification"])
+    if value:
+        award["value"] = dict(value)
+        contract["value"] = dict(value)
+    if "dureeMois" in marche:
+        contract["period"] = {"durationInDays": int(marche["dureeMois"]) * DAYS_PER_MONTH}
+    release: dict[str, Any] = {
+        "ocid": f"{ocid_prefix}-decp-{buyer_id}-{mid}",
+        "id": f"decp-{buyer_id}-{mid}",
+        "date": _iso(marche.get("datePublicationDonnees") or marche.get("dateNotification") or "1970-01-01"),
+        "tag": ["award", "contract"],
+        "initiationType": "tender",
+        "language": "fr",
+        "parties": parties,
+        "buyer": {"id": buyer_id, **({"name": buyer["name"]} if "name" in buyer else {})},
+        "tender": tender,
+        "awards": [award],
+        "contracts": [contract],
+    }
+    if "offresRecues" in marche:
+        release["bids"] = {"statistics": [{"id": "1", "measure": "bids", "value": marche["offresRecues"]}]}
+    if marche.get("idAccordCadre"):
+        release["relatedProcesses"] = [
+            {
+                "id": "1",
+                "relationship": ["framework"],
+                "scheme": "DECP-id",
+                "identifier": marche["idAccordCadre"],
+            }
+        ]
+    kept: dict[str, Any] = {k: copy.deepcopy(marche[k]) for k in PLATFORM_FIELDS if k in marche}
+    if "datePublicationDonnees" in marche:
+        kept["datePublicationDonnees"] = marche["datePublicationDonnees"]
+    known = {
+        "id",
+        "acheteur",
+        "objet",
+        "codeCPV",
+        "procedure",
+        "dureeMois",
+        "dateNotification",
+        "montant",
+        "titulaires",
+        "offresRecues",
+        "datePublicationDonnees",
+        *PLATFORM_FIELDS,
+    }
+    extra = {k: copy.deepcopy(v) for k, v in marche.items() if k not in known}
+    if extra:
+        kept["extra"] = extra
+    release["platform"] = {"decp": {mid: kept}}
+    return release
+
+
+def _enrich(party: dict[str, Any], info: Any) -> None:
+    if not isinstance(info, dict):
+        return
+    if info.get("name"):
+        party["name"] = str(info["name"])
+    if isinstance(info.get("address"), dict):
+        party["address"] = dict(info["address"])
+    if isinstance(info.get("contactPoint"), dict):
+        party["contactPoint"] = dict(info["contactPoint"])
+
+
+def import_decp(
+    data: dict[str, Any], *, enrich: dict[str, Any] | None = None, ocid_prefix: str = DEFAULT_OCID_PREFIX
+) -> list[dict[str, Any]]:
+    """All releases of a DECP document (``{"marches": {"marche": [...], "contrat-concession": [...]}}``)."""
+    marches = (data.get("marches") or {}) if isinstance(data, dict) else {}
+    if not isinstance(marches, dict):
+        raise MappingError("expected an object", "marches")
+    orgs = (enrich or {}).get("organisations", enrich or {})
+    releases = [
+        marche_to_release(m, enrich=orgs, ocid_prefix=ocid_prefix, path=f"marches.marche[{i}]")
+        for i, m in enumerate(marches.get("marche", []))
+    ]
+    for i, c in enumerate(marches.get("contrat-concession", [])):
+        releases.append(_concession_release(c, ocid_prefix, f"marches.contrat-concession[{i}]"))
+    return releases
+
+
+def _concession_release(concession: dict[str, Any], ocid_prefix: str, path: str) -> dict[str, Any]:
+    try:
+        cid = str(concession["id"])
+        authority = str(concession["autoriteConcedante"]["id"])
+    except (KeyError, TypeError) as exc:
+        raise MappingError("id and autoriteConcedante.id are required", path) from exc
+    return {
+        "ocid": f"{ocid_prefix}-decp-{authority}-{cid}",
+        "id": f"decp-concession-{authority}-{cid}",
+        "date": _iso(concession.get("datePublicationDonnees") or "1970-01-01"),
+        "tag": ["contract"],
+        "initiationType": "tender",
+        "parties": [
+            {"id": authority, "identifier": {"scheme": BUYER_SCHEME, "id": authority}, "roles": ["buyer"]}
+        ],
+        "buyer": {"id": authority},
+        "tender": {"id": cid, "title": concession.get("objet", "")},
+        "contracts": [{"id": cid}],
+        "platform": {"decpConcession": copy.deepcopy(concession)},
+    }
+
+
+def release_to_marche(release: dict[str, Any], path: str = "release") -> dict[str, Any] | None:
+    """The DECP ``marche`` of a release (``None`` for a concession release)."""
+    platform = release.get("platform") or {}
+    if "decpConcession" in platform:
+        return None
+    tender = release.get("tender") or {}
+    contracts = release.get("contracts") or []
+    awards = release.get("awards") or []
+    contract = contracts[0] if contracts else {}
+    award = next((a for a in awards if a.get("id") == contract.get("awardID")), awards[0] if awards else {})
+    mid = str(contract.get("id") or tender.get("id") or "")
+    if not mid:
+        raise MappingError("contracts[0].id or tender.id is required", f"{path}.contracts")
+    kept = dict((platform.get("decp") or {}).get(mid) or {})
+    buyer_id = (release.get("buyer") or {}).get("id")
+    if not buyer_id:
+        raise MappingError("buyer.id (SIRET) is required", f"{path}.buyer")
+    t = tables()
+    marche: dict[str, Any] = {"id": mid, "acheteur": {"id": str(buyer_id)}}
+    for k in ("nature",):
+        if k in kept:
+            marche[k] = kept[k]
+    if "title" in tender:
+        marche["objet"] = tender["title"]
+    items = tender.get("items") or []
+    if items and (items[0].get("classification") or {}).get("id"):
+        marche["codeCPV"] = items[0]["classification"]["id"]
+    for k in ("techniques", "modalitesExecution", "idAccordCadre", "marcheInnovant", "ccag"):
+        if k in kept:
+            marche[k] = kept[k]
+    stats = (release.get("bids") or {}).get("statistics") or []
+    bids = next((s for s in stats if s.get("measure") == "bids"), None)
+    if bids is not None:
+        marche["offresRecues"] = bids["value"]
+    for k in (
+        "attributionAvance",
+        "tauxAvance",
+        "typeGroupementOperateurs",
+        "sousTraitanceDeclaree",
+        "actesSousTraitance",
+    ):
+        if k in kept:
+            marche[k] = kept[k]
+    if "procurementMethodDetails" in tender:
+        marche["procedure"] = tender["procurementMethodDetails"]
+    if "lieuExecution" in kept:
+        marche["lieuExecution"] = kept["lieuExecution"]
+    days = (contract.get("period") or {}).get("durationInDays")
+    if days is not None:
+        marche["dureeMois"] = round(days / DAYS_PER_MONTH)
+    signed = contract.get("dateSigned") or award.get("date")
+    if signed:
+        marche["dateNotification"] = _day(signed, f"{path}.contracts[0].dateSigned")
+    if "datePublicationDonnees" in kept:
+        marche["datePublicationDonnees"] = kept["datePublicationDonnees"]
+    value = contract.get("value") or award.get("value")
+    if value:
+        if value.get("currency", CURRENCY) != CURRENCY:
+            raise MappingError("DECP amounts are in EUR", f"{path}.contracts[0].value.currency")
+        marche["montant"] = value["amount"]
+    for k in ("typesPrix", "formePrix", "origineUE", "origineFrance"):
+        if k in kept:
+            marche[k] = kept[k]
+    parties = {p.get("id"): p for p in release.get("parties") or []}
+    titulaires = []
+    for sup in award.get("suppliers") or []:
+        party = parties.get(sup.get("id"), {})
+        ident = party.get("identifier") or {}
+        ttype = _reverse(t["identifier-scheme"], ident.get("scheme", "")) or "SIRET"
+        titulaires.append(
+            {"titulaire": {"typeIdentifiant": ttype, "id": str(ident.get("id", sup.get("id")))}}
+        )
+    if titulaires:
+        marche["titulaires"] = titulaires
+    for k in (
+        "considerationsSociales",
+        "considerationsEnvironnementales",
+        "modificationsActesSousTraitance",
+        "modifications",
+    ):
+        if k in kept:
+            marche[k] = kept[k]
+    marche.update(kept.get("extra") or {})
+    return marche
+
+
+def export_decp(releases: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """A DECP v2 document for ``releases``."""
+    marches: list[dict[str, Any]] = []
+    concessions: list[dict[str, Any]] = []
+    for i, release in enumerate(releases):
+        marche = release_to_marche(release, path=f"releases[{i}]")
+        if marche is None:
+            concessions.append(copy.deepcopy((release.get("platform") or {})["decpConcession"]))
+        else:
+            marches.append(marche)
+    out: dict[str, Any] = {}
+    if marches:
+        out["marche"] = marches
+    if concessions:
+        out["contrat-concession"] = concessions
+    return {"marches": out}
