@@ -135,3 +135,81 @@ def token_mutated(draw: st.DrawFn, seed: bytes, tokens: tuple[bytes, ...], max_o
             replacement = draw(st.sampled_from(INTERESTING))
         data = data[:start] + replacement + data[end:]
     return data
+
+
+#: Text and attribute values that stress the readers behind an XML parser (dates, ids, base64, URLs).
+INTERESTING_TEXT: Final[tuple[str, ...]] = (
+    "",
+    " ",
+    "\t\n",
+    "x",
+    "::",
+    "a::",
+    "::b",
+    "0088:",
+    "9999:x",
+    "%zz",
+    "%3A%3A",
+    "http://",
+    "https://[::1",
+    "mailto:",
+    "0001-01-01",
+    "0001-01-01T00:00:00+01:00",
+    "9999-12-31",
+    "9999-12-31T23:59:59-14:00",
+    "2020-02-30",
+    "2020-01-01T25:00:00",
+    "2020-01-01+99999999999:00",
+    "2020-01-01Z",
+    "not-a-date",
+    "-1",
+    "1e309",
+    "NaN",
+    "AAAA",
+    "MII=",
+    "-----BEGIN CERTIFICATE-----\nMII=\n-----END CERTIFICATE-----",
+    "\u20ac\u00e9\U0001f600",
+    "\u200b",
+    "x" * 3000,
+)
+
+
+@st.composite
+def xml_mutated(draw: st.DrawFn, seed: bytes, max_ops: int = 3) -> bytes:
+    """``seed`` (well-formed XML) with element-level edits that keep it well-formed: remove, duplicate
+    or swap elements, replace texts and attribute values with :data:`INTERESTING_TEXT`, rename or
+    re-namespace elements. Reaches the readers behind the parser, which byte mutations rarely do."""
+    from lxml import etree
+
+    root = etree.fromstring(seed, etree.XMLParser(resolve_entities=False, no_network=True))
+    for _ in range(draw(st.integers(1, max_ops))):
+        elements = [e for e in root.iter() if isinstance(e.tag, str)]
+        el = draw(st.sampled_from(elements))
+        parent = el.getparent()
+        op = draw(st.sampled_from(("remove", "duplicate", "text", "attr", "drop-attr", "rename", "move")))
+        if op == "remove" and parent is not None:
+            parent.remove(el)
+        elif op == "duplicate" and parent is not None:
+            import copy
+
+            parent.insert(parent.index(el), copy.deepcopy(el))
+        elif op == "text":
+            el.text = draw(st.sampled_from(INTERESTING_TEXT))
+        elif op == "attr" and el.attrib:
+            name = draw(st.sampled_from(sorted(el.attrib)))
+            el.set(name, draw(st.sampled_from(INTERESTING_TEXT)))
+        elif op == "drop-attr" and el.attrib:
+            del el.attrib[draw(st.sampled_from(sorted(el.attrib)))]
+        elif op == "rename":
+            qname = etree.QName(el)
+            how = draw(st.sampled_from(("local", "namespace")))
+            el.tag = (
+                etree.QName(qname.namespace, qname.localname + "X").text
+                if how == "local"
+                else etree.QName("urn:fuzz", qname.localname).text
+            )
+        elif op == "move" and parent is not None:
+            target = draw(st.sampled_from(elements))
+            if target is not el and el not in target.iterancestors():
+                target.append(el)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
