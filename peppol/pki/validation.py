@@ -233,8 +233,11 @@ class CertificateValidator:
         self.issuers = frozenset(i.subject if isinstance(i, x509.Certificate) else i for i in issuers)
         self._crls = tuple(_crl_der(c) for c in crls)
         self._ocsps = tuple(_ocsp_der(o) for o in ocsps)
-        self._anchors = tuple(_to_asn1(a) for a in trust.anchors)
-        self._intermediates = tuple(_to_asn1(c) for c in trust.intermediates)
+        # DER, not asn1crypto objects: asn1crypto parses lazily and mutates on first access, so shared
+        # parsed objects are not safe across the receiver's worker threads. Parsing per validation
+        # costs microseconds against milliseconds of path validation.
+        self._anchors = tuple(a.public_bytes(serialization.Encoding.DER) for a in trust.anchors)
+        self._intermediates = tuple(c.public_bytes(serialization.Encoding.DER) for c in trust.intermediates)
         self._known: dict[bytes, x509.Certificate] = {
             c.public_bytes(serialization.Encoding.DER): c for c in trust.certificates
         }
@@ -321,8 +324,11 @@ class CertificateValidator:
         if moment is not None and moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         return ValidationContext(
-            trust_roots=list(self._anchors),
-            other_certs=[*self._intermediates, *(_to_asn1(c) for c in intermediates)],
+            trust_roots=[asn1_x509.Certificate.load(der) for der in self._anchors],
+            other_certs=[
+                *(asn1_x509.Certificate.load(der) for der in self._intermediates),
+                *(_to_asn1(c) for c in intermediates),
+            ],
             moment=moment,
             allow_fetching=fetching,
             crls=list(self._crls),
