@@ -18,7 +18,13 @@ from lxml import etree
 
 from peppol.xml import parse_file
 from ubl.result import LayerStatus
-from ubl.schematron import CompiledSchematron, compile_schematron, parse_svrl
+from ubl.schematron import (
+    CompiledSchematron,
+    SchematronPhaseError,
+    compile_schematron,
+    eforms_phase,
+    parse_svrl,
+)
 from ubl.schematron.runtime import forget_compiled
 
 EFORMS = "eforms-sdk-1.14.2"
@@ -28,17 +34,17 @@ NS = {
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
     "efac": "http://data.europa.eu/p27/eforms-ubl-extension-aggregate-components/1",
 }
-#: The notice subtype lives in efac:NoticeSubType/cbc:SubTypeCode (checked against the XPath below).
-SUBTYPE_XPATH = "//efac:NoticeSubType/cbc:SubTypeCode"
 
 
 def notice_phase(notice: Path) -> str:
-    """``eforms-<subtype>`` of a notice, read from ``efac:NoticeSubType/cbc:SubTypeCode``."""
-    codes = parse_file(notice).xpath(SUBTYPE_XPATH, namespaces=NS)
-    assert isinstance(codes, list) and len(codes) == 1, f"{notice.name}: expected one SubTypeCode"
+    """The phase by our helper, cross-checked with a plain search for the SubTypeCode element."""
+    phase = eforms_phase(notice)
+    codes = parse_file(notice).xpath("//efac:NoticeSubType/cbc:SubTypeCode", namespaces=NS)
+    assert isinstance(codes, list) and len(codes) == 1
     code = codes[0]
     assert isinstance(code, etree._Element) and code.text
-    return f"eforms-{code.text.strip()}"
+    assert phase == f"eforms-{code.text.strip()}"
+    return phase
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +148,10 @@ def test_eforms_mutation_of_valid_notice_fires_expected_rule(
     fired = {i.rule_id for i in layer.failures}
     assert fired == expected if exact else expected <= fired
     assert layer.status is LayerStatus.INVALID
+
+
+def test_eforms_phase_of_a_document_without_subtype_is_a_phase_error() -> None:
+    with pytest.raises(SchematronPhaseError):
+        eforms_phase(
+            b"<ContractNotice xmlns='urn:oasis:names:specification:ubl:schema:xsd:ContractNotice-2'/>"
+        )

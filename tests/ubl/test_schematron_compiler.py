@@ -531,3 +531,19 @@ def test_schema_and_phase_lets_usable_in_rule_contexts(fired: Compile) -> None:
         </pattern>
     """
     assert fired(body, phase="ph") == [("R", "schema-let-in-context"), ("R", "phase-let-in-context")]
+
+
+def test_validate_accepts_a_tree_already_parsed_by_peppol_xml(
+    write: Callable[[str, str], Path], cache_dir: Path
+) -> None:
+    from peppol.xml import parse_bytes
+
+    path = write(
+        "tree.sch",
+        f"<schema {SCH}><ns prefix='r' uri='urn:test:r'/><pattern><rule context='r:item'><assert id='A' test=\"@code = 'A'\"/></rule></pattern></schema>",
+    )
+    compiled = compile_schematron(path, cache_dir=cache_dir)
+    tree = parse_bytes(DOC)
+    from_tree = compiled.validate(tree)
+    assert [(i.rule_id, i.location) for i in from_tree.items] == [("A", "/r:root/r:item[2]")]
+    assert from_tree.items == compiled.validate(DOC).items == compiled.validate(tree.getroot()).items

@@ -12,6 +12,7 @@ See ``docs/schematron.md`` for the supported constructs and the generated styles
 from __future__ import annotations
 
 from .compiler import ALL_PHASE, COMPILER_VERSION, DEFAULT_PHASE
+from .eforms import eforms_phase, notice_subtype
 from .errors import (
     SchematronCompileError,
     SchematronError,
@@ -37,6 +38,8 @@ __all__ = [
     "SchematronSourceError",
     "SchematronUnsupportedError",
     "compile_schematron",
+    "eforms_phase",
+    "notice_subtype",
     "parse_svrl",
     "severity_of",
 ]

@@ -38,6 +38,10 @@ PHASE_PARAM_CLARK: Final = "{" + SCHXP_NS + "}" + PHASE_PARAM.split(":", 1)[1]
 #: Largest document validated (same cap as the hardened XML parser's default).
 MAX_DOCUMENT_BYTES: Final = DEFAULT_MAX_BYTES
 
+#: What ``svrl``/``validate`` accept: raw bytes or a file (checked by ``peppol.xml`` here), or a tree
+#: that already went through ``peppol.xml.parse_bytes``/``parse_file`` (saves the second parse).
+Document = bytes | Path | etree._ElementTree | etree._Element
+
 _processor: Any = None
 _xslt_compiler: Any = None
 _executables: dict[Path, tuple[Any, float]] = {}
@@ -102,9 +106,16 @@ class CompiledSchematron:
     bundled: bool = False
     _executable: Any = field(default=None, repr=False)
 
-    def _load(self, document: bytes | Path) -> tuple[Any, str]:
-        """Check ``document`` with the hardened parser, then hand it to Saxon. Returns (node, label)."""
+    def _load(self, document: Document) -> tuple[Any, str]:
+        """Check ``document`` with the hardened parser, then hand it to Saxon. Returns (node, label).
+
+        A tree is taken as already checked (it can only come from ``peppol.xml``'s parser or our own
+        code): it is serialised, which is cheaper than parsing the bytes a second time.
+        """
         processor, _ = _saxon()
+        if isinstance(document, etree._ElementTree | etree._Element):
+            text = etree.tostring(document, encoding="unicode")
+            return processor.parse_xml(xml_text=text), "<tree>"
         if isinstance(document, Path):
             parse_file(document, max_bytes=MAX_DOCUMENT_BYTES)
             return processor.parse_xml(xml_file_name=str(document)), str(document)
@@ -116,7 +127,7 @@ class CompiledSchematron:
             raise SchematronRuntimeError(f"cannot decode document as {encoding}: {exc}") from exc
         return processor.parse_xml(xml_text=text), "<bytes>"
 
-    def svrl(self, document: bytes | Path) -> bytes:
+    def svrl(self, document: Document) -> bytes:
         """Run the rules over ``document`` and return the SVRL report (UTF-8 bytes).
 
         Raises :class:`peppol.xml.XmlError` subclasses for unsafe or malformed input and
@@ -140,7 +151,7 @@ class CompiledSchematron:
             raise SchematronRuntimeError("Saxon returned no result")
         return str(result).encode("utf-8")
 
-    def validate(self, document: bytes | Path, *, name: str | None = None) -> Layer:
+    def validate(self, document: Document, *, name: str | None = None) -> Layer:
         """Run the rules and return a ``schematron`` layer (items, status, SVRL kept)."""
         start = time.perf_counter()
         report = self.svrl(document)
