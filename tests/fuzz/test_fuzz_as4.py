@@ -27,7 +27,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
-from tests.fuzz import fuzz_settings, mutated, token_mutated
+from tests.fuzz import fuzz_settings, mutated, token_mutated, xml_mutated
 from transport.as4 import (
     OutboundMessage,
     build_user_message,
@@ -445,8 +445,10 @@ def test_receiver_mutated_soap_envelope_gets_ebms_error_or_4xx(
     exchange: Exchange, data: st.DataObject
 ) -> None:
     envelope = exchange.message.envelope
-    how = data.draw(st.sampled_from(("tokens", "bytes")), label="how")
-    if how == "tokens":
+    how = data.draw(st.sampled_from(("tree", "tokens", "bytes")), label="how")
+    if how == "tree":
+        envelope = data.draw(xml_mutated(envelope, max_ops=2), label="envelope")
+    elif how == "tokens":
         envelope = data.draw(token_mutated(envelope, _ENVELOPE_TOKENS, max_ops=3), label="envelope")
     else:
         envelope = data.draw(mutated(envelope, max_ops=3), label="envelope")
@@ -526,9 +528,11 @@ _RECEIPT_TOKENS = (
 @given(data=st.data())
 def test_mutated_receipts_raise_only_ebms_errors(exchange: Exchange, data: st.DataObject) -> None:
     receipt = exchange.receipt
-    how = data.draw(st.sampled_from(("tokens", "bytes", "multipart")), label="how")
+    how = data.draw(st.sampled_from(("tree", "tokens", "bytes", "multipart")), label="how")
     content_type: str | None = exchange.receipt_content_type
-    if how == "tokens":
+    if how == "tree":
+        receipt = data.draw(xml_mutated(receipt, max_ops=3), label="receipt")
+    elif how == "tokens":
         receipt = data.draw(token_mutated(receipt, _RECEIPT_TOKENS, max_ops=3), label="receipt")
     elif how == "bytes":
         receipt = data.draw(mutated(receipt, max_ops=3), label="receipt")

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fuzz import fuzz_settings, mutated, token_mutated
+from tests.fuzz import fuzz_settings, mutated, token_mutated, xml_mutated
 from transport.errors import OtherError
 from transport.sbdh import SbdhError, extract_payload, parse_sbd, read_sbd
 
@@ -69,7 +69,9 @@ def good_sbds(corpus: Path) -> dict[str, bytes]:
 
 def _input(data: st.DataObject, good: dict[str, bytes]) -> bytes:
     seed = good[data.draw(st.sampled_from(sorted(good)), label="seed")]
-    how = data.draw(st.sampled_from(("bytes", "tokens", "both")), label="how")
+    how = data.draw(st.sampled_from(("tree", "bytes", "tree", "tokens", "both")), label="how")
+    if how == "tree":
+        return data.draw(xml_mutated(seed, max_ops=3), label="tree-mutated")
     if how in ("tokens", "both"):
         seed = data.draw(token_mutated(seed, _TOKENS, max_ops=3), label="token-mutated")
     if how in ("bytes", "both"):
