@@ -22,9 +22,9 @@ _START_TAG: Final = re.compile(rb"""<[^\s/>!?<][^<>"']*(?:(?:"[^"]*"|'[^']*')[^<
 _QNAME: Final = re.compile(rb"<([^\s/>]+)")
 _ATTR: Final = re.compile(rb"""([^\s=/>]+)\s*=\s*("[^"]*"|'[^']*')""")
 #: Fast path below the reported depth: an end tag (group 1), the start of a comment/PI/CDATA/DOCTYPE
-#: (group 2, handled by the careful path), or a start tag (no group).
+#: (group 2, handled by the careful path), a start tag (group 3) or an empty-element tag (no group).
 _DEEP_TOKEN: Final = re.compile(
-    rb"""<(?:(/)[^>]*>|([!?])|[^\s/>!?<][^<>"']*(?:(?:"[^"]*"|'[^']*')[^<>"']*)*>)"""
+    rb"""<(?:(/)[^>]*>|([!?])|[^\s/>!?<][^<>"']*(?:(?:"[^"]*"|'[^']*')[^<>"']*)*(?:(?<=/)>|(>)))"""
 )
 _TEXT, _COMMENT, _PI, _CDATA = range(4)
 _TERMINATOR: Final = {_COMMENT: b"-->", _PI: b"?>", _CDATA: b"]]>"}
@@ -180,25 +180,24 @@ class Scanner:
         buf = self._buf
         depth = self._depth
         report = self._report
-        end = i
+        last = None
         for m in _DEEP_TOKEN.finditer(buf, i):
             kind = m.lastindex
-            if kind == 1:
+            if kind == 3:
+                depth += 1
+            elif kind == 1:
                 depth -= 1
-                end = m.end()
                 if depth <= report:
                     self._depth = depth
+                    end = m.end()
                     self._handler.end_tag(self, depth, self._base + end)
                     return end
             elif kind == 2:
                 self._depth = depth
                 return m.start()
-            else:
-                end = m.end()
-                if buf[end - 2] != 0x2F:  # not "/>"
-                    depth += 1
+            last = m
         self._depth = depth
-        lt = buf.find(b"<", end)
+        lt = buf.find(b"<", i if last is None else last.end())
         return len(buf) if lt < 0 else lt
 
     def _check_pending(self, size: int) -> None:
