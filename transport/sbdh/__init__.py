@@ -11,7 +11,9 @@ from transport.sbdh.extract import extract_payload
 from transport.sbdh.model import (
     ASIC_E_MIME_TYPE,
     ENVELOPE_NS,
+    MLS_TYPES,
     SBDH_NS,
+    UNKNOWN_COUNTRY_C1,
     ParsedSbd,
     PayloadInfo,
     SbdhHeader,
@@ -23,7 +25,9 @@ from transport.sbdh.writer import build_sbd, write_binary_sbd, write_sbd, write_
 __all__ = [
     "ASIC_E_MIME_TYPE",
     "ENVELOPE_NS",
+    "MLS_TYPES",
     "SBDH_NS",
+    "UNKNOWN_COUNTRY_C1",
     "DocumentFacts",
     "ParsedSbd",
     "PayloadInfo",
