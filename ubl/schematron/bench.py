@@ -21,7 +21,7 @@ from . import runtime
 from .runtime import compile_schematron, forget_compiled
 
 #: Timed repetitions per document (the median is reported).
-DEFAULT_REPEAT: Final = 50
+DEFAULT_REPEAT: Final = 200
 
 
 @dataclass(frozen=True, slots=True)
