@@ -10,6 +10,7 @@ skipped with the reason; an artifact set that exists but is not installed is an 
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -31,7 +32,7 @@ from ubl.xsd import SchemaLoadError, validate_tree
 class CompiledSchematron(Protocol):
     """What the orchestrator needs of ``ubl.schematron.CompiledSchematron``."""
 
-    def validate(self, document: bytes | Path, *, name: str | None = None) -> Layer: ...
+    def validate(self, document: bytes | Path | etree._ElementTree, *, name: str | None = None) -> Layer: ...
 
 
 #: ``ruleset`` value that detects the document type from the document.
@@ -90,12 +91,31 @@ def _resolve(ref: ArtifactRef, store: ArtifactStore) -> Path | str:
 
 # -- Schematron (engine owned by ubl.schematron) -------------------------------------------------
 
+#: Compiled Schematrons kept per process before the memo is reset. An eForms phase costs ~175 MB of
+#: Saxon heap (all 51 would need ~9 GB), so a worker that meets many subtypes must not keep them all;
+#: ``validate_files`` sorts documents by type so that a worker meets each phase once.
+MAX_COMPILED: Final = int(os.environ.get("AP_MAX_COMPILED_SCHEMATRONS", "8"))
+
 _compiled: dict[tuple[str, int, str | None], CompiledSchematron] = {}
 _compiled_lock = threading.Lock()
 
 
+def _forget_all() -> None:
+    """Reset our memo and the engine's (its executables hold the memory)."""
+    _compiled.clear()
+    try:
+        from ubl.schematron.runtime import forget_compiled
+    except ImportError:  # pragma: no cover - older engine without the hook
+        return
+    forget_compiled()
+
+
 def compiled_schematron(path: Path, phase: str | None, cache_dir: Path | None) -> CompiledSchematron:
-    """Compile (or fetch from the per-process memo, then the engine's disk cache) a Schematron."""
+    """Compile (or fetch from the per-process memo, then the engine's disk cache) a Schematron.
+
+    At most :data:`MAX_COMPILED` are kept; the next new one resets the memo (Saxon reuses the freed
+    heap, so the process stays bounded).
+    """
     from ubl.schematron import compile_schematron  # type: ignore[attr-defined,import-not-found,unused-ignore]
 
     st = path.stat()
@@ -103,20 +123,24 @@ def compiled_schematron(path: Path, phase: str | None, cache_dir: Path | None) -
     with _compiled_lock:
         hit = _compiled.get(key)
         if hit is None:
+            if len(_compiled) >= MAX_COMPILED:
+                _forget_all()
             hit = compile_schematron(path, phase=phase, cache_dir=cache_dir)
             assert hit is not None
             _compiled[key] = hit
     return hit
 
 
-def _schematron_layer(data: bytes, path: Path, phase: str | None, store: ArtifactStore, name: str) -> Layer:
+def _schematron_layer(
+    tree: etree._ElementTree, path: Path, phase: str | None, store: ArtifactStore, name: str
+) -> Layer:
     try:
         compiled = compiled_schematron(path, phase, store.cache_dir / "schematron")
     except ImportError:
         return _skipped(
             name, "schematron", "the Schematron engine (ubl.schematron) is not available", str(path)
         )
-    layer = compiled.validate(data, name=name)
+    layer = compiled.validate(tree, name=name)  # the tree we parsed: no second hardened parse
     if not layer.artifact:
         layer.artifact = str(path)
     return layer
@@ -223,7 +247,7 @@ def validate_document(
                 _skipped(sch_name, "schematron", "not run: the document is not schema-valid", str(sch_path))
             )
         else:
-            result.layers.append(_schematron_layer(data, sch_path, sch_phase, store, sch_name))
+            result.layers.append(_schematron_layer(tree, sch_path, sch_phase, store, sch_name))
     if not result.layers:
         raise ValidationSetupError(f"{label}: nothing to validate against")
     return result
@@ -265,6 +289,18 @@ def _pool_one(args: tuple[Path, dict[str, Any]]) -> Outcome:
     return _one(*args)
 
 
+#: Largest number of same-type documents sent to a worker in one task.
+AFFINITY_CHUNK: Final = 16
+
+
+def _type_key(path: Path) -> str:
+    """The registry key of ``path`` (header only), or "" when unknown: used to group work by rule set."""
+    try:
+        return detect(path).key
+    except (UnknownDocumentType, XmlError, OSError):
+        return ""
+
+
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
     """Files as given; a directory stands for every ``*.xml`` file under it (sorted)."""
     out: list[Path] = []
@@ -283,22 +319,30 @@ def validate_files(
     on_outcome: Callable[[Outcome], None] | None = None,
     **options: Any,
 ) -> list[Outcome]:
-    """Validate many files (directories expanded), in ``workers`` processes when > 1; input order kept."""
+    """Validate many files (directories expanded), in ``workers`` processes when > 1.
+
+    Work is sorted by document type (so a worker compiles each rule set once) and ``on_outcome`` sees
+    outcomes in that processing order; the returned list is in input order.
+    """
     files = expand_paths(paths)
-    outcomes: list[Outcome] = []
+    order = sorted(range(len(files)), key=lambda i: (_type_key(files[i]), i))
+    done: dict[int, Outcome] = {}
     iterator: Iterator[Outcome]
     pool: ProcessPoolExecutor | None = None
     if workers > 1 and len(files) > 1:
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(files)))
-        iterator = pool.map(_pool_one, [(f, options) for f in files])
+        n = min(workers, len(files))
+        pool = ProcessPoolExecutor(max_workers=n)
+        # contiguous runs of one type per task: each worker compiles a phase once, not every worker
+        chunk = max(1, min(AFFINITY_CHUNK, len(files) // (n * 2)))
+        iterator = pool.map(_pool_one, [(files[i], options) for i in order], chunksize=chunk)
     else:
-        iterator = (_one(f, options) for f in files)
+        iterator = (_one(files[i], options) for i in order)
     try:
-        for outcome in iterator:
-            outcomes.append(outcome)
+        for index, outcome in zip(order, iterator, strict=True):
+            done[index] = outcome
             if on_outcome is not None:
                 on_outcome(outcome)
     finally:
         if pool is not None:
             pool.shutdown()
-    return outcomes
+    return [done[i] for i in range(len(files))]

@@ -151,3 +151,21 @@ def test_preaward_expected_results_with_auto_ruleset(corpus: Path, artifact_stor
         assert sch[0].artifact.endswith(case["schematron"]), (case, sch[0].artifact)
         fired = sorted(i.rule_id for i in sch[0].failures)
         assert fired == sorted(failing), (case["document"], fired)
+
+
+@pytest.mark.skipif(not _schematron_available(), reason="ubl.schematron not available yet")
+def test_compiled_schematron_memo_is_bounded(
+    corpus: Path, artifact_store: ArtifactStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An eForms phase holds ~175 MB of Saxon heap: the per-process memo must not grow without bound."""
+    from ubl import validate as orchestrator
+
+    monkeypatch.setattr(orchestrator, "MAX_COMPILED", 2)
+    docs = [
+        PRE + "/T001/files/ExpressionOfInterestRequest-instance.xml",
+        PRE + "/T002/files/ExpressionOfInterestResponse-instance.xml",
+        PRE + "/T003/files/TenderStatusRequest-instance.xml",
+    ]
+    for doc in docs:
+        assert validate_document(corpus / doc, store=artifact_store).valid
+        assert len(orchestrator._compiled) <= 2
