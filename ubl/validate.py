@@ -91,18 +91,21 @@ def _resolve(ref: ArtifactRef, store: ArtifactStore) -> Path | str:
 
 # -- Schematron (engine owned by ubl.schematron) -------------------------------------------------
 
-#: Compiled Schematrons kept per process before the memo is reset. An eForms phase costs ~175 MB of
-#: Saxon heap (all 51 would need ~9 GB), so a worker that meets many subtypes must not keep them all;
-#: ``validate_files`` sorts documents by type so that a worker meets each phase once.
-MAX_COMPILED: Final = int(os.environ.get("AP_MAX_COMPILED_SCHEMATRONS", "8"))
+#: Budget of the per-process memo of compiled Schematrons, in bytes of generated XSLT. Saxon's heap
+#: for a stylesheet is ~35x its size: an eForms phase (5 MB of XSLT) holds ~175 MB, all 51 would need
+#: ~9 GB, a Peppol pre-award one (50-80 kB) ~3 MB. Past the budget the memo is reset (Saxon reuses the
+#: freed heap), and ``validate_files`` sorts documents by type so a worker meets each phase once.
+MEMO_BUDGET_BYTES: Final = int(os.environ.get("AP_SCHEMATRON_MEMO_MB", "40")) * 1024 * 1024
 
 _compiled: dict[tuple[str, int, str | None], CompiledSchematron] = {}
+_compiled_bytes: dict[tuple[str, int, str | None], int] = {}
 _compiled_lock = threading.Lock()
 
 
 def _forget_all() -> None:
     """Reset our memo and the engine's (its executables hold the memory)."""
     _compiled.clear()
+    _compiled_bytes.clear()
     try:
         from ubl.schematron.runtime import forget_compiled
     except ImportError:  # pragma: no cover - older engine without the hook
@@ -110,11 +113,19 @@ def _forget_all() -> None:
     forget_compiled()
 
 
+def _xslt_bytes(compiled: CompiledSchematron) -> int:
+    path = getattr(compiled, "xslt_path", None)
+    try:
+        return Path(path).stat().st_size if path is not None else 0
+    except OSError:
+        return 0
+
+
 def compiled_schematron(path: Path, phase: str | None, cache_dir: Path | None) -> CompiledSchematron:
     """Compile (or fetch from the per-process memo, then the engine's disk cache) a Schematron.
 
-    At most :data:`MAX_COMPILED` are kept; the next new one resets the memo (Saxon reuses the freed
-    heap, so the process stays bounded).
+    The memo stays within :data:`MEMO_BUDGET_BYTES` of XSLT; a new stylesheet that would exceed it
+    resets the memo first (Saxon reuses the freed heap, so the process stays bounded).
     """
     from ubl.schematron import compile_schematron  # type: ignore[attr-defined,import-not-found,unused-ignore]
 
@@ -123,11 +134,14 @@ def compiled_schematron(path: Path, phase: str | None, cache_dir: Path | None) -
     with _compiled_lock:
         hit = _compiled.get(key)
         if hit is None:
-            if len(_compiled) >= MAX_COMPILED:
-                _forget_all()
             hit = compile_schematron(path, phase=phase, cache_dir=cache_dir)
             assert hit is not None
+            size = _xslt_bytes(hit)
+            if _compiled and sum(_compiled_bytes.values()) + size > MEMO_BUDGET_BYTES:
+                _forget_all()
+                hit = compile_schematron(path, phase=phase, cache_dir=cache_dir)
             _compiled[key] = hit
+            _compiled_bytes[key] = size
     return hit
 
 
