@@ -547,3 +547,26 @@ def test_validate_accepts_a_tree_already_parsed_by_peppol_xml(
     from_tree = compiled.validate(tree)
     assert [(i.rule_id, i.location) for i in from_tree.items] == [("A", "/r:root/r:item[2]")]
     assert from_tree.items == compiled.validate(DOC).items == compiled.validate(tree.getroot()).items
+
+
+def test_unusable_cache_dir_falls_back_and_tampered_xslt_is_regenerated(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    path = write(
+        "c.sch",
+        f'<schema {SCH}><pattern><rule context="/*"><report id="ok" test="true()"/></rule></pattern></schema>',
+    )
+    not_a_dir = tmp_path / "file-not-dir"
+    not_a_dir.write_text("x")
+    compiled = compile_schematron(path, cache_dir=not_a_dir)
+    assert not compiled.xslt_path.is_relative_to(not_a_dir)
+    assert [i.rule_id for i in compiled.validate(DOC).items] == ["ok"]
+    forget_compiled()
+    cache = tmp_path / "cache"
+    first = compile_schematron(path, cache_dir=cache)
+    assert first.xslt_path.is_relative_to(cache)
+    forget_compiled()
+    first.xslt_path.write_bytes(first.xslt_path.read_bytes().replace(b'id="ok"', b'id="evil"'))
+    again = compile_schematron(path, cache_dir=cache)
+    assert not again.from_disk_cache
+    assert [i.rule_id for i in again.validate(DOC).items] == ["ok"]

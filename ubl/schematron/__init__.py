@@ -14,6 +14,7 @@ from __future__ import annotations
 from .compiler import ALL_PHASE, COMPILER_VERSION, DEFAULT_PHASE
 from .eforms import eforms_phase, notice_subtype
 from .errors import (
+    SchematronCacheError,
     SchematronCompileError,
     SchematronError,
     SchematronPhaseError,
@@ -30,6 +31,7 @@ __all__ = [
     "COMPILER_VERSION",
     "DEFAULT_PHASE",
     "CompiledSchematron",
+    "SchematronCacheError",
     "SchematronCompileError",
     "SchematronError",
     "SchematronPhaseError",

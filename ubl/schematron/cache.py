@@ -41,6 +41,13 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def fallback_cache_dir() -> Path:
+    """A private per-user directory under the system temp dir, used when the configured one is not
+    writable (the XSLT must live in a file for Saxon to resolve it)."""
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"procurement-access-point-{uid}" / CACHE_SUBDIR
+
+
 def index_key(entry: Path, phase: str | None, bundle: bool) -> str:
     parts = [
         COMPILER_VERSION,
@@ -64,11 +71,12 @@ def lookup(cache_dir: Path, key: str) -> CacheEntry | None:
     index = cache_dir / f"{key}.json"
     try:
         data = json.loads(index.read_text(encoding="utf-8"))
-        xslt = cache_dir / str(data["xslt"])
+        xslt = cache_dir / Path(str(data["xslt"])).name
         for name, sha in data["files"]:
             if file_sha256(Path(name)) != sha:
                 return None
-        if not xslt.is_file():
+        # The XSLT is named after its own hash: a truncated or edited file is not used.
+        if not xslt.is_file() or not file_sha256(xslt).startswith(xslt.stem):
             return None
         return CacheEntry(xslt, [str(p) for p in data["phases"]], str(data["default_phase"]))
     except (OSError, ValueError, KeyError, TypeError):
@@ -90,9 +98,9 @@ def store(
     cache_dir: Path, key: str, files: list[Path], phases: list[str], default_phase: str, xslt: bytes
 ) -> Path:
     """Write the XSLT (named by its own hash) and the index entry; return the XSLT path."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     xslt_path = cache_dir / f"{hashlib.sha256(xslt).hexdigest()[:40]}.xsl"
-    if not xslt_path.is_file():
+    if not xslt_path.is_file() or not file_sha256(xslt_path).startswith(xslt_path.stem):
         _atomic_write(xslt_path, xslt)
     index = {
         "compiler": COMPILER_VERSION,

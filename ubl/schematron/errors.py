@@ -48,3 +48,9 @@ class SchematronRuntimeError(SchematronError):
     """Running the compiled stylesheet failed (dynamic XPath error, unreadable document)."""
 
     code = "schematron-runtime"
+
+
+class SchematronCacheError(SchematronError):
+    """Neither the configured cache directory nor the temp-dir fallback can hold the generated XSLT."""
+
+    code = "schematron-cache"

@@ -9,6 +9,7 @@ threads would serialise on the GIL anyway; use processes to validate in parallel
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from ubl.result import Item, Layer, LayerStatus
 from . import cache
 from .compiler import ALL_PHASE, DEFAULT_PHASE, PHASE_PARAM, SCHXP_NS, build_model, generate_xslt
 from .errors import (
+    SchematronCacheError,
     SchematronCompileError,
     SchematronPhaseError,
     SchematronRuntimeError,
@@ -30,6 +32,8 @@ from .errors import (
 )
 from .source import load_schema
 from .svrl import items_from_tree
+
+log = logging.getLogger(__name__)
 
 #: Guards every call into Saxon (see module docstring). Re-entrant: compile may nest lookups.
 SAXON_LOCK: Final = threading.RLock()
@@ -223,7 +227,17 @@ def compile_schematron(
             xslt = generate_xslt(model, phases)
             generate_seconds = time.perf_counter() - start
             files = [*loaded.files, *loaded.xsl_files]
-            xslt_path = cache.store(directory, key, files, phases, default, xslt)
+            try:
+                xslt_path = cache.store(directory, key, files, phases, default, xslt)
+            except OSError:
+                fallback = cache.fallback_cache_dir()
+                log.warning("Schematron cache dir %s is not writable; using %s", directory, fallback)
+                try:
+                    xslt_path = cache.store(fallback, key, files, phases, default, xslt)
+                except OSError as exc:
+                    raise SchematronCacheError(
+                        f"cannot write the compiled XSLT to {directory} or {fallback}: {exc}"
+                    ) from exc
         resolved = default if phase is None or phase == DEFAULT_PHASE else phase
         if resolved not in phases:
             known = ", ".join(p for p in phases[:10])
