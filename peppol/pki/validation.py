@@ -348,13 +348,16 @@ class CertificateValidator:
         self, cert: x509.Certificate, moment: datetime | None, intermediates: tuple[x509.Certificate, ...]
     ) -> ValidatedCertificate:
         """Validate; certificate data that only fails to decode late (extensions are parsed lazily by
-        ``cryptography`` and ``asn1crypto``) becomes :class:`CertificateUntrusted`, never a crash."""
+        ``cryptography`` and ``asn1crypto``), or a ``moment`` at the edge of the datetime range, becomes
+        :class:`CertificateUntrusted`, never a crash."""
         try:
             return await self._validate_unguarded(cert, moment, intermediates)
         except CertificateError:
             raise
         except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
             raise CertificateUntrusted(f"malformed certificate data: {type(exc).__name__}: {exc}") from exc
+        except OverflowError as exc:  # pyhanko adds tolerances to the moment: 9999-12-31 overflows
+            raise CertificateUntrusted(f"cannot validate at {moment}: date out of range ({exc})") from exc
 
     async def _validate_unguarded(
         self, cert: x509.Certificate, moment: datetime | None, intermediates: tuple[x509.Certificate, ...]

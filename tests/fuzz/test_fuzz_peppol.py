@@ -27,6 +27,7 @@ from peppol.identifiers import (
     split_uri,
 )
 from peppol.pki import (
+    CertificateError,
     CertificateValidator,
     Identity,
     KeyLoadError,
@@ -320,3 +321,20 @@ def test_certificate_with_malformed_issuer_name_is_a_key_load_error(pki_seeds: d
             load_certificate(blob)
     with pytest.raises(KeyLoadError, match="malformed certificate name"):
         TrustStore.from_pem(pki_seeds["bundle"] + pem)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(9999, 12, 31, 23, 59, 59),
+        dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+        dt.datetime(9999, 12, 31, tzinfo=dt.UTC),
+    ],
+)
+def test_validation_at_the_end_of_time_is_a_certificate_error(test_pki: Any, moment: dt.datetime) -> None:
+    """Regression (found by fuzzing ``ap pki check --at``): pyhanko adds tolerances to the moment,
+    which overflowed datetime for 9999-12-31 and escaped as OverflowError."""
+    validator = test_pki.ap_validator(cache_ttl=0)
+    with pytest.raises(CertificateError) as info:
+        validator.validate(test_pki.aps[0].certificate(), moment=moment)
+    assert info.value.code in {"untrusted", "expired"}
