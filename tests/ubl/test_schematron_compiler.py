@@ -91,7 +91,7 @@ def test_assert_and_report_write_svrl_with_id_flag_role_location_test_and_text(
           <pattern id="p1">
             <rule context="r:item">
               <assert id="A1" flag="fatal" role="ERROR" test="@code = 'A'">Item <name/> has code
-                <value-of select="@code"/>, <emph>not</emph> A</assert>
+                <value-of select="@code"/>, <emph>not</emph> <dir value="ltr">A</dir><span class="x">!</span></assert>
               <report id="R1" flag="warning" test="@code = 'A'">report {{braces}} kept</report>
             </rule>
           </pattern>
@@ -105,7 +105,7 @@ def test_assert_and_report_write_svrl_with_id_flag_role_location_test_and_text(
     failed = by_id[("A1", "/r:root/r:item[2]")]
     assert failed.severity is Severity.FATAL and failed.flag == "fatal" and failed.role == "ERROR"
     assert failed.test == "@code = 'A'"
-    assert failed.text == "Item r:item has code B, not A"
+    assert failed.text == "Item r:item has code B, not A!"
     report = by_id[("R1", "/r:root/r:item[1]")]
     assert report.severity is Severity.WARNING
     assert report.text == "report {braces} kept"
@@ -359,10 +359,18 @@ def test_xsl_function_key_and_include_pass_through(fired: Compile, write: Callab
           <xsl:function name="f:twice"><xsl:param name="s"/><xsl:sequence select="$s || $s"/></xsl:function>
         </xsl:stylesheet>""",
     )
+    write(
+        "sub/imported.xsl",
+        """
+        <xsl:stylesheet version="3.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform" xmlns:f="urn:f">
+          <xsl:function name="f:one"><xsl:sequence select="1"/></xsl:function>
+        </xsl:stylesheet>""",
+    )
     body = """
         <ns prefix="f" uri="urn:f"/>
         <xsl:include xmlns:xsl="http://www.w3.org/1999/XSL/Transform" href="lib.xsl"/>
         <xsl:key xmlns:xsl="http://www.w3.org/1999/XSL/Transform" name="by-code" match="r:item" use="@code"/>
+        <xsl:import xmlns:xsl="http://www.w3.org/1999/XSL/Transform" href="sub/imported.xsl"/>
         <xsl:function xmlns:xsl="http://www.w3.org/1999/XSL/Transform" name="f:upper" as="xs:string">
           <xsl:param name="s" as="xs:string"/><xsl:sequence select="upper-case($s)"/>
         </xsl:function>
@@ -370,6 +378,7 @@ def test_xsl_function_key_and_include_pass_through(fired: Compile, write: Callab
           <rule context="r:item">
             <assert id="fn" test="f:upper(.) = ('ONE', 'TWO')"/>
             <assert id="included-fn" test="f:twice(@code) = ('AA', 'BB')"/>
+            <assert id="imported-fn" test="f:one() = 1"/>
             <report id="key" test="exists(key('by-code', 'B')) and @code = 'B'"/>
           </rule>
         </pattern>
