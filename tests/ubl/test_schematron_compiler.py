@@ -423,6 +423,9 @@ def test_unreadable_schema_and_unsafe_document(
     )
     with pytest.raises(DoctypeForbiddenError):
         ok.validate(b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>')
+    with pytest.raises(SchematronRuntimeError) as info:
+        ok.validate(tmp_path / "no-such-document.xml")
+    assert info.value.code == "schematron-document-unreadable"
 
 
 def test_disk_cache_hit_and_invalidation_on_included_file_change(

@@ -121,7 +121,12 @@ class CompiledSchematron:
             text = etree.tostring(document, encoding="unicode")
             return processor.parse_xml(xml_text=text), "<tree>"
         if isinstance(document, Path):
-            parse_file(document, max_bytes=MAX_DOCUMENT_BYTES)
+            try:
+                parse_file(document, max_bytes=MAX_DOCUMENT_BYTES)
+            except OSError as exc:
+                raise SchematronRuntimeError(
+                    f"{document}: cannot read: {exc.strerror or exc}", code="schematron-document-unreadable"
+                ) from exc
             return processor.parse_xml(xml_file_name=str(document)), str(document)
         tree = parse_bytes(document, max_bytes=MAX_DOCUMENT_BYTES)
         encoding = tree.docinfo.encoding or "utf-8"
