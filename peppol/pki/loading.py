@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Final, TypeVar
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -102,7 +103,7 @@ def _decode_private_key(data: bytes, password: bytes | None) -> rsa.RSAPrivateKe
             key = serialization.load_pem_private_key(data, password=password)
         else:
             key = serialization.load_der_private_key(data, password=password)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise KeyLoadError(f"cannot decode private key (wrong password or format?): {exc}") from exc
     return _as_rsa(key, "private key")
 
@@ -209,7 +210,7 @@ class Identity:
         """Build an identity after checking that the key matches the certificate."""
         try:
             public_key = certificate.public_key()
-        except ValueError as exc:  # decoded lazily by cryptography
+        except (ValueError, UnsupportedAlgorithm) as exc:  # decoded lazily by cryptography
             raise KeyLoadError(f"malformed certificate public key: {exc}") from exc
         if public_key != private_key.public_key():
             raise KeyLoadError(
@@ -244,7 +245,7 @@ def load_pkcs12(source: Path | bytes, password: bytes | None) -> Identity:
     data = _read(source, "PKCS#12")
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(data, password)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise KeyLoadError(f"cannot decode PKCS#12 (wrong password or format?): {exc}") from exc
     if key is None or cert is None:
         raise KeyLoadError("PKCS#12 holds no private key and certificate")

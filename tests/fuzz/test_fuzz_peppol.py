@@ -338,3 +338,15 @@ def test_validation_at_the_end_of_time_is_a_certificate_error(test_pki: Any, mom
     with pytest.raises(CertificateError) as info:
         validator.validate(test_pki.aps[0].certificate(), moment=moment)
     assert info.value.code in {"untrusted", "expired"}
+
+
+def test_private_key_with_unknown_algorithm_is_a_key_load_error(pki_seeds: dict[str, bytes]) -> None:
+    """Regression (found by fuzzing): a PKCS#8 key whose algorithm OID is unknown raised cryptography's
+    UnsupportedAlgorithm (neither ValueError nor TypeError) instead of KeyLoadError."""
+    der = pki_seeds["key_der"]
+    # AlgorithmIdentifier {rsaEncryption, NULL} -> {1.2.840.113549.1.1.1.5.0}: same length, unknown OID
+    rsa = bytes.fromhex("06092a864886f70d0101010500")
+    assert rsa in der
+    unknown = der.replace(rsa, bytes.fromhex("060b2a864886f70d0101010500"), 1)
+    with pytest.raises(KeyLoadError):
+        load_private_key(unknown)
