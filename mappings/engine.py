@@ -155,7 +155,8 @@ def _apply_read(
                 _raw_store(release, spec.name)[_raw_key(scope, key, rule, index)] = _lexical(rule, ctx, match)
             continue
         target = rule.ocds
-        if rule.type in RAW_TYPES and (not many or len(matches) == 1) and "$value" not in target:
+        keep = rule.type in RAW_TYPES or spec.shares_target(rule)
+        if keep and (not many or len(matches) == 1) and "$value" not in target:
             _raw_store(release, spec.name)[_raw_key(scope, key, rule, index)] = _lexical(rule, ctx, match)
         value = _read_value(rule, ctx, match, spec)
         if value is None:

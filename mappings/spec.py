@@ -70,6 +70,18 @@ class Spec:
     def rules_of(self, scope: str) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.scope == scope)
 
+    shared: frozenset[tuple[str, str]] = frozenset()
+
+    def __post_init__(self) -> None:
+        counts: dict[tuple[str, str], int] = {}
+        for r in self.rules:
+            counts[(r.scope, r.ocds)] = counts.get((r.scope, r.ocds), 0) + 1
+        object.__setattr__(self, "shared", frozenset(k for k, n in counts.items() if n > 1))
+
+    def shares_target(self, rule: Rule) -> bool:
+        """True when another rule of the same scope fills the same OCDS path."""
+        return (rule.scope, rule.ocds) in self.shared
+
     def reverse(self, table: dict[str, Any], value: Any) -> str | None:
         """The first eForms code mapping to ``value`` (``None`` when none)."""
         for k, v in table.items():

@@ -23,7 +23,9 @@ _STEP_RE = re.compile(r"^([A-Za-z]+:[A-Za-z]+)((?:\[[^\]]*\])*)$")
 _PRED_RE = re.compile(r"\[([^\]]*)\]")
 # Predicates materialised on creation: [@a='v'], [x:Y/@a='v'], [x:Y/text()='v'], [x:Y='v']
 _ATTR_PRED = re.compile(r"^@([A-Za-z]+)\s*=\s*'([^']*)'$")
-_CHILD_ATTR_PRED = re.compile(r"^([A-Za-z]+:[A-Za-z]+)/@([A-Za-z]+)\s*=\s*'([^']*)'$")
+_CHILD_ATTR_PRED = re.compile(
+    r"^([A-Za-z]+:[A-Za-z]+(?:/[A-Za-z]+:[A-Za-z]+)*)/@([A-Za-z]+)\s*=\s*'([^']*)'$"
+)
 _CHILD_TEXT_PRED = re.compile(r"^([A-Za-z]+:[A-Za-z]+)(?:/text\(\))?\s*=\s*'([^']*)'$")
 
 
@@ -114,8 +116,7 @@ def _materialise(el: _Element, predicates: str) -> None:
         if m := _ATTR_PRED.match(pred):
             el.set(m.group(1), m.group(2))
         elif m := _CHILD_ATTR_PRED.match(pred):
-            found = el.find(qname(m.group(1)))
-            child = found if found is not None else new_child(el, m.group(1))
+            child = ensure_path(el, m.group(1))
             child.set(m.group(2), m.group(3))
         elif m := _CHILD_TEXT_PRED.match(pred):
             found = el.find(qname(m.group(1)))

@@ -1,9 +1,138 @@
-"""CLI commands (placeholder until its issue lands)."""
+"""``ap convert``: platform data (OCDS, DECP) <-> UBL (eForms notices, Peppol pre-award documents).
+
+A thin layer over :func:`mappings.convert.convert`; ``--validate`` runs the official validation of the
+result (XSD + Schematron for UBL via :func:`ubl.validate.validate_document`, the platform model's JSON
+Schema for OCDS, the DECP schema given with ``--decp-schema`` for DECP).
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import jsonschema
 import typer
+from rich.console import Console
+from rich.markup import escape
+
+from mappings.convert import SOURCES, TARGETS, Conversion, convert
+from mappings.errors import InputValidationError, MappingError
+from mappings.model import release_errors
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+#: Findings printed on the console with ``--validate`` (the rest is summarised).
+MAX_PRINTED_FINDINGS = 20
+
+
+def _fail(console: Console, message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def validate_output(
+    conversion: Conversion, *, store_dir: Path | None = None, decp_schema: Path | None = None
+) -> list[str]:
+    """Findings of the official validation of a conversion's result (empty = valid)."""
+    if conversion.is_xml:
+        from ubl.artifacts import ArtifactStore, default_store
+        from ubl.validate import validate_document
+
+        store = ArtifactStore(store_dir) if store_dir else default_store()
+        result = validate_document(conversion.data, store=store)
+        return [
+            f"{layer.name}: {item.rule_id} {item.location or ''} {item.text}".strip()
+            for layer in result.layers
+            for item in layer.failures
+        ] + [
+            f"{layer.name}: invalid"
+            for layer in result.layers
+            if layer.status.value == "invalid" and not layer.failures
+        ]
+    if conversion.target == "ocds":
+        return [f"{path}: {reason}" for r in conversion.releases for path, reason in release_errors(r)]
+    if decp_schema is None:
+        raise MappingError(
+            "--validate with --to decp needs --decp-schema (schema_decp_v2.0.3.json)", "--decp-schema"
+        )
+    schema = json.loads(decp_schema.read_text(encoding="utf-8"))
+    doc: Any = json.loads(conversion.data)
+    validator = jsonschema.Draft7Validator(schema)
+    return [
+        f"{'.'.join(str(p) for p in e.absolute_path) or '$'}: {e.message}" for e in validator.iter_errors(doc)
+    ]
+
+
+def convert_command(
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="Input file.")],
+    source: Annotated[str, typer.Option("--from", help=f"Input format: {'|'.join(SOURCES)}.")],
+    target: Annotated[str, typer.Option("--to", help=f"Output format: {'|'.join(TARGETS)}.")],
+    subtype: Annotated[
+        str | None, typer.Option("--subtype", help="eForms notice subtype (16, 29, E3, E4).")
+    ] = None,
+    enrich: Annotated[
+        Path | None, typer.Option("--enrich", help="JSON {siret: {name, address}} completing DECP parties.")
+    ] = None,
+    validate: Annotated[
+        bool, typer.Option("--validate", help="Run the official validation of the result.")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Output file (default: stdout).")
+    ] = None,
+    store: Annotated[
+        Path | None, typer.Option("--store", help="Artifact store directory for --validate.")
+    ] = None,
+    decp_schema: Annotated[
+        Path | None, typer.Option("--decp-schema", help="DECP JSON Schema for --validate --to decp.")
+    ] = None,
+) -> None:
+    """Convert INPUT between OCDS, DECP and UBL (eForms CN/CAN, Peppol T004/T005/T006/T018)."""
+    err = Console(stderr=True)
+    if source not in SOURCES:
+        raise _fail(err, f"--from must be one of {', '.join(SOURCES)}")
+    if target not in TARGETS:
+        raise _fail(err, f"--to must be one of {', '.join(TARGETS)}")
+    try:
+        data = input_path.read_bytes()
+        enrichment = json.loads(enrich.read_text(encoding="utf-8")) if enrich else None
+    except OSError as exc:
+        raise _fail(err, f"{exc.filename}: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        raise _fail(err, f"{enrich}: not JSON ({exc})") from exc
+    try:
+        result = convert(data, source=source, target=target, subtype=subtype, enrich=enrichment)
+    except InputValidationError as exc:
+        for path, reason in exc.errors[:MAX_PRINTED_FINDINGS]:
+            err.print(
+                f"[red]invalid input[/red] {escape(path)}: {escape(reason)}", highlight=False, soft_wrap=True
+            )
+        raise typer.Exit(EXIT_USAGE) from exc
+    except MappingError as exc:
+        raise _fail(
+            err, f"{input_path}: {exc.path}: {exc.reason}" if exc.path else f"{input_path}: {exc}"
+        ) from exc
+    if output:
+        output.write_bytes(result.data)
+    else:
+        typer.echo(result.data.decode("utf-8"), nl=False)
+    if validate:
+        try:
+            findings = validate_output(result, store_dir=store, decp_schema=decp_schema)
+        except MappingError as exc:
+            raise _fail(err, exc.reason) from exc
+        except Exception as exc:  # artifact store missing, schema unreadable: a usage problem
+            raise _fail(err, f"validation could not run: {exc}") from exc
+        for line in findings[:MAX_PRINTED_FINDINGS]:
+            err.print(f"[red]invalid[/red] {escape(line)}", highlight=False, soft_wrap=True)
+        if len(findings) > MAX_PRINTED_FINDINGS:
+            err.print(f"... {len(findings) - MAX_PRINTED_FINDINGS} more")
+        if findings:
+            raise typer.Exit(EXIT_INVALID)
+        err.print(f"[green]valid[/green] {target}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``ap convert`` to ``app``."""
+    app.command("convert")(convert_command)
