@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -27,11 +28,16 @@ from mappings.xmlns import NS
 _Element = etree._Element
 
 
-def _xp(node: _Element, expr: str) -> list[Any]:
+@lru_cache(maxsize=4096)
+def _compiled(expr: str) -> etree.XPath:
     try:
-        res = node.xpath(expr, namespaces=NS)
+        return etree.XPath(expr, namespaces=NS)
     except etree.XPathError as exc:
         raise MappingError(f"bad XPath in spec: {exc}", expr) from exc
+
+
+def _xp(node: _Element, expr: str) -> list[Any]:
+    res = _compiled(expr)(node)
     return res if isinstance(res, list) else [res]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 _SEG_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\]|\+\]|[A-Za-z_]+=[^\]]*\]))?$")
@@ -27,7 +28,9 @@ class Seg:
     sel_value: str = ""
 
 
-def parse(path: str) -> list[Seg]:
+@lru_cache(maxsize=4096)
+def parse(path: str) -> tuple[Seg, ...]:
+    """The segments of ``path`` (cached: specs reuse a few hundred paths)."""
     out: list[Seg] = []
     for raw in path.split("."):
         m = _SEG_RE.match(raw)
@@ -43,7 +46,7 @@ def parse(path: str) -> list[Seg]:
         else:
             k, _, v = sel[:-1].partition("=")
             out.append(Seg(name, "select", k, v))
-    return out
+    return tuple(out)
 
 
 def _base(root: dict[str, Any], scope: dict[str, Any], path: str, key: str) -> tuple[dict[str, Any], str]:

@@ -68,11 +68,16 @@ class Spec:
     rules: tuple[Rule, ...]
 
     def rules_of(self, scope: str) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if r.scope == scope)
+        return self.by_scope.get(scope, ())
 
     shared: frozenset[tuple[str, str]] = frozenset()
+    by_scope: dict[str, tuple[Rule, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        grouped: dict[str, list[Rule]] = {}
+        for r in self.rules:
+            grouped.setdefault(r.scope, []).append(r)
+        object.__setattr__(self, "by_scope", {k: tuple(v) for k, v in grouped.items()})
         counts: dict[tuple[str, str], int] = {}
         for r in self.rules:
             counts[(r.scope, r.ocds)] = counts.get((r.scope, r.ocds), 0) + 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -44,29 +44,37 @@ def qname(prefixed: str) -> str:
 
 def prefixed_name(el: _Element) -> str:
     """``cbc:ID`` for an element (``root:X`` for a document root)."""
-    q = etree.QName(el)
+    return _prefixed_tag(str(el.tag))
+
+
+@lru_cache(maxsize=4096)
+def _prefixed_tag(tag: str) -> str:
+    q = etree.QName(tag)
     return f"{PREFIX_OF.get(q.namespace or '', 'root')}:{q.localname}"
 
 
 def child_order(el: _Element) -> list[str]:
     """The XSD order of the children of ``el`` (empty when unknown)."""
+    return list(_rank_of(prefixed_name(el), el.getparent() is None))
+
+
+@lru_cache(maxsize=2048)
+def _rank_of(name: str, is_root: bool) -> dict[str, int]:
     order = _order()
-    name = prefixed_name(el)
     typ = order["elements"].get(name)
-    if typ is None and el.getparent() is None:
-        typ = order["elements"].get(f"root:{etree.QName(el).localname}")
+    if typ is None and is_root:
+        typ = order["elements"].get("root:" + name.partition(":")[2])
     seq: list[str] = order["types"].get(typ, []) if typ else []
-    return seq
+    return {n: i for i, n in enumerate(seq)}
 
 
 def insert_ordered(parent: _Element, child: _Element) -> _Element:
     """Insert ``child`` into ``parent`` after every sibling that precedes it in XSD order."""
-    order = child_order(parent)
+    rank = _rank_of(prefixed_name(parent), parent.getparent() is None)
     name = prefixed_name(child)
-    if name not in order:
+    if name not in rank:
         parent.append(child)
         return child
-    rank = {n: i for i, n in enumerate(order)}
     mine = rank[name]
     pos = 0
     for i, sib in enumerate(parent):
@@ -92,6 +100,11 @@ def new_child(parent: _Element, prefixed: str, text: str | None = None, **attrs:
 
 def split_steps(path: str) -> list[str]:
     """Split a relative XPath on ``/`` outside predicates."""
+    return list(_split_steps(path))
+
+
+@lru_cache(maxsize=4096)
+def _split_steps(path: str) -> tuple[str, ...]:
     steps: list[str] = []
     depth = 0
     cur = ""
@@ -107,7 +120,7 @@ def split_steps(path: str) -> list[str]:
             cur += ch
     if cur:
         steps.append(cur)
-    return steps
+    return tuple(steps)
 
 
 def _materialise(el: _Element, predicates: str) -> None:
@@ -135,6 +148,11 @@ def create_step(parent: _Element, step: str) -> _Element:
     return el
 
 
+@lru_cache(maxsize=4096)
+def _step_xpath(step: str) -> etree.XPath:
+    return etree.XPath(step, namespaces=NS)
+
+
 def ensure_path(base: _Element, path: str, *, fresh_last: bool = False) -> _Element:
     """The element at ``path`` under ``base``, creating missing steps (the last anew if ``fresh_last``)."""
     cur = base
@@ -142,7 +160,7 @@ def ensure_path(base: _Element, path: str, *, fresh_last: bool = False) -> _Elem
     for i, step in enumerate(steps):
         last = i == len(steps) - 1
         if not (last and fresh_last):
-            found = cur.xpath(step, namespaces=NS)
+            found = _step_xpath(step)(cur)
             if isinstance(found, list) and found and isinstance(found[0], etree._Element):
                 cur = found[0]
                 continue
