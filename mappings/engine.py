@@ -389,7 +389,9 @@ def _each_factory(node: _Element, each: str, index: int) -> Callable[[], _Elemen
     def make() -> _Element:
         existing = [e for e in _xp(node, each) if isinstance(e, etree._Element)]
         while len(existing) <= index:
-            existing.append(ensure_path(node, each, fresh_last=True))
+            # the first one may come with its parent (whose predicate materialises it); later ones are new
+            ensure_path(node, each, fresh_last=bool(existing))
+            existing = [e for e in _xp(node, each) if isinstance(e, etree._Element)]
         return existing[index]
 
     return make
@@ -411,7 +413,9 @@ def write(release: dict[str, Any], spec: Spec, root: _Element, env: dict[str, st
                 targets = [
                     (o, str(o.get("id", "")))
                     for o in found
-                    if isinstance(o, dict) and (not scope.role or scope.role in (o.get("roles") or []))
+                    if isinstance(o, dict)
+                    and (not scope.role or scope.role in (o.get("roles") or []))
+                    and (not scope.require or any(k in o for k in scope.require))
                 ]
         for obj, key in targets:
             if scope.xml in (".", ""):

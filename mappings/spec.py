@@ -41,6 +41,7 @@ class Scope:
     key: str = ""
     key_attrs: tuple[tuple[str, str], ...] = ()
     role: str = ""
+    require: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,7 @@ def parse_spec(name: str, data: Any) -> Spec:
                 key=str(s.get("key", "")),
                 key_attrs=tuple((str(k), str(v)) for k, v in _pairs(s.get("key_attrs"))),
                 role=str(s.get("role", "")),
+                require=tuple(str(k) for k in (s.get("require") or ())),
             )
         )
     scope_names = {s.name for s in scopes}
