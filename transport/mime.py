@@ -10,8 +10,10 @@ Accepts what the Peppol network actually sends (``as4.md`` §4, §12 pitfall 6):
 * a plain ``application/soap+xml`` body without attachments.
 
 The body is read in chunks and attachment parts are written to disk as they arrive, so memory use does
-not grow with the payload size; only the SOAP envelope is held in memory (it is capped). Caps on the
-total size, the number of parts and the size of each part's header section raise
+not grow with the payload size; only the SOAP envelope is held in memory (it is capped). A caller may
+let small attachments stay in memory too (``memory_bytes``, a budget for all parts of one body): a
+10 KB message then costs no file-system operation at all, which on a slow disk is most of its cost.
+Caps on the total size, the number of parts and the size of each part's header section raise
 :class:`MimeInconsistency` (``EBMS:0007``) subclasses. Chunked HTTP transfer coding is undone by the HTTP
 server before the body gets here.
 """
@@ -22,7 +24,7 @@ import binascii
 import email.message
 import email.utils
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -77,12 +79,15 @@ class MimeLimits:
 
 @dataclass(frozen=True, slots=True)
 class MimePart:
-    """One attachment part, transfer-decoded, on disk. Header names are lower-case."""
+    """One attachment part, transfer-decoded: in the file ``path``, or in ``data`` when it was kept in
+    memory (see ``memory_bytes`` of :func:`read_message`; exactly one of them is set). Header names are
+    lower-case."""
 
     content_id: str | None
     headers: Mapping[str, str]
-    path: Path
+    path: Path | None
     size: int
+    data: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,17 +143,44 @@ class _BytesSink:
         return None
 
 
-class _FileSink:
-    def __init__(self, fh: BinaryIO) -> None:
-        self._fh = fh
+class _SpoolSink:
+    """An attachment part: in memory while it fits ``memory_bytes``, then moved to a file from
+    ``new_file`` (opened only then). :meth:`close` it in any case."""
+
+    def __init__(self, memory_bytes: int, new_file: Callable[[], Path]) -> None:
+        self._limit = memory_bytes
+        self._new_file = new_file
+        self.data: bytearray | None = bytearray()
+        self.path: Path | None = None
+        self._fh: BinaryIO | None = None
         self.size = 0
+        if memory_bytes <= 0:
+            self._to_file()
+
+    def _to_file(self) -> None:
+        self.path = self._new_file()
+        self._fh = self.path.open("wb")
+        if self.data:
+            self._fh.write(self.data)
+        self.data = None
 
     def write(self, data: bytes) -> None:
-        self._fh.write(data)
         self.size += len(data)
+        if self.data is not None:
+            if self.size <= self._limit:
+                self.data += data
+                return
+            self._to_file()
+        assert self._fh is not None
+        self._fh.write(data)
 
     def finish(self) -> None:
-        self._fh.flush()
+        if self._fh is not None:
+            self._fh.flush()
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
 
 
 class _Base64Decoder:
@@ -351,10 +383,16 @@ class _MultipartParser:
 def read_message(
     content_type: str | None,
     body: BinaryIO,
-    work_dir: Path,
+    work_dir: Path | Callable[[], Path],
     limits: MimeLimits = MimeLimits(),
+    *,
+    memory_bytes: int = 0,
 ) -> ParsedMime:
     """Read an inbound AS4 body: attachments go to files in ``work_dir``, the envelope to memory.
+
+    Attachment parts that fit in ``memory_bytes`` (one budget for all parts of the body) stay in
+    memory (:attr:`MimePart.data`); a part that outgrows what is left moves to a file. ``work_dir`` may
+    be a callable returning the directory: it is called only when a first file is needed.
 
     Raises :class:`NotSoapError` when the body is not SOAP at all, :class:`BodyTooLargeError` over the
     total cap, :class:`MimeError` for broken or over-cap MIME structure.
@@ -376,6 +414,7 @@ def read_message(
     envelope_type = ""
     attachments: list[MimePart] = []
     index = 0
+    budget = memory_bytes
     while not closed:
         index += 1
         if index > limits.max_parts:
@@ -390,16 +429,28 @@ def read_message(
             envelope = _strip_bom(bytes(mem.data))
             envelope_type = headers.get("content-type", "")
             continue
-        path = work_dir / f"part-{index}.bin"
-        with path.open("wb") as fh:
-            sink = _FileSink(fh)
+        sink = _SpoolSink(budget, _part_file(work_dir, index))
+        try:
             closed = parser.read_body(_decoder(encoding, sink))
-        attachments.append(MimePart(cid, MappingProxyType(headers), path, sink.size))
+        finally:
+            sink.close()
+        data = None if sink.data is None else bytes(sink.data)
+        if data is not None:
+            budget -= len(data)
+        attachments.append(MimePart(cid, MappingProxyType(headers), sink.path, sink.size, data))
     if envelope is None:
         raise MimeError(
             f"no root part with Content-ID <{start}>" if start else "multipart body without parts"
         )
     return ParsedMime(envelope, envelope_type, tuple(attachments))
+
+
+def _part_file(work_dir: Path | Callable[[], Path], index: int) -> Callable[[], Path]:
+    def new_file() -> Path:
+        directory = work_dir if isinstance(work_dir, Path) else work_dir()
+        return directory / f"part-{index}.bin"
+
+    return new_file
 
 
 def _parse_part_headers(parser: _MultipartParser) -> dict[str, str]:

@@ -12,7 +12,7 @@ Steps, each mapped to its ebMS error (documented in docs/as4.md):
 4. Decrypt: EncryptedKey (RSA-OAEP) → AES key; each EncryptedData's ``cid:`` part through AES-128-GCM
    (in memory when small, else streamed into ``work_dir``) — 0102. Then recompute every reference
    digest over the decrypted parts — 0101.
-5. Gunzip with size and ratio caps — 0303.
+5. Gunzip with size and ratio caps — 0303 (into memory up to ``payload_memory_bytes``, else a file).
 """
 
 from __future__ import annotations
@@ -61,10 +61,14 @@ from transport.as4.dsig import (
 )
 from transport.as4.header import UserMessageHeader, find_user_message, parse_part_infos, parse_user_message
 from transport.as4.streams import (
+    Spooled,
+    SpoolWriter,
+    WorkDir,
     attachment_content_digest,
     gcm_decrypt_bytes,
     gcm_decrypt_file,
     gunzip_capped,
+    resolve_work_dir,
     unwrap_key,
 )
 from transport.errors import (
@@ -95,11 +99,33 @@ DS = f"{{{NS_DS}}}"
 
 @dataclass(frozen=True)
 class InboundAttachment:
-    """One MIME part after the SOAP part: ``path`` holds its body (transfer encoding already undone)."""
+    """One MIME part after the SOAP part, transfer encoding already undone: its body is in the file
+    ``path`` or, for a small part kept in memory, in ``data`` (exactly one of them is set)."""
 
     content_id: str
     headers: Mapping[str, str]
-    path: Path
+    path: Path | None = None
+    data: bytes | None = None
+
+    def __post_init__(self) -> None:
+        if (self.path is None) == (self.data is None):
+            raise ValueError("an InboundAttachment needs exactly one of path and data")
+
+    @property
+    def source(self) -> Path | bytes:
+        """The body: the bytes when in memory, else the file."""
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
+        return self.path
+
+    @property
+    def size(self) -> int:
+        return len(self.data) if self.data is not None else self.source_path().stat().st_size
+
+    def source_path(self) -> Path:
+        assert self.path is not None
+        return self.path
 
     @property
     def cid(self) -> str:
@@ -128,13 +154,19 @@ class SecurityPolicy:
 
 @dataclass(frozen=True)
 class InboundUserMessage:
-    """A UserMessage that passed decryption, signature verification and decompression."""
+    """A UserMessage that passed decryption, signature verification and decompression. ``payload`` is
+    the decrypted, decompressed SBD (in memory or in a file, see :func:`process_inbound`)."""
 
     header: UserMessageHeader
     signer_certificate: x509.Certificate
     references: tuple[Reference, ...]
-    payload_path: Path
+    payload: Spooled
     envelope: bytes
+
+    @property
+    def payload_path(self) -> Path:
+        """A file holding the payload (an in-memory payload is written to ``work_dir`` on first use)."""
+        return self.payload.path
 
 
 def normalise_cid(value: str) -> str:
@@ -223,17 +255,21 @@ class _Decrypted:
     mime_type: str
 
 
-class _WorkFiles:
-    """Temporary files in ``work_dir``, removed unless kept."""
+def _new_file(work_dir: WorkDir, suffix: str) -> Path:
+    fd, name = tempfile.mkstemp(prefix="as4-in-", suffix=suffix, dir=resolve_work_dir(work_dir))
+    os.close(fd)
+    return Path(name)
 
-    def __init__(self, work_dir: Path) -> None:
+
+class _WorkFiles:
+    """Temporary files in ``work_dir`` (created on first use), removed unless kept."""
+
+    def __init__(self, work_dir: WorkDir) -> None:
         self.work_dir = work_dir
         self.paths: list[Path] = []
 
     def new(self, suffix: str) -> Path:
-        fd, name = tempfile.mkstemp(prefix="as4-in-", suffix=suffix, dir=self.work_dir)
-        os.close(fd)
-        path = Path(name)
+        path = _new_file(self.work_dir, suffix)
         self.paths.append(path)
         return path
 
@@ -299,12 +335,14 @@ def _decrypt_attachments(
         if cid in out:
             raise FailedDecryption(f"attachment cid:{cid} is encrypted twice")
         source: Path | bytes
-        if attachment.path.stat().st_size <= IN_MEMORY_ATTACHMENT_BYTES:
-            source = gcm_decrypt_bytes(key, attachment.path.read_bytes())
+        if attachment.data is not None:
+            source = gcm_decrypt_bytes(key, attachment.data)
+        elif attachment.size <= IN_MEMORY_ATTACHMENT_BYTES:
+            source = gcm_decrypt_bytes(key, attachment.source_path().read_bytes())
         else:
             source = files.new(".dec")
             with source.open("wb") as fh:
-                gcm_decrypt_file(key, attachment.path, fh)
+                gcm_decrypt_file(key, attachment.source_path(), fh)
         out[cid] = _Decrypted(source, ed.get("MimeType") or attachment.content_type)
     return out
 
@@ -316,14 +354,16 @@ def process_inbound(
     identity: KeyHolder,
     validate_signer: Callable[[x509.Certificate], None],
     policy: SecurityPolicy = SecurityPolicy(),
-    work_dir: Path,
+    work_dir: WorkDir,
+    payload_memory_bytes: int = 0,
 ) -> InboundUserMessage:
     """Decrypt, verify and decompress an inbound UserMessage; raises ``transport.errors.EbmsError``.
 
-    ``envelope`` is the SOAP part exactly as received; ``attachments`` the other MIME parts on disk.
-    ``validate_signer`` checks the BST certificate (chain, validity, revocation) and raises on failure
-    (mapped to EBMS:0101). The returned ``payload_path`` (in ``work_dir``) is the decrypted,
-    decompressed SBD; intermediate files are removed.
+    ``envelope`` is the SOAP part exactly as received; ``attachments`` the other MIME parts (on disk or
+    in memory). ``validate_signer`` checks the BST certificate (chain, validity, revocation) and raises
+    on failure (mapped to EBMS:0101). The returned ``payload`` is the decrypted, decompressed SBD: held
+    in memory when it is at most ``payload_memory_bytes``, else a file in ``work_dir`` (a directory or a
+    callable creating one on first use); intermediate files are removed.
     """
     soap = locate_headers(envelope)
     header = parse_user_message(soap.messaging)
@@ -379,14 +419,14 @@ def process_inbound(
             att = by_cid.get(cid)
             if att is None:
                 raise FailedAuthentication(f"signed attachment cid:{cid} is missing")
-            return attachment_content_digest(att.path, att.content_type)
+            return attachment_content_digest(att.source, att.content_type)
 
         references = verify_references(signatures[0], soap.ids, cid_digest)
-        payload = _payload(header, by_cid, decrypted, policy, files)
+        payload = _payload(header, by_cid, decrypted, policy, files, payload_memory_bytes)
     except BaseException:
         files.cleanup()
         raise
-    files.cleanup(keep=payload)
+    files.cleanup(keep=None if payload.data is not None else payload.path)
     return InboundUserMessage(header, signer, references, payload, envelope)
 
 
@@ -407,25 +447,34 @@ def _payload(
     decrypted: Mapping[str, _Decrypted],
     policy: SecurityPolicy,
     files: _WorkFiles,
-) -> Path:
+    memory_bytes: int,
+) -> Spooled:
     cid = normalise_cid(header.payload_content_id)
     dec = decrypted.get(cid)
-    source = dec.source if dec is not None else by_cid[cid].path
+    source = dec.source if dec is not None else by_cid[cid].source
+
+    def spill() -> Path:  # outlives process_inbound: not one of the intermediate ``files``
+        return _new_file(files.work_dir, ".payload")
+
     compression = header.payload_properties.get(PART_PROP_COMPRESSION_TYPE)
     if compression is None:
         if isinstance(source, Path) and dec is not None:
-            return source
+            return Spooled(source)
+        if isinstance(source, bytes) and len(source) <= memory_bytes:
+            return Spooled(source, spill)
         target = files.new(".payload")
         if isinstance(source, bytes):
             target.write_bytes(source)
         else:
             shutil.copyfile(source, target)
-        return target
+        return Spooled(target)
     if compression != COMPRESSION_GZIP:
         raise DecompressionFailure(f"unsupported CompressionType {compression!r}")
-    target = files.new(".payload")
-    with target.open("wb") as fh:
+    sink = SpoolWriter(memory_bytes, lambda: files.new(".payload"))
+    try:
         gunzip_capped(
-            source, fh, max_bytes=policy.max_decompressed_bytes, max_ratio=policy.max_compression_ratio
+            source, sink, max_bytes=policy.max_decompressed_bytes, max_ratio=policy.max_compression_ratio
         )
-    return target
+    finally:
+        sink.close()
+    return sink.result(spill)

@@ -10,9 +10,12 @@ import gzip
 import hashlib
 import io
 import os
+import shutil
+import threading
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, BinaryIO, Final
+from typing import IO, BinaryIO, Final, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -32,6 +35,129 @@ GZIP_LEVEL: Final = 3
 RATIO_CHECK_MIN_BYTES: Final = 1024 * 1024
 #: Largest XML attachment canonicalised by the SwA content transform (it needs a tree).
 MAX_XML_ATTACHMENT_BYTES: Final = 64 * 1024 * 1024
+
+#: A working directory, or a callable that returns one (creating it on first use: a receiver that keeps
+#: small messages in memory then never touches the file system for them).
+WorkDir = Path | Callable[[], Path]
+
+
+def resolve_work_dir(work_dir: WorkDir) -> Path:
+    """The directory of a :data:`WorkDir` (calling it if it is a callable)."""
+    return work_dir if isinstance(work_dir, Path) else work_dir()
+
+
+class ByteSink(Protocol):
+    """Anything with a binary ``write`` (a file, ``io.BytesIO``, :class:`SpoolWriter`)."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
+class Spooled:
+    """Content held in memory (small messages) or in a file (large ones), read through one interface.
+
+    ``path`` gives a file name in both cases: in-memory content is written to a file obtained from
+    ``spill`` the first time it is asked for (for callers that need a path, e.g. hooks written against
+    the file-based API). Thread-safe.
+    """
+
+    __slots__ = ("_data", "_lock", "_path", "_spill")
+
+    def __init__(self, content: bytes | Path, spill: Callable[[], Path] | None = None) -> None:
+        self._data = content if isinstance(content, bytes) else None
+        self._path = content if isinstance(content, Path) else None
+        self._spill = spill
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        where = f"{self.size} bytes in memory" if self._data is not None else str(self._path)
+        return f"Spooled({where})"
+
+    @property
+    def data(self) -> bytes | None:
+        """The content when it is held in memory, else ``None``."""
+        return self._data
+
+    @property
+    def source(self) -> bytes | Path:
+        """The content itself when in memory, else its file (what the streaming helpers accept)."""
+        if self._data is not None:
+            return self._data
+        assert self._path is not None
+        return self._path
+
+    @property
+    def size(self) -> int:
+        if self._data is not None:
+            return len(self._data)
+        assert self._path is not None
+        return self._path.stat().st_size
+
+    def read_bytes(self) -> bytes:
+        return self._data if self._data is not None else self.path.read_bytes()
+
+    def open(self) -> BinaryIO:
+        """A binary stream over the content (close it)."""
+        if self._data is not None:
+            return io.BytesIO(self._data)
+        return self.path.open("rb")
+
+    def copy_to(self, target: Path) -> None:
+        """Write the content to ``target`` (bytes written directly, a file copied)."""
+        if self._data is not None:
+            target.write_bytes(self._data)
+        else:
+            shutil.copyfile(self.path, target)
+
+    @property
+    def path(self) -> Path:
+        """A file holding the content (in-memory content is written to a spill file on first use)."""
+        with self._lock:
+            if self._path is None:
+                if self._spill is None:
+                    raise FileNotFoundError("the content is held in memory and has no file")
+                assert self._data is not None
+                path = self._spill()
+                path.write_bytes(self._data)
+                self._path = path
+            return self._path
+
+
+class SpoolWriter:
+    """A sink that keeps up to ``memory_bytes`` in memory and moves to a file from ``new_file`` beyond.
+
+    Call :meth:`close` (also on errors), then :meth:`result`.
+    """
+
+    def __init__(self, memory_bytes: int, new_file: Callable[[], Path]) -> None:
+        self._limit = memory_bytes
+        self._new_file = new_file
+        self._buffer: bytearray | None = bytearray()
+        self._fh: BinaryIO | None = None
+        self._path: Path | None = None
+
+    def write(self, data: bytes, /) -> int:
+        if self._buffer is not None:
+            if len(self._buffer) + len(data) <= self._limit:
+                self._buffer += data
+                return len(data)
+            self._path = self._new_file()
+            self._fh = self._path.open("wb")
+            self._fh.write(self._buffer)
+            self._buffer = None
+        assert self._fh is not None
+        self._fh.write(data)
+        return len(data)
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+
+    def result(self, spill: Callable[[], Path] | None = None) -> Spooled:
+        """The written content (``spill`` as for :class:`Spooled`, used only for in-memory content)."""
+        if self._buffer is not None:
+            return Spooled(bytes(self._buffer), spill)
+        assert self._path is not None
+        return Spooled(self._path)
 
 
 class _DigestingWriter:
@@ -166,7 +292,7 @@ def gcm_decrypt_bytes(key: bytes, data: bytes) -> bytes:
         raise FailedDecryption("AES-GCM authentication tag does not match") from exc
 
 
-def gunzip_capped(source: Path | bytes, target: BinaryIO, *, max_bytes: int, max_ratio: float) -> int:
+def gunzip_capped(source: Path | bytes, target: ByteSink, *, max_bytes: int, max_ratio: float) -> int:
     """Gunzip ``source`` into ``target`` with an output cap and a ratio cap (EBMS:0303 on any problem).
 
     Uses ``max_length`` so a bomb never inflates more than one chunk past the cap. Concatenated gzip

@@ -1,8 +1,14 @@
 """The receiver core: HTTP headers + body stream → decision + HTTP response (``design.md`` inbound flow).
 
-Order of work: MIME (streamed to disk) → :func:`transport.as4.process_inbound` (decrypt, verify,
-gunzip with caps) → SBDH read and checked against the ebMS header → hooks ``is_served`` →
-duplicate store → ``persist`` → signed receipt (stored, then returned).
+Order of work: MIME (small parts in memory, large ones streamed to disk) →
+:func:`transport.as4.process_inbound` (decrypt, verify, gunzip with caps) → SBDH read and checked
+against the ebMS header → hooks ``is_served`` → duplicate store → ``persist`` → signed receipt (stored,
+then returned).
+
+A message whose parts fit in :attr:`ReceiverConfig.memory_bytes` is processed without touching the
+file system: the per-request working directory is only created when something must go to disk (a large
+part or payload, or a hook asking for :attr:`ReceivedMessage.sbd_path`). On a slow disk the directory,
+its files and their removal cost more than all the cryptography of a 10 KB message.
 
 HTTP mapping (documented in ``docs/as4-operations.md``):
 
@@ -16,6 +22,7 @@ HTTP mapping (documented in ``docs/as4-operations.md``):
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -61,6 +68,31 @@ def _lock_for(message_id: str) -> threading.Lock:
     return _locks[hash(message_id) % _LOCK_STRIPES]
 
 
+class _LazyWorkDir:
+    """The per-request working directory, created on first use and removed by :meth:`close`; asking
+    for it after :meth:`close` raises ``FileNotFoundError`` (everything in it is gone by then)."""
+
+    def __init__(self, parent: Path | None) -> None:
+        self._parent = parent
+        self._path: Path | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Path:
+        with self._lock:
+            if self._closed:
+                raise FileNotFoundError("the per-request working directory is removed when receive() returns")
+            if self._path is None:
+                self._path = Path(tempfile.mkdtemp(prefix="as4-in-", dir=self._parent))
+            return self._path
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self._path is not None:
+                shutil.rmtree(self._path, ignore_errors=True)
+
+
 def _plain(status: int, text: str, decision: Decision) -> ReceiverResponse:
     return ReceiverResponse(status, TEXT_RESPONSE_CONTENT_TYPE, (text + "\n").encode(), decision)
 
@@ -76,10 +108,12 @@ def receive(
     Never raises for bad input: every failure becomes a signed error signal or a plain-text 4xx.
     """
     lowered = {k.lower(): v for k, v in headers.items()}
-    with tempfile.TemporaryDirectory(prefix="as4-in-", dir=config.work_dir) as tmp:
-        work = Path(tmp)
+    work = _LazyWorkDir(config.work_dir)
+    try:
         try:
-            mime = read_message(lowered.get("content-type"), body, work, config.mime_limits)
+            mime = read_message(
+                lowered.get("content-type"), body, work, config.mime_limits, memory_bytes=config.memory_bytes
+            )
         except (NotSoapError, BodyTooLargeError) as exc:
             return _plain(exc.http_status, str(exc), Decision(Verdict.MALFORMED, error=exc, reason=str(exc)))
         except MimeError as exc:
@@ -99,6 +133,8 @@ def receive(
             log.exception("internal error while receiving %s", message_id)
             failure = DeliveryFailure(f"internal error while processing the message: {type(exc).__name__}")
             return _error_response(failure, message_id, config)
+    finally:
+        work.close()
 
 
 def _no_message_id(mime: ParsedMime, config: ReceiverConfig) -> ReceiverResponse:
@@ -126,10 +162,12 @@ def _error_response(error: EbmsError, message_id: str | None, config: ReceiverCo
 
 
 def _process(
-    message_id: str, mime: ParsedMime, work: Path, config: ReceiverConfig, hooks: ReceiverHooks
+    message_id: str, mime: ParsedMime, work: _LazyWorkDir, config: ReceiverConfig, hooks: ReceiverHooks
 ) -> ReceiverResponse:
     attachments = [
-        InboundAttachment(content_id=part.content_id or "", headers=part.headers, path=part.path)
+        InboundAttachment(
+            content_id=part.content_id or "", headers=part.headers, path=part.path, data=part.data
+        )
         for part in mime.attachments
     ]
 
@@ -143,6 +181,7 @@ def _process(
         validate_signer=validate_signer,
         policy=config.policy,
         work_dir=work,
+        payload_memory_bytes=config.memory_bytes,
     )
     message = _check_sbdh(message_id, inbound)
     if not hooks.is_served(message.receiver, message.document_type, message.process):
@@ -171,7 +210,7 @@ def _process(
 def _check_sbdh(message_id: str, inbound: InboundUserMessage) -> ReceivedMessage:
     header = inbound.header
     try:
-        parsed = read_sbd(inbound.payload_path)
+        parsed = read_sbd(inbound.payload.source)
         sbdh = parsed.header
         check_as4_consistency(
             sbdh,
@@ -196,7 +235,7 @@ def _check_sbdh(message_id: str, inbound: InboundUserMessage) -> ReceivedMessage
         process=sbdh.process,
         country_c1=sbdh.country_c1,
         instance_id=sbdh.instance_id,
-        sbd_path=inbound.payload_path,
+        sbd=inbound.payload,
         signer_certificate=inbound.signer_certificate,
         header=header,
         sbdh=sbdh,

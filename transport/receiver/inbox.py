@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,7 +120,7 @@ class DirectoryInbox:
 
     def persist(self, message: ReceivedMessage) -> None:
         sbd_target, json_target = self.paths(message.message_id)
-        _write_atomic(sbd_target, lambda tmp: shutil.copyfile(message.sbd_path, tmp))
+        _write_atomic(sbd_target, message.sbd.copy_to)
         meta = _json_bytes(self.metadata(message))
         _write_atomic(json_target, lambda tmp: tmp.write_bytes(meta))
 

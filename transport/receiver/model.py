@@ -13,6 +13,7 @@ from cryptography import x509
 from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
 from peppol.pki import Identity
 from transport.as4 import InboundUserMessage, SecurityPolicy, UserMessageHeader
+from transport.as4.streams import Spooled
 from transport.duplicates import DuplicateStore, InMemoryDuplicateStore
 from transport.errors import EbmsError
 from transport.mime import MimeLimits
@@ -20,15 +21,21 @@ from transport.sbdh import SbdhHeader
 
 SOAP_RESPONSE_CONTENT_TYPE: Final = "application/soap+xml; charset=UTF-8"
 TEXT_RESPONSE_CONTENT_TYPE: Final = "text/plain; charset=UTF-8"
+#: Attachments and payloads up to this size (per request) are processed in memory, larger ones are
+#: streamed through files in the working directory (memory stays flat for any message size).
+DEFAULT_MEMORY_BYTES: Final = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
 class ReceivedMessage:
     """A message that passed every check, handed to :meth:`ReceiverHooks.persist`.
 
-    ``sbd_path`` (the decrypted, decompressed StandardBusinessDocument) lives in a per-request working
-    directory that is deleted when :func:`~transport.receiver.receive` returns: ``persist`` must copy or
-    move what it keeps. ``sender``/``receiver``/``document_type``/``process`` are the SBDH values (Peppol
+    ``sbd`` is the decrypted, decompressed StandardBusinessDocument, in memory for small messages or in
+    a file in the per-request working directory: read it with ``sbd.read_bytes()``/``sbd.open()`` or
+    store it with ``sbd.copy_to(path)`` (no temporary file for a small message). ``sbd_path`` names a
+    file in that directory (written on first access for an in-memory SBD); the directory is deleted when
+    :func:`~transport.receiver.receive` returns: ``persist`` must copy or move what it keeps.
+    ``sender``/``receiver``/``document_type``/``process`` are the SBDH values (Peppol
     identifier objects, also in ``sbdh``); ``from_party``/``to_party`` the C2/C3 seat ids of the ebMS header.
     """
 
@@ -42,11 +49,16 @@ class ReceivedMessage:
     process: ProcessId
     country_c1: str | None
     instance_id: str | None
-    sbd_path: Path
+    sbd: Spooled
     signer_certificate: x509.Certificate
     header: UserMessageHeader
     sbdh: SbdhHeader
     inbound: InboundUserMessage
+
+    @property
+    def sbd_path(self) -> Path:
+        """A file holding the SBD (see the class docstring; valid only during the hooks)."""
+        return self.sbd.path
 
 
 #: ``is_served(receiver, document_type, process)``.
@@ -103,7 +115,9 @@ class CallbackHooks:
 class ReceiverConfig:
     """Receiver settings: our AP identity (decrypts, signs receipts and errors), the signer check
     (e.g. ``CertificateValidator(...).validate``; raise to reject), the duplicate store, the security
-    policy, MIME caps and where per-request working directories are created."""
+    policy, MIME caps, where per-request working directories are created and up to what size a message
+    is processed in memory instead (``memory_bytes``: the attachments of one request together, and
+    separately its decompressed payload; 0 = always through files)."""
 
     identity: Identity
     validate_signer: Callable[[x509.Certificate], object]
@@ -111,6 +125,7 @@ class ReceiverConfig:
     policy: SecurityPolicy = field(default_factory=SecurityPolicy)
     mime_limits: MimeLimits = field(default_factory=MimeLimits)
     work_dir: Path | None = None
+    memory_bytes: int = DEFAULT_MEMORY_BYTES
 
 
 class Verdict(StrEnum):
