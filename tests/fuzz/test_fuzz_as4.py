@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import io
 import re
 import signal
@@ -36,7 +37,7 @@ from transport.as4 import (
     verify_receipt,
 )
 from transport.errors import DeliveryFailure, EbmsError, InvalidReceipt
-from transport.mime import MimeError, MimeLimits, parse_content_type, read_message
+from transport.mime import MimeError, MimeLimits, MimePart, parse_content_type, read_message
 from transport.receiver import (
     CallbackHooks,
     InMemoryDuplicateStore,
@@ -63,6 +64,9 @@ INVOICE = (
     b"</cbc:CustomizationID><cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</cbc:ProfileID>"
     b"<cbc:ID>FUZZ-1</cbc:ID></Invoice>\n"
 )
+#: Receiver memory budgets drawn by the tests: default (in memory), always files, and budgets that run
+#: out inside the attachment (which then moves to a file half-way).
+MEMORY_BUDGETS = st.sampled_from((None, 0, 1, 100, 5000))
 #: Longest a single receive() may take before the example counts as a hang (seconds).
 HANG_SECONDS = 30
 
@@ -155,8 +159,15 @@ class Exchange:
         return parse_content_type(self.message.content_type)[1]["boundary"].encode()
 
     def post(
-        self, body: bytes, content_type: str | None = None, *, limits: MimeLimits | None = None
+        self,
+        body: bytes,
+        content_type: str | None = None,
+        *,
+        limits: MimeLimits | None = None,
+        memory_bytes: int | None = None,
     ) -> tuple[ReceiverResponse, Recorder]:
+        """POST ``body`` to a fresh receiver. ``memory_bytes`` (None = the default) picks in-memory
+        processing, files (0) or a budget that runs out in the middle of a part."""
         config = ReceiverConfig(
             identity=self.pki.aps[1].identity(),
             validate_signer=self.validate,
@@ -164,6 +175,8 @@ class Exchange:
             work_dir=self.work,
             mime_limits=limits if limits is not None else MimeLimits(),
         )
+        if memory_bytes is not None:
+            config = dataclasses.replace(config, memory_bytes=memory_bytes)
         recorder = Recorder()
         headers = {} if content_type is None else {"Content-Type": content_type}
         with no_hang():
@@ -222,7 +235,8 @@ def check_response(ex: Exchange, response: ReceiverResponse, recorder: Recorder)
 @given(data=st.data())
 def test_receiver_mutated_bytes_get_ebms_error_or_4xx(exchange: Exchange, data: st.DataObject) -> None:
     body = data.draw(mutated(exchange.body, max_ops=3), label="body")
-    response, recorder = exchange.post(body, exchange.message.content_type)
+    memory = data.draw(MEMORY_BUDGETS, label="memory_bytes")
+    response, recorder = exchange.post(body, exchange.message.content_type, memory_bytes=memory)
     check_response(exchange, response, recorder)
 
 
@@ -255,7 +269,8 @@ def test_receiver_mutated_mime_structure_gets_ebms_error_or_4xx(
     exchange: Exchange, data: st.DataObject
 ) -> None:
     body = data.draw(token_mutated(exchange.body, _mime_tokens(exchange), max_ops=3), label="body")
-    response, recorder = exchange.post(body, exchange.message.content_type)
+    memory = data.draw(MEMORY_BUDGETS, label="memory_bytes")
+    response, recorder = exchange.post(body, exchange.message.content_type, memory_bytes=memory)
     check_response(exchange, response, recorder)
 
 
@@ -334,7 +349,8 @@ def test_receiver_reassembled_mime_variants_get_ebms_error_or_4xx(
     exchange: Exchange, data: st.DataObject
 ) -> None:
     body, ctype = data.draw(reassembled(exchange), label="message")
-    response, recorder = exchange.post(body, ctype)
+    memory = data.draw(MEMORY_BUDGETS, label="memory_bytes")
+    response, recorder = exchange.post(body, ctype, memory_bytes=memory)
     check_response(exchange, response, recorder)
 
 
@@ -391,7 +407,10 @@ def test_receiver_over_cap_bodies_get_4xx_or_ebms_error(
     body = exchange.body
     if data.draw(st.booleans(), label="mutate"):
         body = data.draw(mutated(body, max_ops=2), label="body")
-    response, recorder = exchange.post(body, exchange.message.content_type, limits=limits)
+    memory = data.draw(MEMORY_BUDGETS, label="memory_bytes")
+    response, recorder = exchange.post(
+        body, exchange.message.content_type, limits=limits, memory_bytes=memory
+    )
     check_response(exchange, response, recorder)
 
 
@@ -492,7 +511,8 @@ def test_receiver_signed_messages_with_mutated_sbds_get_signed_0004(
     accepted_sbd = exchange.sbd
     exchange.sbd = sbd  # what must be delivered if accepted
     try:
-        response, recorder = exchange.post(body_of(message), message.content_type)
+        memory = data.draw(MEMORY_BUDGETS, label="memory_bytes")
+        response, recorder = exchange.post(body_of(message), message.content_type, memory_bytes=memory)
         check_response(exchange, response, recorder)
     finally:
         exchange.sbd = accepted_sbd
@@ -604,12 +624,13 @@ def test_read_message_raises_only_mime_errors(exchange: Exchange, data: st.DataO
         body, ctype = data.draw(reassembled(exchange), label="message")
     with tempfile.TemporaryDirectory(dir=exchange.work) as tmp, no_hang():
         try:
-            parsed = read_message(ctype, io.BytesIO(body), Path(tmp))
+            memory = data.draw(st.sampled_from((0, 1, 100, 10**6)), label="memory_bytes")
+            parsed = read_message(ctype, io.BytesIO(body), Path(tmp), memory_bytes=memory)
         except MimeError as exc:
             assert exc.code == "EBMS:0007"
             return
         for part in parsed.attachments:
-            assert part.path.stat().st_size == part.size
+            assert len(_content(part)) == part.size
 
 
 class Trickle(io.RawIOBase):
@@ -630,15 +651,29 @@ class Trickle(io.RawIOBase):
         return chunk
 
 
+def _content(part: MimePart) -> bytes:
+    """An attachment's bytes, in memory or on disk (exactly one of the two)."""
+    assert (part.data is None) != (part.path is None), "exactly one of data and path is set"
+    if part.data is not None:
+        return part.data
+    assert part.path is not None
+    return part.path.read_bytes()
+
+
 def _read_all(
-    ctype: str | None, stream: Any, work: Path
+    ctype: str | None, stream: Any, work: Path, memory_bytes: int = 0
 ) -> tuple[bytes, list[tuple[str | None, bytes]]] | str:
     with tempfile.TemporaryDirectory(dir=work) as tmp:
         try:
-            parsed = read_message(ctype, stream, Path(tmp))
+            parsed = read_message(ctype, stream, Path(tmp), memory_bytes=memory_bytes)
         except MimeError as exc:
             return type(exc).__name__
-        return parsed.envelope, [(p.content_id, p.path.read_bytes()) for p in parsed.attachments]
+        parts = []
+        for part in parsed.attachments:
+            content = _content(part)
+            assert len(content) == part.size
+            parts.append((part.content_id, content))
+        return parsed.envelope, parts
 
 
 @fuzz_settings(60)
@@ -646,7 +681,8 @@ def _read_all(
 def test_read_message_result_does_not_depend_on_read_sizes(
     exchange: Exchange, data: st.DataObject, step: int
 ) -> None:
-    """Delimiters split across reads must not change what is read (no lost or extra bytes)."""
+    """Delimiters split across reads, and parts kept in memory or spilled to files half-way, must not
+    change what is read (no lost or extra bytes)."""
     how = data.draw(st.sampled_from(("valid", "reassembled", "tokens")), label="how")
     ctype: str | None = exchange.message.content_type
     body = exchange.body
@@ -656,7 +692,8 @@ def test_read_message_result_does_not_depend_on_read_sizes(
         body = data.draw(token_mutated(exchange.body, _mime_tokens(exchange), max_ops=2), label="body")
     with no_hang():
         whole = _read_all(ctype, io.BytesIO(body), exchange.work)
-        trickled = _read_all(ctype, Trickle(body, step), exchange.work)
+        memory = data.draw(st.sampled_from((0, 1, 100, 5000, 10**6)), label="memory_bytes")
+        trickled = _read_all(ctype, Trickle(body, step), exchange.work, memory)
     assert trickled == whole
     if how == "valid":
         assert not isinstance(whole, str)
