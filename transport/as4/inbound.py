@@ -23,7 +23,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 from urllib.parse import unquote
@@ -162,6 +162,9 @@ class InboundUserMessage:
     references: tuple[Reference, ...]
     payload: Spooled
     envelope: bytes
+    #: The envelope as parsed for verification (read-only: the receipt copies its references from it
+    #: instead of parsing ``envelope`` again).
+    soap: SoapHeaders | None = field(default=None, repr=False, compare=False)
 
     @property
     def payload_path(self) -> Path:
@@ -198,12 +201,24 @@ class SoapHeaders:
     ids: dict[str, etree._Element]
 
 
-def locate_headers(envelope: bytes, *, max_bytes: int = MAX_ENVELOPE_BYTES) -> SoapHeaders:
-    """Parse an S12 envelope and find its one ``eb:Messaging`` and at most one ``wsse:Security``."""
-    try:
-        root = parse_bytes(envelope, max_bytes=max_bytes).getroot()
-    except XmlError as exc:
-        raise InvalidHeader(f"SOAP envelope is not acceptable XML: {exc}") from exc
+def parse_envelope(envelope: bytes, *, max_bytes: int = MAX_ENVELOPE_BYTES) -> etree._Element:
+    """The root of ``envelope`` parsed by the hardened parser (raises ``peppol.xml.XmlError``)."""
+    return parse_bytes(envelope, max_bytes=max_bytes).getroot()
+
+
+def locate_headers(
+    envelope: bytes, *, max_bytes: int = MAX_ENVELOPE_BYTES, root: etree._Element | None = None
+) -> SoapHeaders:
+    """Parse an S12 envelope and find its one ``eb:Messaging`` and at most one ``wsse:Security``.
+
+    ``root``, when given, is ``envelope`` already parsed by :func:`parse_envelope` (with the same
+    ``max_bytes``): it is used instead of parsing the bytes a second time.
+    """
+    if root is None:
+        try:
+            root = parse_envelope(envelope, max_bytes=max_bytes)
+        except XmlError as exc:
+            raise InvalidHeader(f"SOAP envelope is not acceptable XML: {exc}") from exc
     if root.tag != f"{S12}Envelope":
         raise InvalidHeader(f"root element must be a SOAP 1.2 Envelope, got {root.tag}")
     headers = root.findall(f"{S12}Header")
@@ -220,14 +235,18 @@ def locate_headers(envelope: bytes, *, max_bytes: int = MAX_ENVELOPE_BYTES) -> S
     return SoapHeaders(root, messagings[0], securities[0] if securities else None, bodies[0], ids)
 
 
+def message_id_in(root: etree._Element) -> str | None:
+    """The ``eb:MessageId`` of a parsed envelope (see :func:`message_id_of`)."""
+    el = root.find(f"{S12}Header/{EB}Messaging/*/{EB}MessageInfo/{EB}MessageId")
+    if el is not None and (el.text or "").strip():
+        return (el.text or "").strip()
+    return None
+
+
 def message_id_of(envelope: bytes) -> str | None:
     """Best-effort MessageId of a (possibly broken) envelope, for ``refToMessageInError``."""
     try:
-        root = parse_bytes(envelope, max_bytes=MAX_ENVELOPE_BYTES).getroot()
-        el = root.find(f"{S12}Header/{EB}Messaging/*/{EB}MessageInfo/{EB}MessageId")
-        if el is not None and (el.text or "").strip():
-            return (el.text or "").strip()
-        return None
+        return message_id_in(parse_envelope(envelope))
     except XmlError:
         match = re.search(rb"<(?:[\w.-]+:)?MessageId>\s*([^<\s]{1,256})\s*</", envelope[:MAX_ENVELOPE_BYTES])
         return match.group(1).decode("utf-8", "replace") if match else None
@@ -356,6 +375,7 @@ def process_inbound(
     policy: SecurityPolicy = SecurityPolicy(),
     work_dir: WorkDir,
     payload_memory_bytes: int = 0,
+    root: etree._Element | None = None,
 ) -> InboundUserMessage:
     """Decrypt, verify and decompress an inbound UserMessage; raises ``transport.errors.EbmsError``.
 
@@ -363,9 +383,10 @@ def process_inbound(
     in memory). ``validate_signer`` checks the BST certificate (chain, validity, revocation) and raises
     on failure (mapped to EBMS:0101). The returned ``payload`` is the decrypted, decompressed SBD: held
     in memory when it is at most ``payload_memory_bytes``, else a file in ``work_dir`` (a directory or a
-    callable creating one on first use); intermediate files are removed.
+    callable creating one on first use); intermediate files are removed. ``root`` is ``envelope``
+    already parsed by :func:`parse_envelope`, if the caller has it (saves a second parse).
     """
-    soap = locate_headers(envelope)
+    soap = locate_headers(envelope, root=root)
     header = parse_user_message(soap.messaging)
     by_cid: dict[str, InboundAttachment] = {}
     for att in attachments:
@@ -427,7 +448,7 @@ def process_inbound(
         files.cleanup()
         raise
     files.cleanup(keep=None if payload.data is not None else payload.path)
-    return InboundUserMessage(header, signer, references, payload, envelope)
+    return InboundUserMessage(header, signer, references, payload, envelope, soap)
 
 
 def _check_coverage(soap: SoapHeaders, references: Sequence[Reference], part_cids: Sequence[str]) -> None:

@@ -35,7 +35,7 @@ from transport.as4.dsig import (
     xml_reference,
 )
 from transport.as4.header import format_timestamp, new_message_id
-from transport.as4.inbound import MAX_ENVELOPE_BYTES, InboundUserMessage, locate_headers
+from transport.as4.inbound import MAX_ENVELOPE_BYTES, InboundUserMessage, SoapHeaders, locate_headers
 from transport.errors import EbmsError, FailedAuthentication, InvalidReceipt
 
 S12 = f"{{{NS_S12}}}"
@@ -116,9 +116,11 @@ def _message_info(parent: etree._Element, message_id: str, ref_to: str | None) -
         etree.SubElement(info, f"{EB}RefToMessageId").text = ref_to
 
 
-def received_reference_elements(envelope: bytes) -> list[etree._Element]:
-    """The ``ds:Reference`` elements of the Security header's signature, as received."""
-    soap = locate_headers(envelope)
+def received_reference_elements(envelope: bytes, soap: SoapHeaders | None = None) -> list[etree._Element]:
+    """The ``ds:Reference`` elements of the Security header's signature, as received (``soap``: the
+    envelope as already parsed by :func:`~transport.as4.inbound.process_inbound`, if at hand)."""
+    if soap is None:
+        soap = locate_headers(envelope)
     if soap.security is None:
         raise FailedAuthentication("the user message carries no wsse:Security header")
     return list(soap.security.iterfind(f"{DS}Signature/{DS}SignedInfo/{DS}Reference"))
@@ -129,7 +131,7 @@ def build_receipt(inbound: InboundUserMessage, *, signer: KeyHolder, message_id:
 
     Call only after the message is durably stored. ``MessagePartIdentifier`` is never used.
     """
-    refs = received_reference_elements(inbound.envelope)
+    refs = received_reference_elements(inbound.envelope, inbound.soap)
 
     def fill(messaging: etree._Element) -> None:
         signal = etree.SubElement(messaging, f"{EB}SignalMessage")

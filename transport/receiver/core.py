@@ -41,6 +41,7 @@ from transport.as4 import (
     message_id_of,
     process_inbound,
 )
+from transport.as4.inbound import message_id_in, parse_envelope
 from transport.errors import DeliveryFailure, EbmsError, InvalidHeader, NotServiced, OtherError
 from transport.mime import BodyTooLargeError, MimeError, NotSoapError, ParsedMime, read_message
 from transport.receiver.model import (
@@ -122,11 +123,15 @@ def receive(
             log.exception("could not spool the request body")
             reason = f"the request could not be stored for processing: {type(exc).__name__}"
             return _plain(503, reason, Decision(Verdict.MALFORMED, reason=reason))
-        message_id = message_id_of(mime.envelope)
+        try:
+            root: etree._Element | None = parse_envelope(mime.envelope)
+        except XmlError:
+            root = None
+        message_id = message_id_of(mime.envelope) if root is None else message_id_in(root)
         if message_id is None:
             return _no_message_id(mime, config)
         try:
-            return _process(message_id, mime, work, config, hooks)
+            return _process(message_id, mime, root, work, config, hooks)
         except EbmsError as exc:
             return _error_response(exc, message_id, config)
         except Exception as exc:  # a bug or an unexpected library error: answer, never crash
@@ -162,7 +167,12 @@ def _error_response(error: EbmsError, message_id: str | None, config: ReceiverCo
 
 
 def _process(
-    message_id: str, mime: ParsedMime, work: _LazyWorkDir, config: ReceiverConfig, hooks: ReceiverHooks
+    message_id: str,
+    mime: ParsedMime,
+    root: etree._Element | None,
+    work: _LazyWorkDir,
+    config: ReceiverConfig,
+    hooks: ReceiverHooks,
 ) -> ReceiverResponse:
     attachments = [
         InboundAttachment(
@@ -182,6 +192,7 @@ def _process(
         policy=config.policy,
         work_dir=work,
         payload_memory_bytes=config.memory_bytes,
+        root=root,
     )
     message = _check_sbdh(message_id, inbound)
     if not hooks.is_served(message.receiver, message.document_type, message.process):
