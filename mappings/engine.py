@@ -402,6 +402,8 @@ def write(release: dict[str, Any], spec: Spec, root: _Element, env: dict[str, st
     env = env or {}
     for scope in spec.scopes:
         rules = [r for r in spec.rules_of(scope.name) if r.write]
+        if not rules and scope.ocds:
+            continue  # a read-only scope (e.g. parts): nothing to write, no element to create
         targets: list[tuple[dict[str, Any], str]] = []
         if not scope.ocds:
             targets = [(release, "")]

@@ -7,7 +7,7 @@ to the scope, OCDS path relative to the scope object, and the transform). See ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any, Final
@@ -162,6 +162,19 @@ def parse_spec(name: str, data: Any) -> Spec:
                 attrs=tuple((str(k), str(v)) for k, v in _pairs(r.get("attrs"))),
             )
         )
+    # ``expand: {lot: [lotsgroup, part]}``: the same relative rules read the sibling structures (lots
+    # groups, parts); they are read-only (the writer emits lots only).
+    for src, targets in (data.get("expand") or {}).items():
+        suffix = {"lot": "-Lot"}.get(str(src), "")
+        for tgt in targets:
+            if tgt not in scope_names:
+                raise SpecError(f"unknown scope {tgt!r}", f"{name}:expand")
+            tsuffix = {"lotsgroup": "-LotsGroup", "part": "-Part"}.get(str(tgt), "-" + str(tgt))
+            for r in [
+                r for r in rules if r.scope == src and not r.ocds.startswith("^") and "$" not in r.ocds
+            ]:
+                rid = r.id[: -len(suffix)] + tsuffix if suffix and r.id.endswith(suffix) else f"{r.id}@{tgt}"
+                rules.append(replace(r, id=rid, scope=str(tgt), write=False))
     return Spec(name=name, tables=tables, scopes=tuple(scopes), rules=tuple(rules))
 
 
