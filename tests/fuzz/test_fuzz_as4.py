@@ -712,3 +712,46 @@ def test_read_message_plain_soap_does_not_depend_on_read_sizes(exchange: Exchang
     whole = _read_all("application/soap+xml", io.BytesIO(envelope), exchange.work)
     assert not isinstance(whole, str) and whole[0] == envelope
     assert _read_all("application/soap+xml", Trickle(envelope, step), exchange.work) == whole
+
+
+# --- the sender's view of hostile answers ---------------------------------------------------------------
+
+
+@fuzz_settings(120)
+@given(
+    data=st.data(),
+    status=st.sampled_from((200, 200, 200, 202, 204, 301, 400, 404, 413, 415, 500, 502, 503, 599, 999, 100)),
+)
+def test_sender_classifies_hostile_answers_without_raising(
+    exchange: Exchange, data: st.DataObject, status: int
+) -> None:
+    """``As4Sender.classify`` turns any HTTP answer into an Outcome: delivered only with HTTP 200 and a
+    receipt that verifies; otherwise an ebMS code or an HTTP failure, never an exception."""
+    from transport.sender import As4Sender
+
+    how = data.draw(st.sampled_from(("tree", "bytes", "tokens", "garbage", "receipt")), label="how")
+    body = exchange.receipt
+    if how == "tree":
+        body = data.draw(xml_mutated(body, max_ops=3), label="body")
+    elif how == "bytes":
+        body = data.draw(mutated(body, max_ops=3), label="body")
+    elif how == "tokens":
+        body = data.draw(token_mutated(body, _RECEIPT_TOKENS, max_ops=3), label="body")
+    elif how == "garbage":
+        body = data.draw(st.binary(max_size=200), label="body")
+    content_type = data.draw(
+        st.one_of(st.none(), _CONTENT_TYPES, st.just(exchange.receipt_content_type)), label="ct"
+    )
+    with As4Sender(validate_signer=exchange.validate) as sender:
+        outcome = sender.classify(
+            status, content_type, body, exchange.message, exchange.pki.aps[1].certificate()
+        )
+    event(f"delivered={outcome.delivered} {outcome.code}")
+    assert outcome.summary
+    if outcome.delivered:
+        assert status == 200 and outcome.receipt is not None
+        assert outcome.receipt.ref_to_message_id == exchange.message.message_id
+    else:
+        # the code may be the peer's own (eb:Error/@errorCode is passed through)
+        assert outcome.code is None or isinstance(outcome.code, str)
+        assert outcome.retryable is False or outcome.code is None or outcome.http_status is not None
