@@ -19,6 +19,7 @@ from typer.testing import CliRunner, Result
 
 from access_point.cli import app
 from tests.fuzz import fuzz_settings, mutated, xml_mutated
+from tests.fuzz.test_fuzz_as4 import INVOICE
 
 runner = CliRunner()
 
@@ -28,6 +29,8 @@ DOCTYPE = (
 )
 PROCESS = "cenbii-procid-ubl::urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 PARTICIPANT = "iso6523-actorid-upis::9915:fuzz"
+SENDER = "iso6523-actorid-upis::0088:5790000435951"
+RECEIVER = "iso6523-actorid-upis::0088:5798000000001"
 #: A loopback port nothing listens on (discard): a send fails at once with "connection refused".
 CLOSED_URL = "https://127.0.0.1:9/as4"
 
@@ -364,8 +367,20 @@ def test_cli_as4_send_mutated_inputs(
 ) -> None:
     """Broken SBD, key or certificates: exit 2 before sending; otherwise a refused connection: exit 1."""
     tmp = tmp_path_factory.mktemp("send")
+    # a bare UBL document: the CLI builds the SBDH from options (drawn valid or garbage)
+    bare = data.draw(
+        st.one_of(
+            st.none(),
+            st.tuples(
+                st.sampled_from((SENDER, "", "x::y", "iso6523-actorid-upis::0088:\u20ac")),
+                st.sampled_from((RECEIVER, "", "iso6523-actorid-upis::")),
+                st.sampled_from(("FR", "", "XX", "fr", "\u20ac\u20ac", "FRA")),
+            ),
+        ),
+        label="bare",
+    )
     files = {
-        "file": ("sbd.xml", seeds["sbd"]),
+        "file": ("doc.xml", seeds["sbd"] if bare is None else INVOICE),
         "key": ("key.pem", seeds["key"]),
         "cert": ("cert.pem", test_pki.aps[0].cert.read_bytes()),
         "receiver": ("receiver.pem", seeds["cert"]),
@@ -391,6 +406,8 @@ def test_cli_as4_send_mutated_inputs(
         "--key", str(paths["key"]), "--cert", str(paths["cert"]), "--receiver-cert", str(paths["receiver"]),
         "--attempts", "1", "--retry-interval", "0",
     ]  # fmt: skip
+    if bare is not None:
+        args += ["--sender", bare[0], "--receiver", bare[1], "--country-c1", bare[2]]
     if data.draw(st.booleans(), label="trust"):
         args += ["--trust", str(test_pki.ap_truststore), "--crl", str(test_pki.ap_crl)]
     check(invoke(args), {1, 2})
