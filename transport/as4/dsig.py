@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 from collections.abc import Callable, Iterable, Sequence
@@ -48,6 +49,9 @@ WSU_ID = f"{{{NS_WSU}}}Id"
 _ID_ATTRIBUTES = (WSU_ID, "Id", "id", "ID")
 #: Most references accepted in one SignedInfo (a UserMessage needs 2 + one per part); bounds digest work.
 MAX_REFERENCES: Final = 32
+#: Decoded BinarySecurityToken certificates kept, by DER: a partner sends the same certificate with
+#: every message (twice in a UserMessage: signer and encryption recipient).
+TOKEN_CERTIFICATE_CACHE_SIZE: Final = 256
 
 
 @dataclass(frozen=True)
@@ -252,9 +256,16 @@ def resolve_token_certificate(
     if not der:
         raise PolicyNoncompliance(f"{what}: BinarySecurityToken is not valid base64")
     try:
-        return x509.load_der_x509_certificate(der)
+        return _load_der_certificate(der)
     except ValueError as exc:
         raise PolicyNoncompliance(f"{what}: BinarySecurityToken does not hold an X.509 certificate") from exc
+
+
+@functools.lru_cache(maxsize=TOKEN_CERTIFICATE_CACHE_SIZE)
+def _load_der_certificate(der: bytes) -> x509.Certificate:
+    """Decode a certificate once per DER value (certificate objects are immutable; decoding errors are
+    not cached)."""
+    return x509.load_der_x509_certificate(der)
 
 
 #: Given a ``cid:`` content id, return the base64 SHA-256 of the attachment after the content transform,
@@ -264,6 +275,11 @@ CidDigester = Callable[[str], str | None]
 
 def check_signature_algorithms(signature: etree._Element) -> etree._Element:
     """Allow-list check of SignedInfo (c14n, signature, digests, transforms); returns SignedInfo."""
+    return _checked_signed_info(signature)[0]
+
+
+def _checked_signed_info(signature: etree._Element) -> tuple[etree._Element, tuple[Reference, ...]]:
+    """:func:`check_signature_algorithms`, also returning the parsed References (document order)."""
     infos = signature.findall(f"{DS}SignedInfo")
     if len(infos) != 1:
         raise FailedAuthentication("ds:Signature must contain exactly one ds:SignedInfo")
@@ -286,14 +302,14 @@ def check_signature_algorithms(signature: etree._Element) -> etree._Element:
     uris = [r.get("URI") for r in refs]
     if len(set(uris)) != len(uris):
         raise FailedAuthentication("ds:SignedInfo references the same URI twice")
-    for ref_el in refs:
-        ref = parse_reference(ref_el)
+    parsed = tuple(parse_reference(ref_el) for ref_el in refs)
+    for ref in parsed:
         if ref.digest_method not in ALLOWED_DIGEST_METHODS:
             raise PolicyNoncompliance(f"digest method {ref.digest_method!r} is not allowed ({ref.uri})")
         allowed = ALLOWED_ATTACHMENT_TRANSFORMS if ref.uri.startswith("cid:") else ALLOWED_XML_TRANSFORMS
         if len(ref.transforms) != 1 or ref.transforms[0] not in allowed:
             raise PolicyNoncompliance(f"transforms {list(ref.transforms)} are not allowed for {ref.uri!r}")
-    return signed_info
+    return signed_info, parsed
 
 
 def verify_signature_value(signature: etree._Element, certificate: x509.Certificate) -> tuple[Reference, ...]:
@@ -302,7 +318,7 @@ def verify_signature_value(signature: etree._Element, certificate: x509.Certific
     Returns the (now authenticated) References so callers can check coverage before they spend time on
     decryption and digests.
     """
-    signed_info = check_signature_algorithms(signature)
+    signed_info, references = _checked_signed_info(signature)
     key = certificate.public_key()
     if not isinstance(key, rsa.RSAPublicKey):
         raise PolicyNoncompliance("the signing certificate does not hold an RSA key")
@@ -321,7 +337,7 @@ def verify_signature_value(signature: etree._Element, certificate: x509.Certific
         )
     except InvalidSignature as exc:
         raise FailedAuthentication("ds:SignatureValue does not verify") from exc
-    return tuple(parse_reference(r) for r in signed_info.iterfind(f"{DS}Reference"))
+    return references
 
 
 def verify_references(

@@ -18,6 +18,7 @@ Steps, each mapped to its ebMS error (documented in docs/as4.md):
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -51,6 +52,7 @@ from transport.as4.constants import (
     TYPE_ATTACHMENT_CONTENT_ONLY,
 )
 from transport.as4.dsig import (
+    TOKEN_CERTIFICATE_CACHE_SIZE,
     Reference,
     _b64,
     collect_ids,
@@ -182,7 +184,9 @@ def normalise_cid(value: str) -> str:
     return unquote(value.strip())
 
 
+@functools.lru_cache(maxsize=TOKEN_CERTIFICATE_CACHE_SIZE)
 def certificate_cn(cert: x509.Certificate) -> str | None:
+    """The subject CN (cached per certificate: the signer of a partner is the same in every message)."""
     attrs = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     if not attrs:
         return None
