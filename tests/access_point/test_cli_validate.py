@@ -47,8 +47,9 @@ needs_schematron = pytest.mark.skipif(not _schematron_available(), reason="ubl.s
 @pytest.mark.parametrize(
     ("document", "expected_exit", "expected_type"),
     [
-        (f"{NOTICES}/cn_24_minimal.xml", 0, "eforms-cn-16"),
-        (f"{NOTICES}/INVALID_cn_24_empty.xml", 1, "eforms-cn-16"),
+        # compiling the eForms phase costs 7-25 s on the shared host (once per worker)
+        pytest.param(f"{NOTICES}/cn_24_minimal.xml", 0, "eforms-cn-16", marks=pytest.mark.slow),
+        pytest.param(f"{NOTICES}/INVALID_cn_24_empty.xml", 1, "eforms-cn-16", marks=pytest.mark.slow),
         (T004, 0, "peppol-t004"),
         (f"{PRE}/T005/files/tender-instance.xml", 0, "peppol-t005"),
         (T016_BAD, 1, "peppol-t016"),
