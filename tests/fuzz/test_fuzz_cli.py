@@ -79,7 +79,7 @@ def invoke(args: list[str]) -> Result:
 # --- ap id ----------------------------------------------------------------------------------------------
 
 
-@fuzz_settings(60)
+@fuzz_settings(40)
 @given(
     identifier=_ARG_TEXT,
     options=st.lists(
@@ -152,7 +152,7 @@ def _unreadable(tmp: Path, kind: str) -> Path:
 _UNREADABLE = st.sampled_from(("missing", "directory", "empty", "binary"))
 
 
-@fuzz_settings(40)
+@fuzz_settings(30)
 @given(data=st.data())
 def test_cli_pki_show_and_check_mutated_files(
     seeds: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
@@ -248,7 +248,7 @@ def test_cli_validate_mutated_documents_and_options(
 _STATIC_EXIT_CODES = {0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
 
 
-@fuzz_settings(50)
+@fuzz_settings(40)
 @given(data=st.data())
 def test_cli_lookup_static_mutated_directory(
     seeds: dict[str, bytes], test_pki: Any, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
@@ -330,7 +330,7 @@ def test_cli_lookup_static_deeply_nested_file(tmp_path: Path, suffix: str) -> No
     check(invoke(["lookup", PARTICIPANT, "--static", str(static)]), {2})
 
 
-@fuzz_settings(30)
+@fuzz_settings(20)
 @given(participant=_ARG_TEXT, doctype=_ARG_TEXT, process=_ARG_TEXT, at=_ARG_TEXT)
 def test_cli_lookup_garbage_identifiers(
     seeds: dict[str, bytes],
@@ -441,7 +441,7 @@ def test_cli_as4_serve_refuses_unusable_configuration(
 # --- ap artifacts -------------------------------------------------------------------------------------------
 
 
-@fuzz_settings(25)
+@fuzz_settings(15)
 @given(
     command=st.sampled_from(("install", "verify", "remove", "list")),
     name=_ARG_TEXT,

@@ -141,7 +141,7 @@ def _identifier_text(draw: st.DrawFn) -> str:
     return data.decode("utf-8", errors="surrogateescape")
 
 
-@fuzz_settings(300)
+@fuzz_settings(200)
 @given(_identifier_text(), st.booleans())
 def test_identifier_parsers_raise_only_identifier_error(text: str, strict: bool) -> None:
     for parse in (ParticipantId.parse, DocumentTypeId.parse, ProcessId.parse):
