@@ -206,7 +206,7 @@ def steady_throughput(store: ArtifactStore, workers: int = 2, passes: int = 3) -
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     quick = "--quick" in args
-    full = "--full" in args or os.environ.get("AP_BENCH_FULL") == "1"
+    full_corpus = "--full" in args or os.environ.get("AP_BENCH_FULL") == "1"
     if not CORPUS.is_dir():
         print(f"shared corpus not found at {CORPUS}; skipped")
         return
@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> None:
             f"Release-1 workload ({int(st['documents'])} documents: pre-award examples + eForms CN 16 /"
             f" CAN 29), 2 workers, rule sets compiled: {st['docs_per_s']:7.1f} docs/s"
         )
-        if not full:
+        if not full_corpus:
             print("Whole corpus pass skipped (compile-bound, ~10 min on the shared host): add --full")
             return
         t = whole_corpus(store)
