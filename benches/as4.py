@@ -5,8 +5,11 @@ Figures (each with its ratio to primitives measured in the same run):
 * build = gzip + sign + encrypt + MIME of a 10 KB SBD (``transport.as4.build_user_message``), against
   RSA-2048 sign + RSA-OAEP encrypt + AES-128-GCM over the payload + exc-c14n of the envelope;
 * receive = MIME + decrypt + verify + gunzip + SBDH + receipt (``transport.receiver.receive`` with
-  in-memory hooks), against RSA-OAEP decrypt + RSA verify + RSA sign (receipt) + AES-GCM + c14n;
-* round trips per second over loopback HTTP (our sender → our ASGI server), 10 KB;
+  in-memory hooks), against RSA-OAEP decrypt + RSA verify + RSA sign (receipt) + AES-GCM + c14n; also
+  with ``memory_bytes=0`` (every part and payload through files, as large messages go) and split
+  into its stages (MIME, process_inbound, SBDH, receipt);
+* round trips per second over loopback HTTP (our sender → our ASGI server), 10 KB, with the CPU time
+  each side spends per round trip;
 * a large payload (``AS4_BENCH_LARGE_MB``, default 100) sent and received with peak RSS growth
   measured on each side: the receiver runs in a child process, the sender in this one.
 
@@ -40,6 +43,10 @@ from peppol.testpki import generate_test_pki
 from peppol.xml import exc_c14n, parse_bytes
 
 SMALL_BYTES = 10 * 1024
+#: Messages received per in-process receive measurement (each a fresh MessageId).
+RECEIVES = 100
+#: Sequential round trips timed per loopback run (after one warm-up).
+ROUND_TRIPS = 100
 SENDER = "iso6523-actorid-upis::0088:5790000435951"
 RECEIVER = "iso6523-actorid-upis::0088:5798000000001"
 DOCTYPE = (
@@ -133,6 +140,43 @@ def _fmt_ms(seconds: float) -> str:
     return f"{seconds * 1000:.3f} ms"
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stage_medians(wires: list[tuple[str, bytes]], config: Any, work: Path) -> dict[str, float]:
+    """Median seconds of each receive stage, run one after the other on the same messages (MIME in
+    memory, ``process_inbound``, SBDH read + check, signed receipt)."""
+    from transport.as4 import InboundAttachment, build_receipt, process_inbound
+    from transport.mime import read_message
+    from transport.sbdh import read_sbd
+
+    samples: dict[str, list[float]] = {"mime": [], "process_inbound": [], "sbdh": [], "receipt": []}
+    for content_type, wire in wires:
+        t0 = time.perf_counter()
+        mime = read_message(content_type, io.BytesIO(wire), work, memory_bytes=config.memory_bytes)
+        t1 = time.perf_counter()
+        parts = [InboundAttachment(p.content_id or "", p.headers, p.path, p.data) for p in mime.attachments]
+        inbound = process_inbound(
+            mime.envelope,
+            parts,
+            identity=config.identity,
+            validate_signer=config.validate_signer,
+            work_dir=work,
+            payload_memory_bytes=config.memory_bytes,
+        )
+        t2 = time.perf_counter()
+        read_sbd(inbound.payload.source)
+        t3 = time.perf_counter()
+        build_receipt(inbound, signer=config.identity)
+        t4 = time.perf_counter()
+        for name, value in zip(samples, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+            samples[name].append(value)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
 def peak_rss_kib(pid: int | str = "self") -> tuple[int, int]:
     """(VmRSS, VmHWM) in KiB from /proc."""
     fields: dict[str, int] = {}
@@ -222,8 +266,11 @@ def main() -> dict[str, Any]:
         validator = pki.ap_validator()
         config = ReceiverConfig(identity=receiver_identity, validate_signer=validator.validate, work_dir=work)
         hooks = CallbackHooks(persist_fn=lambda m: None)
-        bodies = [build_message(pki, sbd, sbdh) for _ in range(30)]
-        wires = [(m.content_type, m.open_body().read()) for m in bodies]
+
+        def fresh_messages() -> list[Any]:
+            return [build_message(pki, sbd, sbdh) for _ in range(RECEIVES)]
+
+        wires = [(m.content_type, m.open_body().read()) for m in fresh_messages()]
 
         def receive_all(cfg: ReceiverConfig) -> float:
             timings: list[float] = []
@@ -254,36 +301,45 @@ def main() -> dict[str, Any]:
         print(
             f"receive (verify+decrypt+receipt) 10 KB: {_fmt_ms(receive_s)} "
             f"= {receive_s / receive_floor:.1f}x "
-            "(OAEP decrypt + RSA verify + RSA sign + AES-GCM + 2 c14n); "
-            f"{receive_s / (receive_floor + prims['fs_4_files']):.1f}x with 4 temp-file create/delete "
+            "(OAEP decrypt + RSA verify + RSA sign + AES-GCM + 2 c14n)"
+        )
+        stages = stage_medians(wires, config, work)
+        results["receive_stages_ms"] = {k: round(v * 1000, 3) for k, v in stages.items()}
+        print("  stages (median): " + ", ".join(f"{k} {_fmt_ms(v)}" for k, v in stages.items()))
+        wires = [(m.content_type, m.open_body().read()) for m in fresh_messages()]
+        files_s = receive_all(dataclasses.replace(config, memory_bytes=0))
+        results["receive_files_ms"] = round(files_s * 1000, 3)
+        results["receive_files_ratio"] = round(files_s / receive_floor, 2)
+        print(
+            f"receive through files (memory_bytes=0, the large-message path) 10 KB: {_fmt_ms(files_s)} "
+            f"= {files_s / receive_floor:.1f}x; "
+            f"{files_s / (receive_floor + prims['fs_4_files']):.1f}x with 4 temp-file create/delete "
             f"({_fmt_ms(prims['fs_4_files'])})"
         )
-        shm = Path("/dev/shm")
-        if shm.is_dir():
-            with tempfile.TemporaryDirectory(dir=shm) as ram:
-                fresh = [build_message(pki, sbd, sbdh) for _ in range(30)]
-                wires = [(m.content_type, m.open_body().read()) for m in fresh]
-                ram_s = receive_all(dataclasses.replace(config, work_dir=Path(ram)))
-            results["receive_tmpfs_ms"] = round(ram_s * 1000, 3)
-            results["receive_tmpfs_ratio"] = round(ram_s / receive_floor, 2)
-            print(f"receive with work_dir on tmpfs: {_fmt_ms(ram_s)} = {ram_s / receive_floor:.1f}x")
 
         for label, noop in (("no-op persist", True), ("directory inbox, fsync", False)):
             with (
-                child_receiver(pki, work, f"rt{noop}", noop=noop) as (url, _),
+                child_receiver(pki, work, f"rt{noop}", noop=noop) as (url, child),
                 As4Sender(allow_http=True) as client,
             ):
-                msgs = [build_message(pki, sbd, sbdh) for _ in range(40)]
+                msgs = [build_message(pki, sbd, sbdh) for _ in range(ROUND_TRIPS + 1)]
                 client.post(msgs[0], url, receiver_identity.certificate)
+                server_cpu0, client_cpu0 = cpu_seconds(child.pid), time.process_time()
                 t0 = time.perf_counter()
                 for m in msgs[1:]:
                     outcome = client.post(m, url, receiver_identity.certificate)
                     assert outcome.delivered, outcome
                 elapsed = time.perf_counter() - t0
-            rps = (len(msgs) - 1) / elapsed
-            per_rt = elapsed / (len(msgs) - 1)
+                client_cpu = (time.process_time() - client_cpu0) / ROUND_TRIPS
+                server_cpu = (cpu_seconds(child.pid) - server_cpu0) / ROUND_TRIPS
+            rps = ROUND_TRIPS / elapsed
+            per_rt = elapsed / ROUND_TRIPS
             key = "noop" if noop else "inbox"
             results[f"round_trips_per_s_{key}"] = round(rps, 1)
+            results[f"round_trip_cpu_ms_{key}"] = {
+                "receiver": round(server_cpu * 1000, 2),
+                "sender": round(client_cpu * 1000, 2),
+            }
             # messages are built before the clock starts: a round trip = post + receive + receipt check
             rt_floor = receive_floor + prims["rsa_verify"] + prims["c14n_envelope"]
             results[f"round_trip_ratio_to_receive_{key}"] = round(per_rt / receive_s, 2)
@@ -291,7 +347,8 @@ def main() -> dict[str, Any]:
             print(
                 f"loopback HTTP round trips (10 KB, sequential, plain HTTP, receiver process, {label}): "
                 f"{rps:.1f}/s = {per_rt / receive_s:.2f}x the in-process receive cost, "
-                f"{per_rt / rt_floor:.0f}x (receive primitives + receipt RSA verify + c14n)"
+                f"{per_rt / rt_floor:.0f}x (receive primitives + receipt RSA verify + c14n); CPU per round "
+                f"trip: receiver process {_fmt_ms(server_cpu)}, sender {_fmt_ms(client_cpu)}"
             )
 
         large_mb = int(os.environ.get("AS4_BENCH_LARGE_MB", "100"))
