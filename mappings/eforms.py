@@ -8,13 +8,14 @@ OCDS has no place for, and the ``buyer`` reference.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any, Final, Literal
 
 from lxml import etree
 
 from mappings import engine
 from mappings.errors import MappingError
-from mappings.spec import load_spec
+from mappings.spec import Spec, load_spec
 from mappings.withheld import read_withheld
 from mappings.xmlbuild import ensure_path, new_child
 from mappings.xmlns import NS, doc_ns
@@ -39,6 +40,7 @@ DEFAULT_OCID_PREFIX: Final = "ocds-pap000"
 DEFAULT_LANGUAGE: Final = "ENG"
 DEFAULT_REGULATORY_DOMAIN: Final = "32014L0024"
 SPEC_NAME: Final = "eforms"
+TOUCHPOINT_SCOPE: Final = "touchpoint"
 #: Placeholder ``cac:TenderResult/cbc:AwardDate`` of eForms award notices (as in the SDK examples).
 DEFAULT_TENDER_RESULT_DATE: Final = "2000-01-01Z"
 
@@ -196,7 +198,16 @@ def build_tree(
         new_child(root, "cbc:RegulatoryDomain", DEFAULT_REGULATORY_DOMAIN)
     body = dict(release)
     body.pop("id", None)  # written above (must be a UUID)
-    engine.write(body, load_spec(SPEC_NAME), root, env={"lang": lang3})
+    spec = load_spec(SPEC_NAME)
+    tp_parent = {
+        str(t.get("id")): str(t.get("organization"))
+        for t in (release.get("platform") or {}).get("touchpoints", [])
+        if isinstance(t, dict) and t.get("organization")
+    }
+    body["parties"] = [p for p in release.get("parties") or [] if str(p.get("id")) not in tp_parent]
+    main = replace(spec, scopes=tuple(s for s in spec.scopes if s.name != TOUCHPOINT_SCOPE))
+    engine.write(body, main, root, env={"lang": lang3})
+    _write_touchpoints(release, spec, root, tp_parent, lang3)
     if root.find("cbc:NoticeLanguageCode", NS) is None:
         new_child(root, "cbc:NoticeLanguageCode", lang3)
     # XSD-mandatory elements the release has no value for: written empty (the rules then report them)
@@ -211,6 +222,22 @@ def build_tree(
         award_date = str(notice.get("tenderResultAwardDate") or DEFAULT_TENDER_RESULT_DATE)
         new_child(new_child(root, "cac:TenderResult"), "cbc:AwardDate", award_date)
     return etree.ElementTree(root)
+
+
+def _write_touchpoints(
+    release: dict[str, Any], spec: Spec, root: etree._Element, tp_parent: dict[str, str], lang3: str
+) -> None:
+    """Write each touch point (a party with a parent organisation) inside its ``efac:Organization``."""
+    if not tp_parent:
+        return
+    scope = next(s for s in spec.scopes if s.name == TOUCHPOINT_SCOPE)
+    local = replace(spec, scopes=(replace(scope, xml="efac:TouchPoint"),))
+    parties = {str(p.get("id")): p for p in release.get("parties") or []}
+    for org in root.iterfind(f"{_EXT_PATH}/efac:Organizations/efac:Organization", NS):
+        org_id = (org.findtext("efac:Company/cac:PartyIdentification/cbc:ID", namespaces=NS) or "").strip()
+        tps = [parties[t] for t, parent in tp_parent.items() if parent == org_id and t in parties]
+        if tps:
+            engine.write({**release, "parties": tps}, local, org, env={"lang": lang3})
 
 
 def build_notice(release: dict[str, Any], kind: NoticeKind, *, subtype: str | None = None) -> bytes:

@@ -19,26 +19,20 @@ from tests.conftest import CORPUS_DIR
 from tests.mappings.conftest import EFORMS, IN_SCOPE_SUBTYPES, notice_subtype
 from ubl.schematron import compile_schematron
 
-EMPTY_ORGS = "empty organisations (BT-500/501/513/514 of an empty Company) are not written back"
 BROKEN = "intentionally broken notice: empty or misplaced structures are normalised, so other rules fire"
-TOUCHPOINTS = (
-    "efac:TouchPoint organisations are not mapped (OPT-301 references to TPO-* and BR-OPT-00200-0103)"
-)
 KNOWN_GAPS: dict[str, str] = {
-    "INVALID_can_24_empty.xml": EMPTY_ORGS,
+    "INVALID_can_24_empty.xml": BROKEN,
     "INVALID_can_24_stage-1.xml": BROKEN,
     "INVALID_can_24_stage-2.xml": BROKEN,
     "INVALID_cn_24_stage-1.xml": BROKEN,
-    "INVALID_cn_24_empty.xml": EMPTY_ORGS,
+    "INVALID_cn_24_empty.xml": BROKEN,
     "INVALID_cn_24_stage-2.xml": "invalid lot sub-structures are normalised (BT-71/97/821)",
-    "can_24_LSBU.xml": TOUCHPOINTS + "; BT-118 framework value",
-    "can_24_UKRI.xml": TOUCHPOINTS,
-    "can_24_maximal.xml": TOUCHPOINTS + "; UBOs, BT-118/119/144/541, signatories",
+    "can_24_LSBU.xml": "BT-118 (notice framework value) not mapped",
+    "can_24_maximal.xml": "UBOs, signatories, BT-118/119/144/161/165/555/731/746 not (fully) written",
     "can_24_no_tenders.xml": "BT-144 (reason for not awarding) not mapped",
-    "cn_24_maximal.xml": TOUCHPOINTS + "; BT-19/51/76/78/661/1311, UBOs",
-    "cn_24_maximal_100_lots.xml": TOUCHPOINTS + "; BT-51/76/78 per lot",
-    "cn_24_nego_accel.xml": TOUCHPOINTS + "; BT-51/661/1311 not written",
-    "cn_24_open_accel.xml": TOUCHPOINTS,
+    "cn_24_maximal.xml": "UBOs; BT-19/51/76/78/661/732/745/1311 not written",
+    "cn_24_maximal_100_lots.xml": "UBOs; BT-51/76/78 per lot not written",
+    "cn_24_nego_accel.xml": "BT-51/661/1311 not written",
 }
 
 
