@@ -61,6 +61,13 @@ class XmlTooDeepError(XmlSecurityError):
     code = "xml-too-deep"
 
 
+class XmlCanonicalizationError(XmlError):
+    """A (parsed, well-formed) tree cannot be canonicalised, e.g. it declares a relative namespace URI
+    (``xmlns:p="rel"``), which Canonical XML forbids."""
+
+    code = "xml-c14n"
+
+
 def make_parser(*, remove_blank_text: bool = False, collect_ids: bool = False) -> etree.XMLParser:
     """Return a new hardened lxml parser.
 
@@ -199,16 +206,34 @@ def exc_c14n(
     inclusive_prefixes: list[str] | None = None,
     with_comments: bool = False,
 ) -> bytes:
-    """Exclusive XML canonicalisation 1.0 (``http://www.w3.org/2001/10/xml-exc-c14n#``) of a subtree."""
-    return etree.tostring(
-        node,
-        method="c14n",
-        exclusive=True,
-        with_comments=with_comments,
-        inclusive_ns_prefixes=inclusive_prefixes or None,
-    )
+    """Exclusive XML canonicalisation 1.0 (``http://www.w3.org/2001/10/xml-exc-c14n#``) of a subtree.
+
+    Raises :class:`XmlCanonicalizationError` when the subtree cannot be canonicalised (never lxml's
+    ``C14NError``: callers verifying signatures on untrusted input map it to their own error).
+    """
+    try:
+        return etree.tostring(
+            node,
+            method="c14n",
+            exclusive=True,
+            with_comments=with_comments,
+            inclusive_ns_prefixes=inclusive_prefixes or None,
+        )
+    except etree.C14NError as exc:
+        raise XmlCanonicalizationError(f"cannot canonicalise {_describe(node)}: {exc}") from exc
 
 
 def c14n10(node: etree._Element, *, with_comments: bool = False) -> bytes:
-    """Inclusive Canonical XML 1.0 (``http://www.w3.org/TR/2001/REC-xml-c14n-20010315``) of a subtree."""
-    return etree.tostring(node, method="c14n", exclusive=False, with_comments=with_comments)
+    """Inclusive Canonical XML 1.0 (``http://www.w3.org/TR/2001/REC-xml-c14n-20010315``) of a subtree.
+
+    Raises :class:`XmlCanonicalizationError` as :func:`exc_c14n` does.
+    """
+    try:
+        return etree.tostring(node, method="c14n", exclusive=False, with_comments=with_comments)
+    except etree.C14NError as exc:
+        raise XmlCanonicalizationError(f"cannot canonicalise {_describe(node)}: {exc}") from exc
+
+
+def _describe(node: etree._Element) -> str:
+    tag = node.tag if isinstance(node.tag, str) else "a non-element node"
+    return f"{tag[:120]} (relative namespace URI?)"

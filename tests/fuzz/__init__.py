@@ -202,12 +202,11 @@ def xml_mutated(draw: st.DrawFn, seed: bytes, max_ops: int = 3) -> bytes:
             del el.attrib[draw(st.sampled_from(sorted(el.attrib)))]
         elif op == "rename":
             qname = etree.QName(el)
-            how = draw(st.sampled_from(("local", "namespace")))
-            el.tag = (
-                etree.QName(qname.namespace, qname.localname + "X").text
-                if how == "local"
-                else etree.QName("urn:fuzz", qname.localname).text
-            )
+            how = draw(st.sampled_from(("local", "namespace", "relative")))
+            if how == "local":
+                el.tag = etree.QName(qname.namespace, qname.localname + "X").text
+            else:  # a relative namespace URI is well-formed XML but cannot be canonicalised
+                el.tag = etree.QName("urn:fuzz" if how == "namespace" else "rel/ns", qname.localname).text
         elif op == "move" and parent is not None:
             target = draw(st.sampled_from(elements))
             if target is not el and el not in target.iterancestors():

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import event, given
+from hypothesis import currently_in_test_context, event, given
 from hypothesis import strategies as st
 
 from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
@@ -202,7 +202,8 @@ def check_response(ex: Exchange, response: ReceiverResponse, recorder: Recorder)
     """The receiver's contract for any input."""
     decision = response.decision
     code = decision.error.code if decision.error is not None else ""
-    event(f"{response.status} {decision.verdict.value} {code}")
+    if currently_in_test_context():
+        event(f"{response.status} {decision.verdict.value} {code}")
     assert response.status != 500 and response.status < 500, (response.status, response.body[:300])
     if response.status != 200:
         assert 400 <= response.status < 500
@@ -755,3 +756,25 @@ def test_sender_classifies_hostile_answers_without_raising(
         # the code may be the peer's own (eb:Error/@errorCode is passed through)
         assert outcome.code is None or isinstance(outcome.code, str)
         assert outcome.retryable is False or outcome.code is None or outcome.http_status is not None
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b"<eb:UserMessage>", b'<eb:UserMessage xmlns:q="relative/uri" q:a="1">'),
+        (b"<S12:Body ", b'<S12:Body xmlns:z="rel" z:b="x" '),
+    ],
+)
+def test_relative_namespace_in_signed_part_is_0101_not_internal_error(
+    exchange: Exchange, old: bytes, new: bytes
+) -> None:
+    """Regression (found by fuzzing): a signed element that cannot be canonicalised (relative namespace
+    URI) made lxml's C14NError escape signature verification; the receiver answered EBMS:0202 "internal
+    error" (retryable) instead of a FailedAuthentication."""
+    envelope = exchange.message.envelope
+    assert old in envelope
+    response, recorder = exchange.post(
+        _with_envelope(exchange, envelope.replace(old, new, 1)), exchange.message.content_type
+    )
+    check_response(exchange, response, recorder)
+    assert response.decision.error is not None and response.decision.error.code == "EBMS:0101"

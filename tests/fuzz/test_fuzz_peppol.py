@@ -41,7 +41,7 @@ from peppol.pki import (
     name_stage,
     seat_id,
 )
-from peppol.xml import XmlError, parse_bytes
+from peppol.xml import XmlCanonicalizationError, XmlError, c14n10, exc_c14n, parse_bytes
 from tests.fuzz import fuzz_settings, mutated, token_mutated
 
 # --- peppol.xml.parse_bytes --------------------------------------------------------------------------
@@ -77,8 +77,13 @@ def _parse_only_typed(data: bytes, **kw: Any) -> None:
     except XmlError as exc:
         assert exc.code.startswith("xml-")
         assert str(exc)
-    else:
-        assert tree.getroot() is not None
+        return
+    root = tree.getroot()
+    for canonicalise in (exc_c14n, c14n10):
+        try:
+            assert canonicalise(root)
+        except XmlCanonicalizationError as exc:
+            assert exc.code == "xml-c14n"
 
 
 @fuzz_settings(200)
@@ -107,6 +112,20 @@ def test_parse_bytes_deep_or_reencoded_documents_are_refused_cleanly(depth: int,
         assert parse_bytes(data).getroot().tag == "a"
     else:
         _parse_only_typed(data)
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [b'<a xmlns="rel"/>', b'<a xmlns:p="rel/x" p:b="1"/>', b'<a><b xmlns:q="q"><q:c/></b></a>'],
+)
+def test_relative_namespace_cannot_be_canonicalised_typed_error(doc: bytes) -> None:
+    """Regression (found by fuzzing the receiver): lxml's C14NError escaped exc_c14n/c14n10."""
+    root = parse_bytes(doc).getroot()
+    for canonicalise in (exc_c14n, c14n10):
+        with pytest.raises(XmlCanonicalizationError):
+            canonicalise(root)
+    with pytest.raises(XmlError):
+        exc_c14n(root)
 
 
 def test_parse_bytes_refuses_doctype_in_every_encoding() -> None:

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 
-from peppol.xml import exc_c14n
+from peppol.xml import XmlError, exc_c14n
 from transport.as4.constants import (
     ALG_EXC_C14N,
     ALG_RSA_SHA256,
@@ -337,6 +337,8 @@ def verify_signature_value(signature: etree._Element, certificate: x509.Certific
         )
     except InvalidSignature as exc:
         raise FailedAuthentication("ds:SignatureValue does not verify") from exc
+    except XmlError as exc:  # e.g. a relative namespace URI: cannot be canonicalised, cannot verify
+        raise FailedAuthentication(f"ds:SignedInfo cannot be canonicalised: {exc}") from exc
     return references
 
 
@@ -389,7 +391,12 @@ def verify_signature(
 
 
 def digest_c14n(el: etree._Element, inclusive_prefixes: list[str] | None) -> str:
-    return sha256_b64(exc_c14n(el, inclusive_prefixes=inclusive_prefixes))
+    """exc-c14n digest of a referenced element; an element that cannot be canonicalised (relative
+    namespace URI) cannot have been signed: FailedAuthentication."""
+    try:
+        return sha256_b64(exc_c14n(el, inclusive_prefixes=inclusive_prefixes))
+    except XmlError as exc:
+        raise FailedAuthentication(f"referenced element cannot be canonicalised: {exc}") from exc
 
 
 def referenced_uris(refs: Iterable[Reference]) -> set[str]:

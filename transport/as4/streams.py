@@ -361,9 +361,9 @@ def attachment_content_digest(path: Path | bytes, mime_type: str) -> str:
                 tree = parse_bytes(path, max_bytes=MAX_XML_ATTACHMENT_BYTES)
             else:
                 tree = parse_file(path, max_bytes=MAX_XML_ATTACHMENT_BYTES)
+            sha.update(exc_c14n(tree.getroot()))
         except XmlError as exc:
             raise FailedAuthentication(f"XML attachment cannot be canonicalised: {exc}") from exc
-        sha.update(exc_c14n(tree.getroot()))
         return b64(sha.digest())
     src, _ = _open_source(path)
     with src as fh:
