@@ -180,7 +180,9 @@ def read(root: _Element, spec: Spec) -> dict[str, Any]:
     """Apply ``spec`` to a UBL tree: the OCDS release fragment it describes."""
     release: dict[str, Any] = {}
     for scope in spec.scopes:
-        rules = spec.rules_of(scope.name)
+        # read-only rules first: when several rules fill one OCDS field, the writable one wins, so the
+        # value written back is the one its own element held
+        rules = sorted(spec.rules_of(scope.name), key=lambda r: r.write)
         for node in _xp(root, scope.xml):
             if not isinstance(node, etree._Element):
                 continue
