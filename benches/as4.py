@@ -247,6 +247,12 @@ def main() -> dict[str, Any]:
         message = build_message(pki, sbd, sbdh)
         prims = primitives(pki, message.envelope)
         results["primitives_ms"] = {k: round(v * 1000, 4) for k, v in prims.items()}
+        load = os.getloadavg()
+        results["load_average"] = [round(x, 2) for x in load]
+        print(
+            f"machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+            "(a load above the CPU count inflates every wall-clock figure below)"
+        )
         print("primitives (median per call):")
         for name, value in prims.items():
             print(f"  {name:<18} {_fmt_ms(value)}")
