@@ -19,7 +19,7 @@ from typer.testing import CliRunner, Result
 
 from access_point.cli import app
 from tests.fuzz import fuzz_settings, mutated, xml_mutated
-from tests.fuzz.test_fuzz_as4 import INVOICE
+from tests.fuzz.test_fuzz_as4 import INVOICE, no_hang
 
 runner = CliRunner()
 
@@ -435,7 +435,9 @@ def test_cli_as4_serve_refuses_unusable_configuration(
         args += [name, str(bad if target == name else path)]
     if target == "--tls":
         args += ["--tls-cert", str(bad), "--tls-key", str(bad)]
-    check(invoke(args), {2})
+    with no_hang(20):  # a configuration wrongly accepted would start serving: fail instead of blocking
+        result = invoke(args)
+    check(result, {2})
 
 
 # --- ap artifacts -------------------------------------------------------------------------------------------
