@@ -135,6 +135,21 @@ def _read_value(rule: Rule, ctx: _Element, match: Any, spec: Spec) -> Any:
     return to_ocds(rule.type, _text(match), rule.table, where)
 
 
+def _reference_value(rule: Rule, match: Any, key: str) -> Any:
+    spec_value = rule.value
+    if spec_value == "$key":
+        return key or None
+    if isinstance(spec_value, str) and spec_value.startswith("xpath:"):
+        if not isinstance(match, etree._Element):
+            return None
+        found = _xp(match, spec_value.removeprefix("xpath:"))
+        text = _text(found[0]).strip() if found else ""
+        if not text:
+            return None
+        return rule.table.get(text) if rule.table else text
+    return spec_value
+
+
 def _apply_read(
     rule: Rule,
     ctx: _Element,
@@ -164,13 +179,17 @@ def _apply_read(
         keep = rule.type in RAW_TYPES or spec.shares_target(rule)
         if keep and (not many or len(matches) == 1) and "$value" not in target:
             _raw_store(release, spec.name)[_raw_key(scope, key, rule, index)] = _lexical(rule, ctx, match)
-        value = _read_value(rule, ctx, match, spec)
+        value = _text(match).strip() if "$value" in target else _read_value(rule, ctx, match, spec)
         if value is None:
             continue
         if "$value" in target:
-            # the UBL value is a reference (e.g. an organisation id): it selects, the rule's value is set
+            # the UBL value is a reference (e.g. an organisation or document id): it selects, and the
+            # rule's ``value`` is set: a constant, ``$key`` (the scope key) or ``xpath:`` (relative to
+            # the matched element, through the rule's table when it has one)
             target = target.replace("$value", str(value))
-            value = rule.value
+            value = _reference_value(rule, match, key)
+            if value is None:
+                continue
         paths.set_value(release, obj, target, value, index=index, key=key)
         for apath, avalue in rule.also:
             paths.set_value(release, obj, apath, avalue, index=index, key=key)
