@@ -778,3 +778,67 @@ def test_relative_namespace_in_signed_part_is_0101_not_internal_error(
     )
     check_response(exchange, response, recorder)
     assert response.decision.error is not None and response.decision.error.code == "EBMS:0101"
+
+
+# --- hostile (but signed) MessageIds into the directory inbox -------------------------------------------
+
+_ID_ALPHABET = st.sampled_from([*'abc019-_.@/\\:*?"<>|~ %\u00e9\u20ac\U0001f600\t', "..", "../", "%2e%2e%2f"])
+
+
+@fuzz_settings(25)
+@given(data=st.data())
+def test_directory_inbox_with_hostile_signed_message_ids(
+    exchange: Exchange, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    """A sender controls the (signed) MessageId, which the inbox turns into file names: whatever it is,
+    the message is accepted or rejected with an ebMS error, files stay inside the inbox, and a resend
+    gets the same receipt without a second delivery."""
+    from transport.receiver import DirectoryInbox
+
+    pieces = data.draw(st.lists(_ID_ALPHABET, min_size=1, max_size=60), label="pieces")
+    message_id = "".join(pieces) + data.draw(st.sampled_from(("", "@x", "x" * 300)), label="suffix")
+    signer = exchange.pki.aps[0].identity()
+    header = dataclasses.replace(
+        new_user_message_header(
+            from_party=signer.seat_id,
+            to_party=exchange.pki.aps[1].seat_id,
+            sender=ParticipantId.parse(SENDER),
+            receiver=ParticipantId.parse(RECEIVER),
+            document_type=DocumentTypeId.parse(DOCTYPE),
+            process=ProcessId.parse(PROCESS),
+        ),
+        message_id=message_id,
+    )
+    try:
+        message = build_user_message(
+            header, exchange.sbd, signer=signer, recipient_certificate=exchange.pki.aps[1].certificate()
+        )
+    except ValueError:  # our own builder refuses it: nothing to send
+        event("refused by the builder")
+        return
+    root = tmp_path_factory.mktemp("inbox-root")
+    inbox = DirectoryInbox(root / "inbox")
+    config = ReceiverConfig(
+        identity=exchange.pki.aps[1].identity(),
+        validate_signer=exchange.validate,
+        duplicates=inbox,
+        work_dir=exchange.work,
+    )
+    body = body_of(message)
+    answers = []
+    for _ in range(2):
+        with no_hang():
+            answers.append(receive({"Content-Type": message.content_type}, io.BytesIO(body), config, inbox))
+    first, second = answers
+    event(f"{first.status} {first.decision.verdict.value}")
+    assert first.status == 200 and second.status == 200
+    assert [p.name for p in root.iterdir()] == ["inbox"], "nothing may be written outside the inbox"
+    if first.decision.verdict is Verdict.ACCEPTED:
+        assert second.decision.verdict is Verdict.DUPLICATE
+        assert second.body == first.body
+        stored = [p for p in (root / "inbox").iterdir() if p.name.endswith(".sbd.xml")]
+        assert len(stored) == 1 and stored[0].read_bytes() == exchange.sbd
+    else:
+        error = first.decision.error
+        assert error is not None
+        assert not (isinstance(error, DeliveryFailure) and "internal error" in error.description), error
