@@ -114,13 +114,15 @@ def _depth_probe(max_depth: int) -> etree.XPath:
     return probe
 
 
-_PROLOG_SCAN_BYTES: Final = 64 * 1024
+#: Bytes of the prolog searched for a DOCTYPE declaration.
+PROLOG_SCAN_BYTES: Final = 64 * 1024
 _ROOT_START = re.compile(r"<[A-Za-z_:\u00C0-\uFFFF]")
+_COMMENT_OR_PI = re.compile(r"<!--.*?-->|<\?.*?\?>", re.DOTALL)
 
 
 def _prolog_text(data: bytes) -> str:
     """Decode enough of ``data`` to see its prolog, whatever its (declared or BOM) encoding."""
-    head = data[:_PROLOG_SCAN_BYTES]
+    head = data[:PROLOG_SCAN_BYTES]
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(head) > 1 and b"\x00" in head[:4]):
         for enc in ("utf-16", "utf-16-le", "utf-16-be"):
             try:
@@ -130,9 +132,11 @@ def _prolog_text(data: bytes) -> str:
     return head.decode("latin-1")
 
 
-def _refuse_doctype(data: bytes) -> None:
-    """Refuse a DOCTYPE before libxml2 sees it, so no DTD is ever processed (not even partly)."""
-    prolog = _prolog_text(data)
+def refuse_doctype(data: bytes) -> None:
+    """Raise :class:`DoctypeForbiddenError` when the prolog of ``data`` (its first bytes suffice)
+    declares a DOCTYPE, so that no DTD ever reaches libxml2 (not even partly). Comments and processing
+    instructions are removed first: a ``<x`` inside a comment must not end the prolog early."""
+    prolog = _COMMENT_OR_PI.sub("", _prolog_text(data))
     root = _ROOT_START.search(prolog)
     scope = prolog if root is None else prolog[: root.start()]
     if "<!DOCTYPE" in scope.upper():
@@ -164,7 +168,7 @@ def parse_bytes(
     """
     if len(data) > max_bytes:
         raise XmlTooLargeError(f"XML document of {len(data)} bytes exceeds the cap of {max_bytes}")
-    _refuse_doctype(data)
+    refuse_doctype(data)
     parser = make_parser(remove_blank_text=remove_blank_text)
     try:
         root = etree.fromstring(data, parser, base_url=base_url or "")
@@ -190,7 +194,7 @@ def parse_file(
     if size > max_bytes:
         raise XmlTooLargeError(f"{p}: {size} bytes exceeds the cap of {max_bytes}")
     with p.open("rb") as fh:
-        _refuse_doctype(fh.read(_PROLOG_SCAN_BYTES))
+        refuse_doctype(fh.read(PROLOG_SCAN_BYTES))
     parser = make_parser(remove_blank_text=remove_blank_text)
     try:
         tree = etree.parse(str(p), parser)

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from peppol.testpki import TestPki
+    from ubl.artifacts import ArtifactStore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = Path(os.environ.get("AP_CORPUS_DIR", REPO_ROOT.parent / "shared" / "corpus"))
@@ -24,8 +29,19 @@ def corpus() -> Path:
 
 
 @pytest.fixture(scope="session")
-def test_pki(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """A complete Peppol-G3-shaped test PKI written by ``peppol.testpki`` (the code behind ``ap pki init``)."""
+def test_pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+    """A complete Peppol-G3-shaped test PKI written by ``peppol.testpki`` (behind ``ap pki init``)."""
     from peppol.testpki import generate_test_pki
 
     return generate_test_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def artifact_store(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> ArtifactStore:
+    """Every official artifact set installed from the corpus (each file checked against the shipped
+    SHA-256 manifests) into a session-wide temporary store, once per test worker."""
+    from ubl.artifacts import ArtifactStore, install_from_corpus
+
+    store = ArtifactStore(tmp_path_factory.mktemp("artifacts"))
+    install_from_corpus(store, corpus)
+    return store

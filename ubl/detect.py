@@ -12,7 +12,6 @@ DOCTYPE in the prolog is refused before any byte reaches libxml2.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,14 +19,12 @@ from typing import Final
 
 from lxml import etree
 
-from peppol.xml import DEFAULT_MAX_DEPTH, DoctypeForbiddenError, XmlSyntaxError, XmlTooDeepError
+from peppol.xml import DEFAULT_MAX_DEPTH, XmlSyntaxError, XmlTooDeepError, refuse_doctype
 from ubl import registry
 from ubl.registry import DocumentType
 
 #: Bytes handed to the pull parser per step.
 CHUNK_BYTES: Final = 64 * 1024
-#: Bytes of prolog searched for a DOCTYPE declaration.
-PROLOG_SCAN_BYTES: Final = 64 * 1024
 
 CBC: Final = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 EXT: Final = "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2"
@@ -42,8 +39,6 @@ _SLOT: Final = f"{{{RIM}}}Slot"
 _RIM_VALUE: Final = f"{{{RIM}}}Value"
 _SUBTYPE_CODE: Final = f"{{{CBC}}}SubTypeCode"
 _NOTICE_SUBTYPE: Final = f"{{{EFAC}}}NoticeSubType"
-_ROOT_START: Final = re.compile(rb"<[A-Za-z_:]")
-_COMMENT: Final = re.compile(rb"<!--.*?-->", re.DOTALL)
 
 
 class UnknownDocumentType(ValueError):
@@ -83,18 +78,6 @@ def _chunks(source: bytes | Path) -> Iterator[bytes]:
             yield chunk
 
 
-def _refuse_doctype(head: bytes) -> None:
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = head.decode("utf-16", errors="ignore").encode("latin-1", errors="ignore")
-    else:
-        text = head
-    text = _COMMENT.sub(b"", text)
-    match = _ROOT_START.search(text)
-    scope = text if match is None else text[: match.start()]
-    if b"<!DOCTYPE" in scope.upper():
-        raise DoctypeForbiddenError("DOCTYPE declarations are not allowed")
-
-
 def _split(tag: str) -> tuple[str, str]:
     if tag.startswith("{"):
         ns, _, local = tag[1:].partition("}")
@@ -120,7 +103,7 @@ def read_header(source: bytes | Path, *, max_depth: int = DEFAULT_MAX_DEPTH) -> 
     try:
         for chunk in _chunks(source):
             if first:
-                _refuse_doctype(chunk[:PROLOG_SCAN_BYTES])
+                refuse_doctype(chunk)
                 first = False
             parser.feed(chunk)
             for event, elem in parser.read_events():

@@ -113,3 +113,25 @@ def test_exc_c14n_of_subtree_drops_unused_namespaces() -> None:
     tree = parse_bytes(b'<r xmlns:u="urn:unused" xmlns:p="urn:p"><p:c  b="2" a="1"/></r>')
     child = tree.getroot()[0]
     assert exc_c14n(child) == b'<p:c xmlns:p="urn:p" a="1" b="2"></p:c>'
+
+
+def test_doctype_after_comment_with_tag_like_text_refused() -> None:
+    doc = b'<!-- <x --><!DOCTYPE a [<!ENTITY e "v">]><a>&e;</a>'
+    with pytest.raises(DoctypeForbiddenError):
+        parse_bytes(doc)
+
+
+def test_doctype_after_processing_instruction_refused() -> None:
+    doc = b'<?xml version="1.0"?><?style <b?><!DOCTYPE a><a/>'
+    with pytest.raises(DoctypeForbiddenError):
+        parse_bytes(doc)
+
+
+def test_doctype_in_utf16_refused() -> None:
+    doc = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE a><a/>'.encode("utf-16")
+    with pytest.raises(DoctypeForbiddenError):
+        parse_bytes(doc)
+
+
+def test_doctype_text_inside_root_is_only_text() -> None:
+    assert parse_bytes(b"<a>&lt;!DOCTYPE x&gt;<!-- <!DOCTYPE y> --></a>").getroot().tag == "a"
