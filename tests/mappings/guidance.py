@@ -77,7 +77,10 @@ def embed(case: Case) -> etree._Element:
     else:
         # place the snippet under the deepest ancestor that can contain its first element
         idx = len(names) - 1
-        for i in range(len(names) - 1, -1, -1):
+        root_probe = etree.Element(f"{{{doc_ns('ContractNotice')}}}ContractNotice")
+        if target in child_order(root_probe):
+            idx = 0  # a root child (e.g. cbc:ContractFolderID) given with its siblings
+        for i in range(len(names) - 1, -1, -1) if idx else ():
             probe = etree.Element(qname(names[i]))
             if target in child_order(probe):
                 idx = i + 1
