@@ -212,7 +212,7 @@ class As4Sender:
         if signal is not None and signal.kind == "receipt":
             if status != 200:
                 return _failure(InvalidReceipt(f"receipt with HTTP status {status}"), status=status)
-            return self._verified(body, message, receiver_certificate, status)
+            return self._verified(body, content_type, message, receiver_certificate, status)
         if signal is not None and signal.errors:
             code, detail = _first_error(signal)
             retryable = error_for_code(code).retryable
@@ -225,7 +225,12 @@ class As4Sender:
         return _failure(InvalidReceipt(f"HTTP {status} without a receipt: {text[:200]}"), status=status)
 
     def _verified(
-        self, body: bytes, message: OutboundMessage, receiver_certificate: x509.Certificate, status: int
+        self,
+        body: bytes,
+        content_type: str | None,
+        message: OutboundMessage,
+        receiver_certificate: x509.Certificate,
+        status: int,
     ) -> Outcome:
         check = self._validate_signer
 
@@ -239,6 +244,7 @@ class As4Sender:
                 sent=message,
                 receiver_certificate=receiver_certificate,
                 validate_signer=validate_signer,
+                content_type=content_type,
             )
         except EbmsError as exc:
             invalid = exc if isinstance(exc, InvalidReceipt) else InvalidReceipt(str(exc))

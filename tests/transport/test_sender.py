@@ -273,3 +273,25 @@ def test_outcome_summary() -> None:
     assert Outcome(delivered=True).summary.startswith("delivered")
     failed = Outcome(delivered=False, code="EBMS:0004", detail="PEPPOL:NOT_SERVICED", http_status=200)
     assert "EBMS:0004" in failed.summary and "HTTP 200" in failed.summary
+
+
+def test_receipt_in_multipart_related_response_is_verified(
+    server: RunningServer, httpserver: HTTPServer, client: As4Sender, test_pki: Any
+) -> None:
+    """Some access points answer with the receipt as the root part of a MIME multipart/related body
+    (as4.md §6.3): the sender must verify it from that body and its Content-Type."""
+    message = build_message(test_pki)
+    direct = client.post(message, server.url, test_pki.aps[1].certificate())
+    assert direct.delivered and direct.receipt_bytes
+    boundary = "MIMEBoundary_receipt_1"
+    body = (
+        f"--{boundary}\r\nContent-Type: application/soap+xml; charset=UTF-8\r\n"
+        f"Content-Transfer-Encoding: binary\r\nContent-ID: <root.receipt@ap>\r\n\r\n"
+    ).encode() + direct.receipt_bytes + f"\r\n--{boundary}--\r\n".encode()
+    content_type = (
+        f'multipart/related; boundary="{boundary}"; type="application/soap+xml"; start="<root.receipt@ap>"'
+    )
+    httpserver.expect_request("/as4").respond_with_data(body, status=200, content_type=content_type)
+    outcome = client.post(message, httpserver.url_for("/as4"), test_pki.aps[1].certificate())
+    assert outcome.delivered, outcome
+    assert outcome.receipt is not None and outcome.receipt.ref_to_message_id == message.message_id

@@ -57,6 +57,20 @@ def _write_atomic(target: Path, write: Callable[[Path], object]) -> None:
     with tmp.open("rb+") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, target)
+    _fsync_directory(target.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename itself durable: ``persist`` runs before the receipt is signed, so a crash after
+    the receipt must not lose the directory entry (POSIX; a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _json_bytes(data: dict[str, Any]) -> bytes:
