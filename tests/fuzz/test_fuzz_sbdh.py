@@ -10,9 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from peppol.identifiers import ParticipantId
 from tests.fuzz import fuzz_settings, mutated, token_mutated, xml_mutated
+from tests.fuzz.test_fuzz_as4 import INVOICE, RECEIVER, SENDER
 from transport.errors import OtherError
-from transport.sbdh import SbdhError, extract_payload, parse_sbd, read_sbd
+from transport.sbdh import SbdhError, build_sbd, extract_payload, header_for_document, parse_sbd, read_sbd
 
 GOOD = "sbdh/peppol-commons/good"
 
@@ -186,3 +188,30 @@ def test_read_sbd_unreadable_sources_raise_sbdh_error(tmp_path: Path) -> None:
     for path in (tmp_path / "missing.xml", tmp_path):
         with pytest.raises((SbdhError, OSError)):
             read_sbd(path)
+
+
+@fuzz_settings(100)
+@given(data=st.data())
+def test_header_for_mutated_bare_documents_raises_only_sbdh_error(data: st.DataObject) -> None:
+    """``ap as4 send`` builds the SBDH of a bare document from its content: a broken document gives an
+    SbdhError, and a header that is built writes an SBD that reads back."""
+    how = data.draw(st.sampled_from(("tree", "bytes")), label="how")
+    doc = (
+        data.draw(xml_mutated(INVOICE, max_ops=3), label="doc")
+        if how == "tree"
+        else data.draw(mutated(INVOICE, max_ops=3), label="doc")
+    )
+    country = data.draw(st.sampled_from(("FR", "fr", "", "F", "\u20ac\u20ac")), label="country")
+    try:
+        header = header_for_document(
+            doc,
+            sender=ParticipantId.parse(SENDER),
+            receiver=ParticipantId.parse(RECEIVER),
+            country_c1=country,
+        )
+        sbd = build_sbd(header, doc)
+    except SbdhError as exc:
+        _only_sbdh_error(exc)
+        return
+    parsed = read_sbd(sbd)
+    assert parsed.header.document_type == header.document_type
