@@ -30,9 +30,8 @@ KNOWN_GAPS: dict[str, str] = {
     "can_24_LSBU.xml": "BT-118 (notice framework value) not mapped",
     "can_24_maximal.xml": "UBOs, signatories, BT-118/119/144/161/165/555/731/746 not (fully) written",
     "can_24_no_tenders.xml": "BT-144 (reason for not awarding) not mapped",
-    "cn_24_maximal.xml": "UBOs; BT-19/51/76/78/661/732/745/1311 not written",
-    "cn_24_maximal_100_lots.xml": "UBOs; BT-51/76/78 per lot not written",
-    "cn_24_nego_accel.xml": "BT-51/661/1311 not written",
+    "cn_24_maximal.xml": "UBOs; BT-19/76/78/732/745, OPT-060 not (fully) written",
+    "cn_24_maximal_100_lots.xml": "UBOs; BT-76/78 per lot not written",
 }
 
 
