@@ -463,7 +463,16 @@ def _strip_bom(data: bytes) -> bytes:
 
 def _read_plain_soap(body: BinaryIO, limits: MimeLimits, content_type: str) -> ParsedMime:
     cap = min(limits.max_envelope_bytes, limits.max_total_bytes)
-    data = body.read(cap + 1)
+    # A raw socket or pipe may return short reads: keep reading until EOF or one byte past the cap.
+    chunks: list[bytes] = []
+    got = 0
+    while got <= cap:
+        chunk = body.read(cap + 1 - got)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    data = b"".join(chunks)
     if len(data) > cap:
         raise BodyTooLargeError(f"SOAP body larger than {cap} bytes")
     return ParsedMime(_strip_bom(data), content_type, ())
