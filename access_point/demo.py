@@ -13,6 +13,7 @@ Everything runs in this process on 127.0.0.1 with a freshly generated test PKI u
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -326,44 +327,40 @@ def run(root: Path = DEMO_DIR, console: Console | None = None) -> int:
 
         now = datetime.now(UTC)
         folder, call_id = str(uuid.uuid4()), str(uuid.uuid4())
-        call = _call_for_tenders(folder, call_id, now)
-        log("document", f"CallForTenders for folder {folder} ({len(call)} bytes)", "C1")
-        log("validate", _validate(call, root), "C2")
-        out1, msg1, _ = _send(
-            call,
-            sender=MARKETPLACE,
-            receiver=PARTNER,
-            c2=ours,
-            directory=directory,
-            pki=pki,
-            country_c1="FR",
-            log=lambda s, t: log(s, t, "C2"),
-        )
-        delivered_1 = _delivered(partner, msg1.message_id, log, "C3→C4")
-
-        tender = _tender(folder, call_id, now)
-        log("document", f"Tender for folder {folder} ({len(tender)} bytes)", "C4")
-        log("validate", _validate(tender, root), "C3")
-        out2, msg2, _ = _send(
-            tender,
-            sender=PARTNER,
-            receiver=MARKETPLACE,
-            c2=partner,
-            directory=directory,
-            pki=pki,
-            country_c1="DE",
-            log=lambda s, t: log(s, t, "C3"),
-        )
-        delivered_2 = _delivered(ours, msg2.message_id, log, "C2→C1")
+        # (document, its name, sender, receiver, sending AP, receiving AP, C1 country, corner labels)
+        legs = [
+            (_call_for_tenders(folder, call_id, now), "CallForTenders", MARKETPLACE, PARTNER, ours, partner,
+             "FR", ("C1", "C2", "C3→C4")),
+            (_tender(folder, call_id, now), "Tender", PARTNER, MARKETPLACE, partner, ours,
+             "DE", ("C4", "C3", "C2→C1")),
+        ]  # fmt: skip
+        ok = True
+        for document, name, sender, receiver, sending, receiving, country, (origin, via, dest) in legs:
+            log("document", f"{name} for folder {folder} ({len(document)} bytes)", origin)
+            log("validate", _validate(document, root), via)
+            outcome, message, _ = _send(
+                document,
+                sender=sender,
+                receiver=receiver,
+                c2=sending,
+                directory=directory,
+                pki=pki,
+                country_c1=country,
+                log=functools.partial(_log_as, log, via),
+            )
+            ok = _delivered(receiving, message.message_id, log, dest) and outcome.delivered and ok
     finally:
         ours.server.stop()
         partner.server.stop()
     console.print(table)
-    ok = out1.delivered and out2.delivered and delivered_1 and delivered_2
     console.print(
         f"[{'green' if ok else 'red'}]{'Exchange complete' if ok else 'Exchange FAILED'}[/]: files in {root}"
     )
     return 0 if ok else 1
+
+
+def _log_as(log: Callable[[str, str, str], None], corner: str, step: str, text: str) -> None:
+    log(step, text, corner)
 
 
 def _delivered(corner: Corner, message_id: str, log: Callable[[str, str, str], None], who: str) -> bool:
