@@ -41,8 +41,12 @@ def create_app(config: ReceiverConfig, hooks: ReceiverHooks, *, path: str = AS4_
 
     async def as4_endpoint(request: Request) -> Response:
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_body:
-            return PlainTextResponse(f"body larger than {max_body} bytes\n", status_code=413)
+        if declared is not None:
+            # str.isdigit() alone accepts Unicode digits ('\u00b2') that int() refuses or misreads.
+            if not (declared.isascii() and declared.isdigit()):
+                return PlainTextResponse("invalid Content-Length header\n", status_code=400)
+            if int(declared) > max_body:
+                return PlainTextResponse(f"body larger than {max_body} bytes\n", status_code=413)
         spool_dir = str(config.work_dir) if config.work_dir else None
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES, dir=spool_dir)  # noqa: SIM115
         try:
