@@ -52,7 +52,9 @@ USER_AGENT: Final = "procurement-access-point-as4"
 
 
 class InsecureUrlError(ValueError):
-    """An ``http://`` URL without the explicit insecure flag, or a URL that is not HTTP at all."""
+    """An unusable endpoint URL: ``http://`` without the explicit insecure flag, a URL that is not HTTP
+    at all, or one whose syntax is invalid (unbalanced IPv6 brackets, bad port, no or invalid host).
+    It is a usage error, raised before any connection is attempted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +125,20 @@ class As4Sender:
         self.close()
 
     def check_url(self, url: str) -> None:
-        scheme = urlsplit(url).scheme.lower()
+        """Refuse a URL we must not (or cannot) send to, with :class:`InsecureUrlError`."""
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - validates the port (ValueError when not a number in range)
+        except ValueError as exc:
+            raise InsecureUrlError(f"invalid endpoint URL {url!r}: {_one_line(exc)}") from exc
+        scheme = parts.scheme.lower()
+        if scheme in ("http", "https"):
+            # The same syntax checks requests applies when posting (host present and well-formed):
+            # a malformed URL is the caller's mistake, not a connection failure to retry.
+            try:
+                requests.models.PreparedRequest().prepare_url(url, None)
+            except requests.exceptions.RequestException as exc:
+                raise InsecureUrlError(f"invalid endpoint URL {url!r}: {_one_line(exc)}") from exc
         if scheme == "https":
             return
         if scheme == "http" and self._allow_http:
@@ -383,3 +398,8 @@ def prepare_message(
         header, sbd_path, signer=identity, recipient_certificate=receiver_certificate, spool_dir=work
     )
     return PreparedMessage(message, receiver_certificate, sbdh)
+
+
+def _one_line(exc: BaseException) -> str:
+    """``exc`` as one line (a URL error message may quote a URL holding line breaks)."""
+    return " ".join(str(exc).split())

@@ -837,3 +837,24 @@ def test_directory_inbox_with_hostile_signed_message_ids(
         error = first.decision.error
         assert error is not None
         assert not (isinstance(error, DeliveryFailure) and "internal error" in error.description), error
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[::1",
+        "https://h:99999/as4",
+        "https://h:abc/as4",
+        "https://",
+        "https:///as4",
+        "https://a b/as4",
+    ],
+)
+def test_sender_refuses_malformed_url_before_connecting(url: str) -> None:
+    """A URL-syntax problem is the caller's error (InsecureUrlError → CLI exit 2), not a retryable
+    connection failure."""
+    from transport.sender import As4Sender, InsecureUrlError
+
+    with As4Sender() as sender, pytest.raises(InsecureUrlError, match="invalid endpoint URL") as info:
+        sender.check_url(url)
+    assert "\n" not in str(info.value)
