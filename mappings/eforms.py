@@ -7,6 +7,7 @@ OCDS has no place for, and the ``buyer`` reference.
 
 from __future__ import annotations
 
+import copy
 import uuid
 from dataclasses import replace
 from typing import Any, Final, Literal
@@ -70,6 +71,7 @@ def read_tree(root: etree._Element, *, ocid_prefix: str = DEFAULT_OCID_PREFIX) -
     release = engine.read(root, load_spec(SPEC_NAME))
     read_withheld(root, release)
     link_results(root, release)
+    _beneficial_owners(release)
     platform = release.setdefault("platform", {})
     notice = platform.setdefault("notice", {})
     notice["kind"] = kind
@@ -91,6 +93,33 @@ def read_tree(root: etree._Element, *, ocid_prefix: str = DEFAULT_OCID_PREFIX) -
     if buyers:
         release["buyer"] = {k: buyers[0][k] for k in ("id", "name") if k in buyers[0]}
     return release
+
+
+def _beneficial_owners(release: dict[str, Any]) -> None:
+    """Show the UBOs (kept in ``platform.ubos``) as ``parties[].beneficialOwners`` of their organisation.
+
+    A UBO belongs to the organisation that references it (OPT-302); when none does and the notice has a
+    single organisation, to that one.
+    """
+    platform = release.get("platform") or {}
+    ubos = [u for u in platform.get("ubos", []) if isinstance(u, dict) and u.get("id")]
+    if not ubos:
+        return
+    owner = {str(u): str(r.get("org")) for r in platform.get("uboRefs", []) for u in r.get("ubos", [])}
+    orgs = [p for p in release.get("parties", []) if not str(p.get("id", "")).startswith("TPO-")]
+    for ubo in ubos:
+        org_id = owner.get(str(ubo["id"])) or (str(orgs[0].get("id")) if len(orgs) == 1 else None)
+        party = next((p for p in release.get("parties", []) if str(p.get("id")) == org_id), None)
+        if party is None:
+            continue
+        view: dict[str, Any] = {"id": ubo["id"]}
+        name = " ".join(str(ubo[k]) for k in ("firstName", "familyName") if ubo.get(k))
+        if name:
+            view["name"] = name
+        for key in ("telephone", "email", "faxNumber", "address", "nationalities"):
+            if key in ubo:
+                view[key] = copy.deepcopy(ubo[key])
+        party.setdefault("beneficialOwners", []).append(view)
 
 
 def link_results(root: etree._Element, release: dict[str, Any]) -> None:
