@@ -7,6 +7,7 @@ read leniently because live SMPs deviate from the XSDs (phoss-smp #337).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 from urllib.parse import unquote
@@ -62,25 +63,48 @@ def _id(el: etree._Element | None, attr: str, what: str) -> RawId:
 def parse_xs_datetime(text: str, *, end_of_day: bool = False) -> datetime:
     """``xs:dateTime`` or ``xs:date`` as an aware UTC datetime (values without zone are UTC).
 
-    A bare date used as an expiration (``end_of_day``) means "through that day".
+    A bare date used as an expiration (``end_of_day``) means "through that day"; the end of the last
+    representable day (``9999-12-31``, a common "never expires") is clamped to ``datetime.max`` UTC.
+    Zone offsets beyond ±14:00 (XML Schema's bound) and values outside the datetime range are
+    :class:`SmpXmlError`.
     """
     raw = text.strip()
     try:
         if "T" in raw:
             value = datetime.fromisoformat(raw.replace("z", "Z"))
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        day_text = raw[:10]
+            if value.tzinfo is None:
+                return value.replace(tzinfo=UTC)
+            _check_offset(value.utcoffset(), text)
+            return value.astimezone(UTC)
+        day = date.fromisoformat(raw[:10])
         rest = raw[10:]
-        day = date.fromisoformat(day_text)
         offset = timedelta(0)
         if rest and rest != "Z":
-            sign = -1 if rest[0] == "-" else 1
-            hours, minutes = rest[1:].split(":")
-            offset = sign * timedelta(hours=int(hours), minutes=int(minutes))
+            match = _ZONE_OFFSET_RE.fullmatch(rest)
+            if match is None:
+                raise SmpXmlError(f"invalid time zone {rest!r} in date {text!r} in SMP response")
+            sign = -1 if match["sign"] == "-" else 1
+            offset = sign * timedelta(hours=int(match["hours"]), minutes=int(match["minutes"]))
+            _check_offset(offset, text)
         start = datetime.combine(day, time(0), tzinfo=UTC) - offset
-        return start + timedelta(days=1) if end_of_day else start
-    except ValueError as exc:
-        raise SmpXmlError(f"invalid date/time {text!r} in SMP response") from exc
+        if not end_of_day:
+            return start
+        return start + timedelta(days=1) if start < _LAST_DAY_START else _MAX_UTC
+    except (ValueError, OverflowError) as exc:
+        raise SmpXmlError(f"invalid or out-of-range date/time {text!r} in SMP response") from exc
+
+
+#: XML Schema bounds time zone offsets to -14:00..+14:00.
+MAX_ZONE_OFFSET: Final = timedelta(hours=14)
+_ZONE_OFFSET_RE: Final = re.compile(r"(?P<sign>[+-])(?P<hours>[0-9]{2}):(?P<minutes>[0-5][0-9])")
+_MAX_UTC: Final = datetime.max.replace(tzinfo=UTC)
+#: From here on, "the end of the day" is past ``datetime.max``: it is clamped.
+_LAST_DAY_START: Final = _MAX_UTC - timedelta(days=1)
+
+
+def _check_offset(offset: timedelta | None, text: str) -> None:
+    if offset is not None and abs(offset) > MAX_ZONE_OFFSET:
+        raise SmpXmlError(f"time zone offset beyond ±14:00 in {text!r} in SMP response")
 
 
 def _optional_datetime(el: etree._Element | None, *, end_of_day: bool = False) -> datetime | None:

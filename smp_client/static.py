@@ -84,10 +84,14 @@ def _when(value: object, where: str, *, end_of_day: bool = False) -> datetime | 
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    if isinstance(value, date):
-        start = datetime.combine(value, time(0), tzinfo=UTC)
-        return parse_xs_datetime(value.isoformat(), end_of_day=end_of_day) if end_of_day else start
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        # YAML datetimes carry their own offset: go through the checked parser (range, ±14:00).
+        value = value.isoformat()
+    elif isinstance(value, date):
+        if not end_of_day:
+            return datetime.combine(value, time(0), tzinfo=UTC)
+        value = value.isoformat()
     if isinstance(value, str):
         try:
             return parse_xs_datetime(value, end_of_day=end_of_day)

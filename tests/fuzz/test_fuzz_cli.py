@@ -306,11 +306,6 @@ def test_cli_lookup_static_mutated_directory(
     check(invoke(args), _STATIC_EXIT_CODES)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ap lookup --static: an endpoint 'expiration: 9999-12-31' crashes with OverflowError "
-    "(smp_client.documents.parse_xs_datetime end_of_day); should be exit 2 or a valid 'never expires'",
-)
 def test_cli_lookup_static_expiration_9999_12_31(seeds: dict[str, bytes], tmp_path: Path) -> None:
     static = tmp_path / "dir.yaml"
     static.write_bytes(seeds["static"].replace(b"expiration: 2099-01-01", b"expiration: 9999-12-31"))

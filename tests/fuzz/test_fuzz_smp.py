@@ -154,15 +154,11 @@ def _frames(exc: BaseException) -> list[str]:
 @contextmanager
 def known_bugs() -> Iterator[None]:
     """Tolerate *only* the known, xfail-documented bugs (strict xfails below), so that every other
-    property stays checked: OverflowError out of ``parse_xs_datetime``
-    (:func:`test_parse_xs_datetime_out_of_range_is_smp_xml_error`) and lxml's C14NError out of
-    ``verify_smp_signature`` (:func:`test_relative_namespace_in_smp_response_is_a_discovery_error`).
+    property stays checked: lxml's C14NError out of ``verify_smp_signature``
+    (:func:`test_relative_namespace_in_smp_response_is_a_discovery_error`).
     Remove each tolerance with its fix."""
     try:
         yield
-    except OverflowError as exc:
-        assert "parse_xs_datetime" in _frames(exc), _frames(exc)
-        event("known bug: OverflowError in parse_xs_datetime")
     except etree.C14NError as exc:
         assert "verify_smp_signature" in _frames(exc), _frames(exc)
         event("known bug: C14NError in verify_smp_signature")
@@ -201,19 +197,15 @@ def test_smp_document_parsers_raise_only_discovery_errors(
             assert exc.code, exc
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="smp_client.documents.parse_xs_datetime lets OverflowError escape for dates at the edge of "
-    "the datetime range (0001-01-01+01:00, 9999-12-31 as an expiration, huge offsets): it should be "
-    "SmpXmlError",
-)
 @pytest.mark.parametrize(
     ("text", "end_of_day"),
     [
         ("0001-01-01T00:00:00+01:00", False),
-        ("9999-12-31", True),
+        ("9999-12-31T23:59:59-01:00", False),
         ("0001-01-01+01:00", False),
         ("2020-01-01+99999999999:00", False),
+        ("2020-01-01+14:01", False),
+        ("2020-01-01T00:00:00-15:00", False),
     ],
 )
 def test_parse_xs_datetime_out_of_range_is_smp_xml_error(text: str, end_of_day: bool) -> None:
@@ -221,15 +213,16 @@ def test_parse_xs_datetime_out_of_range_is_smp_xml_error(text: str, end_of_day: 
         parse_xs_datetime(text, end_of_day=end_of_day)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an SMP endpoint with ServiceExpirationDate 9999-12-31 (a common 'never') crashes "
-    "parse_service_metadata with OverflowError (parse_xs_datetime end_of_day adds a day past datetime.max)",
-)
+@pytest.mark.parametrize("text", ["9999-12-31", "9999-12-31Z", "9999-12-31-05:00"])
+def test_parse_xs_datetime_end_of_last_day_is_clamped(text: str) -> None:
+    """The end of 9999-12-31 (a common "never expires") is past ``datetime.max``: clamped to it."""
+    assert parse_xs_datetime(text, end_of_day=True) == datetime.max.replace(tzinfo=UTC)
+
+
 def test_endpoint_expiring_9999_12_31_parses(test_pki: Any) -> None:
     ep = Ep("https://ap.fuzz.test/as4", test_pki.aps[1].certificate(), expiration="9999-12-31")
     doc = parse_service_metadata(v1_metadata(PARTICIPANT, DOCTYPE, PROCESS, [ep]))
-    assert doc.processes[0].endpoints[0].expiration is not None
+    assert doc.processes[0].endpoints[0].expiration == datetime.max.replace(tzinfo=UTC)
 
 
 # --- through Discovery (signature, redirects, identifier checks) --------------------------------------
