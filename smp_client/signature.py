@@ -25,6 +25,7 @@ from signxml.algorithms import DigestAlgorithm, SignatureMethod
 from signxml.exceptions import SignXMLException
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
+from peppol.pki import KeyLoadError, load_certificate
 from peppol.xml import XmlError, make_parser, parse_bytes
 from smp_client.errors import SmpSignatureError, SmpXmlError
 
@@ -140,8 +141,10 @@ def signer_certificate(signature: etree._Element) -> x509.Certificate:
         raise SmpSignatureError("signature has no KeyInfo/X509Data/X509Certificate")
     try:
         der = base64.b64decode("".join((certs[0].text or "").split()), validate=True)
-        return x509.load_der_x509_certificate(der)
-    except (binascii.Error, ValueError) as exc:
+        # load_certificate also decodes subject and issuer now (cryptography parses names lazily):
+        # a malformed name is refused here, not as a bare ValueError in the trust check's message.
+        return load_certificate(der)
+    except (binascii.Error, ValueError, KeyLoadError) as exc:
         raise SmpSignatureError(f"X509Certificate in signature cannot be decoded: {exc}") from exc
 
 

@@ -25,7 +25,7 @@ from peppol.xml import XmlError, parse_bytes
 from smp_client import Discovery, DiscoveryConfig, DiscoveryError
 from smp_client.documents import parse_service_group, parse_service_metadata, parse_xs_datetime
 from smp_client.endpoints import decode_certificate, select_endpoint
-from smp_client.errors import SmpXmlError
+from smp_client.errors import SmpSignatureError, SmpXmlError, UntrustedEndpointCertificate
 from smp_client.http import HttpResult
 from smp_client.model import RawId
 from tests.fuzz import fuzz_settings, mutated, token_mutated, xml_mutated
@@ -320,8 +320,10 @@ def _bad_name(cert: Any, marker: bytes) -> bytes:
     return der[:i] + b"\xff\xfe" + der[i + 2 :]
 
 
-def _lookup_raises_only_discovery_errors(validators: tuple[Any, Any], body: bytes) -> None:
-    with pytest.raises(DiscoveryError):
+def _lookup_raises_only_discovery_errors(
+    validators: tuple[Any, Any], body: bytes, expected: type[DiscoveryError] = DiscoveryError
+) -> None:
+    with pytest.raises(expected):
         _discovery(validators, body).lookup(
             ParticipantId.parse(PARTICIPANT),
             DocumentTypeId.parse(DOCTYPE),
@@ -330,12 +332,6 @@ def _lookup_raises_only_discovery_errors(validators: tuple[Any, Any], body: byte
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="smp_client: an SMP response whose ds:X509Certificate has a malformed subject name crashes "
-    "Discovery.lookup with ValueError (discovery.signer_check formats cert.subject after the validator "
-    "rejected it; signature.signer_certificate does not decode the names up front)",
-)
 def test_signer_certificate_with_malformed_subject_is_a_discovery_error(
     smp_docs: dict[str, bytes], signer: tuple[Any, Any], validators: tuple[Any, Any]
 ) -> None:
@@ -343,7 +339,9 @@ def test_signer_certificate_with_malformed_subject_is_a_discovery_error(
     good = re.search(r"<ds:X509Certificate>(.*?)</ds:X509Certificate>", signed, re.S)
     assert good is not None
     bad = base64.b64encode(_bad_name(signer[1], b"Generated Test SMP")).decode()
-    _lookup_raises_only_discovery_errors(validators, signed.replace(good.group(1), bad).encode())
+    _lookup_raises_only_discovery_errors(
+        validators, signed.replace(good.group(1), bad).encode(), SmpSignatureError
+    )
 
 
 @pytest.mark.xfail(
@@ -358,7 +356,9 @@ def test_endpoint_certificate_with_malformed_subject_is_a_discovery_error(
     bad = base64.b64encode(_bad_name(test_pki.aps[1].certificate(), b"Generated Test Access Point")).decode()
     ep = Ep("https://ap.fuzz.test/as4", None, cert_text=bad)
     root = v1_metadata(PARTICIPANT, DOCTYPE, PROCESS, [ep])
-    _lookup_raises_only_discovery_errors(validators, sign(root, signer[0], signer[1]))
+    _lookup_raises_only_discovery_errors(
+        validators, sign(root, signer[0], signer[1]), UntrustedEndpointCertificate
+    )
 
 
 @pytest.mark.xfail(
