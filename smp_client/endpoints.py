@@ -16,6 +16,7 @@ from typing import Final
 
 from cryptography import x509
 
+from peppol.pki import KeyLoadError, load_certificate
 from smp_client.errors import NoMatchingEndpoint, UntrustedEndpointCertificate
 from smp_client.model import EndpointRecord, ProcessRecord, RawId, RedirectRecord, ServiceMetadataDoc
 
@@ -29,8 +30,13 @@ def decode_certificate(text: str) -> x509.Certificate:
         raise UntrustedEndpointCertificate("endpoint certificate is empty")
     try:
         der = base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
-        return x509.load_der_x509_certificate(der)
     except (binascii.Error, ValueError) as exc:
+        raise UntrustedEndpointCertificate(f"endpoint certificate cannot be decoded: {exc}") from exc
+    try:
+        # load_certificate also decodes subject and issuer now (cryptography parses names lazily):
+        # a malformed name is refused here, not as a bare ValueError wherever it is first formatted.
+        return load_certificate(der)
+    except KeyLoadError as exc:
         raise UntrustedEndpointCertificate(f"endpoint certificate cannot be decoded: {exc}") from exc
 
 

@@ -344,12 +344,6 @@ def test_signer_certificate_with_malformed_subject_is_a_discovery_error(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="smp_client: a (validly signed) endpoint Certificate with a malformed subject name crashes "
-    "Discovery.lookup with ValueError (check_endpoint_certificate formats cert.subject before "
-    "validating; endpoints.decode_certificate does not decode the names up front)",
-)
 def test_endpoint_certificate_with_malformed_subject_is_a_discovery_error(
     test_pki: Any, signer: tuple[Any, Any], validators: tuple[Any, Any]
 ) -> None:
