@@ -41,7 +41,7 @@ from transport.as4 import (
     message_id_of,
     process_inbound,
 )
-from transport.as4.inbound import message_id_in, parse_envelope
+from transport.as4.inbound import certificate_cn, message_id_in, parse_envelope
 from transport.errors import DeliveryFailure, EbmsError, InvalidHeader, NotServiced, OtherError
 from transport.mime import BodyTooLargeError, MimeError, NotSoapError, ParsedMime, read_message
 from transport.receiver.model import (
@@ -194,6 +194,7 @@ def _process(
         payload_memory_bytes=config.memory_bytes,
         root=root,
     )
+    _check_addressed_to_us(inbound, config)
     message = _check_sbdh(message_id, inbound)
     if not hooks.is_served(message.receiver, message.document_type, message.process):
         raise NotServiced()
@@ -218,6 +219,16 @@ def _process(
     return ReceiverResponse(200, SOAP_RESPONSE_CONTENT_TYPE, receipt, decision)
 
 
+def _check_addressed_to_us(inbound: InboundUserMessage, config: ReceiverConfig) -> None:
+    """The signed ``eb:To/eb:PartyId`` must be our own seat id (the CN of our AP certificate): a message
+    for another AP's seat is refused with EBMS:0004 (as4.md §3.2 and §7.3 item 6), never delivered."""
+    ours = certificate_cn(config.identity.certificate)
+    if inbound.header.to_party != ours:
+        raise OtherError(
+            f"eb:To/eb:PartyId {inbound.header.to_party!r} is not this access point's seat {ours!r}"
+        )
+
+
 def _check_sbdh(message_id: str, inbound: InboundUserMessage) -> ReceivedMessage:
     header = inbound.header
     try:
@@ -231,6 +242,7 @@ def _check_sbdh(message_id: str, inbound: InboundUserMessage) -> ReceivedMessage
             final_recipient_type=header.final_recipient_type,
             service=header.service,
             action=header.action,
+            service_type=header.service_type,
         )
     except SbdhError as exc:
         code = getattr(exc, "code", "sbdh")

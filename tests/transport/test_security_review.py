@@ -1,0 +1,147 @@
+"""Adversarial review of the inbound AS4 path (``transport.receiver.receive`` called directly).
+
+The attacker can POST any body to ``/as4``, knows every partner certificate, and may hold a valid
+Peppol AP key of its own (another seat: here ``aps[0]`` or ``aps[1]`` of the session test PKI). Each
+test is named after the requirement it checks; the gaps it found are fixed in ``transport.receiver``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+from tests.transport.test_receiver_support import (
+    Recorder,
+    body_of,
+    build_message,
+    receiver_config,
+    transform_envelope,
+)
+from transport.as4 import parse_signal
+from transport.receiver import ReceiverConfig, ReceiverResponse, Verdict, receive
+
+
+def post(
+    config: ReceiverConfig, message: Any, recorder: Recorder, body: bytes | None = None
+) -> ReceiverResponse:
+    data = body if body is not None else body_of(message)
+    return receive({"Content-Type": message.content_type}, io.BytesIO(data), config, recorder.hooks())
+
+
+def error_code(response: ReceiverResponse) -> str:
+    """The code of the signed ebMS error signal in ``response`` (fails on a receipt)."""
+    assert response.status == 200
+    signal = parse_signal(response.body, response.content_type)
+    assert signal.kind == "error" and signal.signed, signal
+    return signal.errors[0].code
+
+
+# --- as4.md §3.2 / §7.3 item 6: To/PartyId is the receiver's seat ------------------------------------
+
+
+def test_to_party_must_be_our_own_seat_0004(test_pki: Any, tmp_path: Path) -> None:
+    """A message encrypted for us but addressed (signed eb:To/PartyId) to another AP's seat is refused
+    with EBMS:0004 (as4.md §7.3 item 6) and never delivered."""
+    message = build_message(test_pki, header_overrides={"to_party": "PFR999999"})
+    recorder = Recorder()
+    response = post(receiver_config(test_pki, tmp_path), message, recorder)
+    assert error_code(response) == "EBMS:0004"
+    assert "PFR999999" in (response.decision.reason or "")
+    assert recorder.persisted == []
+
+
+def test_to_party_of_our_seat_is_accepted(test_pki: Any, tmp_path: Path) -> None:
+    recorder = Recorder()
+    response = post(receiver_config(test_pki, tmp_path), build_message(test_pki), recorder)
+    assert response.decision.verdict is Verdict.ACCEPTED
+    assert len(recorder.persisted) == 1
+
+
+# --- as4.md §7.1 / conformance.md §12 item 7: duplicates ----------------------------------------------
+
+
+def test_identical_resend_still_gets_the_stored_receipt(test_pki: Any, tmp_path: Path) -> None:
+    config = receiver_config(test_pki, tmp_path)
+    recorder = Recorder()
+    message = build_message(test_pki)
+    first = post(config, message, recorder)
+    again = post(config, message, recorder)
+    assert again.decision.verdict is Verdict.DUPLICATE and again.body == first.body
+    assert len(recorder.persisted) == 1
+
+
+# --- as4.md §3.2: Service/@type = SBDH PROCESSID scheme -------------------------------------------------
+
+
+def test_service_type_must_equal_sbdh_process_scheme_0004(test_pki: Any, tmp_path: Path) -> None:
+    """The signed eb:Service/@type must be the SBDH process scheme (as4.md §3.2); a mismatch is 0004."""
+    message = build_message(test_pki, header_overrides={"service_type": "urn:attacker:scheme"})
+    recorder = Recorder()
+    response = post(receiver_config(test_pki, tmp_path), message, recorder)
+    assert error_code(response) == "EBMS:0004"
+    assert recorder.persisted == []
+
+
+# --- attacks verified to be refused already (regression guards) ----------------------------------------
+
+
+def test_signal_message_posted_as_user_message_is_refused_0009(test_pki: Any, tmp_path: Path) -> None:
+    """A receipt (eb:SignalMessage, signed by us) POSTed back to our endpoint is not a UserMessage."""
+    config = receiver_config(test_pki, tmp_path)
+    recorder = Recorder()
+    message = build_message(test_pki)
+    receipt = post(config, message, recorder).body
+    response = receive(
+        {"Content-Type": "application/soap+xml; charset=UTF-8"}, io.BytesIO(receipt), config, recorder.hooks()
+    )
+    assert error_code(response) == "EBMS:0009"
+    assert len(recorder.persisted) == 1
+
+
+def test_soap11_envelope_is_refused(test_pki: Any, tmp_path: Path) -> None:
+    message = build_message(test_pki)
+    body = transform_envelope(
+        body_of(message),
+        lambda env: env.replace(
+            b"http://www.w3.org/2003/05/soap-envelope", b"http://schemas.xmlsoap.org/soap/envelope/"
+        ),
+        message.content_type,
+    )
+    recorder = Recorder()
+    response = post(receiver_config(test_pki, tmp_path), message, recorder, body)
+    assert response.decision.verdict in (Verdict.REJECTED, Verdict.MALFORMED)
+    assert recorder.persisted == []
+
+
+def test_xpointer_reference_uri_is_refused_0101(test_pki: Any, tmp_path: Path) -> None:
+    """``#xpointer(id('x'))`` is not resolved by a different lookup than the coverage check: refused."""
+    message = build_message(test_pki)
+
+    def xpointer(env: bytes) -> bytes:
+        ref = rb'<ds:Reference URI="#([^"]*)"'
+        assert re.search(ref, env)
+        return re.sub(
+            ref, lambda m: b"<ds:Reference URI=\"#xpointer(id('" + m.group(1) + b"'))\"", env, count=1
+        )
+
+    body = transform_envelope(body_of(message), xpointer, message.content_type)
+    recorder = Recorder()
+    response = post(receiver_config(test_pki, tmp_path), message, recorder, body)
+    assert error_code(response) == "EBMS:0101"
+    assert recorder.persisted == []
+
+
+def test_double_cid_scheme_in_part_href_is_refused(test_pki: Any, tmp_path: Path) -> None:
+    """``cid:cid:x`` must not make the signed part and the delivered part differ."""
+    message = build_message(test_pki)
+
+    def double(env: bytes) -> bytes:
+        return env.replace(b'href="cid:', b'href="cid:cid:')
+
+    body = transform_envelope(body_of(message), double, message.content_type)
+    recorder = Recorder()
+    response = post(receiver_config(test_pki, tmp_path), message, recorder, body)
+    assert response.decision.verdict is Verdict.REJECTED
+    assert recorder.persisted == []
