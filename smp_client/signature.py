@@ -26,7 +26,7 @@ from signxml.exceptions import SignXMLException
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from peppol.pki import KeyLoadError, load_certificate
-from peppol.xml import XmlError, make_parser, parse_bytes
+from peppol.xml import XmlCanonicalizationError, XmlError, make_parser, parse_bytes
 from smp_client.errors import SmpSignatureError, SmpXmlError
 
 NS_DSIG: Final = "http://www.w3.org/2000/09/xmldsig#"
@@ -183,6 +183,10 @@ def verify_smp_signature(
     )
     try:
         result = XMLVerifier().verify(data, x509_cert=signer, parser=make_parser(), expect_config=config)
+    except (etree.C14NError, XmlCanonicalizationError) as exc:
+        # e.g. a relative namespace URI (xmlns:p="rel"): Canonical XML forbids it, so nothing can
+        # have been signed over this document
+        raise SmpSignatureError(f"SMP response cannot be canonicalised for verification: {exc}") from exc
     except (SignXMLException, etree.DocumentInvalid, ValueError) as exc:
         raise SmpSignatureError(f"SMP signature does not verify: {exc}") from exc
     assert not isinstance(result, list)  # expect_references=1 gives one result

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -142,28 +141,6 @@ def _mutate(data: st.DataObject, seed: bytes) -> bytes:
     return seed
 
 
-def _frames(exc: BaseException) -> list[str]:
-    names = []
-    tb = exc.__traceback__
-    while tb is not None:
-        names.append(tb.tb_frame.f_code.co_name)
-        tb = tb.tb_next
-    return names
-
-
-@contextmanager
-def known_bugs() -> Iterator[None]:
-    """Tolerate *only* the known, xfail-documented bugs (strict xfails below), so that every other
-    property stays checked: lxml's C14NError out of ``verify_smp_signature``
-    (:func:`test_relative_namespace_in_smp_response_is_a_discovery_error`).
-    Remove each tolerance with its fix."""
-    try:
-        yield
-    except etree.C14NError as exc:
-        assert "verify_smp_signature" in _frames(exc), _frames(exc)
-        event("known bug: C14NError in verify_smp_signature")
-
-
 def _exercise_metadata(root: etree._Element) -> None:
     doc = parse_service_metadata(root)
     moment = datetime(2026, 6, 1, tzinfo=UTC)
@@ -187,14 +164,13 @@ def test_smp_document_parsers_raise_only_discovery_errors(
         root = parse_bytes(blob).getroot()
     except XmlError:
         return
-    with known_bugs():
-        try:
-            if name.startswith("sg-"):
-                parse_service_group(root)
-            else:
-                _exercise_metadata(root)
-        except DiscoveryError as exc:
-            assert exc.code, exc
+    try:
+        if name.startswith("sg-"):
+            parse_service_group(root)
+        else:
+            _exercise_metadata(root)
+    except DiscoveryError as exc:
+        assert exc.code, exc
 
 
 @pytest.mark.parametrize(
@@ -300,8 +276,7 @@ def test_discovery_with_mutated_signed_responses_raises_only_discovery_errors(
                 event("unsignable document")
             if data.draw(st.booleans(), label="mutate-after-signing"):
                 blob = data.draw(mutated(blob, max_ops=2), label="tampered")
-    with known_bugs():
-        _lookup(_discovery(validators, blob), group)
+    _lookup(_discovery(validators, blob), group)
 
 
 @fuzz_settings(40)
@@ -355,12 +330,6 @@ def test_endpoint_certificate_with_malformed_subject_is_a_discovery_error(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="smp_client.signature.verify_smp_signature: an SMP response declaring a relative namespace URI "
-    '(xmlns:r="rel") makes lxml raise C14NError during signature verification; it is not caught '
-    "(only SignXMLException/DocumentInvalid/ValueError) and escapes Discovery.lookup",
-)
 @pytest.mark.parametrize(
     ("old", "new"),
     [
@@ -373,4 +342,4 @@ def test_relative_namespace_in_smp_response_is_a_discovery_error(
 ) -> None:
     signed = sign(parse_bytes(smp_docs["sm-peppol"]).getroot(), signer[0], signer[1])
     assert old in signed
-    _lookup_raises_only_discovery_errors(validators, signed.replace(old, new, 1))
+    _lookup_raises_only_discovery_errors(validators, signed.replace(old, new, 1), SmpSignatureError)
