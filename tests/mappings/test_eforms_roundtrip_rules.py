@@ -28,10 +28,8 @@ KNOWN_GAPS: dict[str, str] = {
     "INVALID_cn_24_empty.xml": BROKEN,
     "INVALID_cn_24_stage-2.xml": "invalid lot sub-structures are normalised (BT-71/97/821)",
     "can_24_LSBU.xml": "BT-118 (notice framework value) not mapped",
-    "can_24_maximal.xml": "UBOs, signatories, BT-118/119/144/161/165/555/731/746 not (fully) written",
+    "can_24_maximal.xml": "signatories, BT-118/144/161/165/555/682/731/746/1118 not (fully) written",
     "can_24_no_tenders.xml": "BT-144 (reason for not awarding) not mapped",
-    "cn_24_maximal.xml": "UBOs; BT-19/76/78/732/745, OPT-060 not (fully) written",
-    "cn_24_maximal_100_lots.xml": "UBOs; BT-76/78 per lot not written",
 }
 
 
