@@ -75,6 +75,8 @@ def _load_mapping(path: Path) -> dict[str, Any]:
         raise StaticDirectoryError(
             f"{path} is not valid {path.suffix.lstrip('.').upper() or 'YAML'}: {exc}"
         ) from exc
+    except RecursionError as exc:  # both parsers recurse per nesting level
+        raise StaticDirectoryError(f"{path}: nested too deeply to be a static directory") from exc
     if not isinstance(data, dict) or not isinstance(data.get("participants"), list):
         raise StaticDirectoryError(f"{path}: expected a mapping with a 'participants' list")
     return data

@@ -313,11 +313,6 @@ def test_cli_lookup_static_expiration_9999_12_31(seeds: dict[str, bytes], tmp_pa
     check(invoke(args), {0, 2})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ap lookup --static: a deeply nested YAML file crashes with RecursionError "
-    "(smp_client.static._load_mapping catches only YAMLError/JSONDecodeError)",
-)
 @pytest.mark.parametrize("suffix", ["yaml", "json"])
 def test_cli_lookup_static_deeply_nested_file(tmp_path: Path, suffix: str) -> None:
     static = tmp_path / f"dir.{suffix}"
