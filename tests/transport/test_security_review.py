@@ -16,8 +16,10 @@ from tests.transport.test_receiver_support import (
     Recorder,
     body_of,
     build_message,
+    make_sbd,
     receiver_config,
     transform_envelope,
+    ubl_invoice,
 )
 from transport.as4 import parse_signal
 from transport.receiver import ReceiverConfig, ReceiverResponse, Verdict, receive
@@ -60,6 +62,45 @@ def test_to_party_of_our_seat_is_accepted(test_pki: Any, tmp_path: Path) -> None
 
 
 # --- as4.md §7.1 / conformance.md §12 item 7: duplicates ----------------------------------------------
+
+
+def test_reused_message_id_from_another_seat_does_not_get_the_stored_receipt(
+    test_pki: Any, tmp_path: Path
+) -> None:
+    """Duplicate detection keys on eb:MessageId, but the stored receipt is only an answer to a *resend*
+    of the same message. Another AP (own valid key, other seat) posting a different message under a
+    MessageId it has learnt must not receive the first sender's NRR receipt (its digests describe the
+    first sender's payload) nor be counted as delivered: EBMS:0004, nothing persisted."""
+    config = receiver_config(test_pki, tmp_path)
+    recorder = Recorder()
+    original = build_message(test_pki, message_id="shared-id@victim")
+    first = post(config, original, recorder)
+    assert first.decision.verdict is Verdict.ACCEPTED
+    intruder = build_message(
+        test_pki,
+        make_sbd(ubl_invoice("forged")),
+        signer=test_pki.aps[1].identity(),
+        message_id="shared-id@victim",
+    )
+    second = post(config, intruder, recorder)
+    assert second.body != first.body
+    assert error_code(second) == "EBMS:0004"
+    assert second.decision.verdict is Verdict.REJECTED
+    assert len(recorder.persisted) == 1
+
+
+def test_reused_message_id_with_different_content_same_sender_is_refused(
+    test_pki: Any, tmp_path: Path
+) -> None:
+    config = receiver_config(test_pki, tmp_path)
+    recorder = Recorder()
+    assert (
+        post(config, build_message(test_pki, message_id="m@x"), recorder).decision.verdict is Verdict.ACCEPTED
+    )
+    other = build_message(test_pki, make_sbd(ubl_invoice("other")), message_id="m@x")
+    response = post(config, other, recorder)
+    assert error_code(response) == "EBMS:0004"
+    assert len(recorder.persisted) == 1
 
 
 def test_identical_resend_still_gets_the_stored_receipt(test_pki: Any, tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ from transport.as4 import (
     build_error_signal,
     build_receipt,
     message_id_of,
+    parse_signal,
     process_inbound,
 )
 from transport.as4.inbound import certificate_cn, message_id_in, parse_envelope
@@ -201,6 +202,7 @@ def _process(
     with _lock_for(message_id):
         stored = config.duplicates.get(message_id)
         if stored is not None:
+            _check_same_message(message_id, stored, inbound)
             log.info("duplicate %s answered with its stored receipt", message_id)
             decision = Decision(Verdict.DUPLICATE, message_id=message_id, reason="duplicate MessageId")
             return ReceiverResponse(200, SOAP_RESPONSE_CONTENT_TYPE, stored, decision)
@@ -217,6 +219,22 @@ def _process(
         log.exception("acknowledged hook failed for %s (the receipt is sent anyway)", message_id)
     decision = Decision(Verdict.ACCEPTED, message_id=message_id, message=message)
     return ReceiverResponse(200, SOAP_RESPONSE_CONTENT_TYPE, receipt, decision)
+
+
+def _check_same_message(message_id: str, stored_receipt: bytes, inbound: InboundUserMessage) -> None:
+    """A stored receipt answers only a resend of the *same* message: its NRR references (digests of the
+    eb:Messaging, the Body and every part as first received) must equal the signed references of this
+    one. Another message reusing the MessageId (another seat that learnt it, or a sender re-using ids)
+    must neither get the first sender's receipt nor count as delivered: EBMS:0004."""
+    try:
+        previous = parse_signal(stored_receipt).references
+    except EbmsError:
+        previous = ()
+    current = inbound.references
+    if len(previous) != len(current) or not all(
+        sum(1 for p in previous if p.matches(ref)) == 1 for ref in current
+    ):
+        raise OtherError(f"eb:MessageId {message_id!r} was already received for a different message")
 
 
 def _check_addressed_to_us(inbound: InboundUserMessage, config: ReceiverConfig) -> None:
