@@ -27,9 +27,7 @@ KNOWN_GAPS: dict[str, str] = {
     "INVALID_cn_24_stage-1.xml": BROKEN,
     "INVALID_cn_24_empty.xml": BROKEN,
     "INVALID_cn_24_stage-2.xml": "invalid lot sub-structures are normalised (BT-71/97/821)",
-    "can_24_LSBU.xml": "BT-118 (notice framework value) not mapped",
-    "can_24_maximal.xml": "signatories, BT-118/144/161/165/555/682/731/746/1118 not (fully) written",
-    "can_24_no_tenders.xml": "BT-144 (reason for not awarding) not mapped",
+    "can_24_maximal.xml": "BT-161/165/682/746, OPT-302 not (fully) written",
 }
 
 
