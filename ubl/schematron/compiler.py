@@ -203,6 +203,15 @@ def _let_name(el: etree._Element) -> str:
     return name
 
 
+def _check_namespace(prefix: str, uri: str) -> None:
+    """Refuse an ``sch:ns`` the generated stylesheet could not declare (e.g. ``uri="{urn:x"``, a
+    prefix that is not an NCName), with lxml's own rules, while reading the source."""
+    try:
+        etree.Element("ns-check", nsmap={prefix: uri})
+    except ValueError as exc:
+        raise SchematronSourceError(f"sch:ns prefix={prefix!r} uri={uri!r}: {exc}") from exc
+
+
 def build_model(root: etree._Element) -> SchemaModel:
     """Expand abstract patterns and rules in ``root`` (in place) and index it."""
     binding = (root.get("queryBinding") or "").lower()
@@ -217,6 +226,7 @@ def build_model(root: etree._Element) -> SchemaModel:
         prefix, uri = ns.get("prefix"), ns.get("uri")
         if not prefix or uri is None:
             raise SchematronSourceError("sch:ns needs prefix and uri")
+        _check_namespace(prefix, uri)
         if prefix in seen and seen[prefix] != uri:
             raise SchematronSourceError(f"prefix {prefix!r} declared with two URIs")
         reserved = _RESERVED_PREFIXES.get(prefix)
