@@ -125,6 +125,8 @@ def list_sets(
 ) -> None:
     """List installed artifact sets: name, version, file count, location."""
     target = ArtifactStore(store)
+    if target.root.exists() and not target.root.is_dir():
+        raise _fail(Console(stderr=True), f"the store {target.root} is not a directory")
     installed = target.installed()
     table = Table(title=f"Artifact sets in {target.root}")
     table.add_column("Name", no_wrap=True)

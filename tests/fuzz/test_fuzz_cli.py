@@ -461,3 +461,11 @@ def test_cli_as4_send_unbalanced_ipv6_url(seeds: dict[str, bytes], test_pki: Any
         "--receiver-cert", str(test_pki.aps[1].cert), "--attempts", "1",
     ]  # fmt: skip
     check(invoke(args), {2})
+
+
+def test_cli_artifacts_list_store_is_a_regular_file(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    store.write_text("not a directory\n")
+    result = invoke(["artifacts", "list", "--store", str(store)])
+    check(result, {2})
+    assert "not a directory" in result.output
