@@ -453,14 +453,31 @@ def test_cli_artifacts_garbage(
 
 
 def test_cli_as4_send_unbalanced_ipv6_url(seeds: dict[str, bytes], test_pki: Any, tmp_path: Path) -> None:
+    _send_to_malformed_url(seeds, test_pki, tmp_path, "https://[::1")
+
+
+@pytest.mark.parametrize(
+    "url", ["https://ap.test:99999/as4", "https://ap.test:x/as4", "https://a p.test/as4"]
+)
+def test_cli_as4_send_malformed_host_or_port_is_usage_error(
+    seeds: dict[str, bytes], test_pki: Any, tmp_path: Path, url: str
+) -> None:
+    """A URL-syntax problem is exit 2 with a reason, not exit 1 as a connection failure (EBMS:0005)."""
+    _send_to_malformed_url(seeds, test_pki, tmp_path, url)
+
+
+def _send_to_malformed_url(seeds: dict[str, bytes], test_pki: Any, tmp_path: Path, url: str) -> None:
     sbd = tmp_path / "sbd.xml"
     sbd.write_bytes(seeds["sbd"])
     args = [
-        "as4", "send", str(sbd), "--url", "https://[::1",
+        "as4", "send", str(sbd), "--url", url,
         "--key", str(test_pki.aps[0].key), "--cert", str(test_pki.aps[0].cert),
         "--receiver-cert", str(test_pki.aps[1].cert), "--attempts", "1",
     ]  # fmt: skip
-    check(invoke(args), {2})
+    result = invoke(args)
+    check(result, {2})
+    assert "invalid endpoint URL" in result.output
+    assert "EBMS:0005" not in result.output
 
 
 def test_cli_artifacts_list_store_is_a_regular_file(tmp_path: Path) -> None:
