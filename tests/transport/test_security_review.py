@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from lxml import etree
+
+from peppol.xml import exc_c14n
 from tests.transport.test_receiver_support import (
     Recorder,
     body_of,
@@ -22,6 +28,7 @@ from tests.transport.test_receiver_support import (
     ubl_invoice,
 )
 from transport.as4 import parse_signal
+from transport.as4.dsig import b64, digest_element
 from transport.receiver import ReceiverConfig, ReceiverResponse, Verdict, receive
 
 
@@ -186,3 +193,79 @@ def test_double_cid_scheme_in_part_href_is_refused(test_pki: Any, tmp_path: Path
     response = post(receiver_config(test_pki, tmp_path), message, recorder, body)
     assert response.decision.verdict is Verdict.REJECTED
     assert recorder.persisted == []
+
+
+# --- helpers that re-sign an edited envelope with a real AP key (the attacker's own seat) -------------
+
+NS = {
+    "S12": "http://www.w3.org/2003/05/soap-envelope",
+    "eb": "http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/",
+    "ds": "http://www.w3.org/2000/09/xmldsig#",
+    "wsse": "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd",
+    "wsu": "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd",
+}
+
+
+def resigned(env: bytes, edit: Callable[[etree._Element], None], key: rsa.RSAPrivateKey) -> bytes:
+    """``env`` edited by ``edit``, then every ``#id`` digest and the SignatureValue recomputed with
+    ``key`` (what a holder of a valid AP key can do to its own messages)."""
+    root = etree.fromstring(env)
+    edit(root)
+    sig = root.find("S12:Header/wsse:Security/ds:Signature", NS)
+    assert sig is not None
+    signed_info = sig.find("ds:SignedInfo", NS)
+    assert signed_info is not None
+    for ref in signed_info.iterfind("ds:Reference", NS):
+        uri = ref.get("URI") or ""
+        if uri.startswith("#"):
+            found = root.xpath("//*[@wsu:Id=$i or @Id=$i or @id=$i]", namespaces=NS, i=uri[1:])
+            assert isinstance(found, list) and len(found) == 1
+            target = found[0]
+            assert isinstance(target, etree._Element)
+            digest = ref.find("ds:DigestValue", NS)
+            assert digest is not None
+            digest.text = digest_element(target)
+    value = sig.find("ds:SignatureValue", NS)
+    assert value is not None
+    value.text = b64(key.sign(exc_c14n(signed_info), padding.PKCS1v15(), hashes.SHA256()))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_resign_helper_keeps_message_valid(test_pki: Any, tmp_path: Path) -> None:
+    message = build_message(test_pki)
+    key = test_pki.aps[0].identity().private_key
+    body = transform_envelope(
+        body_of(message), lambda env: resigned(env, lambda r: None, key), message.content_type
+    )
+    recorder = Recorder()
+    response = post(receiver_config(test_pki, tmp_path), message, recorder, body)
+    assert response.decision.verdict is Verdict.ACCEPTED
+
+
+# --- ebMS bundling: the duplicate key must be the delivered UserMessage's MessageId -------------------
+
+
+def test_signal_bundled_before_user_message_is_refused_0009(test_pki: Any, tmp_path: Path) -> None:
+    """An eb:SignalMessage bundled in front of the UserMessage made the receiver key duplicate
+    detection (and the persisted message id) on the *signal's* MessageId while delivering the
+    UserMessage: a sender could re-deliver one UserMessage at will (or squat another MessageId). Peppol
+    One-Way/Push carries exactly one UserMessage: EBMS:0009, nothing delivered."""
+    config = receiver_config(test_pki, tmp_path)
+    recorder = Recorder()
+    message = build_message(test_pki)
+    assert post(config, message, recorder).decision.verdict is Verdict.ACCEPTED
+    key = test_pki.aps[0].identity().private_key
+
+    def bundle(root: etree._Element) -> None:
+        messaging = root.find("S12:Header/eb:Messaging", NS)
+        assert messaging is not None
+        signal = etree.Element(f"{{{NS['eb']}}}SignalMessage")
+        info = etree.SubElement(signal, f"{{{NS['eb']}}}MessageInfo")
+        etree.SubElement(info, f"{{{NS['eb']}}}Timestamp").text = "2026-01-01T00:00:00Z"
+        etree.SubElement(info, f"{{{NS['eb']}}}MessageId").text = "decoy@attacker"
+        messaging.insert(0, signal)
+
+    body = transform_envelope(body_of(message), lambda env: resigned(env, bundle, key), message.content_type)
+    response = post(config, message, recorder, body)
+    assert error_code(response) == "EBMS:0009"
+    assert len(recorder.persisted) == 1

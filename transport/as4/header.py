@@ -240,6 +240,10 @@ def find_user_message(messaging: etree._Element) -> etree._Element:
     ums = messaging.findall(_q(NS_EB, "UserMessage"))
     if len(ums) != 1:
         raise InvalidHeader(f"eb:Messaging must contain exactly one eb:UserMessage (found {len(ums)})")
+    # ebMS bundling is not part of Peppol One-Way/Push; a bundled signal would also give the envelope a
+    # second MessageId that a receiver could mistake for the UserMessage's (duplicate detection key).
+    if messaging.find(_q(NS_EB, "SignalMessage")) is not None:
+        raise InvalidHeader("eb:Messaging must not bundle an eb:SignalMessage with the eb:UserMessage")
     return ums[0]
 
 

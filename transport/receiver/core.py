@@ -195,6 +195,10 @@ def _process(
         payload_memory_bytes=config.memory_bytes,
         root=root,
     )
+    if inbound.header.message_id != message_id:  # the duplicate key must be what is delivered
+        raise InvalidHeader(
+            f"eb:MessageId {message_id!r} is not the UserMessage's {inbound.header.message_id!r}"
+        )
     _check_addressed_to_us(inbound, config)
     message = _check_sbdh(message_id, inbound)
     if not hooks.is_served(message.receiver, message.document_type, message.process):
