@@ -54,6 +54,9 @@ CFT_REFERENCE_CODE: Final = "311"
 TENDER_DOCUMENT_CODE: Final = "310"
 DEFAULT_VERSION: Final = "1"
 COUNTRY_LIST: Final = "ISO3166-1:Alpha2"
+#: OCDS identifier scheme of a SIRET (as written by the DECP import) and its Peppol ICD.
+SIRET_SCHEME: Final = "FR-SIRET"
+SIRET_ICD: Final = "0009"
 #: eForms procedure type written when the release's procedure has no eForms code (e.g. French MAPA).
 DEFAULT_PROCEDURE_CODE: Final = "oth-single"
 
@@ -106,6 +109,13 @@ def _issue(release: dict[str, Any], meta: dict[str, Any]) -> tuple[str, str]:
 
 def _party_ids(release: dict[str, Any], party_id: str, path: str) -> dict[str, Any]:
     ids: dict[str, Any] = (_peppol(release).get("parties") or {}).get(party_id) or {}
+    if not ids:
+        # a French organisation known by its SIRET is addressable as Peppol ICD 0009 (FR:SIRET)
+        party: dict[str, Any] = next((p for p in release.get("parties") or [] if p.get("id") == party_id), {})
+        ident = party.get("identifier") or {}
+        if ident.get("scheme") == SIRET_SCHEME and ident.get("id"):
+            siret = {"scheme": SIRET_ICD, "id": str(ident["id"])}
+            ids = {"endpoint": siret, "identifier": siret}
     if not ids.get("endpoint") or not ids.get("identifier"):
         raise MappingError(
             f"Peppol endpoint and identifier of party {party_id!r} are required",

@@ -200,3 +200,18 @@ def test_t004_without_peppol_ids_names_the_missing_path() -> None:
     with pytest.raises(MappingError) as info:
         build_document(release, "t004")
     assert info.value.path.startswith("platform.peppol.parties")
+
+
+@pytest.mark.corpus
+def test_t004_from_decp_uses_siret_as_peppol_id(corpus: Path) -> None:
+    from mappings.decp import import_decp
+    from tests.mappings.decp_samples import MINIMAL_MARCHE, document
+
+    (release,) = import_decp(document(MINIMAL_MARCHE))
+    data = build_document(release, "t004")
+    check(corpus, "t004", data)
+    doc = etree.fromstring(data)
+    endpoint = doc.find("{*}ContractingParty/{*}Party/{*}EndpointID")
+    assert endpoint is not None
+    assert (endpoint.get("schemeID"), endpoint.text) == ("0009", MINIMAL_MARCHE["acheteur"]["id"])
+    assert doc.findtext("{*}TenderingProcess/{*}ProcedureCode") == "oth-single"  # MAPA has no eForms code
