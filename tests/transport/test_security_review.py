@@ -269,3 +269,37 @@ def test_signal_bundled_before_user_message_is_refused_0009(test_pki: Any, tmp_p
     response = post(config, message, recorder, body)
     assert error_code(response) == "EBMS:0009"
     assert len(recorder.persisted) == 1
+
+
+# --- size of what an accepted message makes us keep (duplicate store, receipt) ---------------------
+
+
+def test_oversized_message_id_is_refused_0009(test_pki: Any, tmp_path: Path) -> None:
+    """eb:MessageId is an RFC 2822 msg-id (a line of at most 998 characters). A multi-megabyte id from
+    a valid AP would be kept twice per message (duplicate key and receipt RefToMessageId)."""
+    message = build_message(test_pki, message_id="x" * 200_000 + "@big")
+    config = receiver_config(test_pki, tmp_path)
+    recorder = Recorder()
+    response = post(config, message, recorder)
+    assert error_code(response) == "EBMS:0009"
+    assert recorder.persisted == [] and len(response.body) < 20_000
+
+
+def test_oversized_signed_info_is_refused_0103(test_pki: Any, tmp_path: Path) -> None:
+    """Our receipt echoes every ds:Reference as received, so a bloated SignedInfo (here a 150 KB
+    InclusiveNamespaces PrefixList, validly signed by the sender's own key) would be signed by us and
+    kept per MessageId. SignedInfo is capped (a real one is ~2 KB)."""
+    message = build_message(test_pki)
+    key = test_pki.aps[0].identity().private_key
+
+    def bloat(root: etree._Element) -> None:
+        transform = root.find(".//ds:SignedInfo/ds:Reference/ds:Transforms/ds:Transform", NS)
+        assert transform is not None
+        inc = etree.SubElement(transform, "{http://www.w3.org/2001/10/xml-exc-c14n#}InclusiveNamespaces")
+        inc.set("PrefixList", " ".join(f"p{i}" for i in range(20_000)))
+
+    body = transform_envelope(body_of(message), lambda env: resigned(env, bloat, key), message.content_type)
+    recorder = Recorder()
+    response = post(receiver_config(test_pki, tmp_path), message, recorder, body)
+    assert error_code(response) == "EBMS:0103"
+    assert recorder.persisted == []

@@ -49,6 +49,9 @@ WSU_ID = f"{{{NS_WSU}}}Id"
 _ID_ATTRIBUTES = (WSU_ID, "Id", "id", "ID")
 #: Most references accepted in one SignedInfo (a UserMessage needs 2 + one per part); bounds digest work.
 MAX_REFERENCES: Final = 32
+#: Largest canonical SignedInfo accepted (a UserMessage's is ~2 KB): our receipt echoes every Reference
+#: as received and is kept per MessageId, so a bloated one (huge PrefixList, foreign children) is refused.
+MAX_SIGNED_INFO_BYTES: Final = 64 * 1024
 #: Decoded BinarySecurityToken certificates kept, by DER: a partner sends the same certificate with
 #: every message (twice in a UserMessage: signer and encryption recipient).
 TOKEN_CERTIFICATE_CACHE_SIZE: Final = 256
@@ -329,12 +332,12 @@ def verify_signature_value(signature: etree._Element, certificate: x509.Certific
     c14n_method = signed_info.find(f"{DS}CanonicalizationMethod")
     assert c14n_method is not None  # checked by check_signature_algorithms
     try:
-        key.verify(
-            raw,
-            exc_c14n(signed_info, inclusive_prefixes=_prefix_list(c14n_method)),
-            padding.PKCS1v15(),
-            hashes.SHA256(),
-        )
+        canonical = exc_c14n(signed_info, inclusive_prefixes=_prefix_list(c14n_method))
+        if len(canonical) > MAX_SIGNED_INFO_BYTES:
+            raise PolicyNoncompliance(
+                f"ds:SignedInfo has {len(canonical)} bytes canonicalised (at most {MAX_SIGNED_INFO_BYTES})"
+            )
+        key.verify(raw, canonical, padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature as exc:
         raise FailedAuthentication("ds:SignatureValue does not verify") from exc
     except XmlError as exc:  # e.g. a relative namespace URI: cannot be canonicalised, cannot verify

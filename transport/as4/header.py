@@ -32,6 +32,10 @@ from transport.errors import InvalidHeader, ProcessingModeMismatch
 #: Right-hand side of generated MessageIds (RFC 2822 msg-id without brackets, UUID on the left).
 MESSAGE_ID_DOMAIN: Final = "procurement-ap"
 
+#: Longest ``eb:MessageId`` accepted: an RFC 2822 msg-id fits on one message line (RFC 5322 §2.1.1: 998
+#: characters). Real ids are ~40-80 characters; the id is kept per message (duplicate key, receipt).
+MAX_MESSAGE_ID_CHARS: Final = 998
+
 _EMPTY: Final[Mapping[str, str]] = MappingProxyType({})
 
 
@@ -256,6 +260,8 @@ def parse_user_message(messaging: etree._Element) -> UserMessageHeader:
     info = _one(um, "MessageInfo", "eb:UserMessage")
     timestamp = parse_timestamp(_text(_one(info, "Timestamp", "eb:MessageInfo"), "eb:Timestamp"))
     message_id = _text(_one(info, "MessageId", "eb:MessageInfo"), "eb:MessageId")
+    if len(message_id) > MAX_MESSAGE_ID_CHARS:
+        raise InvalidHeader(f"eb:MessageId has {len(message_id)} characters (at most {MAX_MESSAGE_ID_CHARS})")
     ref_el = _opt(info, "RefToMessageId", "eb:MessageInfo")
     ref_to = (ref_el.text or "").strip() or None if ref_el is not None else None
 
