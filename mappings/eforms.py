@@ -167,7 +167,10 @@ def link_results(root: etree._Element, release: dict[str, Any]) -> None:
     for contract in contracts.values():
         for bid_id in contract.get("relatedBids", []):
             for lr in result.findall("efac:LotResult", NS):
-                if bid_id in [e.text for e in lr.findall("efac:LotTender/cbc:ID", NS)]:
+                tenders = [e.text for e in lr.findall("efac:LotTender/cbc:ID", NS)]
+                settled = [e.text for e in lr.findall("efac:SettledContract/cbc:ID", NS)]
+                # the award of a contract's tender: the result listing the tender, or the contract
+                if bid_id in tenders or contract.get("id") in settled:
                     award = awards.get(_first(lr, "cbc:ID"))
                     if award is not None:
                         contract.setdefault("awardID", award.get("id"))
