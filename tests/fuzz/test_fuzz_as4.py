@@ -210,6 +210,7 @@ def check_response(ex: Exchange, response: ReceiverResponse, recorder: Recorder)
         assert decision.verdict is Verdict.MALFORMED
         assert response.content_type.startswith("text/plain")
         assert response.body.strip(), "a 4xx carries its reason"
+        assert response.body.count(b"\n") == 1 and response.body.endswith(b"\n"), "a one-line reason"
         assert recorder.payloads == []
         return
     assert response.content_type.startswith("application/soap+xml")
@@ -858,3 +859,12 @@ def test_sender_refuses_malformed_url_before_connecting(url: str) -> None:
     with As4Sender() as sender, pytest.raises(InsecureUrlError, match="invalid endpoint URL") as info:
         sender.check_url(url)
     assert "\n" not in str(info.value)
+
+
+def test_receiver_plain_text_reason_is_one_line(exchange: Exchange) -> None:
+    """libxml2 ends some messages with a line break ('Char 0x0 out of allowed range\\n, line 1'):
+    the plain-text 400 still carries a one-line reason."""
+    response, recorder = exchange.post(_with_envelope(exchange, b"<\x00"), exchange.message.content_type)
+    assert response.status == 400
+    assert b"not well-formed XML" in response.body
+    check_response(exchange, response, recorder)
