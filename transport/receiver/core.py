@@ -42,6 +42,7 @@ from transport.as4 import (
     parse_signal,
     process_inbound,
 )
+from transport.as4.header import MAX_MESSAGE_ID_CHARS
 from transport.as4.inbound import certificate_cn, message_id_in, parse_envelope
 from transport.errors import DeliveryFailure, EbmsError, InvalidHeader, NotServiced, OtherError
 from transport.mime import BodyTooLargeError, MimeError, NotSoapError, ParsedMime, read_message
@@ -96,7 +97,9 @@ class _LazyWorkDir:
 
 
 def _plain(status: int, text: str, decision: Decision) -> ReceiverResponse:
-    return ReceiverResponse(status, TEXT_RESPONSE_CONTENT_TYPE, (text + "\n").encode(), decision)
+    """A plain-text answer of one line (libxml2 messages may hold line breaks)."""
+    line = " ".join(text.split())
+    return ReceiverResponse(status, TEXT_RESPONSE_CONTENT_TYPE, (line + "\n").encode(), decision)
 
 
 def receive(
@@ -131,6 +134,11 @@ def receive(
         message_id = message_id_of(mime.envelope) if root is None else message_id_in(root)
         if message_id is None:
             return _no_message_id(mime, config)
+        if len(message_id) > MAX_MESSAGE_ID_CHARS:  # refused before any work, and not echoed back
+            error = InvalidHeader(
+                f"eb:MessageId has {len(message_id)} characters (at most {MAX_MESSAGE_ID_CHARS})"
+            )
+            return _error_response(error, None, config)
         try:
             return _process(message_id, mime, root, work, config, hooks)
         except EbmsError as exc:
