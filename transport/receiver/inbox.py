@@ -28,17 +28,21 @@ from transport.receiver.model import IsServed, ReceivedMessage, serve_everything
 #: Longest file-name stem derived from a MessageId (file systems allow 255 bytes per name).
 MAX_NAME_LENGTH: Final = 150
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9._@+=-]")
+#: Separates an altered name from its hash; matched by ``_UNSAFE``, so never part of an unaltered name.
+_ALTERED_MARK: Final = ","
 _NS_EB: Final = "http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/"
 
 
 def safe_file_name(message_id: str) -> str:
     """A file-name stem for ``message_id``: unsafe characters replaced, no leading dot, bounded length;
-    a short hash keeps altered names unique."""
+    a short hash keeps altered names unique. An altered name carries :data:`_ALTERED_MARK`, a character
+    no unaltered name holds, so no MessageId can name the files of another (a squatter sending the
+    altered form of a victim's id as its own)."""
     cleaned = _UNSAFE.sub("_", message_id).lstrip(".")
     if cleaned == message_id and 0 < len(cleaned) <= MAX_NAME_LENGTH:
         return cleaned
     digest = hashlib.sha256(message_id.encode()).hexdigest()[:12]
-    return f"{cleaned[: MAX_NAME_LENGTH - 13]}-{digest}"
+    return f"{cleaned[: MAX_NAME_LENGTH - 13]}{_ALTERED_MARK}{digest}"
 
 
 def receipt_message_id(receipt: bytes) -> str | None:
