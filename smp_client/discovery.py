@@ -262,6 +262,29 @@ def _moment(moment: datetime | None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def check_endpoint_certificate(
+    validator: CertificateValidator, cert: x509.Certificate, moment: datetime | None = None
+) -> tuple[EndpointCheck, ValidatedCertificate]:
+    """Validate an endpoint certificate with the AP ``validator`` (chain to the AP CA, dates,
+    revocation) before anyone encrypts to it; :class:`UntrustedEndpointCertificate` otherwise."""
+    subject = cert.subject.rfc4514_string()
+    try:
+        validated = validator.validate(cert, moment=moment)
+    except CertificateError as exc:
+        raise UntrustedEndpointCertificate(
+            f"endpoint certificate {subject} rejected: {exc.code}: {exc.reason}", exc.code
+        ) from exc
+    revocation = "revocation checked" if validated.revocation_checked else "revocation NOT checked"
+    check = EndpointCheck(
+        subject=subject,
+        issuer=cert.issuer.rfc4514_string(),
+        valid=True,
+        detail=f"valid, chains to the AP CA, {revocation}",
+        seat_id=validated.seat_id,
+    )
+    return check, validated
+
+
 class Discovery:
     """SML + SMP discovery with signature checks and caching. Thread-safe; share one instance."""
 
@@ -358,15 +381,7 @@ class Discovery:
             cert = self._decode(record.certificates[0])
             check, _validated = self.check_endpoint_certificate(cert, moment)
             steps.append(Step("certificate", f"{check.subject}: {check.detail}"))
-            endpoint = Endpoint(
-                url=record.url,
-                transport_profile=record.transport_profile,
-                certificate=cert,
-                activation=record.activation,
-                expiration=record.expiration,
-                service_description=record.description,
-                technical_contact=record.technical_contact,
-            )
+            endpoint = record.to_endpoint(cert)
             return LookupResult(
                 participant=participant,
                 document_type=document_type,
@@ -429,22 +444,7 @@ class Discovery:
         self, cert: x509.Certificate, moment: datetime | None = None
     ) -> tuple[EndpointCheck, ValidatedCertificate]:
         """Validate an endpoint certificate against the AP trust store (chain, dates, revocation)."""
-        subject = cert.subject.rfc4514_string()
-        try:
-            validated = self.ap_validator.validate(cert, moment=moment)
-        except CertificateError as exc:
-            raise UntrustedEndpointCertificate(
-                f"endpoint certificate {subject} rejected: {exc.code}: {exc.reason}", exc.code
-            ) from exc
-        revocation = "revocation checked" if validated.revocation_checked else "revocation NOT checked"
-        check = EndpointCheck(
-            subject=subject,
-            issuer=cert.issuer.rfc4514_string(),
-            valid=True,
-            detail=f"valid, chains to the AP CA, {revocation}",
-            seat_id=validated.seat_id,
-        )
-        return check, validated
+        return check_endpoint_certificate(self.ap_validator, cert, moment)
 
     # -- steps ------------------------------------------------------------------------------------
 

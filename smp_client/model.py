@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from cryptography import x509
+
+from peppol.endpoint import Endpoint
+
 
 class SmpDialect(StrEnum):
     """The REST/XML flavour an SMP speaks. Peppol and BDXR 1 share URL forms; BDXR 2 does not."""
@@ -48,6 +52,19 @@ class EndpointRecord:
     description: str | None = None
     technical_contact: str | None = None
     technical_information: str | None = None
+
+    def to_endpoint(self, certificate: x509.Certificate) -> Endpoint:
+        """The selected record as the :class:`Endpoint` handed to the transport, with its decoded
+        (and by then validated or pinned) certificate."""
+        return Endpoint(
+            url=self.url,
+            transport_profile=self.transport_profile,
+            certificate=certificate,
+            activation=self.activation,
+            expiration=self.expiration,
+            service_description=self.description,
+            technical_contact=self.technical_contact,
+        )
 
 
 @dataclass(frozen=True, slots=True)

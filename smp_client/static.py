@@ -35,15 +35,16 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from peppol.endpoint import TRANSPORT_PROFILE_AS4_V2, Endpoint
+from peppol.endpoint import TRANSPORT_PROFILE_AS4_V2
 from peppol.identifiers import DocumentTypeId, IdentifierError, ParticipantId, ProcessId
-from peppol.pki import CertificateError, CertificateValidator, load_certificate
+from peppol.pki import CertificateValidator, load_certificate
 from smp_client.discovery import (
     EndpointCheck,
     LookupResult,
     ServiceGroupResult,
     Step,
     attach_steps,
+    check_endpoint_certificate,
     lookup_wildcard,
 )
 from smp_client.documents import parse_xs_datetime
@@ -53,7 +54,6 @@ from smp_client.errors import (
     DocumentTypeNotServed,
     ParticipantNotRegistered,
     StaticDirectoryError,
-    UntrustedEndpointCertificate,
 )
 from smp_client.model import EndpointRecord, ProcessRecord, RawId, ServiceMetadataDoc, SmpDialect
 
@@ -231,15 +231,7 @@ class StaticDirectory:
             cert = self._certs[record.certificates[0]]
             check = self._check(cert, moment)
             steps.append(Step("certificate", f"{check.subject}: {check.detail}"))
-            endpoint = Endpoint(
-                url=record.url,
-                transport_profile=record.transport_profile,
-                certificate=cert,
-                activation=record.activation,
-                expiration=record.expiration,
-                service_description=record.description,
-                technical_contact=record.technical_contact,
-            )
+            endpoint = record.to_endpoint(cert)
             return LookupResult(
                 participant=participant,
                 document_type=document_type,
@@ -252,19 +244,14 @@ class StaticDirectory:
             )
 
     def _check(self, cert: x509.Certificate, moment: datetime | None) -> EndpointCheck:
-        subject, issuer = cert.subject.rfc4514_string(), cert.issuer.rfc4514_string()
         if self.ap_validator is None:
-            return EndpointCheck(subject, issuer, None, "pinned by the static directory (not validated)")
-        try:
-            validated = self.ap_validator.validate(cert, moment=moment)
-        except CertificateError as exc:
-            raise UntrustedEndpointCertificate(
-                f"endpoint certificate {subject} rejected: {exc.code}: {exc.reason}", exc.code
-            ) from exc
-        revocation = "revocation checked" if validated.revocation_checked else "revocation NOT checked"
-        return EndpointCheck(
-            subject, issuer, True, f"valid, chains to the AP CA, {revocation}", validated.seat_id
-        )
+            return EndpointCheck(
+                cert.subject.rfc4514_string(),
+                cert.issuer.rfc4514_string(),
+                None,
+                "pinned by the static directory (not validated)",
+            )
+        return check_endpoint_certificate(self.ap_validator, cert, moment)[0]
 
     def lookup_wildcard(
         self,
