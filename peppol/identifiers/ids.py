@@ -111,11 +111,50 @@ def _check_no_whitespace(value: str, kind: str) -> None:
         raise BadValueError(f"{kind} value {show(value)} contains whitespace")
 
 
+def _checked(
+    value: object, scheme: object, kind: str, *, strict: bool, allowed: tuple[str, ...], max_length: int
+) -> tuple[str, str]:
+    """The checks every identifier kind shares: strings, trimmed, scheme, non-empty value within
+    ``max_length``, ISO-8859-1 without control characters. Returns the trimmed (scheme, value)."""
+    if not isinstance(value, str) or not isinstance(scheme, str):
+        raise BadSyntaxError(f"{kind} scheme and value must be strings")
+    scheme = scheme.strip()
+    value = value.strip()
+    _check_scheme(scheme, kind, strict=strict, allowed=allowed)
+    if not value:
+        raise BadValueError(f"{kind} value is empty")
+    if len(value) > max_length:
+        raise TooLongError(f"{kind} value is {len(value)} characters long, more than {max_length}")
+    _check_latin1(value, kind)
+    return scheme, value
+
+
+class _SchemeValue:
+    """The ``scheme::value`` forms shared by the three identifier kinds."""
+
+    __slots__ = ()
+    scheme: str
+    value: str
+
+    @property
+    def uri(self) -> str:
+        """``scheme::value``."""
+        return f"{self.scheme}{SCHEME_SEPARATOR}{self.value}"
+
+    @property
+    def url_encoded(self) -> str:
+        """Percent-encoded ``scheme::value`` for one SMP URL path segment (RFC 3986 unreserved kept)."""
+        return quote(self.uri, safe="")
+
+    def __str__(self) -> str:
+        return self.uri
+
+
 # ----------------------------------------------------------------------------------------- participant
 
 
 @dataclass(frozen=True)
-class ParticipantId:
+class ParticipantId(_SchemeValue):
     """A Peppol participant identifier. ``value`` is stored lower-cased (values are case-insensitive).
 
     Build instances with :meth:`parse` or :meth:`of`, which validate; the plain constructor only
@@ -146,18 +185,14 @@ class ParticipantId:
         on: _dt.date | None = None,
     ) -> ParticipantId:
         """Build and validate a participant identifier from its parts (see :meth:`parse`)."""
-        if not isinstance(value, str) or not isinstance(scheme, str):
-            raise BadSyntaxError("participant scheme and value must be strings")
-        scheme = scheme.strip()
-        value = value.strip()
-        _check_scheme(scheme, "participant", strict=strict, allowed=(PARTICIPANT_SCHEME,))
-        if not value:
-            raise BadValueError("participant value is empty")
-        if len(value) > MAX_PARTICIPANT_VALUE_LENGTH:
-            raise TooLongError(
-                f"participant value is {len(value)} characters long, more than {MAX_PARTICIPANT_VALUE_LENGTH}"
-            )
-        _check_latin1(value, "participant")
+        scheme, value = _checked(
+            value,
+            scheme,
+            "participant",
+            strict=strict,
+            allowed=(PARTICIPANT_SCHEME,),
+            max_length=MAX_PARTICIPANT_VALUE_LENGTH,
+        )
         _check_no_whitespace(value, "participant")
         if scheme == PARTICIPANT_SCHEME:
             if strict:
@@ -197,18 +232,6 @@ class ParticipantId:
         entry = self.icd_scheme
         return entry is not None and entry.state == "deprecated"
 
-    @property
-    def uri(self) -> str:
-        return f"{self.scheme}{SCHEME_SEPARATOR}{self.value}"
-
-    @property
-    def url_encoded(self) -> str:
-        """Percent-encoded ``scheme::value`` for one SMP URL path segment (RFC 3986 unreserved kept)."""
-        return quote(self.uri, safe="")
-
-    def __str__(self) -> str:
-        return self.uri
-
 
 def _check_icd(icd: str, on: _dt.date | None) -> None:
     entry = participant_scheme(icd)
@@ -224,7 +247,7 @@ def _check_icd(icd: str, on: _dt.date | None) -> None:
 
 
 @dataclass(frozen=True)
-class DocumentTypeId:
+class DocumentTypeId(_SchemeValue):
     """A Peppol document type identifier (case-sensitive)."""
 
     scheme: str
@@ -239,18 +262,14 @@ class DocumentTypeId:
     @classmethod
     def of(cls, value: str, scheme: str = DOCTYPE_SCHEME, *, strict: bool = True) -> DocumentTypeId:
         """Build and validate a document type identifier from its parts."""
-        if not isinstance(value, str) or not isinstance(scheme, str):
-            raise BadSyntaxError("document type scheme and value must be strings")
-        scheme = scheme.strip()
-        value = value.strip()
-        _check_scheme(scheme, "document type", strict=strict, allowed=_DOCTYPE_SCHEMES)
-        if not value:
-            raise BadValueError("document type value is empty")
-        if len(value) > MAX_DOCTYPE_VALUE_LENGTH:
-            raise TooLongError(
-                f"document type value is {len(value)} characters long, more than {MAX_DOCTYPE_VALUE_LENGTH}"
-            )
-        _check_latin1(value, "document type")
+        scheme, value = _checked(
+            value,
+            scheme,
+            "document type",
+            strict=strict,
+            allowed=_DOCTYPE_SCHEMES,
+            max_length=MAX_DOCTYPE_VALUE_LENGTH,
+        )
         if strict:
             _check_no_whitespace(value, "document type")
             _, _, customization, _ = _doctype_parts(value)
@@ -289,18 +308,6 @@ class DocumentTypeId:
         """The syntax version after the last ``::`` (the SBDH ``TypeVersion``), e.g. ``"2.1"``."""
         return _doctype_parts(self.value)[3]
 
-    @property
-    def uri(self) -> str:
-        return f"{self.scheme}{SCHEME_SEPARATOR}{self.value}"
-
-    @property
-    def url_encoded(self) -> str:
-        """Percent-encoded ``scheme::value`` for one SMP URL path segment."""
-        return quote(self.uri, safe="")
-
-    def __str__(self) -> str:
-        return self.uri
-
 
 def _doctype_parts(value: str) -> tuple[str, str, str, str]:
     """Split ``<root-ns>::<local>##<customization>::<version>``; raises :class:`BadValueError`."""
@@ -322,7 +329,7 @@ def _doctype_parts(value: str) -> tuple[str, str, str, str]:
 
 
 @dataclass(frozen=True)
-class ProcessId:
+class ProcessId(_SchemeValue):
     """A Peppol process identifier (case-sensitive)."""
 
     scheme: str
@@ -337,32 +344,16 @@ class ProcessId:
     @classmethod
     def of(cls, value: str, scheme: str = PROCESS_SCHEME, *, strict: bool = True) -> ProcessId:
         """Build and validate a process identifier from its parts."""
-        if not isinstance(value, str) or not isinstance(scheme, str):
-            raise BadSyntaxError("process scheme and value must be strings")
-        scheme = scheme.strip()
-        value = value.strip()
-        _check_scheme(scheme, "process", strict=strict, allowed=(PROCESS_SCHEME,))
-        if not value:
-            raise BadValueError("process value is empty")
-        if len(value) > MAX_PROCESS_VALUE_LENGTH:
-            raise TooLongError(
-                f"process value is {len(value)} characters long, more than {MAX_PROCESS_VALUE_LENGTH}"
-            )
-        _check_latin1(value, "process")
+        scheme, value = _checked(
+            value,
+            scheme,
+            "process",
+            strict=strict,
+            allowed=(PROCESS_SCHEME,),
+            max_length=MAX_PROCESS_VALUE_LENGTH,
+        )
         _check_no_whitespace(value, "process")
         return cls(scheme, value)
-
-    @property
-    def uri(self) -> str:
-        return f"{self.scheme}{SCHEME_SEPARATOR}{self.value}"
-
-    @property
-    def url_encoded(self) -> str:
-        """Percent-encoded ``scheme::value`` for one SMP URL path segment."""
-        return quote(self.uri, safe="")
-
-    def __str__(self) -> str:
-        return self.uri
 
 
 # --------------------------------------------------------------------------------------------- seat id
