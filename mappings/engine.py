@@ -59,7 +59,7 @@ def _where(node: _Element) -> str:
 # so an edited release is written from OCDS and an unedited one is written back byte-for-byte.
 
 RAW_TYPES = frozenset(
-    {"code", "bool", "int", "number", "percent", "date-start", "date-end", "amount", "duration-days"}
+    {"code", "label", "bool", "int", "number", "percent", "date-start", "date-end", "amount", "duration-days"}
 )
 
 
@@ -175,11 +175,15 @@ def _apply_read(
                 # an empty element has no OCDS value; its presence is kept for a faithful round trip
                 _raw_store(release, spec.name)[_raw_key(scope, key, rule, index)] = _lexical(rule, ctx, match)
             continue
-        target = rule.ocds
+        # ``$index``: the position of the repeated (``each``) element, e.g. a prize's id
+        target = rule.ocds.replace("$index", str(index))
         keep = rule.type in RAW_TYPES or spec.shares_target(rule)
-        if keep and (not many or len(matches) == 1) and "$value" not in target:
+        variants_kept = not many and rule.type == "text" and len(matches) > 1
+        if keep and (not many or len(matches) == 1) and "$value" not in target and not variants_kept:
             _raw_store(release, spec.name)[_raw_key(scope, key, rule, index)] = _lexical(rule, ctx, match)
         value = _text(match).strip() if "$value" in target else _read_value(rule, ctx, match, spec)
+        if rule.value == "$index":
+            value = str(index)
         if value is None:
             continue
         if "$value" in target:

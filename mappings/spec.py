@@ -29,6 +29,7 @@ TYPES: Final = frozenset(
         "amount",
         "duration-days",
         "lang",
+        "label",
     }
 )
 

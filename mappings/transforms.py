@@ -65,7 +65,7 @@ def iso_to_date_time(value: Any, path: str = "") -> tuple[str, str, str]:
 def to_ocds(typ: str, text: str, table: dict[str, Any], path: str) -> Any:
     """Convert UBL text to the OCDS value (``None`` when a code has no table entry)."""
     text = text.strip()
-    if typ in ("text", "lang"):
+    if typ in ("text", "lang", "label"):
         return table.get(text, text) if table else text
     if typ == "code":
         return table.get(text)
@@ -89,6 +89,9 @@ def from_ocds(typ: str, value: Any, table: dict[str, Any], reverse: str | None) 
         if table:
             return reverse
         return str(value)
+    if typ == "label":
+        # a code shown by its label: written back as the code (an unknown code was kept as is)
+        return reverse if reverse is not None else str(value)
     if typ == "code":
         return reverse
     if typ == "bool":

@@ -64,8 +64,9 @@ def read_withheld(root: etree._Element, release: dict[str, Any]) -> None:
             owner = _owner_id(fp)
             item["id"] = "-".join(p for p in (code, suffix, owner) if p)
             item["field"] = code
-            if code in tables["fields"]:
-                item["name"] = tables["fields"][code]
+            name = tables["fields"].get(f"{code}-{suffix}") or tables["fields"].get(code)
+            if name:
+                item["name"] = name
         reason = _text(fp, "efbc:ReasonDescription")
         if reason:
             item["rationale"] = reason
