@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
-from ubl.artifacts import OFFICIAL_SETS, UNAVAILABLE_SETS, ArtifactError, ArtifactStore, InstalledSet
+if TYPE_CHECKING:
+    from ubl.artifacts import ArtifactError, ArtifactStore, InstalledSet
 
 #: Exit codes (``docs/cli.md``): 0 ok, 1 negative verdict, 2 usage error / unreadable input.
 EXIT_OK = 0
@@ -41,6 +41,8 @@ def _fail(console: Console, message: str, code: int = EXIT_USAGE) -> typer.Exit:
 
 def _exit_code(err: ArtifactError) -> int:
     """Integrity failures (hash mismatch, missing files) are a negative verdict; the rest are usage."""
+    from ubl.artifacts import ArtifactError
+
     return (
         EXIT_FAILED if err.code in (ArtifactError.HASH_MISMATCH, ArtifactError.MISSING_FILES) else EXIT_USAGE
     )
@@ -57,6 +59,8 @@ def install_set(
     console: Console | None = None,
 ) -> InstalledSet:
     """Install with a download progress bar on ``console`` (stderr) when downloading."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
     err = console or Console(stderr=True)
     if source is not None or not err.is_terminal:
         return store.install(name, source=source, url=url, custom=custom, version=version)
@@ -93,6 +97,8 @@ def install(
     store: StoreOption = None,
 ) -> None:
     """Install an artifact set, checking every file against the shipped SHA-256 manifest."""
+    from ubl.artifacts import ArtifactError, ArtifactStore
+
     err = Console(stderr=True)
     if source is not None and not source.exists():
         raise _fail(err, f"{source}: no such directory or zip file")
@@ -124,6 +130,8 @@ def list_sets(
     ] = False,
 ) -> None:
     """List installed artifact sets: name, version, file count, location."""
+    from ubl.artifacts import OFFICIAL_SETS, UNAVAILABLE_SETS, ArtifactStore
+
     target = ArtifactStore(store)
     if target.root.exists() and not target.root.is_dir():
         raise _fail(Console(stderr=True), f"the store {target.root} is not a directory")
@@ -156,6 +164,8 @@ def verify(
     name: Annotated[str, typer.Argument(help="Installed set name.")], store: StoreOption = None
 ) -> None:
     """Re-hash an installed set; exit 1 if a file changed since it was installed."""
+    from ubl.artifacts import ArtifactError, ArtifactStore
+
     err = Console(stderr=True)
     target = ArtifactStore(store)
     try:
@@ -174,6 +184,8 @@ def remove(
     name: Annotated[str, typer.Argument(help="Installed set name.")], store: StoreOption = None
 ) -> None:
     """Uninstall a set."""
+    from ubl.artifacts import ArtifactError, ArtifactStore
+
     err = Console(stderr=True)
     try:
         ArtifactStore(store).remove(name)

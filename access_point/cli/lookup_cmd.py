@@ -16,7 +16,7 @@ import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -34,22 +34,17 @@ from peppol.identifiers import (
     ProcessId,
     resolve_zone,
 )
-from peppol.pki import RevocationPolicy
-from smp_client import (
-    Discovery,
-    DiscoveryError,
-    LookupResult,
-    Nameserver,
-    ServiceGroupResult,
-    SmpDialect,
-    StaticDirectory,
-    Step,
-)
-from smp_client.errors import SmlRecordError
-from smp_client.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
-from smp_client.naptr import check_smp_uri
-from smp_client.setup import DiscoverySettings, build_discovery, build_static
-from smp_client.sml import DEFAULT_DNS_TIMEOUT
+
+if TYPE_CHECKING:
+    from smp_client import DiscoveryError, LookupResult, ServiceGroupResult, Step
+
+# The option defaults shown in ``--help``; the same values as ``smp_client.http.DEFAULT_CONNECT_TIMEOUT``,
+# ``DEFAULT_READ_TIMEOUT`` and ``smp_client.sml.DEFAULT_DNS_TIMEOUT`` (tests/access_point/test_cli_startup.py
+# checks it). Written out here because importing ``smp_client`` loads dnspython, signxml and requests,
+# which every ``ap`` command would then pay for at start-up.
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 10.0
+DEFAULT_DNS_TIMEOUT = 3.0
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -100,6 +95,8 @@ def _moment(text: str | None) -> datetime | None:
 
 
 def _print_steps(console: Console, steps: tuple[Step, ...] | tuple[Any, ...]) -> None:
+    from smp_client import Step
+
     for step in steps:
         if not isinstance(step, Step):
             continue
@@ -154,6 +151,8 @@ def _print_group(console: Console, group: ServiceGroupResult) -> None:
 
 
 def _error_json(participant: str, exc: DiscoveryError) -> dict[str, Any]:
+    from smp_client import Step
+
     return {
         "participant": participant,
         "error": {
@@ -238,6 +237,12 @@ def lookup(
     ] = False,
 ) -> None:
     """Look up PARTICIPANT: SML (U-NAPTR) → SMP → signature → endpoint → certificate checks."""
+    from peppol.pki import RevocationPolicy
+    from smp_client import Discovery, DiscoveryError, Nameserver, SmpDialect, StaticDirectory
+    from smp_client.errors import SmlRecordError
+    from smp_client.naptr import check_smp_uri
+    from smp_client.setup import DiscoverySettings, build_discovery, build_static
+
     err = Console(stderr=True)
     out = Console()
     try:

@@ -26,7 +26,6 @@ from peppol.pki import (
     name_stage,
     seat_id,
 )
-from peppol.testpki import generate_test_pki
 
 #: Exit codes (``docs/cli.md``): 0 ok, 1 negative verdict, 2 usage error / unreadable input.
 EXIT_OK = 0
@@ -52,6 +51,8 @@ def init(
     ] = False,
 ) -> None:
     """Write a Peppol-G3-shaped TEST PKI (CAs, AP/SMP/TLS certificates, CRL, trust stores, PKCS#12)."""
+    from peppol.testpki import generate_test_pki
+
     console = Console(stderr=True)
     if directory.exists() and not directory.is_dir():
         raise _fail(console, f"{directory} exists and is not a directory")

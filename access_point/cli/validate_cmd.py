@@ -5,24 +5,27 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ubl import registry
-from ubl.artifacts import ArtifactError, ArtifactStore
-from ubl.reports import FORMATS, entries, render
-from ubl.reports.text import document_renderables, summary_text
-from ubl.validate import AUTO, Outcome, expand_paths, validate_files
+from ubl.reports import FORMATS
+
+if TYPE_CHECKING:
+    from ubl.artifacts import ArtifactStore
+    from ubl.validate import Outcome
 
 #: Exit codes (``docs/cli.md``): 0 valid, 1 invalid, 2 usage error / unreadable input.
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+#: The ``--ruleset`` value that detects the document type: ``ubl.validate.AUTO`` (checked by
+#: tests/access_point/test_cli_startup.py), written out so that ``ap --help`` does not import the
+#: validation stack (artifact store, HTTP client).
+AUTO = "auto"
 #: From this many files on, a progress bar is shown (on a terminal).
 PROGRESS_FROM = 2
 
@@ -55,6 +58,8 @@ def exit_code(outcomes: list[Outcome]) -> int:
 
 
 def _list_types() -> None:
+    from ubl import registry
+
     table = Table(title="Registered document types (use the key with --ruleset)")
     table.add_column("Key", no_wrap=True)
     for col in ("Name", "Root", "XSD", "Schematron (phase)"):
@@ -100,6 +105,14 @@ def validate(
 
     Exit 0 when every document is valid, 1 when one is invalid, 2 on a usage error or unreadable input.
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ubl import registry
+    from ubl.artifacts import ArtifactError, ArtifactStore
+    from ubl.reports import entries, render
+    from ubl.reports.text import document_renderables, summary_text
+    from ubl.validate import expand_paths, validate_files
+
     err = Console(stderr=True)
     if list_types:
         _list_types()
