@@ -150,6 +150,52 @@ def _reference_value(rule: Rule, match: Any, key: str) -> Any:
     return spec_value
 
 
+def _read_join(
+    rule: Rule, ctx: _Element, release: dict[str, Any], obj: dict[str, Any], key: str, index: int, spec: Spec, scope: str
+) -> None:
+    """A value made of several elements (e.g. street, additional street, address lines) joined by ``sep``.
+
+    Each part's text is kept, so an unedited value is written back element by element.
+    """
+    main = _xp(ctx, rule.xml)[:1]
+    main_text = _text(main[0]).strip() if main else ""
+    parts = [[_text(m).strip() for m in _xp(ctx, p)] for p in rule.join]
+    texts = [t for t in (main_text, *(t for ps in parts for t in ps)) if t]
+    if not texts:
+        return
+    _raw_store(release, spec.name)[_raw_key(scope, key, rule, index)] = {"text": main_text, "parts": parts}
+    paths.set_value(release, obj, rule.ocds, rule.sep.join(texts), index=index, key=key)
+
+
+def _write_join(
+    rule: Rule,
+    ctx_or_factory: _Element | Callable[[], _Element],
+    value: Any,
+    raw: dict[str, Any] | None,
+    spec: Spec,
+    env: dict[str, str],
+) -> None:
+    parts: list[list[str]] = (raw or {}).get("parts") or []
+    main_text = str((raw or {}).get("text") or "")
+    kept = [t for t in (main_text, *(t for ps in parts for t in ps)) if t]
+    if raw is None or not parts or rule.sep.join(kept) != str(value):
+        _write_leaf(rule, ctx_or_factory, value, spec, env, fresh=False)  # edited: one element holds it
+        return
+    node = ctx_or_factory if isinstance(ctx_or_factory, etree._Element) else ctx_or_factory()
+    if main_text:
+        _write_leaf(rule, node, main_text, spec, env, fresh=False)
+    for xpath, texts in zip(rule.join, parts, strict=False):
+        steps = split_steps(xpath)
+        for i, text in enumerate(texts):
+            if i == 0 or len(steps) < 2:
+                el = ensure_path(node, xpath, fresh_last=i > 0)
+            else:
+                # a repeated line repeats its container (cac:AddressLine/cbc:Line)
+                parent = ensure_path(node, "/".join(steps[:-2])) if len(steps) > 2 else node
+                el = ensure_path(create_step(parent, steps[-2]), steps[-1])
+            el.text = text
+
+
 def _apply_read(
     rule: Rule,
     ctx: _Element,
@@ -160,6 +206,9 @@ def _apply_read(
     spec: Spec,
     scope: str = "",
 ) -> None:
+    if rule.join:
+        _read_join(rule, ctx, release, obj, key, index, spec, scope)
+        return
     matches = _xp(ctx, rule.xml)
     if not matches:
         return
@@ -362,6 +411,12 @@ def _apply_write(
     value = paths.get_value(release, obj, rule.ocds, index=index, key=key)
     raws = (release.get("platform") or {}).get(spec.name) or {}
     raw = raws.get(_raw_key(scope, key, rule, index))
+    if rule.join:
+        if rule.each and rule.ocds.endswith("[]"):
+            raise MappingError("a joined value cannot fill a list", rule.ocds)
+        if value is not None:
+            _write_join(rule, ctx, value, raw, spec, env)
+        return
     if value is None:
         if raw is not None and "text" in raw and not str(raw["text"]).strip():
             _write_empty(rule, ctx, raw)

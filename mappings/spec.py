@@ -60,6 +60,9 @@ class Rule:
     attrs: tuple[tuple[str, str], ...] = ()
     value: Any = None
     variant_at: str = ""
+    #: XPaths (relative like ``xml``) whose texts are appended to the value, joined by ``sep``
+    join: tuple[str, ...] = ()
+    sep: str = " "
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +163,8 @@ def parse_spec(name: str, data: Any) -> Spec:
                 write=bool(r.get("write", True)) and "$value" not in str(r["ocds"]),
                 value=r.get("value"),
                 variant_at=str(r.get("variant_at", "")),
+                join=tuple(str(j) for j in (r.get("join") or ())),
+                sep=str(r.get("sep", " ")),
                 attrs=tuple((str(k), str(v)) for k, v in _pairs(r.get("attrs"))),
             )
         )
