@@ -151,7 +151,14 @@ def _reference_value(rule: Rule, match: Any, key: str) -> Any:
 
 
 def _read_join(
-    rule: Rule, ctx: _Element, release: dict[str, Any], obj: dict[str, Any], key: str, index: int, spec: Spec, scope: str
+    rule: Rule,
+    ctx: _Element,
+    release: dict[str, Any],
+    obj: dict[str, Any],
+    key: str,
+    index: int,
+    spec: Spec,
+    scope: str,
 ) -> None:
     """A value made of several elements (e.g. street, additional street, address lines) joined by ``sep``.
 
