@@ -4,7 +4,7 @@ library function; this module only assembles them."""
 from __future__ import annotations
 
 import importlib
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 import typer.main
@@ -16,29 +16,49 @@ from access_point.cli import (
     as4_cmd,
     id_cmd,
     lookup_cmd,
-    pki_cmd,
     validate_cmd,
 )
 
+
+class LazyCommand(NamedTuple):
+    """A command (or command group) whose module is imported only when it is run."""
+
+    module: str
+    #: What ``ap --help`` lists for it: the command's own help (tests/access_point/test_cli_startup.py
+    #: checks that they are equal).
+    help: str
+
+
 #: Commands whose module is imported only when the command itself runs (or its own ``--help`` is
-#: asked for), with the help text ``ap --help`` lists for them. ``convert_cmd`` imports ``mappings``
-#: and ``jsonschema`` at module level, which would otherwise cost every ``ap`` command ~0.1 s.
-#: tests/access_point/test_cli_startup.py checks that each text here is the command's own help.
-LAZY_COMMANDS: dict[str, tuple[str, str]] = {
-    "convert": (
+#: asked for). Their option types or module-level imports are heavy: ``pki_cmd`` needs the enums of
+#: ``peppol.pki`` (which loads pyhanko-certvalidator and requests, ~0.1 s) in its signatures,
+#: ``convert_cmd`` imports ``mappings`` and ``jsonschema`` (~0.1 s).
+LAZY_COMMANDS: dict[str, LazyCommand] = {
+    "pki": LazyCommand("access_point.cli.pki_cmd", "Peppol PKI: generate a test PKI, check certificates."),
+    "convert": LazyCommand(
         "access_point.cli.convert_cmd",
         "Convert INPUT between OCDS, DECP and UBL (eForms CN/CAN, Peppol T004/T005/T006/T018).",
     ),
 }
 
+#: The order ``ap --help`` lists the commands in (typer's own order when every module registered
+#: eagerly: plain commands, then command groups, each in registration order).
+LISTING_ORDER = ("lookup", "validate", "convert", "pki", "id", "as4", "artifacts")
+
 
 def load_command(name: str) -> Any:
-    """Import the module of a lazy command and build its click command (as ``register`` defines it)."""
-    module_name, _help = LAZY_COMMANDS[name]
-    module = importlib.import_module(module_name)
+    """Import the module of a lazy command and build its click command as its ``register`` defines it."""
+    module = importlib.import_module(LAZY_COMMANDS[name].module)
     holder = typer.Typer(add_completion=False)
     module.register(holder)
-    return typer.main.get_command(holder)
+    built = typer.main.get_command(holder)
+    if isinstance(built, TyperGroup) and name in built.commands:  # registered with add_typer
+        return built.commands[name]
+    return built
+
+
+def _listing_key(name: str) -> int:
+    return LISTING_ORDER.index(name) if name in LISTING_ORDER else len(LISTING_ORDER)
 
 
 class _LazyGroup(TyperGroup):
@@ -46,15 +66,11 @@ class _LazyGroup(TyperGroup):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Same listing order as registering them eagerly: typer lists plain commands (in registration
-        # order) before command groups, and the lazy commands were registered last.
-        eager = list(self.commands.items())
-        plain = [(n, c) for n, c in eager if not isinstance(c, TyperGroup)]
-        groups = [(n, c) for n, c in eager if isinstance(c, TyperGroup)]
-        lazy = [(n, _Placeholder(name=n, help=text)) for n, (_m, text) in LAZY_COMMANDS.items()]
+        entries: dict[str, Any] = dict(self.commands)
+        for name, lazy in LAZY_COMMANDS.items():
+            entries[name] = _Placeholder(name=name, help=lazy.help)
         self.commands.clear()
-        ordered: list[tuple[str, Any]] = [*plain, *lazy, *groups]
-        self.commands.update(ordered)
+        self.commands.update((name, entries[name]) for name in sorted(entries, key=_listing_key))
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         if args and isinstance(self.commands.get(args[0]), _Placeholder):
@@ -92,7 +108,7 @@ def _root(
     """Procurement Access Point."""
 
 
-for _module in (pki_cmd, id_cmd, lookup_cmd, as4_cmd, validate_cmd, artifacts_cmd):
+for _module in (id_cmd, lookup_cmd, as4_cmd, validate_cmd, artifacts_cmd):
     _module.register(app)
 
 

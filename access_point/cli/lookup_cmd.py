@@ -16,7 +16,7 @@ import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 from rich.console import Console
@@ -24,7 +24,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from peppol.codelists import processes_for
-from peppol.endpoint import TRANSPORT_PROFILE_AS4_V2
 from peppol.identifiers import (
     DEFAULT_SML_ZONE,
     DOCTYPE_WILDCARD_SCHEME,
@@ -38,13 +37,15 @@ from peppol.identifiers import (
 if TYPE_CHECKING:
     from smp_client import DiscoveryError, LookupResult, ServiceGroupResult, Step
 
-# The option defaults shown in ``--help``; the same values as ``smp_client.http.DEFAULT_CONNECT_TIMEOUT``,
-# ``DEFAULT_READ_TIMEOUT`` and ``smp_client.sml.DEFAULT_DNS_TIMEOUT`` (tests/access_point/test_cli_startup.py
-# checks it). Written out here because importing ``smp_client`` loads dnspython, signxml and requests,
-# which every ``ap`` command would then pay for at start-up.
-DEFAULT_CONNECT_TIMEOUT = 5.0
-DEFAULT_READ_TIMEOUT = 10.0
-DEFAULT_DNS_TIMEOUT = 3.0
+# The option defaults shown in ``--help``, written out because importing ``smp_client`` loads dnspython,
+# signxml and requests (and ``peppol.endpoint`` cryptography), which every ``ap`` command would then pay
+# for at start-up. They equal ``peppol.endpoint.TRANSPORT_PROFILE_AS4_V2``,
+# ``smp_client.http.DEFAULT_CONNECT_TIMEOUT`` / ``DEFAULT_READ_TIMEOUT`` and
+# ``smp_client.sml.DEFAULT_DNS_TIMEOUT`` (tests/access_point/test_cli_startup.py checks it).
+TRANSPORT_PROFILE_AS4_V2: Final = "peppol-transport-as4-v2_0"
+DEFAULT_CONNECT_TIMEOUT: Final = 5.0
+DEFAULT_READ_TIMEOUT: Final = 10.0
+DEFAULT_DNS_TIMEOUT: Final = 3.0
 
 EXIT_OK = 0
 EXIT_USAGE = 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from rich.console import Console
@@ -25,7 +25,7 @@ EXIT_USAGE = 2
 #: The ``--ruleset`` value that detects the document type: ``ubl.validate.AUTO`` (checked by
 #: tests/access_point/test_cli_startup.py), written out so that ``ap --help`` does not import the
 #: validation stack (artifact store, HTTP client).
-AUTO = "auto"
+AUTO: Final = "auto"
 #: From this many files on, a progress bar is shown (on a terminal).
 PROGRESS_FROM = 2
 
