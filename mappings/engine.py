@@ -146,6 +146,10 @@ def _reference_value(rule: Rule, match: Any, key: str) -> Any:
         text = _text(found[0]).strip() if found else ""
         if not text:
             return None
+        if rule.type in ("int", "number", "percent"):
+            return to_ocds(
+                rule.type, text, {}, _where(found[0]) if isinstance(found[0], etree._Element) else ""
+            )
         return rule.table.get(text) if rule.table else text
     return spec_value
 

@@ -17,7 +17,7 @@ from typing import Any
 _SEG_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\]|\+\]|[A-Za-z_]+=[^\]]*\]))?$")
 
 #: Lists whose objects get an incremental string ``id`` when created by a selector.
-AUTO_ID_LISTS = frozenset({"items", "relatedProcesses", "milestones", "finance", "parties"})
+AUTO_ID_LISTS = frozenset({"items", "relatedProcesses", "milestones", "finance", "parties", "statistics"})
 
 
 @dataclass(frozen=True, slots=True)
