@@ -256,7 +256,20 @@ def _apply_read(
                 continue
         paths.set_value(release, obj, target, value, index=index, key=key)
         for apath, avalue in rule.also:
-            paths.set_value(release, obj, apath, avalue, index=index, key=key)
+            paths.set_value(release, obj, apath.replace("$index", str(index)), avalue, index=index, key=key)
+
+
+def _drop_anchors(node: Any) -> None:
+    """Remove the ``_``-prefixed selector keys (``stats[_src=$key/$index]``) that only tie the values
+    read from one repeated element to one OCDS object."""
+    if isinstance(node, dict):
+        for k in [k for k in node if isinstance(k, str) and k.startswith("_")]:
+            del node[k]
+        for v in node.values():
+            _drop_anchors(v)
+    elif isinstance(node, list):
+        for v in node:
+            _drop_anchors(v)
 
 
 def read(root: _Element, spec: Spec) -> dict[str, Any]:
@@ -284,6 +297,7 @@ def read(root: _Element, spec: Spec) -> dict[str, Any]:
                         _apply_read(rule, enode, release, obj, key, i, spec, scope.name)
                 else:
                     _apply_read(rule, node, release, obj, key, 0, spec, scope.name)
+    _drop_anchors(release)
     return release
 
 
@@ -392,6 +406,8 @@ def _owned_by_other(
         if other is rule or other.ocds != rule.ocds:
             continue
         oraw = raws.get(_raw_key(scope, key, other, index))
+        if oraw is not None and oraw.get("variants"):
+            oraw = oraw["variants"][0]
         if oraw is not None and "text" in oraw and _raw_value(other, oraw, spec) == value:
             return True
     return False
