@@ -72,6 +72,7 @@ def read_tree(root: etree._Element, *, ocid_prefix: str = DEFAULT_OCID_PREFIX) -
     read_withheld(root, release)
     link_results(root, release)
     _beneficial_owners(release)
+    _eu_funder(release)
     platform = release.setdefault("platform", {})
     notice = platform.setdefault("notice", {})
     notice["kind"] = kind
@@ -93,6 +94,36 @@ def read_tree(root: etree._Element, *, ocid_prefix: str = DEFAULT_OCID_PREFIX) -
     if buyers:
         release["buyer"] = {k: buyers[0][k] for k in ("id", "name") if k in buyers[0]}
     return release
+
+
+#: The funder the guidance names for EU funds (BT-5010/BT-5011/BT-60): a party of its own, not an eForms
+#: organisation (the organisation scope of the spec excludes it from writing).
+EU_FUNDER: Final = "European Union"
+
+
+def _eu_funder(release: dict[str, Any]) -> None:
+    """Give every finance object funded by the EU (``financingParty.name``) the EU party's id."""
+    finances = list(((release.get("planning") or {}).get("budget") or {}).get("finance") or [])
+    for contract in release.get("contracts") or []:
+        if isinstance(contract, dict):
+            finances.extend(contract.get("finance") or [])
+    funded = [
+        f
+        for f in finances
+        if isinstance(f, dict) and (f.get("financingParty") or {}).get("name") == EU_FUNDER
+    ]
+    if not funded:
+        return
+    parties = release.setdefault("parties", [])
+    party = next((p for p in parties if isinstance(p, dict) and p.get("name") == EU_FUNDER), None)
+    if party is None:
+        party = {"id": str(len(parties) + 1), "name": EU_FUNDER, "roles": []}
+        parties.append(party)
+    roles = party.setdefault("roles", [])
+    if "funder" not in roles:
+        roles.append("funder")
+    for f in funded:
+        f["financingParty"]["id"] = party["id"]
 
 
 def _beneficial_owners(release: dict[str, Any]) -> None:

@@ -244,6 +244,8 @@ def _apply_read(
         value = _text(match).strip() if "$value" in target else _read_value(rule, ctx, match, spec)
         if rule.value == "$index":
             value = str(index)
+        elif rule.value == "$key" and "$value" not in target:
+            value = key or None
         if value is None:
             continue
         if "$value" in target:
@@ -525,6 +527,7 @@ def write(release: dict[str, Any], spec: Spec, root: _Element, env: dict[str, st
                     if isinstance(o, dict)
                     and (not scope.role or scope.role in (o.get("roles") or []))
                     and (not scope.require or any(k in o for k in scope.require))
+                    and not (scope.exclude and all(o.get(k) == v for k, v in scope.exclude))
                 ]
         for obj, key in targets:
             if scope.xml in (".", ""):

@@ -15,7 +15,7 @@ import pytest
 from tests.mappings.guidance import Case, embed, is_subset, load_cases, run_case
 
 #: Measured pass rate this implementation guarantees (raise it as rules are added).
-MIN_PASS_RATE = 0.82
+MIN_PASS_RATE = 0.83
 
 
 @pytest.fixture(scope="module")
