@@ -73,6 +73,7 @@ def read_tree(root: etree._Element, *, ocid_prefix: str = DEFAULT_OCID_PREFIX) -
     link_results(root, release)
     _beneficial_owners(release)
     _eu_funder(release)
+    _essential_assets(root, release)
     platform = release.setdefault("platform", {})
     notice = platform.setdefault("notice", {})
     notice["kind"] = kind
@@ -124,6 +125,47 @@ def _eu_funder(release: dict[str, Any]) -> None:
         roles.append("funder")
     for f in funded:
         f["financingParty"]["id"] = party["id"]
+
+
+def _essential_assets(root: etree._Element, release: dict[str, Any]) -> None:
+    """OPP-020..023: a settled contract's essential assets belong to the lots of the results citing it."""
+    result = root.find(f"{_EXT_PATH}/efac:NoticeResult", NS)
+    if result is None:
+        return
+    for sc in result.findall("efac:SettledContract", NS):
+        just = sc.find("efac:DurationJustification", NS)
+        cid = _first(sc, "cbc:ID").strip()
+        if just is None or not cid:
+            continue
+        extended = _first(just, "efbc:ExtendedDurationIndicator").strip()
+        assets = []
+        for asset in just.findall("efac:AssetsList/efac:Asset", NS):
+            item = {
+                k: _first(asset, path).strip()
+                for k, path in (
+                    ("description", "efbc:AssetDescription"),
+                    ("significance", "efbc:AssetSignificance"),
+                    ("predominance", "efbc:AssetPredominance"),
+                )
+            }
+            if any(item.values()):
+                assets.append({k: v for k, v in item.items() if v})
+        lot_ids = [
+            (lot.text or "").strip()
+            for lr in result.findall("efac:LotResult", NS)
+            if cid in [(c.text or "").strip() for c in lr.findall("efac:SettledContract/cbc:ID", NS)]
+            for lot in lr.findall("efac:TenderLot/cbc:ID", NS)
+        ]
+        for lot_id in lot_ids:
+            lots = release.setdefault("tender", {}).setdefault("lots", [])
+            lot = next((x for x in lots if isinstance(x, dict) and x.get("id") == lot_id), None)
+            if lot is None:
+                lot = {"id": lot_id}
+                lots.append(lot)
+            if extended in ("true", "false"):
+                lot["hasEssentialAssets"] = extended == "true"
+            if assets:
+                lot["essentialAssets"] = [dict(a) for a in assets]
 
 
 def _beneficial_owners(release: dict[str, Any]) -> None:
