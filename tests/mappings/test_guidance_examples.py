@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.mappings.guidance import Case, embed, is_subset, load_cases, run_case
+from tests.mappings.report_guidance import REASONS
 
 #: Measured pass rate this implementation guarantees (raise it as rules are added).
-MIN_PASS_RATE = 0.83
+MIN_PASS_RATE = 0.834
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,15 @@ def test_guidance_examples_pass_rate(cases: list[Case]) -> None:
     passed = sum(1 for ok, _ in results if ok)
     rate = passed / len(cases)
     assert rate >= MIN_PASS_RATE, f"{passed}/{len(cases)} = {rate:.1%}"
+
+
+@pytest.mark.corpus
+def test_every_failing_entry_has_a_checked_reason(cases: list[Case]) -> None:
+    # docs/mappings.md lists each failing entry with the reason recorded in guidance_reasons.yaml;
+    # an entry that starts passing must leave that file, one that stops passing must be explained
+    failing = {c.id for c in cases if not run_case(c)[0]}
+    assert sorted(failing - REASONS.keys()) == []
+    assert sorted((REASONS.keys() & {c.id for c in cases}) - failing) == []
 
 
 @pytest.mark.corpus
