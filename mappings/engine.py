@@ -329,7 +329,8 @@ def _write_leaf(
     env: dict[str, str],
     fresh: bool,
     raw: dict[str, Any] | None = None,
-) -> None:
+) -> bool:
+    """Write ``value`` (True when an element was written; a value without UBL form writes nothing)."""
     steps = split_steps(rule.xml)
     attr = ""
     if steps and steps[-1].startswith("@"):
@@ -364,7 +365,7 @@ def _write_leaf(
         reverse = spec.reverse(rule.table, value) if rule.table else None
         text = from_ocds(rule.type, value, rule.table, reverse)
     if text is None:
-        return
+        return False
     ctx = ctx_or_factory if isinstance(ctx_or_factory, etree._Element) else ctx_or_factory()
     if fresh and rule.variant_at and elem_path.startswith(rule.variant_at + "/"):
         # another language variant repeats an ancestor (e.g. cac:PartyName), not the leaf
@@ -386,6 +387,7 @@ def _write_leaf(
             if not v:
                 continue
         el.set(k, v)
+    return True
 
 
 def _owned_by_other(
@@ -486,8 +488,10 @@ def _apply_write(
         if raw is not None and len(value) == 1 and _raw_value(rule, raw, spec) == value[0]:
             _write_leaf(rule, ctx, value[0], spec, env, fresh=False, raw=raw)
             return
-        for i, item in enumerate(value):
-            _write_leaf(rule, ctx, item, spec, env, fresh=i > 0)
+        written = 0
+        for item in value:
+            # items without a UBL form here (another rule's codes in a shared list) take no element
+            written += _write_leaf(rule, ctx, item, spec, env, fresh=written > 0)
         return
     _write_leaf(rule, ctx, value, spec, env, fresh=False, raw=raw)
 

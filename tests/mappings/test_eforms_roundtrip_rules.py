@@ -27,7 +27,6 @@ KNOWN_GAPS: dict[str, str] = {
     "INVALID_cn_24_stage-1.xml": BROKEN,
     "INVALID_cn_24_empty.xml": BROKEN,
     "INVALID_cn_24_stage-2.xml": "invalid lot sub-structures are normalised (BT-71/97/821)",
-    "can_24_maximal.xml": "BT-682 needs BT-681 (FSR) written back; BT-161 total amount condition",
 }
 
 
