@@ -253,6 +253,45 @@ def link_results(root: etree._Element, release: dict[str, Any]) -> None:
                             if sup not in award.setdefault("suppliers", []):
                                 award["suppliers"].append(sup)
                             _add_role(release, str(t.get("id")), "supplier")
+    _tender_terms_on_contracts(release, contracts)
+
+
+#: Concession revenue of a tender as charges of the contract citing it (BT-160/BT-162): charge id and
+#: payer, and the title the guidance gives each charge.
+REVENUE_CHARGES: Final = (
+    (
+        "revenueBuyer",
+        "government",
+        "The estimated revenue coming from the buyer who granted the concession (e.g. prizes and payments).",
+    ),
+    (
+        "revenueUser",
+        "user",
+        "The estimated revenue coming from the users of the concession (e.g. fees and fines).",
+    ),
+)
+
+
+def _tender_terms_on_contracts(release: dict[str, Any], contracts: dict[Any, dict[str, Any]]) -> None:
+    """Values the notice gives per tender that OCDS holds per contract (``platform.tenderTerms``)."""
+    terms = {
+        t.get("tender"): t
+        for t in (release.get("platform") or {}).get("tenderTerms", [])
+        if isinstance(t, dict)
+    }
+    for contract in contracts.values():
+        for bid_id in contract.get("relatedBids", []):
+            term = terms.get(bid_id)
+            if not term:
+                continue
+            if "transportKilometers" in term:
+                contract["publicPassengerTransportServicesKilometers"] = term["transportKilometers"]
+            for key, payer, title in REVENUE_CHARGES:
+                if isinstance(term.get(key), dict):
+                    charges = contract.setdefault("implementation", {}).setdefault("charges", [])
+                    charge = {"id": payer, "title": title, "estimatedValue": dict(term[key]), "paidBy": payer}
+                    if not any(c.get("id") == payer for c in charges if isinstance(c, dict)):
+                        charges.append(charge)
 
 
 def _add_role(release: dict[str, Any], party_id: str, role: str) -> None:
