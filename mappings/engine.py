@@ -280,7 +280,7 @@ def read(root: _Element, spec: Spec) -> dict[str, Any]:
     for scope in spec.scopes:
         # read-only rules first: when several rules fill one OCDS field, the writable one wins, so the
         # value written back is the one its own element held
-        rules = sorted(spec.rules_of(scope.name), key=lambda r: r.write)
+        rules = sorted(spec.rules_of(scope.name), key=lambda r: (r.last, r.write))
         for node in _xp(root, scope.xml):
             if not isinstance(node, etree._Element):
                 continue
@@ -417,6 +417,22 @@ def _owned_by_other(
     return False
 
 
+def _underived(
+    rule: Rule, value: Any, raws: dict[str, Any], spec: Spec, scope: str, key: str, index: int
+) -> Any:
+    """The rule's own value when ``value`` is still the one a ``last`` join rule derived from it."""
+    for other in spec.rules_of(rule.scope):
+        if other is rule or not other.last or not other.join or other.ocds != rule.ocds:
+            continue
+        oraw = raws.get(_raw_key(scope, key, other, index))
+        if not oraw or "parts" not in oraw:
+            continue
+        kept = [t for t in (oraw.get("text", ""), *(t for ps in oraw["parts"] for t in ps)) if t]
+        if other.sep.join(kept) == value and oraw.get("text"):
+            return oraw["text"]
+    return value
+
+
 def _write_empty(rule: Rule, ctx_or_factory: _Element | Callable[[], _Element], raw: dict[str, Any]) -> None:
     steps = split_steps(rule.xml)
     if steps and steps[-1].startswith("@"):
@@ -461,6 +477,7 @@ def _apply_write(
             # a code OCDS has no value for (e.g. 'none'): written back as it was read
             _write_leaf(rule, ctx, None, spec, env, fresh=False, raw=raw)
         return
+    value = _underived(rule, value, raws, spec, scope, key, index)
     if raw is not None and "variants" in raw:
         variants = raw["variants"]
         if variants and str(variants[0].get("text", "")).strip() == str(value).strip():

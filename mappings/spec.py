@@ -65,6 +65,9 @@ class Rule:
     #: XPaths (relative like ``xml``) whose texts are appended to the value, joined by ``sep``
     join: tuple[str, ...] = ()
     sep: str = " "
+    #: read after the writable rules (a derived value that replaces theirs, e.g. "name - department");
+    #: their own kept forms are still written back while the derived value is unchanged
+    last: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +171,7 @@ def parse_spec(name: str, data: Any) -> Spec:
                 variant_at=str(r.get("variant_at", "")),
                 join=tuple(str(j) for j in (r.get("join") or ())),
                 sep=str(r.get("sep", " ")),
+                last=bool(r.get("last", False)),
                 attrs=tuple((str(k), str(v)) for k, v in _pairs(r.get("attrs"))),
             )
         )
