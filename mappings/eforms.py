@@ -74,6 +74,7 @@ def read_tree(root: etree._Element, *, ocid_prefix: str = DEFAULT_OCID_PREFIX) -
     _beneficial_owners(release)
     _eu_funder(release)
     _essential_assets(root, release)
+    _selected_participants(release)
     platform = release.setdefault("platform", {})
     notice = platform.setdefault("notice", {})
     notice["kind"] = kind
@@ -125,6 +126,21 @@ def _eu_funder(release: dict[str, Any]) -> None:
         roles.append("funder")
     for f in funded:
         f["financingParty"]["id"] = party["id"]
+
+
+def _selected_participants(release: dict[str, Any]) -> None:
+    """BT-47: a lot's selected participants reference the party of the same name."""
+    ids = {
+        p.get("name"): p.get("id")
+        for p in release.get("parties") or []
+        if isinstance(p, dict) and "selectedParticipant" in (p.get("roles") or [])
+    }
+    for lot in (release.get("tender") or {}).get("lots") or []:
+        for ref in ((lot.get("designContest") or {}) if isinstance(lot, dict) else {}).get(
+            "selectedParticipants"
+        ) or []:
+            if isinstance(ref, dict) and ids.get(ref.get("name")):
+                ref["id"] = ids[ref["name"]]
 
 
 def _essential_assets(root: etree._Element, release: dict[str, Any]) -> None:

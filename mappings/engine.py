@@ -548,7 +548,7 @@ def write(release: dict[str, Any], spec: Spec, root: _Element, env: dict[str, st
                     if isinstance(o, dict)
                     and (not scope.role or scope.role in (o.get("roles") or []))
                     and (not scope.require or any(k in o for k in scope.require))
-                    and not (scope.exclude and all(o.get(k) == v for k, v in scope.exclude))
+                    and not any(all(o.get(k) == v for k, v in pattern) for pattern in scope.exclude)
                 ]
         for obj, key in targets:
             if scope.xml in (".", ""):

@@ -43,8 +43,8 @@ class Scope:
     key_attrs: tuple[tuple[str, str], ...] = ()
     role: str = ""
     require: tuple[str, ...] = ()
-    #: objects of the OCDS list that are not written (all these fields equal)
-    exclude: tuple[tuple[str, Any], ...] = ()
+    #: objects of the OCDS list that are not written (all fields of one of these patterns equal)
+    exclude: tuple[tuple[tuple[str, Any], ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +133,7 @@ def parse_spec(name: str, data: Any) -> Spec:
                 key_attrs=tuple((str(k), str(v)) for k, v in _pairs(s.get("key_attrs"))),
                 role=str(s.get("role", "")),
                 require=tuple(str(k) for k in (s.get("require") or ())),
-                exclude=_pairs(s.get("exclude")),
+                exclude=tuple(_pairs(e) for e in (s.get("exclude") or ())),
             )
         )
     scope_names = {s.name for s in scopes}
