@@ -17,6 +17,7 @@ from lxml import etree
 from mappings import engine
 from mappings.errors import MappingError
 from mappings.spec import Spec, load_spec
+from mappings.transforms import START_OF_DAY, date_to_iso
 from mappings.withheld import read_withheld
 from mappings.xmlbuild import ensure_path, new_child
 from mappings.xmlns import NS, doc_ns
@@ -75,6 +76,7 @@ def read_tree(root: etree._Element, *, ocid_prefix: str = DEFAULT_OCID_PREFIX) -
     _eu_funder(release)
     _essential_assets(root, release)
     _selected_participants(release)
+    _documents_change_dates(root, release)
     platform = release.setdefault("platform", {})
     notice = platform.setdefault("notice", {})
     notice["kind"] = kind
@@ -126,6 +128,37 @@ def _eu_funder(release: dict[str, Any]) -> None:
         roles.append("funder")
     for f in funded:
         f["financingParty"]["id"] = party["id"]
+
+
+def _documents_change_dates(root: etree._Element, release: dict[str, Any]) -> None:
+    """BT-719: a change of the procurement documents dates the bidding documents of the changed lots.
+
+    The documents of the lots named by the change (all bidding documents when it names no lot) get the
+    date as ``dateModified``; a lot without one gets a bidding-documents entry carrying the date.
+    """
+    for change in root.iterfind(f"{_EXT_PATH}/efac:Changes/efac:Change", NS):
+        found = change.find("efbc:ProcurementDocumentsChangeDate", NS)
+        if found is None or not (found.text or "").strip():
+            continue
+        date = date_to_iso(found.text or "", None, START_OF_DAY, root.getroottree().getpath(found))
+        lots = [
+            (e.text or "").strip()
+            for e in change.iterfind("efac:ChangedSection/efbc:ChangedSectionIdentifier", NS)
+            if (e.text or "").strip().startswith("LOT-")
+        ]
+        docs = release.setdefault("tender", {}).setdefault("documents", [])
+        bidding = [d for d in docs if isinstance(d, dict) and d.get("documentType") == "biddingDocuments"]
+        for lot in lots or [""]:
+            mine = [d for d in bidding if not lot or lot in (d.get("relatedLots") or [])]
+            if not mine:
+                new: dict[str, Any] = {"id": f"biddingDocuments-{lot}" if lot else "biddingDocuments"}
+                new["documentType"] = "biddingDocuments"
+                if lot:
+                    new["relatedLots"] = [lot]
+                docs.append(new)
+                mine = [new]
+            for d in mine:
+                d["dateModified"] = date
 
 
 def _selected_participants(release: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from tests.mappings.guidance import Case, embed, is_subset, load_cases, run_case
 from tests.mappings.report_guidance import REASONS
 
 #: Measured pass rate this implementation guarantees (raise it as rules are added).
-MIN_PASS_RATE = 0.844
+MIN_PASS_RATE = 0.845
 
 
 @pytest.fixture(scope="module")
