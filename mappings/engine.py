@@ -406,8 +406,10 @@ def _owned_by_other(
     Several eForms fields can fill one OCDS field (e.g. BT-131 and BT-1311 both give
     ``tenderPeriod.endDate``); the value is written back only by the rule that read it.
     """
-    for other in spec.rules_of(rule.scope):
-        if other is rule or other.ocds != rule.ocds:
+    if not spec.shares_target(rule):
+        return False
+    for other in spec.same_target(rule):
+        if other is rule:
             continue
         oraw = raws.get(_raw_key(scope, key, other, index))
         if oraw is not None and oraw.get("variants"):
@@ -421,8 +423,10 @@ def _underived(
     rule: Rule, value: Any, raws: dict[str, Any], spec: Spec, scope: str, key: str, index: int
 ) -> Any:
     """The rule's own value when ``value`` is still the one a ``last`` join rule derived from it."""
-    for other in spec.rules_of(rule.scope):
-        if other is rule or not other.last or not other.join or other.ocds != rule.ocds:
+    if not spec.shares_target(rule):
+        return value
+    for other in spec.same_target(rule):
+        if other is rule or not other.last or not other.join:
             continue
         oraw = raws.get(_raw_key(scope, key, other, index))
         if not oraw or "parts" not in oraw:

@@ -82,6 +82,8 @@ class Spec:
 
     shared: frozenset[tuple[str, str]] = frozenset()
     by_scope: dict[str, tuple[Rule, ...]] = field(default_factory=dict)
+    #: the rules of a scope filling one OCDS path, keyed (scope, ocds)
+    by_target: dict[tuple[str, str], tuple[Rule, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         grouped: dict[str, list[Rule]] = {}
@@ -92,6 +94,14 @@ class Spec:
         for r in self.rules:
             counts[(r.scope, r.ocds)] = counts.get((r.scope, r.ocds), 0) + 1
         object.__setattr__(self, "shared", frozenset(k for k, n in counts.items() if n > 1))
+        targets: dict[tuple[str, str], list[Rule]] = {}
+        for r in self.rules:
+            targets.setdefault((r.scope, r.ocds), []).append(r)
+        object.__setattr__(self, "by_target", {k: tuple(v) for k, v in targets.items()})
+
+    def same_target(self, rule: Rule) -> tuple[Rule, ...]:
+        """The rules of ``rule``'s scope that fill its OCDS path (itself included)."""
+        return self.by_target.get((rule.scope, rule.ocds), ())
 
     def shares_target(self, rule: Rule) -> bool:
         """True when another rule of the same scope fills the same OCDS path."""
