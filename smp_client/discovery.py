@@ -285,7 +285,28 @@ def check_endpoint_certificate(
     return check, validated
 
 
-class Discovery:
+class DirectoryMethods:
+    """What :class:`Discovery` and :class:`smp_client.StaticDirectory` derive alike from their own
+    ``lookup`` and ``service_group_result``."""
+
+    def lookup_wildcard(
+        self: EndpointDirectory,
+        participant: ParticipantId,
+        document_type: DocumentTypeId,
+        process: ProcessId,
+        transport_profile: str = TRANSPORT_PROFILE_AS4_V2,
+        *,
+        moment: datetime | None = None,
+    ) -> LookupResult:
+        """:func:`lookup_wildcard` on this directory (PINT wildcard document types)."""
+        return lookup_wildcard(self, participant, document_type, process, transport_profile, moment=moment)
+
+    def service_group(self: EndpointDirectory, participant: ParticipantId) -> list[DocumentTypeId]:
+        """The document types listed for the participant."""
+        return list(self.service_group_result(participant).document_types)
+
+
+class Discovery(DirectoryMethods):
     """SML + SMP discovery with signature checks and caching. Thread-safe; share one instance."""
 
     def __init__(
@@ -395,22 +416,6 @@ class Discovery:
                 signature=meta.signature,
                 cached=cached,
             )
-
-    def lookup_wildcard(
-        self,
-        participant: ParticipantId,
-        document_type: DocumentTypeId,
-        process: ProcessId,
-        transport_profile: str = TRANSPORT_PROFILE_AS4_V2,
-        *,
-        moment: datetime | None = None,
-    ) -> LookupResult:
-        """:func:`lookup_wildcard` on this instance (PINT wildcard document types)."""
-        return lookup_wildcard(self, participant, document_type, process, transport_profile, moment=moment)
-
-    def service_group(self, participant: ParticipantId) -> list[DocumentTypeId]:
-        """The document types the participant's SMP lists."""
-        return list(self.service_group_result(participant).document_types)
 
     def service_group_result(
         self, participant: ParticipantId, *, smp_url: str | None = None

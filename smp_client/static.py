@@ -39,13 +39,13 @@ from peppol.endpoint import TRANSPORT_PROFILE_AS4_V2
 from peppol.identifiers import DocumentTypeId, IdentifierError, ParticipantId, ProcessId
 from peppol.pki import CertificateValidator, load_certificate
 from smp_client.discovery import (
+    DirectoryMethods,
     EndpointCheck,
     LookupResult,
     ServiceGroupResult,
     Step,
     attach_steps,
     check_endpoint_certificate,
-    lookup_wildcard,
 )
 from smp_client.documents import parse_xs_datetime
 from smp_client.endpoints import decode_certificate, select_endpoint
@@ -113,7 +113,7 @@ def _str(entry: dict[str, Any], key: str, where: str, *, required: bool = True) 
     return str(value).strip()
 
 
-class StaticDirectory:
+class StaticDirectory(DirectoryMethods):
     """Endpoint lookups from a static file; same API and result type as :class:`Discovery`."""
 
     def __init__(self, path: str | Path, *, ap_validator: CertificateValidator | None = None) -> None:
@@ -252,21 +252,6 @@ class StaticDirectory:
                 "pinned by the static directory (not validated)",
             )
         return check_endpoint_certificate(self.ap_validator, cert, moment)[0]
-
-    def lookup_wildcard(
-        self,
-        participant: ParticipantId,
-        document_type: DocumentTypeId,
-        process: ProcessId,
-        transport_profile: str = TRANSPORT_PROFILE_AS4_V2,
-        *,
-        moment: datetime | None = None,
-    ) -> LookupResult:
-        """Wildcard selection (PINT) over the static entries, as :meth:`Discovery.lookup_wildcard`."""
-        return lookup_wildcard(self, participant, document_type, process, transport_profile, moment=moment)
-
-    def service_group(self, participant: ParticipantId) -> list[DocumentTypeId]:
-        return list(self.service_group_result(participant).document_types)
 
     def service_group_result(self, participant: ParticipantId) -> ServiceGroupResult:
         steps = [Step("static", f"static directory {self.path}")]
