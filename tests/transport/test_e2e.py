@@ -183,7 +183,8 @@ def test_large_payload_streams_with_bounded_memory_on_both_sides(test_pki: Any, 
 # --- TLS policy of the served endpoint (conformance.md §12 item 11) ---
 
 
-def _handshake(url: str, ca: Path, configure: Any) -> None:
+def _handshake(url: str, ca: Path, configure: Any) -> tuple[str | None, str]:
+    """Handshake with the served endpoint; returns the negotiated protocol version and cipher name."""
     import ssl
 
     host, port = url.split("//")[1].split("/")[0].split(":")
@@ -191,26 +192,15 @@ def _handshake(url: str, ca: Path, configure: Any) -> None:
     configure(context)
     with (
         socket.create_connection((host, int(port)), timeout=10) as raw,
-        context.wrap_socket(raw, server_hostname=host),
+        context.wrap_socket(raw, server_hostname=host) as tls,
     ):
-        pass
+        cipher = tls.cipher()
+        assert cipher is not None
+        return tls.version(), cipher[0]
 
 
-def test_tls12_with_forward_secrecy_is_accepted(cli_server: CliServer, test_pki: Any) -> None:
-    import ssl
-
-    def tls12_ecdhe(ctx: ssl.SSLContext) -> None:
-        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-        ctx.set_ciphers("ECDHE+AESGCM")
-
-    _handshake(cli_server.url, test_pki.tls_truststore, tls12_ecdhe)
-
-
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
-@pytest.mark.parametrize("case", ["tls1.1", "rsa-key-exchange"])
-def test_old_protocols_and_non_pfs_ciphers_are_refused(
-    cli_server: CliServer, test_pki: Any, case: str
-) -> None:
+def _old_client(case: str) -> Any:
+    """Client settings offering only TLS 1.1 or only non-forward-secret TLS 1.2 suites."""
     import ssl
 
     def configure(ctx: ssl.SSLContext) -> None:
@@ -222,5 +212,72 @@ def test_old_protocols_and_non_pfs_ciphers_are_refused(
             ctx.maximum_version = ssl.TLSVersion.TLSv1_2
             ctx.set_ciphers("AES128-SHA:AES256-SHA:AES128-GCM-SHA256:AES256-GCM-SHA384")
 
-    with pytest.raises((ssl.SSLError, ConnectionResetError)):
-        _handshake(cli_server.url, test_pki.tls_truststore, configure)
+    return configure
+
+
+def test_tls12_with_forward_secrecy_is_accepted(cli_server: CliServer, test_pki: Any) -> None:
+    import ssl
+
+    def tls12_ecdhe(ctx: ssl.SSLContext) -> None:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers("ECDHE+AESGCM")
+
+    version, cipher = _handshake(cli_server.url, test_pki.tls_truststore, tls12_ecdhe)
+    assert version == "TLSv1.2"
+    assert cipher.startswith("ECDHE-") and "GCM" in cipher, cipher
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("case", ["tls1.1", "rsa-key-exchange"])
+def test_old_protocols_and_non_pfs_ciphers_are_refused(
+    cli_server: CliServer, test_pki: Any, case: str
+) -> None:
+    import ssl
+
+    # the control test below shows these client settings work against a server that allows them, so
+    # the refusal is the endpoint's policy; a certificate-trust failure would be the wrong reason
+    with pytest.raises((ssl.SSLError, ConnectionResetError)) as info:
+        _handshake(cli_server.url, test_pki.tls_truststore, _old_client(case))
+    assert not isinstance(info.value, ssl.SSLCertVerificationError), info.value
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("case", ["tls1.1", "rsa-key-exchange"])
+def test_refusal_control_the_old_client_settings_work_against_a_permissive_server(
+    test_pki: Any, case: str
+) -> None:
+    """Control for the test above: the same client settings complete a handshake with a plain
+    ``ssl`` server that allows them, so a refusal there is the served endpoint's policy, not the
+    client's local OpenSSL refusing to offer the protocol."""
+    import ssl
+    import threading
+
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(str(test_pki.tls_server_chain), str(test_pki.tls_server.key))
+    server_ctx.minimum_version = ssl.TLSVersion.TLSv1
+    server_ctx.set_ciphers("ALL:@SECLEVEL=0")
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve_one() -> None:
+        conn, _ = listener.accept()
+        try:
+            with server_ctx.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(1)
+        except (ssl.SSLError, OSError):
+            pass
+
+    thread = threading.Thread(target=serve_one, daemon=True)
+    thread.start()
+
+    try:
+        version, cipher = _handshake(
+            f"https://localhost:{port}/as4", test_pki.tls_truststore, _old_client(case)
+        )
+    finally:
+        thread.join(timeout=10)
+        listener.close()
+    if case == "tls1.1":
+        assert version == "TLSv1.1"
+    else:
+        assert version == "TLSv1.2" and not cipher.startswith(("ECDHE", "DHE")), cipher

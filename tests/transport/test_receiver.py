@@ -138,15 +138,17 @@ def test_sbdh_inconsistent_with_ebms_header_is_0004_with_sbdh_code(test_pki: Any
     response = post(test_pki, tmp_path, message, recorder)
     code, detail = error_of(response)
     assert code == "EBMS:0004"
-    assert detail and detail != "PEPPOL:NOT_SERVICED"
+    assert detail.startswith("as4-final-recipient-mismatch:"), detail
+    assert "0088:9999999999999" in detail
     assert recorder.persisted == []
 
 
 def test_payload_that_is_not_an_sbd_is_0004(test_pki: Any, tmp_path: Path) -> None:
     message = build_message(test_pki, b"<NotAnSbd/>")
     recorder = Recorder()
-    code, _ = error_of(post(test_pki, tmp_path, message, recorder))
+    code, detail = error_of(post(test_pki, tmp_path, message, recorder))
     assert code == "EBMS:0004"
+    assert detail.startswith("invalid-sbd-xml:") and "NotAnSbd" in detail, detail
     assert recorder.persisted == []
 
 
@@ -252,13 +254,29 @@ def test_safe_file_name(message_id: str, expected: str | None) -> None:
     assert safe_file_name(message_id) == name
 
 
-def test_tampered_envelope_via_helper_is_rejected(test_pki: Any, tmp_path: Path) -> None:
+def test_transform_envelope_identity_keeps_message_valid(test_pki: Any, tmp_path: Path) -> None:
+    """Control for the helper the security tests use: splitting and re-joining the body changes nothing."""
     message = build_message(test_pki)
-    body = transform_envelope(
-        body_of(message), lambda env: env.replace(b"T-1", b"T-1"), message.content_type
-    )  # identity transform keeps it valid
+    body = transform_envelope(body_of(message), lambda env: env, message.content_type)
     recorder = Recorder()
     assert post(test_pki, tmp_path, message, recorder, body=body).decision.verdict is Verdict.ACCEPTED
+    assert len(recorder.persisted) == 1
+
+
+def test_tampered_envelope_via_helper_is_rejected_0101(test_pki: Any, tmp_path: Path) -> None:
+    """One character more in the signed eb:ConversationId: the eb:Messaging digest no longer matches."""
+    message = build_message(test_pki)
+    body = transform_envelope(
+        body_of(message),
+        lambda env: env.replace(b"<eb:ConversationId>", b"<eb:ConversationId>x", 1),
+        message.content_type,
+    )
+    assert body != body_of(message)
+    recorder = Recorder()
+    code, detail = error_of(post(test_pki, tmp_path, message, recorder, body=body))
+    assert code == "EBMS:0101"
+    assert "digest mismatch for reference '#msg-" in detail
+    assert recorder.persisted == []
 
 
 def test_directory_inbox_is_a_durable_duplicate_store_across_restarts(test_pki: Any, tmp_path: Path) -> None:

@@ -166,39 +166,67 @@ def test_soap11_envelope_is_refused(test_pki: Any, tmp_path: Path) -> None:
     )
     recorder = Recorder()
     response = post(receiver_config(test_pki, tmp_path), message, recorder, body)
-    assert response.decision.verdict in (Verdict.REJECTED, Verdict.MALFORMED)
+    assert response.status == 400
+    assert response.decision.verdict is Verdict.MALFORMED
+    assert "SOAP 1.2" in (response.decision.reason or "")
     assert recorder.persisted == []
 
 
 def test_xpointer_reference_uri_is_refused_0101(test_pki: Any, tmp_path: Path) -> None:
-    """``#xpointer(id('x'))`` is not resolved by a different lookup than the coverage check: refused."""
+    """``#xpointer(id('x'))`` is not resolved by a different lookup than the coverage check: refused.
+    SignedInfo is re-signed with the sender's own key, so only the reference itself can be the reason."""
     message = build_message(test_pki)
+    key = test_pki.aps[0].identity().private_key
 
     def xpointer(env: bytes) -> bytes:
         ref = rb'<ds:Reference URI="#([^"]*)"'
         assert re.search(ref, env)
-        return re.sub(
+        edited = re.sub(
             ref, lambda m: b"<ds:Reference URI=\"#xpointer(id('" + m.group(1) + b"'))\"", env, count=1
         )
+        return resigned_signed_info(edited, key)
 
     body = transform_envelope(body_of(message), xpointer, message.content_type)
     recorder = Recorder()
     response = post(receiver_config(test_pki, tmp_path), message, recorder, body)
     assert error_code(response) == "EBMS:0101"
+    reason = response.decision.reason or ""
+    assert "SignatureValue" not in reason and "digest mismatch" not in reason, reason
+    assert re.search("does not cover the eb:Messaging|does not resolve|xpointer", reason), reason
     assert recorder.persisted == []
 
 
-def test_double_cid_scheme_in_part_href_is_refused(test_pki: Any, tmp_path: Path) -> None:
-    """``cid:cid:x`` must not make the signed part and the delivered part differ."""
-    message = build_message(test_pki)
+def test_double_cid_scheme_in_part_href_delivers_the_signed_part(test_pki: Any, tmp_path: Path) -> None:
+    """``cid:cid:x`` must not make the signed part and the delivered part differ. The edited (validly
+    re-signed) href resolves, like the signature's ``cid:`` reference, to the one signed attachment:
+    what is delivered is byte for byte the SBD that was signed."""
+    sbd = make_sbd(ubl_invoice("double cid"))
+    message = build_message(test_pki, sbd)
+    key = test_pki.aps[0].identity().private_key
 
-    def double(env: bytes) -> bytes:
-        return env.replace(b'href="cid:', b'href="cid:cid:')
+    def double(root: etree._Element) -> None:
+        parts = root.findall(".//eb:PartInfo", NS)
+        assert len(parts) == 1
+        parts[0].set("href", "cid:" + (parts[0].get("href") or ""))
 
-    body = transform_envelope(body_of(message), double, message.content_type)
+    body = transform_envelope(body_of(message), lambda env: resigned(env, double, key), message.content_type)
+    assert b'href="cid:cid:' in body
     recorder = Recorder()
     response = post(receiver_config(test_pki, tmp_path), message, recorder, body)
-    assert response.decision.verdict is Verdict.REJECTED
+    assert response.decision.verdict is Verdict.ACCEPTED, response.decision
+    assert recorder.payloads == [sbd]
+
+
+def test_double_cid_href_edited_without_resigning_is_refused_0101(test_pki: Any, tmp_path: Path) -> None:
+    """The same edit by someone without the sender's key breaks the signed eb:Messaging digest."""
+    message = build_message(test_pki)
+    body = transform_envelope(
+        body_of(message), lambda env: env.replace(b'href="cid:', b'href="cid:cid:'), message.content_type
+    )
+    recorder = Recorder()
+    response = post(receiver_config(test_pki, tmp_path), message, recorder, body)
+    assert error_code(response) == "EBMS:0101"
+    assert "digest mismatch for reference '#msg-" in (response.decision.reason or "")
     assert recorder.persisted == []
 
 
@@ -234,6 +262,16 @@ def resigned(env: bytes, edit: Callable[[etree._Element], None], key: rsa.RSAPri
             digest.text = digest_element(target)
     value = sig.find("ds:SignatureValue", NS)
     assert value is not None
+    value.text = b64(key.sign(exc_c14n(signed_info), padding.PKCS1v15(), hashes.SHA256()))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def resigned_signed_info(env: bytes, key: rsa.RSAPrivateKey) -> bytes:
+    """``env`` with only its SignatureValue recomputed over the (edited) SignedInfo with ``key``."""
+    root = etree.fromstring(env)
+    signed_info = root.find("S12:Header/wsse:Security/ds:Signature/ds:SignedInfo", NS)
+    value = root.find("S12:Header/wsse:Security/ds:Signature/ds:SignatureValue", NS)
+    assert signed_info is not None and value is not None
     value.text = b64(key.sign(exc_c14n(signed_info), padding.PKCS1v15(), hashes.SHA256()))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
