@@ -45,6 +45,9 @@ SPEC_NAME: Final = "eforms"
 TOUCHPOINT_SCOPE: Final = "touchpoint"
 #: Placeholder ``cac:TenderResult/cbc:AwardDate`` of eForms award notices (as in the SDK examples).
 DEFAULT_TENDER_RESULT_DATE: Final = "2000-01-01Z"
+#: Header elements a notice may lack that the writer otherwise fills (a new notice UUID, the language):
+#: a notice read without them is written back without them.
+DEFAULTED_HEADER: Final = ("cbc:ID", "cbc:NoticeLanguageCode")
 
 _EXT_PATH: Final = "ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/efext:EformsExtension"
 
@@ -84,6 +87,8 @@ def read_tree(root: etree._Element, *, ocid_prefix: str = DEFAULT_OCID_PREFIX) -
     notice["noticeType"] = _first(root, "cbc:NoticeTypeCode")
     notice["version"] = _first(root, "cbc:VersionID")
     notice["emptyId"] = root.find("cbc:ID", NS) is not None and not _first(root, "cbc:ID").strip()
+    # header elements the writer would otherwise fill with a default (a new UUID, the language)
+    notice["absentHeader"] = [n for n in DEFAULTED_HEADER if root.find(n, NS) is None]
     notice["languageCode"] = _first(root, "cbc:NoticeLanguageCode")
     notice["customizationId"] = _first(root, "cbc:CustomizationID")
     if kind == "can":
@@ -379,9 +384,11 @@ def build_tree(
     new_child(root, "cbc:UBLVersionID", EFORMS_UBL_VERSION)
     new_child(root, "cbc:CustomizationID", EFORMS_CUSTOMIZATION)
     notice_id = str(release.get("id") or "")
+    absent = set(notice.get("absentHeader") or ())
     if not _is_uuid(notice_id) and not notice.get("emptyId"):
         notice_id = str(uuid.uuid4())
-    new_child(root, "cbc:ID", notice_id, schemeName="notice-id")
+    if "cbc:ID" not in absent:
+        new_child(root, "cbc:ID", notice_id, schemeName="notice-id")
     new_child(root, "cbc:VersionID", str(notice.get("version") or "01"))
     default_list, default_type = NOTICE_TYPE_BY_SUBTYPE.get(subtype, DEFAULT_NOTICE_TYPE[kind])
     new_child(
@@ -401,7 +408,7 @@ def build_tree(
     main = replace(spec, scopes=tuple(s for s in spec.scopes if s.name != TOUCHPOINT_SCOPE))
     engine.write(body, main, root, env={"lang": lang3})
     _write_touchpoints(release, spec, root, tp_parent, lang3)
-    if root.find("cbc:NoticeLanguageCode", NS) is None:
+    if root.find("cbc:NoticeLanguageCode", NS) is None and "cbc:NoticeLanguageCode" not in absent:
         new_child(root, "cbc:NoticeLanguageCode", lang3)
     # XSD-mandatory elements the release has no value for: written empty (the rules then report them)
     if root.find("cbc:ContractFolderID", NS) is None:

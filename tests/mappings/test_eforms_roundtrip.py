@@ -1,7 +1,7 @@
 """Round trip of the official eForms example notices: XML -> OCDS -> XML.
 
 Acceptance: every notice of subtypes 16 and 29 (and E3/E4) maps to OCDS and back; the result is
-XSD-valid whenever the original is, and every field in scope (the fields our spec writes, located by
+XSD-valid, and every field in scope (the fields our spec writes, located by
 their ``fields.json`` XPath) has the original's values.
 """
 
@@ -65,12 +65,8 @@ def test_roundtrip_official_notice_xsd_and_fields(
     orig_doc = etree.fromstring(original)
     new_doc = etree.fromstring(rebuilt)
     schema = eforms_schemas[kind]
-    if schema.validate(orig_doc):
-        assert schema.validate(new_doc), str(schema.error_log.last_error)
-    if notice.name.startswith("INVALID_"):
-        # intentionally broken notices (empty or missing mandatory elements): the writer completes
-        # the XSD-mandatory header, so only "maps both ways without error" is required of them
-        return
+    assert schema.validate(orig_doc), "premise: every official example is XSD-valid"
+    assert schema.validate(new_doc), str(schema.error_log.last_error)
     in_scope = written_field_ids(eforms_fields)
     diffs = []
     for field in eforms_fields:
@@ -80,6 +76,7 @@ def test_roundtrip_official_notice_xsd_and_fields(
         if before is None:
             continue
         after = values(new_doc, field["xpathAbsolute"])
-        if before != after:
+        # an empty element holds no value: the broken INVALID_* notices have some, OCDS keeps none
+        if [v for v in before if v] != [v for v in after or [] if v]:
             diffs.append(f"{field['id']}: {before[:3]} != {(after or [])[:3]}")
     assert not diffs, "\n".join(diffs)
