@@ -221,6 +221,7 @@ def test_receipt_for_another_message_is_invalid_receipt(
     outcome = client.send(build_message(test_pki), httpserver.url_for("/as4"), test_pki.aps[1].certificate())
     assert not outcome.delivered and not outcome.retryable
     assert outcome.code == "EBMS:0302"
+    assert "receipt refers to" in (outcome.detail or ""), outcome.detail
 
 
 def test_receipt_signed_by_unexpected_certificate_is_invalid(
@@ -228,6 +229,7 @@ def test_receipt_signed_by_unexpected_certificate_is_invalid(
 ) -> None:
     outcome = client.post(build_message(test_pki), server.url, test_pki.aps[0].certificate())
     assert not outcome.delivered and outcome.code == "EBMS:0302"
+    assert "signed with another certificate" in (outcome.detail or ""), outcome.detail
 
 
 def test_connection_refused_is_retryable(client: As4Sender, test_pki: Any) -> None:
