@@ -103,11 +103,11 @@ def test_static_service_group(static_file: Path) -> None:
 
 def test_static_failures_use_the_taxonomy(static_file: Path) -> None:
     directory = StaticDirectory(static_file)
-    with pytest.raises(ParticipantNotRegistered):
+    with pytest.raises(ParticipantNotRegistered, match="9915:other"):
         directory.lookup(ParticipantId.parse("iso6523-actorid-upis::9915:other"), IDS[1], IDS[2])
-    with pytest.raises(DocumentTypeNotServed):
+    with pytest.raises(DocumentTypeNotServed, match="Order2"):
         directory.lookup(IDS[0], DocumentTypeId.parse(ORDER.replace("Order##", "Order2##")), IDS[2])
-    with pytest.raises(NoMatchingEndpoint):
+    with pytest.raises(NoMatchingEndpoint, match="bdxr-transport-ebms3-as4-v1p0"):
         directory.lookup(*IDS, "bdxr-transport-ebms3-as4-v1p0")
 
 
@@ -120,13 +120,22 @@ def test_static_revoked_certificate_rejected(tmp_path: Path, test_pki: TestPki) 
 
 
 @pytest.mark.parametrize(
-    "content",
-    ["participants: 3", "- just a list", "participants:\n  - id: not-an-id\n    services: []", "{{{", ""],
+    ("content", "reason"),
+    [
+        ("participants: 3", "expected a mapping with a 'participants' list"),
+        ("- just a list", "expected a mapping with a 'participants' list"),
+        (
+            "participants:\n  - id: not-an-id\n    services: []",
+            r"participants\[0\]\.id: 'not-an-id' is not of the form 'scheme::value'",
+        ),
+        ("{{{", "is not valid YAML"),
+        ("", "expected a mapping with a 'participants' list"),
+    ],
 )
-def test_static_bad_file(tmp_path: Path, content: str) -> None:
+def test_static_bad_file(tmp_path: Path, content: str, reason: str) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(content)
-    with pytest.raises(StaticDirectoryError):
+    with pytest.raises(StaticDirectoryError, match=reason):
         StaticDirectory(path)
 
 
@@ -138,11 +147,20 @@ def test_static_missing_certificate_file(tmp_path: Path, test_pki: TestPki) -> N
 
 
 def test_static_directory_usable_where_discovery_is(static_file: Path) -> None:
-    # Typed as the protocol both classes satisfy (mypy checks Discovery too via the list below).
-    kinds: list[type[EndpointDirectory]] = [StaticDirectory, Discovery]
+    """Both classes offer every method of the EndpointDirectory protocol with the same parameters (the
+    tests are not type-checked, so this is checked at run time), and a static directory answers."""
+    import inspect
+
+    for name in ("lookup", "service_group", "service_group_result"):
+        wanted = inspect.signature(getattr(EndpointDirectory, name)).parameters
+        for kind in (StaticDirectory, Discovery):
+            got = inspect.signature(getattr(kind, name)).parameters
+            for param in wanted.values():
+                assert param.name in got and got[param.name].kind == param.kind, (kind, name, param)
+            extra = [p for p in got.values() if p.name not in wanted]
+            assert all(p.default is not inspect.Parameter.empty for p in extra), (kind, name, extra)
     directory: EndpointDirectory = StaticDirectory(static_file)
     assert directory.lookup(*IDS).endpoint.url == "https://ap.example.test/as4"
-    assert len(kinds) == 2
 
 
 def test_static_wildcard_lookup(tmp_path: Path, test_pki: TestPki) -> None:
