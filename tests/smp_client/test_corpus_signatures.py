@@ -90,5 +90,5 @@ def test_corpus_signer_rejected_by_the_g3_smp_truststore(corpus: Path) -> None:
         trust, purpose=Purpose.SMP, revocation=RevocationPolicy.OFF, allow_fetching=False
     )
     disco = Discovery(DiscoveryConfig(signature=LEGACY), smp_validator=validator, ap_validator=validator)
-    with pytest.raises(SmpSignerUntrusted):
+    with pytest.raises(SmpSignerUntrusted, match=r"no issuer matching .*SERVICE METADATA PUBLISHER CA - G2"):
         disco._verify(_read(corpus, "signed-service-metadata2.xml"), APRIL_2019)

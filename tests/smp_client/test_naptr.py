@@ -40,39 +40,39 @@ def test_sml_regexp_other_delimiter_and_escaped_delimiter() -> None:
 
 
 @pytest.mark.parametrize(
-    "regexp",
+    ("regexp", "reason"),
     [
-        "",
-        "!!",
-        "a.*ahttps://xa",
-        "!.*!https://x",
-        "!.*!https://x!q",
-        "!(!https://x!",
-        "!(.*)!https://\\2!",
-        "!(a|aa)+$!https://x!",
-        "!a{99999999999}!https://x!",
+        ("", "too short"),
+        ("!!", "too short"),
+        ("a.*ahttps://xa", "invalid delimiter 'a'"),
+        ("!.*!https://x", "does not have three delimited fields"),
+        ("!.*!https://x!q", "unsupported flags 'q'"),
+        ("!(!https://x!", "pattern does not compile: .*missing \\)"),
+        ("!(.*)!https://\\2!", "refers to missing group"),
+        ("!(a|aa)+$!https://x!", "quantified group is refused"),
+        ("!a{99999999999}!https://x!", "pattern does not compile: .*repetition number is too large"),
     ],
 )
-def test_sml_bad_regexp_raises(regexp: str) -> None:
-    with pytest.raises(SmlRecordError):
+def test_sml_bad_regexp_raises(regexp: str, reason: str) -> None:
+    with pytest.raises(SmlRecordError, match=reason):
         apply_regexp(regexp, NAME)
 
 
 @pytest.mark.parametrize(
-    "uri",
+    ("uri", "reason"),
     [
-        "http://smp.example",
-        "ftp://smp.example",
-        "https://",
-        "https://user:pw@smp.example/",
-        "https://smp x",
-        "https://smp.example/?q=1",
-        "https://smp.example:99999/",
-        "smp.example",
+        ("http://smp.example", "must use https"),
+        ("ftp://smp.example", "must use https"),
+        ("https://", "no host or carries credentials"),
+        ("https://user:pw@smp.example/", "no host or carries credentials"),
+        ("https://smp x", "contains whitespace"),
+        ("https://smp.example/?q=1", "must not carry a query or fragment"),
+        ("https://smp.example:99999/", "is not a URL: .*Port out of range"),
+        ("smp.example", "must use https"),
     ],
 )
-def test_sml_resolved_uri_must_be_https_url(uri: str) -> None:
-    with pytest.raises(SmlRecordError):
+def test_sml_resolved_uri_must_be_https_url(uri: str, reason: str) -> None:
+    with pytest.raises(SmlRecordError, match=reason):
         check_smp_uri(uri)
 
 
@@ -107,12 +107,12 @@ def test_sml_skips_record_with_unusable_regexp() -> None:
 
 
 def test_sml_no_matching_smp_service() -> None:
-    with pytest.raises(NoMatchingSmpService):
+    with pytest.raises(NoMatchingSmpService, match="E2U\\+sip"):
         select_smp_uri([rec(1, 1, "!.*!https://a!", service="E2U+sip")], NAME)
 
 
 def test_sml_only_bad_regexps_is_record_error() -> None:
-    with pytest.raises(SmlRecordError):
+    with pytest.raises(SmlRecordError, match="must use https"):
         select_smp_uri([rec(1, 1, "!.*!http://plain!")], NAME)
 
 
