@@ -18,6 +18,8 @@ from mappings.xmlns import EFAC, NS
 
 JUSTIFICATION_SCHEME: Final = "eu-non-publication-justification"
 JUSTIFICATION_URI: Final = "http://publications.europa.eu/resource/authority/non-publication-justification/"
+#: The non-publication code BT-541 uses for its three award-criterion parameters (fixed, threshold, weight).
+SHARED_PARAMETER_CODE: Final = "awa-cri-num"
 _OWNERS: Final = (
     f"{{{NS['cac']}}}ProcurementProjectLot",
     f"{{{EFAC}}}LotResult",
@@ -57,7 +59,13 @@ def read_withheld(root: etree._Element, release: dict[str, Any]) -> None:
         if code:
             parent = fp.getparent()
             suffix = ""
-            if parent is not None and parent.tag == f"{{{EFAC}}}AwardCriterionParameter":
+            # BT-541 is one code for three parameters, so its id names the parameter (guidance:
+            # awa-cri-num-weight-LOT-0001); the other codes (awa-cri-wei, awa-cri-fix, ...) name theirs
+            if (
+                code == SHARED_PARAMETER_CODE
+                and parent is not None
+                and parent.tag == f"{{{EFAC}}}AwardCriterionParameter"
+            ):
                 pc = parent.find("efbc:ParameterCode", NS)
                 if pc is not None:
                     suffix = (pc.get("listName") or "").removeprefix("number-")

@@ -1,8 +1,10 @@
 """The official eForms -> OCDS mapping examples (``guidance.yaml``) as test cases.
 
-Each in-scope entry (not "Discard", both examples present) gives an XML snippet and the expected OCDS
-fragment. The snippet is a fragment, so it is embedded under the ancestors named by the field's
-``xpathAbsolute`` before mapping; the expected fragment must be a JSON subset of the result.
+Each in-scope entry (not "Discard", both examples present and not "N/A") gives an XML snippet and the
+expected OCDS fragment. The snippet is a fragment, so it is placed at the field's ``xpathAbsolute``
+before mapping: under the ancestors the XPath names (with their predicates), and with the XPath's
+simple predicates made true on the snippet's own nodes when the snippet leaves out the code the field
+is selected by. The expected fragment must be a JSON subset of the result.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import yaml
 from lxml import etree
 
 from mappings.eforms import read_tree
-from mappings.xmlbuild import child_order, create_step, qname, split_steps
+from mappings.xmlbuild import child_order, create_step, new_child, qname, split_steps
 from mappings.xmlns import NS, doc_ns
 
 GUIDANCE = Path("ocds-eforms-mapping/output/mapping/eforms/guidance.yaml")
@@ -46,10 +48,15 @@ def _load(path: str) -> tuple[Case, ...]:
         guidance = str(e.get("eForms guidance") or "")
         if guidance.strip().startswith("Discard"):
             continue
-        if not e.get("eForms example") or not e.get("OCDS example"):
+        if not _is_example(e.get("eForms example")) or not _is_example(e.get("OCDS example")):
             continue
         out.append(Case(e["id"], e["xpathAbsolute"], e["eForms example"], e["OCDS example"]))
     return tuple(out)
+
+
+def _is_example(text: object) -> bool:
+    """An entry "has an example" unless it is empty or the placeholder ``N/A``."""
+    return bool(text) and str(text).strip().upper() != "N/A"
 
 
 def _clean_step(step: str) -> str:
@@ -61,8 +68,8 @@ def _clean_step(step: str) -> str:
     return m.group(1) + "".join(p for p in preds if _KEEP_PRED.match(p))
 
 
-def embed(case: Case) -> etree._Element:
-    """A notice root with the snippet placed under its ancestors."""
+def embed(case: Case, *, complete: bool = True) -> etree._Element:
+    """A notice root with the snippet placed under its ancestors (and the field's predicates made true)."""
     snippet = etree.fromstring(f"<w {_NSDECL}>{case.xml}</w>")
     first = next((c for c in snippet if isinstance(c.tag, str)), None)
     if first is None:
@@ -92,7 +99,53 @@ def embed(case: Case) -> etree._Element:
         cur = create_step(cur, _clean_step(step))
     for child in list(snippet):
         cur.append(child)
+    if complete:
+        _complete_predicates(cur, steps[idx:])
     return root
+
+
+# Predicates a snippet node can be given: [@a='v'], [x:E/@a='v'], [x:E/text()='v'], [x:E='v'] and the
+# same on the parent with ``../``
+_SIMPLE_PRED = re.compile(
+    r"^(?P<up>\.\./)?(?:@(?P<attr>[A-Za-z]+)|(?P<el>[A-Za-z]+:[A-Za-z]+)(?:/@(?P<elattr>[A-Za-z]+)|/text\(\))?)"
+    r"\s*=\s*'(?P<value>[^']*)'$"
+)
+
+
+def _complete_predicates(parent: etree._Element, steps: list[str]) -> None:
+    """Make the field XPath's simple predicates true on the snippet's own nodes along the path.
+
+    A snippet illustrates one field but often leaves out the code its XPath selects on (e.g. BT-1351's
+    ``ProcessJustification[cbc:ProcessReasonCode/@listName='accelerated-procedure']``). Only a
+    predicate that is false is materialised; values the snippet has are never changed.
+    """
+    node = parent
+    for step in steps:
+        name = re.sub(r"\[.*$", "", step)
+        if ":" not in name:
+            return
+        child = node.find(qname(name))
+        if child is None:
+            return
+        for pred in re.findall(r"\[((?:[^\[\]]|\[[^\]]*\])*)\]", step[len(name) :]):
+            m = _SIMPLE_PRED.match(pred.strip())
+            if m is None or child.xpath(f"boolean(self::node()[{pred}])", namespaces=NS):
+                continue
+            target = node if m["up"] else child
+            if m["attr"]:
+                target.set(m["attr"], m["value"])
+                continue
+            el = target.find(qname(m["el"]))
+            taken = el is not None and (
+                el.get(m["elattr"]) is not None if m["elattr"] else bool((el.text or "").strip())
+            )
+            if el is None or taken:  # never change what the snippet says: add a sibling instead
+                el = new_child(target, m["el"])
+            if m["elattr"]:
+                el.set(m["elattr"], m["value"])
+            else:
+                el.text = m["value"]
+        node = child
 
 
 def is_subset(expected: Any, actual: Any) -> bool:
@@ -103,6 +156,8 @@ def is_subset(expected: Any, actual: Any) -> bool:
         )
     if isinstance(expected, list):
         return isinstance(actual, list) and all(any(is_subset(e, a) for a in actual) for e in expected)
+    if isinstance(expected, bool) or isinstance(actual, bool):  # JSON true is not 1
+        return type(expected) is type(actual) and expected == actual
     if (
         isinstance(expected, int | float)
         and isinstance(actual, int | float)
