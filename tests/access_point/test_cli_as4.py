@@ -122,6 +122,8 @@ def test_send_bare_document_without_parties_exit_2(test_pki: Any, tmp_path: Path
 def test_send_missing_file_exit_2(test_pki: Any, tmp_path: Path) -> None:
     result = runner.invoke(app, [*base_args(test_pki, "https://localhost:1/as4"), str(tmp_path / "nope.xml")])
     assert result.exit_code == 2
+    assert result.stderr.startswith("error:") and "nope.xml" in result.stderr
+    assert "No such file" in result.stderr
 
 
 def test_send_revoked_receiver_certificate_exit_2(test_pki: Any, tmp_path: Path) -> None:

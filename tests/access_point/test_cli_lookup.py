@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -99,22 +100,49 @@ def test_cli_lookup_failure_as_json(smp_world: World) -> None:
     assert data["steps"][0]["step"] == "dns-name"
 
 
+SMP_TRUST, AP_TRUST = "{smp_trust}", "{ap_trust}"  # replaced by the test PKI's trust stores
+
+
 @pytest.mark.parametrize(
-    "args",
+    ("args", "reason"),
     [
-        ["lookup", "not-a-participant"],
-        ["lookup", "iso6523-actorid-upis::9915:good", "--zone", "nodots"],
-        ["lookup", "iso6523-actorid-upis::9915:good", "--doctype", "busdox-docid-qns::x::y##z::1"],
-        ["lookup", "iso6523-actorid-upis::9915:good", "--nameserver", "127.0.0.1:0"],
-        ["lookup", "iso6523-actorid-upis::9915:good", "--ap-trust", "/nonexistent.pem"],
-        ["lookup", "iso6523-actorid-upis::9915:good"],  # no --ap-trust for a network lookup
+        (["lookup", "not-a-participant"], "'not-a-participant' is not of the form 'scheme::value'"),
+        (["lookup", "iso6523-actorid-upis::9915:good", "--zone", "nodots"], "unknown SML zone 'nodots'"),
+        (
+            ["lookup", "iso6523-actorid-upis::9915:good", "--doctype", "busdox-docid-qns::x::y##z::1"],
+            "--process is required",
+        ),
+        (
+            ["lookup", "iso6523-actorid-upis::9915:good", "--nameserver", "127.0.0.1:0"],
+            "invalid name server '127.0.0.1:0'",
+        ),
+        (
+            [
+                "lookup",
+                "iso6523-actorid-upis::9915:good",
+                "--smp-trust",
+                SMP_TRUST,
+                "--ap-trust",
+                "/nonexistent.pem",
+            ],
+            "cannot load trust store /nonexistent.pem",
+        ),
+        (["lookup", "iso6523-actorid-upis::9915:good"], "an AP trust store is required"),
+        (
+            ["lookup", "iso6523-actorid-upis::9915:good", "--ap-trust", AP_TRUST],
+            "an SMP trust store is required",
+        ),
     ],
-    ids=["participant", "zone", "doctype", "nameserver", "ap-trust", "no-trust"],
+    ids=["participant", "zone", "doctype", "nameserver", "ap-trust", "no-ap-trust", "no-smp-trust"],
 )
-def test_cli_lookup_usage_errors_exit_2(args: list[str]) -> None:
+def test_cli_lookup_usage_errors_exit_2(args: list[str], reason: str, test_pki: Any) -> None:
+    """Each case fails for its own reason (before: the 'ap-trust' case was refused for the missing SMP
+    trust store, not for the unreadable AP trust store it names)."""
+    stores = {SMP_TRUST: str(test_pki.smp_truststore), AP_TRUST: str(test_pki.ap_truststore)}
+    args = [stores.get(a, a) for a in args]
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
-    assert "error:" in result.stderr
+    assert result.stderr.startswith("error: ") and reason in result.stderr, result.stderr
 
 
 def test_cli_lookup_static_directory(tmp_path: Path, smp_world: World) -> None:
@@ -141,7 +169,9 @@ def test_cli_lookup_static_directory(tmp_path: Path, smp_world: World) -> None:
     assert data["endpoints"][0]["certificate_valid"] is True
     bad = tmp_path / "bad.yaml"
     bad.write_text("participants: nope")
-    assert runner.invoke(app, ["lookup", P["good"], "--static", str(bad)]).exit_code == 2
+    refused = runner.invoke(app, ["lookup", P["good"], "--static", str(bad)])
+    assert refused.exit_code == 2
+    assert "expected a mapping with a 'participants' list" in refused.stderr
 
 
 def test_cli_lookup_ambiguous_process_is_a_usage_error(smp_world: World) -> None:
