@@ -32,18 +32,6 @@ def _run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def _schematron_available() -> bool:
-    try:
-        from ubl.schematron import compile_schematron  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_schematron = pytest.mark.skipif(not _schematron_available(), reason="ubl.schematron not available yet")
-
-
-@needs_schematron
 @pytest.mark.parametrize(
     ("document", "expected_exit", "expected_type"),
     [
@@ -67,7 +55,6 @@ def test_cli_validate_auto_ruleset_verdict(
     assert all(layer["status"] != "skipped" for layer in doc["layers"])
 
 
-@needs_schematron
 def test_cli_validate_t016_fires_exactly_r034_r035(corpus: Path, store: Path) -> None:
     code, out = _run(str(corpus / T016_BAD), "--store", str(store), "--format", "svrl")
     assert code == 1
@@ -125,11 +112,18 @@ def test_cli_validate_explicit_xsd_from_store(corpus: Path, store: Path) -> None
 
 
 def test_cli_validate_usage_errors_exit_2(corpus: Path, store: Path, tmp_path: Path) -> None:
-    assert _run(str(tmp_path / "missing.xml"), "--store", str(store))[0] == 2
-    assert _run(str(corpus / T004), "--store", str(store), "--ruleset", "nope")[0] == 2
-    assert _run(str(corpus / T004), "--store", str(store), "--format", "pdf")[0] == 2
-    assert _run(str(corpus / T004), "--store", str(store), "--xsd", str(tmp_path / "x.xsd"))[0] == 2
-    assert _run()[0] == 2
+    for args, reason in (
+        ((str(tmp_path / "missing.xml"), "--store", str(store)), "missing.xml: no such file"),
+        ((str(corpus / T004), "--store", str(store), "--ruleset", "nope"), "unknown --ruleset 'nope'"),
+        ((str(corpus / T004), "--store", str(store), "--format", "pdf"), "unknown --format 'pdf'"),
+        (
+            (str(corpus / T004), "--store", str(store), "--xsd", str(tmp_path / "x.xsd")),
+            "x.xsd: no such file",
+        ),
+        ((), "give at least one FILE"),
+    ):
+        code, out = _run(*args)
+        assert code == 2 and out.startswith("error: ") and reason in out, (args, out)
     unknown = tmp_path / "unknown.xml"
     unknown.write_text("<Foo xmlns='urn:x'/>")
     code, out = _run(str(unknown), "--store", str(store))
