@@ -218,6 +218,7 @@ def _process(
             log.info("duplicate %s answered with its stored receipt", message_id)
             decision = Decision(Verdict.DUPLICATE, message_id=message_id, reason="duplicate MessageId")
             return ReceiverResponse(200, SOAP_RESPONSE_CONTENT_TYPE, stored, decision)
+        _check_fresh(inbound, config)  # only new messages: a resend of a stored one gets its receipt
         try:
             hooks.persist(message)
         except Exception as exc:
@@ -247,6 +248,30 @@ def _check_same_message(message_id: str, stored_receipt: bytes, inbound: Inbound
         sum(1 for p in previous if p.matches(ref)) == 1 for ref in current
     ):
         raise OtherError(f"eb:MessageId {message_id!r} was already received for a different message")
+
+
+def _check_fresh(inbound: InboundUserMessage, config: ReceiverConfig) -> None:
+    """A new message's signed ``eb:Timestamp`` must lie in ``[now - max_message_age, now + max_clock_skew]``.
+
+    Duplicate elimination remembers a MessageId only for its retention window; without this bound a
+    captured message replayed after the window would be delivered a second time (conformance.md §12
+    item 7). Refused with EBMS:0004, never delivered; the sender must send a new message.
+    """
+    if config.max_message_age is None:
+        return
+    now = config.clock()
+    stamp = inbound.header.timestamp
+    age = (now - stamp).total_seconds()
+    if age > config.max_message_age:
+        raise OtherError(
+            f"eb:Timestamp {stamp.isoformat()} is {age / 3600:.1f} h old, more than this access point accepts"
+            f" ({config.max_message_age / 3600:.1f} h): send the document again as a new message"
+        )
+    if -age > config.max_clock_skew:
+        raise OtherError(
+            f"eb:Timestamp {stamp.isoformat()} is {-age / 60:.0f} min ahead of this access point's clock"
+            f" (at most {config.max_clock_skew / 60:.0f} min): check the sender's clock"
+        )
 
 
 def _check_addressed_to_us(inbound: InboundUserMessage, config: ReceiverConfig) -> None:

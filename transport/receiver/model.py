@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Final, Protocol
@@ -14,7 +15,7 @@ from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
 from peppol.pki import Identity
 from transport.as4 import InboundUserMessage, SecurityPolicy, UserMessageHeader
 from transport.as4.streams import Spooled
-from transport.duplicates import DuplicateStore, InMemoryDuplicateStore
+from transport.duplicates import DEFAULT_RETENTION_SECONDS, DuplicateStore, InMemoryDuplicateStore
 from transport.errors import EbmsError
 from transport.mime import MimeLimits
 from transport.sbdh import SbdhHeader
@@ -24,6 +25,16 @@ TEXT_RESPONSE_CONTENT_TYPE: Final = "text/plain; charset=UTF-8"
 #: Attachments and payloads up to this size (per request) are processed in memory, larger ones are
 #: streamed through files in the working directory (memory stays flat for any message size).
 DEFAULT_MEMORY_BYTES: Final = 4 * 1024 * 1024
+#: Oldest signed ``eb:Timestamp`` a new message may carry (seconds). A replay of an accepted message
+#: after the duplicate store has forgotten its MessageId would otherwise be delivered again, so this
+#: is the duplicate store's retention; keep it no longer than the retention of the store you plug in.
+DEFAULT_MAX_MESSAGE_AGE_SECONDS: Final = DEFAULT_RETENTION_SECONDS
+#: How far ahead of our clock an ``eb:Timestamp`` may be (sender clock skew, seconds).
+DEFAULT_MAX_CLOCK_SKEW_SECONDS: Final = 3600.0
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +128,8 @@ class ReceiverConfig:
     (e.g. ``CertificateValidator(...).validate``; raise to reject), the duplicate store, the security
     policy, MIME caps, where per-request working directories are created and up to what size a message
     is processed in memory instead (``memory_bytes``: the attachments of one request together, and
-    separately its decompressed payload; 0 = always through files)."""
+    separately its decompressed payload; 0 = always through files), and the freshness window of a new
+    message's signed ``eb:Timestamp`` (``max_message_age`` back, ``max_clock_skew`` ahead)."""
 
     identity: Identity
     validate_signer: Callable[[x509.Certificate], object]
@@ -126,6 +138,10 @@ class ReceiverConfig:
     mime_limits: MimeLimits = field(default_factory=MimeLimits)
     work_dir: Path | None = None
     memory_bytes: int = DEFAULT_MEMORY_BYTES
+    #: ``None`` turns the age check off (then a replay after the duplicate window is delivered again)
+    max_message_age: float | None = DEFAULT_MAX_MESSAGE_AGE_SECONDS
+    max_clock_skew: float = DEFAULT_MAX_CLOCK_SKEW_SECONDS
+    clock: Callable[[], datetime] = _utc_now
 
 
 class Verdict(StrEnum):

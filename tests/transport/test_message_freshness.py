@@ -1,0 +1,111 @@
+"""Replay protection beyond the duplicate window: a new message's signed eb:Timestamp must be fresh.
+
+Security test list (conformance.md §12 item 7): "same MessageId resent (inside and outside the
+duplicate window)". Inside the window the stored receipt answers (test_security_suite); outside it the
+MessageId is forgotten, so only the signed timestamp stops a captured message from being delivered twice.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.transport.test_receiver_support import Recorder, body_of, build_message, receiver_config
+from transport.as4 import parse_signal
+from transport.receiver import InMemoryDuplicateStore, ReceiverConfig, ReceiverResponse, Verdict, receive
+
+HOUR = 3600.0
+
+
+class Clocks:
+    """One fake "now" driving both the receiver's wall clock and the duplicate store's clock."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def wall(self) -> datetime:
+        return self.now
+
+    def mono(self) -> float:
+        return self.now.timestamp()
+
+
+def deliver(
+    config: ReceiverConfig, message: Any, recorder: Recorder, body: bytes | None = None
+) -> ReceiverResponse:
+    data = body if body is not None else body_of(message)
+    return receive({"Content-Type": message.content_type}, io.BytesIO(data), config, recorder.hooks())
+
+
+def ebms_error(response: ReceiverResponse) -> tuple[str, str]:
+    assert response.status == 200
+    signal = parse_signal(response.body, response.content_type)
+    assert signal.kind == "error" and signal.signed
+    return signal.errors[0].code, signal.errors[0].description + " " + signal.errors[0].detail
+
+
+def test_stale_timestamp_is_refused_with_ebms_0004_and_not_delivered(test_pki: Any, tmp_path: Path) -> None:
+    stamp = datetime.now(UTC) - timedelta(hours=25)
+    message = build_message(test_pki, header_overrides={"timestamp": stamp})
+    recorder = Recorder()
+    response = deliver(receiver_config(test_pki, tmp_path), message, recorder)
+    code, text = ebms_error(response)
+    assert code == "EBMS:0004"
+    assert "h old" in text
+    assert response.decision.verdict is Verdict.REJECTED
+    assert recorder.persisted == []
+
+
+def test_replay_after_duplicate_window_is_refused_not_delivered_twice(test_pki: Any, tmp_path: Path) -> None:
+    clocks = Clocks()
+    store = InMemoryDuplicateStore(retention_seconds=24 * HOUR, clock=clocks.mono)
+    config = receiver_config(test_pki, tmp_path, duplicates=store, clock=clocks.wall)
+    message = build_message(test_pki)
+    body = body_of(message)
+    recorder = Recorder()
+    assert deliver(config, message, recorder, body).decision.verdict is Verdict.ACCEPTED
+    clocks.now += timedelta(hours=25)  # the store has forgotten the MessageId
+    assert store.get(message.message_id) is None
+    code, _ = ebms_error(deliver(config, message, recorder, body))
+    assert code == "EBMS:0004"
+    assert [m.message_id for m in recorder.persisted] == [message.message_id]
+
+
+def test_old_resend_of_a_stored_message_still_gets_its_receipt(test_pki: Any, tmp_path: Path) -> None:
+    clocks = Clocks()
+    store = InMemoryDuplicateStore(retention_seconds=48 * HOUR, clock=clocks.mono)
+    config = receiver_config(test_pki, tmp_path, duplicates=store, clock=clocks.wall)
+    message = build_message(test_pki)
+    body = body_of(message)
+    recorder = Recorder()
+    first = deliver(config, message, recorder, body)
+    clocks.now += timedelta(hours=30)  # older than the age limit, still in the store
+    second = deliver(config, message, recorder, body)
+    assert second.decision.verdict is Verdict.DUPLICATE
+    assert second.body == first.body
+    assert len(recorder.persisted) == 1
+
+
+def test_timestamp_ahead_beyond_clock_skew_is_refused(test_pki: Any, tmp_path: Path) -> None:
+    recorder = Recorder()
+    ahead = build_message(test_pki, header_overrides={"timestamp": datetime.now(UTC) + timedelta(hours=3)})
+    code, text = ebms_error(deliver(receiver_config(test_pki, tmp_path), ahead, recorder))
+    assert code == "EBMS:0004"
+    assert "ahead" in text
+    slightly = build_message(
+        test_pki, header_overrides={"timestamp": datetime.now(UTC) + timedelta(minutes=20)}
+    )
+    assert (
+        deliver(receiver_config(test_pki, tmp_path), slightly, recorder).decision.verdict is Verdict.ACCEPTED
+    )
+    assert [m.message_id for m in recorder.persisted] == [slightly.message_id]
+
+
+def test_age_check_can_be_turned_off(test_pki: Any, tmp_path: Path) -> None:
+    stamp = datetime.now(UTC) - timedelta(days=30)
+    message = build_message(test_pki, header_overrides={"timestamp": stamp})
+    recorder = Recorder()
+    config = receiver_config(test_pki, tmp_path, max_message_age=None)
+    assert deliver(config, message, recorder).decision.verdict is Verdict.ACCEPTED
