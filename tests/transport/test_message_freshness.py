@@ -7,14 +7,13 @@ MessageId is forgotten, so only the signed timestamp stops a captured message fr
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tests.transport.test_receiver import error_of, post
 from tests.transport.test_receiver_support import Recorder, body_of, build_message, receiver_config
-from transport.as4 import parse_signal
-from transport.receiver import InMemoryDuplicateStore, ReceiverConfig, ReceiverResponse, Verdict, receive
+from transport.receiver import InMemoryDuplicateStore, ReceiverConfig, ReceiverResponse, Verdict
 
 HOUR = 3600.0
 
@@ -35,15 +34,23 @@ class Clocks:
 def deliver(
     config: ReceiverConfig, message: Any, recorder: Recorder, body: bytes | None = None
 ) -> ReceiverResponse:
-    data = body if body is not None else body_of(message)
-    return receive({"Content-Type": message.content_type}, io.BytesIO(data), config, recorder.hooks())
+    return post(None, Path(), message, recorder, body, config=config)
 
 
-def ebms_error(response: ReceiverResponse) -> tuple[str, str]:
-    assert response.status == 200
-    signal = parse_signal(response.body, response.content_type)
-    assert signal.kind == "error" and signal.signed
-    return signal.errors[0].code, signal.errors[0].description + " " + signal.errors[0].detail
+def accepted_then_later(
+    pki: Any, work: Path, *, retention_hours: float, later_hours: float
+) -> tuple[ReceiverConfig, Any, bytes, Recorder, ReceiverResponse]:
+    """A message accepted now; then the clocks (receiver and duplicate store) move ``later_hours`` on."""
+    clocks = Clocks()
+    store = InMemoryDuplicateStore(retention_seconds=retention_hours * HOUR, clock=clocks.mono)
+    config = receiver_config(pki, work, duplicates=store, clock=clocks.wall)
+    message = build_message(pki)
+    body = body_of(message)
+    recorder = Recorder()
+    first = deliver(config, message, recorder, body)
+    assert first.decision.verdict is Verdict.ACCEPTED
+    clocks.now += timedelta(hours=later_hours)
+    return config, message, body, recorder, first
 
 
 def test_stale_timestamp_is_refused_with_ebms_0004_and_not_delivered(test_pki: Any, tmp_path: Path) -> None:
@@ -51,7 +58,7 @@ def test_stale_timestamp_is_refused_with_ebms_0004_and_not_delivered(test_pki: A
     message = build_message(test_pki, header_overrides={"timestamp": stamp})
     recorder = Recorder()
     response = deliver(receiver_config(test_pki, tmp_path), message, recorder)
-    code, text = ebms_error(response)
+    code, text = error_of(response)
     assert code == "EBMS:0004"
     assert "h old" in text
     assert response.decision.verdict is Verdict.REJECTED
@@ -59,29 +66,20 @@ def test_stale_timestamp_is_refused_with_ebms_0004_and_not_delivered(test_pki: A
 
 
 def test_replay_after_duplicate_window_is_refused_not_delivered_twice(test_pki: Any, tmp_path: Path) -> None:
-    clocks = Clocks()
-    store = InMemoryDuplicateStore(retention_seconds=24 * HOUR, clock=clocks.mono)
-    config = receiver_config(test_pki, tmp_path, duplicates=store, clock=clocks.wall)
-    message = build_message(test_pki)
-    body = body_of(message)
-    recorder = Recorder()
-    assert deliver(config, message, recorder, body).decision.verdict is Verdict.ACCEPTED
-    clocks.now += timedelta(hours=25)  # the store has forgotten the MessageId
-    assert store.get(message.message_id) is None
-    code, _ = ebms_error(deliver(config, message, recorder, body))
+    config, message, body, recorder, _ = accepted_then_later(
+        test_pki, tmp_path, retention_hours=24, later_hours=25
+    )
+    assert config.duplicates.get(message.message_id) is None  # the store has forgotten the MessageId
+    code, _ = error_of(deliver(config, message, recorder, body))
     assert code == "EBMS:0004"
     assert [m.message_id for m in recorder.persisted] == [message.message_id]
 
 
 def test_old_resend_of_a_stored_message_still_gets_its_receipt(test_pki: Any, tmp_path: Path) -> None:
-    clocks = Clocks()
-    store = InMemoryDuplicateStore(retention_seconds=48 * HOUR, clock=clocks.mono)
-    config = receiver_config(test_pki, tmp_path, duplicates=store, clock=clocks.wall)
-    message = build_message(test_pki)
-    body = body_of(message)
-    recorder = Recorder()
-    first = deliver(config, message, recorder, body)
-    clocks.now += timedelta(hours=30)  # older than the age limit, still in the store
+    # older than the age limit, still in the store
+    config, message, body, recorder, first = accepted_then_later(
+        test_pki, tmp_path, retention_hours=48, later_hours=30
+    )
     second = deliver(config, message, recorder, body)
     assert second.decision.verdict is Verdict.DUPLICATE
     assert second.body == first.body
@@ -91,7 +89,7 @@ def test_old_resend_of_a_stored_message_still_gets_its_receipt(test_pki: Any, tm
 def test_timestamp_ahead_beyond_clock_skew_is_refused(test_pki: Any, tmp_path: Path) -> None:
     recorder = Recorder()
     ahead = build_message(test_pki, header_overrides={"timestamp": datetime.now(UTC) + timedelta(hours=3)})
-    code, text = ebms_error(deliver(receiver_config(test_pki, tmp_path), ahead, recorder))
+    code, text = error_of(deliver(receiver_config(test_pki, tmp_path), ahead, recorder))
     assert code == "EBMS:0004"
     assert "ahead" in text
     slightly = build_message(
