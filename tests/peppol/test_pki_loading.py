@@ -43,12 +43,21 @@ def test_bundle_loads_every_certificate(test_pki: TestPki) -> None:
 
 
 @pytest.mark.parametrize(
-    "data", [b"", b"garbage", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"]
+    ("data", "one", "bundle"),
+    [
+        (b"", "certificate is empty", "certificate bundle is empty"),
+        (b"garbage", "not a PEM or DER certificate", "not a PEM certificate bundle"),
+        (
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            "not a PEM or DER certificate",
+            "not a PEM certificate bundle",
+        ),
+    ],
 )
-def test_bad_certificate_input_is_a_typed_error(data: bytes) -> None:
-    with pytest.raises(KeyLoadError):
+def test_bad_certificate_input_is_a_typed_error(data: bytes, one: str, bundle: str) -> None:
+    with pytest.raises(KeyLoadError, match=one):
         load_certificate(data)
-    with pytest.raises(KeyLoadError):
+    with pytest.raises(KeyLoadError, match=bundle):
         load_certificates(data)
 
 
@@ -84,9 +93,9 @@ def test_encrypted_private_key_needs_its_password(tmp_path: Path) -> None:
         )
     )
     assert load_private_key(path, b"s3cret").public_key() == key.public_key()
-    with pytest.raises(KeyLoadError):
+    with pytest.raises(KeyLoadError, match="Incorrect password"):
         load_private_key(path, b"wrong")
-    with pytest.raises(KeyLoadError):
+    with pytest.raises(KeyLoadError, match="Password was not given"):
         load_private_key(path)
 
 
@@ -132,9 +141,9 @@ def test_identity_from_bundle_keeps_the_chain(test_pki: TestPki, tmp_path: Path)
 def test_pkcs12_wrong_password_and_garbage_are_typed_errors(test_pki: TestPki) -> None:
     p12 = test_pki.aps[0].p12
     assert p12 is not None
-    with pytest.raises(KeyLoadError):
+    with pytest.raises(KeyLoadError, match=r"cannot decode PKCS#12 .*Invalid password"):
         load_pkcs12(p12, b"wrong")
-    with pytest.raises(KeyLoadError):
+    with pytest.raises(KeyLoadError, match=r"cannot decode PKCS#12 .*Could not deserialize"):
         load_pkcs12(b"not a pkcs12", b"x")
     from_bytes = load_pkcs12(p12.read_bytes(), test_pki.p12_password)
     assert from_bytes.seat_id == "PFR000001"
