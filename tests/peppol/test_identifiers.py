@@ -211,9 +211,9 @@ def test_lax_parsing_skips_code_list_checks_only() -> None:
     other = ParticipantId.parse("other-actorid-upis::ABC", strict=False)
     assert other.value == "abc"
     assert other.icd == ""
-    with pytest.raises(IdentifierError):
+    with pytest.raises(IdentifierError, match="is not of the form 'NNNN:local-id'"):
         ParticipantId.parse("iso6523-actorid-upis::no-icd", strict=False)
-    with pytest.raises(IdentifierError):
+    with pytest.raises(IdentifierError, match="contains whitespace"):
         ParticipantId.parse("iso6523-actorid-upis::0088:a b", strict=False)
 
 
@@ -335,8 +335,9 @@ def test_doctype_latin1_value_accepted() -> None:
 
 def test_lax_doctype_allows_unstructured_values_but_parts_raise() -> None:
     doc = DocumentTypeId.parse("other-docid-qns::just-a-string", strict=False)
-    with pytest.raises(IdentifierError):
+    with pytest.raises(IdentifierError, match="has no '##' before the customization") as info:
         _ = doc.local_name
+    assert info.value.code == "bad-value"
 
 
 # --------------------------------------------------------------------------------------------- processes

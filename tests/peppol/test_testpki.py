@@ -106,8 +106,10 @@ def test_generate_with_count_and_fixed_now_and_refuses_overwrite(tmp_path: Path)
     pki = generate_test_pki(tmp_path / "p", ap_count=1, now=now)
     assert [ap.seat_id for ap in pki.aps] == ["PFR000001"]
     assert pki.aps[0].certificate().not_valid_before_utc < now < pki.aps[0].certificate().not_valid_after_utc
-    with pytest.raises(FileExistsError):
+    before = pki.aps[0].cert.read_bytes()
+    with pytest.raises(FileExistsError, match="already holds a test PKI"):
         generate_test_pki(tmp_path / "p", ap_count=1, overwrite=False)
+    assert pki.aps[0].cert.read_bytes() == before  # nothing was overwritten
     with pytest.raises(ValueError, match="ap_count"):
         generate_test_pki(tmp_path / "q", ap_count=0)
 
