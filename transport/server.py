@@ -11,6 +11,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final, cast
@@ -90,11 +91,42 @@ def _uvicorn_config(
     )
 
 
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (0 = an ephemeral port); raises ``OSError`` (e.g. port in use)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets of that proto; without
+    # it, keep-alive responses (headers and body written separately) stall ~40 ms on delayed ACKs.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def run_server(
-    app: Starlette, *, host: str, port: int, tls_cert: Path | None = None, tls_key: Path | None = None
+    app: Starlette,
+    *,
+    host: str,
+    port: int,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+    on_listening: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve ``app`` until interrupted (blocking; used by ``ap as4 serve``)."""
-    uvicorn.Server(_uvicorn_config(app, host, port, tls_cert, tls_key)).run()
+    """Serve ``app`` until interrupted (blocking; used by ``ap as4 serve``).
+
+    The socket is bound first, so a port in use raises ``OSError`` before anything is announced, and
+    ``on_listening`` gets the URL with the port actually bound (``port=0`` picks a free one).
+    """
+    config = _uvicorn_config(app, host, port, tls_cert, tls_key)
+    sock = bind_socket(host, port)
+    if on_listening is not None:
+        scheme = "https" if tls_cert else "http"
+        on_listening(f"{scheme}://{host}:{sock.getsockname()[1]}{AS4_PATH}")
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 @dataclass
@@ -122,13 +154,7 @@ def start_server(
     """Start ``app`` on ``host:port`` (0 = an ephemeral port) in a daemon thread; returns once it listens.
     ``url_host`` is the host name used in the returned URL (e.g. ``localhost`` to match a TLS cert)."""
     config = _uvicorn_config(app, host, port, tls_cert, tls_key)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets of that proto; without
-    # it, keep-alive responses (headers and body written separately) stall ~40 ms on delayed ACKs.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
+    sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="as4-server")

@@ -3,7 +3,8 @@ and :mod:`transport.sender`.
 
 Exit codes: 0 = delivered with a verified receipt (send) / clean shutdown (serve); 1 = the send failed
 (error signal, invalid receipt, transport failure); 2 = bad input (unreadable files, bad identifiers,
-insecure URL without the flag).
+insecure URL without the flag, --crl without --trust); 3 = serve cannot listen (port in use, address
+not available).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import typer
 from rich.console import Console
 
 _err = Console(stderr=True)
+
+#: ``ap as4 serve``: the address cannot be bound (port in use, no such address).
+EXIT_CANNOT_LISTEN = 3
 
 KeyOpt = Annotated[Path, typer.Option("--key", help="Our AP private key (PEM).")]
 CertOpt = Annotated[Path, typer.Option("--cert", help="Our AP certificate (PEM, chain after the leaf).")]
@@ -94,9 +98,30 @@ def serve(
             "[bold red]WARNING: serving AS4 over PLAIN HTTP (no --tls-cert/--tls-key). "
             "Peppol requires TLS; use this only for local tests.[/bold red]"
         )
-    scheme = "https" if tls_cert else "http"
-    _err.print(f"AS4 receiver {identity.seat_id} listening on {scheme}://{host}:{port}/as4, inbox {inbox}")
-    run_server(create_app(config, hooks), host=host, port=port, tls_cert=tls_cert, tls_key=tls_key)
+
+    def announce(url: str) -> None:
+        _err.print(
+            f"AS4 receiver {identity.seat_id} listening on {url}, inbox {inbox}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    try:
+        run_server(
+            create_app(config, hooks),
+            host=host,
+            port=port,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            on_listening=announce,
+        )
+    except OSError as exc:
+        _err.print(
+            f"[red]error:[/red] cannot listen on {host}:{port}: {exc.strerror or exc}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_CANNOT_LISTEN) from exc
 
 
 def send(
@@ -140,6 +165,10 @@ def send(
     """Send FILE to an AS4 endpoint and verify the receipt. Exit 0 only on a verified receipt."""
     from transport.sender import As4Sender, InsecureUrlError, prepare_message
 
+    if crl is not None and trust is None:
+        raise _bad_input(
+            "--crl needs --trust: revocation is checked while validating against the AP CA bundle"
+        )
     if insecure_http:
         _err.print("[bold red]WARNING: --insecure-http: the message may travel over plain HTTP.[/bold red]")
     with tempfile.TemporaryDirectory(prefix="ap-send-") as tmp:
