@@ -73,7 +73,7 @@ def _load_mapping(path: Path) -> dict[str, Any]:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise StaticDirectoryError(
-            f"{path} is not valid {path.suffix.lstrip('.').upper() or 'YAML'}: {exc}"
+            f"{path} is not valid {path.suffix.lstrip('.').upper() or 'YAML'}: {_one_line(exc)}"
         ) from exc
     except RecursionError as exc:  # both parsers recurse per nesting level
         raise StaticDirectoryError(f"{path}: nested too deeply to be a static directory") from exc
@@ -261,3 +261,12 @@ class StaticDirectory(DirectoryMethods):
                 raise ParticipantNotRegistered(f"{participant.uri} is not in the static directory")
             steps.append(Step("service-group", f"{len(doctypes)} document type(s)"))
             return ServiceGroupResult(participant, tuple(doctypes), tuple(steps), source="static")
+
+
+def _one_line(exc: Exception) -> str:
+    """A parser error on one line: YAML's message spans several (problem, context, a caret under the text)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None)
+    if mark is not None and problem:
+        return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
+    return " ".join(str(exc).split())
