@@ -516,6 +516,13 @@ def test_receiver_signed_messages_with_mutated_sbds_get_signed_0004(
         memory = data.draw(MEMORY_BUDGETS, label="memory_bytes")
         response, recorder = exchange.post(body_of(message), message.content_type, memory_bytes=memory)
         check_response(exchange, response, recorder)
+        # The envelope, signature and encryption are intact: only the SBDH checks may refuse it, with
+        # EBMS:0004 (a signature or decryption code here would be a refusal for the wrong reason).
+        if response.decision.verdict is not Verdict.ACCEPTED:
+            assert response.status == 200
+            assert response.decision.error is not None and response.decision.error.code == "EBMS:0004", (
+                response.decision.reason
+            )
     finally:
         exchange.sbd = accepted_sbd
 
@@ -745,13 +752,23 @@ def test_sender_classifies_hostile_answers_without_raising(
         )
     event(f"delivered={outcome.delivered} {outcome.code}")
     assert outcome.summary
+    assert outcome.http_status == status
+    if how == "receipt" and status == 200 and content_type == exchange.receipt_content_type:
+        assert outcome.delivered, outcome  # control: the untouched receipt verifies
     if outcome.delivered:
         assert status == 200 and outcome.receipt is not None
         assert outcome.receipt.ref_to_message_id == exchange.message.message_id
+        assert outcome.code is None and not outcome.retryable
+    elif outcome.code is None:
+        # no ebMS signal: a plain HTTP failure, retried only for 5xx
+        assert 400 <= status < 600, outcome
+        assert outcome.retryable is (status >= 500)
+        assert outcome.detail
     else:
-        # the code may be the peer's own (eb:Error/@errorCode is passed through)
-        assert outcome.code is None or isinstance(outcome.code, str)
-        assert outcome.retryable is False or outcome.code is None or outcome.http_status is not None
+        # the code may be the peer's own (eb:Error/@errorCode is passed through); ours is EBMS:0302
+        assert outcome.code.strip() and outcome.detail is not None
+        if outcome.code == "EBMS:0302":
+            assert not outcome.retryable
 
 
 @pytest.mark.parametrize(

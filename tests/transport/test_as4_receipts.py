@@ -185,6 +185,16 @@ def test_parse_soap_fault_with_eb_error_in_header() -> None:
     assert signal.errors[0].description == "bad sig" and signal.ref_to_message_id == "m9@x"
 
 
+@pytest.mark.parametrize("attribute", [b'errorCode="EBMS:0004" ', b'errorCode=" " '])
+def test_eb_error_without_error_code_is_not_a_signal(attribute: bytes) -> None:
+    """Found by strengthening the sender fuzz test: an eb:Error without errorCode (required by the ebMS
+    schema) was read as an error with code '' and turned into a permanent failure without a code."""
+    body = FAULT_ONLY.replace(b'errorCode="EBMS:0004" ', attribute.replace(b"EBMS:0004", b""), 1)
+    assert body != FAULT_ONLY
+    with pytest.raises(InvalidReceipt, match="eb:Error without an errorCode"):
+        parse_signal(body)
+
+
 def test_parse_soap_fault_with_eb_error_in_detail() -> None:
     signal = parse_signal(FAULT_ONLY)
     assert signal.kind == "error" and signal.errors[0].detail == "PEPPOL:NOT_SERVICED"

@@ -297,3 +297,20 @@ def test_receipt_in_multipart_related_response_is_verified(
     outcome = client.post(message, httpserver.url_for("/as4"), test_pki.aps[1].certificate())
     assert outcome.delivered, outcome
     assert outcome.receipt is not None and outcome.receipt.ref_to_message_id == message.message_id
+
+
+@pytest.mark.parametrize(("status", "retryable"), [(500, True), (400, False)])
+def test_error_signal_without_error_code_is_classified_by_http_status(
+    test_pki: Any, status: int, retryable: bool
+) -> None:
+    """An eb:Error with no errorCode is not an ebMS answer: the HTTP status decides (before: code '',
+    permanent failure even on HTTP 500)."""
+    from tests.transport.test_as4_receipts import FAULT_ONLY
+
+    body = FAULT_ONLY.replace(b'errorCode="EBMS:0004" ', b"", 1)
+    with As4Sender() as sender:
+        outcome = sender.classify(
+            status, "application/soap+xml", body, build_message(test_pki), test_pki.aps[1].certificate()
+        )
+    assert not outcome.delivered and outcome.code is None
+    assert outcome.retryable is retryable and outcome.http_status == status

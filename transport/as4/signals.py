@@ -213,8 +213,11 @@ def soap_part(body: bytes, content_type: str | None) -> bytes:
 
 
 def _parse_error(el: etree._Element) -> SignalError:
+    code = (el.get("errorCode") or "").strip()
+    if not code:  # required by the ebMS 3 schema; without it the answer cannot be classified
+        raise InvalidReceipt("eb:Error without an errorCode")
     return SignalError(
-        code=el.get("errorCode") or "",
+        code=code,
         severity=el.get("severity") or "failure",
         short_description=el.get("shortDescription") or "",
         description=(el.findtext(f"{EB}Description") or "").strip(),
