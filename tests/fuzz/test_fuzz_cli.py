@@ -174,14 +174,16 @@ def test_cli_pki_show_and_check_mutated_files(
         cert, trust, crl = (
             bad if target == n else p for n, p in (("cert", cert), ("trust", trust), ("crl", crl))
         )
-    check(invoke(["pki", "show", str(cert)]), {0, 2})
+    unreadable_cert = which == "unreadable" and target == "cert"
+    check(invoke(["pki", "show", str(cert)]), {2} if unreadable_cert else {0, 2})
     at = data.draw(
         st.sampled_from((None, "2026-06-01T00:00:00", "0001-01-01", "9999-12-31T23:59:59")), label="at"
     )
     args = ["pki", "check", str(cert), "-t", str(trust), "--crl", str(crl), "--offline"]
     if at:
         args += ["--at", at]
-    check(invoke(args), {0, 1, 2})
+    # an input that cannot be read at all is a usage error, never a verdict on the certificate
+    check(invoke(args), {2} if which == "unreadable" else {0, 1, 2})
 
 
 @fuzz_settings(15)
@@ -378,6 +380,7 @@ def test_cli_as4_send_mutated_inputs(
     }
     broken = data.draw(st.sampled_from(("none", *sorted(files))), label="broken")
     paths: dict[str, Path] = {}
+    how = "none"
     for name, (file_name, content) in files.items():
         path = tmp / file_name
         if name == broken:
@@ -401,7 +404,15 @@ def test_cli_as4_send_mutated_inputs(
         args += ["--sender", bare[0], "--receiver", bare[1], "--country-c1", bare[2]]
     if data.draw(st.booleans(), label="trust"):
         args += ["--trust", str(test_pki.ap_truststore), "--crl", str(test_pki.ap_crl)]
-    check(invoke(args), {1, 2})
+    if how == "unreadable":
+        allowed = {2}  # refused before sending
+    elif broken == "none" and bare is None:
+        # valid inputs: only the closed loopback port is a real send (refused connection: exit 1);
+        # every other URL is refused before sending (plain HTTP, other scheme, bad syntax: exit 2)
+        allowed = {1} if url == CLOSED_URL else {2}
+    else:
+        allowed = {1, 2}
+    check(invoke(args), allowed)
 
 
 @fuzz_settings(15)
@@ -486,3 +497,20 @@ def test_cli_artifacts_list_store_is_a_regular_file(tmp_path: Path) -> None:
     result = invoke(["artifacts", "list", "--store", str(store)])
     check(result, {2})
     assert "not a directory" in result.output
+
+
+def test_cli_as4_send_valid_inputs_to_a_closed_port_is_exit_1(
+    seeds: dict[str, bytes], test_pki: Any, tmp_path: Path
+) -> None:
+    """Control for the send fuzz test: with nothing broken the command really sends, and a refused
+    connection is a negative outcome (exit 1), not a usage error."""
+    sbd = tmp_path / "sbd.xml"
+    sbd.write_bytes(seeds["sbd"])
+    args = [
+        "as4", "send", str(sbd), "--url", CLOSED_URL,
+        "--key", str(test_pki.aps[0].key), "--cert", str(test_pki.aps[0].cert),
+        "--receiver-cert", str(test_pki.aps[1].cert), "--attempts", "1", "--retry-interval", "0",
+    ]  # fmt: skip
+    result = invoke(args)
+    check(result, {1})
+    assert result.output.startswith("NOT delivered") and "Connection refused" in result.output
