@@ -146,3 +146,21 @@ def test_as4_endpoint_superscript_content_length(exchange: Exchange) -> None:
     ]
     status, _ = anyio.run(_call, _app(exchange), "POST", "/as4", headers, [exchange.body])
     assert status == 400
+
+
+def test_as4_endpoint_control_valid_message_in_chunks_gets_a_receipt(exchange: Exchange) -> None:
+    """Control for the fuzz test above: the driver and app accept the untouched message, whatever the
+    chunking, so the statuses seen there come from the hostile variations."""
+    from transport.as4 import parse_signal
+
+    headers = [
+        (b"content-type", exchange.message.content_type.encode("latin-1")),
+        (b"content-length", str(len(exchange.body)).encode()),
+    ]
+    for cuts in ([], [1, 100, len(exchange.body) // 2]):
+        status, answer = anyio.run(
+            _call, _app(exchange), "POST", "/as4", headers, _split(exchange.body, cuts)
+        )
+        assert status == 200, answer[:300]
+        signal = parse_signal(answer)
+        assert signal.kind == "receipt" and signal.ref_to_message_id == exchange.message.message_id
