@@ -281,8 +281,7 @@ def test_private_key_loader_raises_only_key_load_error(
 @fuzz_settings(60)
 @given(st.data())
 def test_pkcs12_loader_raises_only_key_load_error(pki_seeds: dict[str, bytes], data: st.DataObject) -> None:
-    if not pki_seeds["p12"]:
-        pytest.skip("the test PKI wrote no PKCS#12 file for aps[0]")
+    assert pki_seeds["p12"], "the test PKI wrote no PKCS#12 file for aps[0]"
     blob = data.draw(mutated(pki_seeds["p12"], max_ops=2))
     password = data.draw(st.sampled_from((pki_seeds["p12_password"], None, b"", b"wrong")))
     _key_or_cert_errors(load_pkcs12, blob, password)

@@ -141,5 +141,9 @@ def test_text_report_lists_verdicts_and_findings() -> None:
 
 
 def test_every_format_renders() -> None:
+    """Every format carries both documents and the failed rule (was: output merely non-empty)."""
+    assert FORMATS == ("text", "json", "svrl", "junit", "html")
     for fmt in FORMATS:
-        assert render([_invalid(), ERROR], fmt)
+        out = render([_invalid(), ERROR], fmt)
+        assert b"invalid.xml" in out and b"missing.xml" in out, fmt
+        assert b"PEPPOL-T016-R034" in out, fmt
