@@ -446,6 +446,21 @@ def test_encrypted_for_another_certificate_rejected_0102(test_pki, tmp_path: Pat
 # --- 9./10. hostile XML and decompression ---------------------------------------------------------
 
 
+def test_soap11_envelope_rejected_0009(t: Tampered) -> None:
+    """process_inbound's own envelope check (the receiver refuses SOAP 1.1 before calling it)."""
+    env = t.envelope().replace(NS_S12.encode(), b"http://schemas.xmlsoap.org/soap/envelope/")
+    with pytest.raises(InvalidHeader, match=r"root element must be a SOAP 1\.2 Envelope") as info:
+        process_inbound(env, t.parts, identity=t.receiver, validate_signer=lambda c: None, work_dir=t.work)
+    assert info.value.code == "EBMS:0009"
+
+
+def test_second_soap_body_rejected_0009(t: Tampered) -> None:
+    """A second S12:Body (a place to hide an unsigned payload) is refused before any signature work."""
+    t.root.append(etree.Element(f"{S12}Body"))
+    with pytest.raises(InvalidHeader, match="exactly one Header and one Body"):
+        t.process()
+
+
 def test_doctype_in_envelope_rejected_0009(t: Tampered) -> None:
     env = t.envelope().replace(b"?>", b'?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>', 1)
     with pytest.raises(InvalidHeader, match="DOCTYPE"):
