@@ -15,7 +15,7 @@ from typing import Any, Final, Literal, get_args
 from lxml import etree
 
 from mappings import decp, eforms, peppol
-from mappings.errors import InputValidationError, MappingError, UnsupportedConversion
+from mappings.errors import InputTooLarge, InputValidationError, MappingError, UnsupportedConversion
 from mappings.model import release_errors
 from peppol.xml import XmlError, parse_bytes
 
@@ -26,6 +26,9 @@ Target = Literal[
 SOURCES: Final = get_args(Source)
 TARGETS: Final = get_args(Target)
 XML_TARGETS: Final = frozenset(t for t in TARGETS if t.startswith(("eforms-", "peppol-")))
+#: Largest input accepted (bytes). A 100-lot eForms notice is ~1 MB and a year of a platform's DECP
+#: a few MB; the cap keeps a runaway file from exhausting memory (XML also has the parser's caps).
+MAX_INPUT_BYTES: Final = 64 * 1024 * 1024
 
 
 @dataclass
@@ -45,12 +48,11 @@ def load_releases(
     data: bytes, source: str, *, enrich: dict[str, Any] | None = None, validate_input: bool = True
 ) -> list[dict[str, Any]]:
     """The OCDS releases described by ``data`` (a :class:`MappingError` names the input path)."""
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputTooLarge(len(data), MAX_INPUT_BYTES)
     if source == "ubl":
         return [_read_ubl(data)]
-    try:
-        parsed = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MappingError(f"not JSON: {exc}", "$") from exc
+    parsed = parse_json(data)
     if source == "decp":
         if not isinstance(parsed, dict) or "marches" not in parsed:
             raise MappingError("a DECP document is an object with 'marches'", "$")
@@ -69,14 +71,37 @@ def load_releases(
     raise UnsupportedConversion(f"unknown source {source!r} (one of {', '.join(SOURCES)})")
 
 
+def parse_json(data: bytes) -> Any:
+    """JSON text in UTF-8 (RFC 8259; a BOM is tolerated), else a :class:`MappingError` at ``$``.
+
+    ``json.loads`` would also guess UTF-16/32 from the bytes; platform data is UTF-8, so another
+    encoding is reported rather than guessed.
+    """
+    try:
+        return json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise MappingError(f"not JSON: not UTF-8 ({exc})", "$") from exc
+    except json.JSONDecodeError as exc:
+        raise MappingError(f"not JSON: {exc}", "$") from exc
+
+
 def _releases_of(parsed: Any) -> tuple[list[dict[str, Any]], str]:
-    if isinstance(parsed, list):
-        return [r for r in parsed if isinstance(r, dict)], "$"
-    if isinstance(parsed, dict) and isinstance(parsed.get("releases"), list):
-        return [r for r in parsed["releases"] if isinstance(r, dict)], "releases"
-    if isinstance(parsed, dict):
+    if isinstance(parsed, dict) and "releases" in parsed:
+        items, prefix = parsed["releases"], "releases"
+        if not isinstance(items, list):
+            raise MappingError("a release package's 'releases' is a list", prefix)
+    elif isinstance(parsed, list):
+        items, prefix = parsed, "$"
+    elif isinstance(parsed, dict):
         return [parsed], ""
-    raise MappingError("expected an OCDS release, a release package or a list of releases", "$")
+    else:
+        raise MappingError("expected an OCDS release, a release package or a list of releases", "$")
+    if not items:
+        raise MappingError("no release", prefix)
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise MappingError(f"a release is an object, not {type(item).__name__}", f"{prefix}[{i}]")
+    return items, prefix
 
 
 def _read_ubl(data: bytes) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from typing import Any, Final
 
 import yaml
 
-from mappings.errors import MappingError
+from mappings.errors import InputValidationError, MappingError
+from mappings.model import decp_errors, enrichment_errors
 
 DEFAULT_OCID_PREFIX: Final = "ocds-pap000"
 CURRENCY: Final = "EUR"  # DECP amounts are euros, excluding VAT
@@ -190,10 +191,16 @@ def _enrich(party: dict[str, Any], info: Any) -> None:
 def import_decp(
     data: dict[str, Any], *, enrich: dict[str, Any] | None = None, ocid_prefix: str = DEFAULT_OCID_PREFIX
 ) -> list[dict[str, Any]]:
-    """All releases of a DECP document (``{"marches": {"marche": [...], "contrat-concession": [...]}}``)."""
-    marches = (data.get("marches") or {}) if isinstance(data, dict) else {}
-    if not isinstance(marches, dict):
-        raise MappingError("expected an object", "marches")
+    """All releases of a DECP document (``{"marches": {"marche": [...], "contrat-concession": [...]}}``).
+
+    ``data`` and ``enrich`` are checked first (:func:`mappings.model.decp_errors`,
+    :func:`~mappings.model.enrichment_errors`): an :class:`InputValidationError` lists every
+    ``(path, reason)``.
+    """
+    errors = decp_errors(data) + (enrichment_errors(enrich) if enrich is not None else [])
+    if errors:
+        raise InputValidationError(errors)
+    marches = data["marches"]
     orgs = (enrich or {}).get("organisations", enrich or {})
     releases = [
         marche_to_release(m, enrich=orgs, ocid_prefix=ocid_prefix, path=f"marches.marche[{i}]")

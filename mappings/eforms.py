@@ -15,7 +15,7 @@ from typing import Any, Final, Literal
 from lxml import etree
 
 from mappings import engine
-from mappings.errors import MappingError
+from mappings.errors import MappingError, UnsupportedConversion
 from mappings.spec import Spec, load_spec
 from mappings.transforms import START_OF_DAY, date_to_iso
 from mappings.withheld import read_withheld
@@ -32,10 +32,27 @@ DEFAULT_NOTICE_TYPE: Final[dict[str, tuple[str, str]]] = {
     "cn": ("competition", "cn-standard"),
     "can": ("result", "can-standard"),
 }
-#: Subtypes whose notice type differs from the default of their kind.
+#: Notice type (list, code) of the subtypes whose type differs from the default of their kind
+#: (SDK ``notice-types.json``: E3 is a ``cn-standard`` and E4 a ``can-standard`` notice, as the
+#: BR-OPP-00070 rules check; the social-services subtypes use ``cn-social`` / ``can-social``).
 NOTICE_TYPE_BY_SUBTYPE: Final[dict[str, tuple[str, str]]] = {
-    "E3": ("competition", "cn-social"),
-    "E4": ("result", "can-social"),
+    **{s: ("competition", "cn-social") for s in ("20", "21")},
+    **{s: ("result", "can-social") for s in ("33", "34", "35")},
+}
+#: The subtypes of each document type (SDK 1.14 ``notice-types.json``): an explicit ``subtype`` must
+#: belong to the notice kind written.
+SUBTYPES_OF: Final[dict[str, frozenset[str]]] = {
+    "cn": frozenset({*(str(n) for n in range(15, 25)), "E3"}),
+    "can": frozenset({*(str(n) for n in range(25, 41)), "E4", "E5", "E6", "T02"}),
+}
+#: ``cbc:RegulatoryDomain`` (BT-01) of a subtype when the release names no legal basis: the E
+#: subtypes are notices under national ("other") law.
+REGULATORY_DOMAIN_BY_SUBTYPE: Final[dict[str, str]] = {
+    "E3": "other",
+    "E4": "other",
+    "E5": "other",
+    "E6": "32009L0081",
+    "T02": "32007R1370",
 }
 ROOT_OF: Final[dict[str, str]] = {"cn": "ContractNotice", "can": "ContractAwardNotice"}
 DEFAULT_OCID_PREFIX: Final = "ocds-pap000"
@@ -372,6 +389,16 @@ def build_tree(
     """Build the eForms notice of ``kind`` describing ``release``."""
     platform = release.get("platform") or {}
     notice = platform.get("notice") or {}
+    if subtype is not None and subtype not in SUBTYPES_OF[kind]:
+        raise UnsupportedConversion(
+            f"subtype {subtype!r} is not a {ROOT_OF[kind]} subtype "
+            f"(one of {', '.join(sorted(SUBTYPES_OF[kind]))})",
+            "--subtype",
+        )
+    if notice.get("kind", kind) != kind or (subtype and subtype != notice.get("subType", subtype)):
+        # the kept metadata describe another notice (a CN read, a CAN written; another subtype):
+        # its subtype and notice type do not apply
+        notice = {k: v for k, v in notice.items() if k not in ("subType", "noticeType")}
     subtype = subtype or notice.get("subType") or DEFAULT_SUBTYPE[kind]
     tender = release.get("tender") or {}
     root_name = ROOT_OF[kind]
@@ -395,7 +422,8 @@ def build_tree(
         root, "cbc:NoticeTypeCode", str(notice.get("noticeType") or default_type), listName=default_list
     )
     if not (tender.get("legalBasis") or {}).get("wasDerivedFrom"):
-        new_child(root, "cbc:RegulatoryDomain", DEFAULT_REGULATORY_DOMAIN)
+        domain = REGULATORY_DOMAIN_BY_SUBTYPE.get(subtype, DEFAULT_REGULATORY_DOMAIN)
+        new_child(root, "cbc:RegulatoryDomain", domain)
     body = dict(release)
     body.pop("id", None)  # written above (must be a UUID)
     spec = load_spec(SPEC_NAME)

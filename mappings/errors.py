@@ -36,3 +36,14 @@ class UnsupportedConversion(MappingError):
     """The requested source/target pair is not supported."""
 
     code = "unsupported"
+
+
+class InputTooLarge(MappingError):
+    """The input is larger than the accepted maximum (``mappings.convert.MAX_INPUT_BYTES``)."""
+
+    code = "too-large"
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"input is {size} bytes, more than the {limit}-byte limit", "$")
+        self.size = size
+        self.limit = limit

@@ -7,15 +7,19 @@ problem as ``(path, reason)``, the path in dotted form (``tender.lots[0].value.a
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Final
 
 import jsonschema
 
 from mappings.errors import InputValidationError
 
 SCHEMA_FILE = "schema/platform-release.schema.json"
+DECP_INPUT_SCHEMA_FILE = "schema/decp-input.schema.json"
+#: Path prefix of the errors found in a DECP enrichment file (they name that file, not the DECP input).
+ENRICH_PREFIX: Final = "enrich:"
 
 
 @cache
@@ -25,9 +29,69 @@ def release_schema() -> dict[str, Any]:
     return loaded
 
 
+FORMATS: Final = jsonschema.FormatChecker()
+#: Reasons given for values that fail our formats.
+FORMAT_REASONS: Final = {
+    "iso-date-time": "not a real ISO 8601 date-time (YYYY-MM-DDThh:mm:ss with a time zone, or a date)",
+    "iso-date": "not a real date (YYYY-MM-DD)",
+}
+
+
+@FORMATS.checks("iso-date-time", raises=ValueError)
+def is_iso_date_time(value: object) -> bool:
+    """An ISO 8601 date or date-time naming a real day and time (``2024-02-30`` is not one)."""
+    if not isinstance(value, str):
+        return True  # the type keyword reports it
+    datetime.fromisoformat(value.replace("Z", "+00:00") if len(value) > 10 else value)
+    return True
+
+
+@FORMATS.checks("iso-date", raises=ValueError)
+def is_iso_date(value: object) -> bool:
+    """An ISO 8601 calendar date ``YYYY-MM-DD`` naming a real day."""
+    if isinstance(value, str):
+        date.fromisoformat(value)
+    return True
+
+
 @cache
 def _validator() -> jsonschema.Draft7Validator:
-    return jsonschema.Draft7Validator(release_schema(), format_checker=jsonschema.FormatChecker())
+    return jsonschema.Draft7Validator(release_schema(), format_checker=FORMATS)
+
+
+@cache
+def decp_input_schema() -> dict[str, Any]:
+    """The JSON Schema of a DECP document the import accepts (its DECP-only fields as in the model)."""
+    text = resources.files("mappings").joinpath(DECP_INPUT_SCHEMA_FILE).read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    loaded["definitions"]["decpMarche"] = release_schema()["definitions"]["decpMarche"]
+    return loaded
+
+
+@cache
+def _decp_validator() -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator(decp_input_schema(), format_checker=FORMATS)
+
+
+@cache
+def _enrichment_validator() -> jsonschema.Draft7Validator:
+    schema = decp_input_schema()
+    return jsonschema.Draft7Validator(
+        {**schema["definitions"]["enrichment"], "definitions": schema["definitions"]}, format_checker=FORMATS
+    )
+
+
+def _errors(validator: jsonschema.Draft7Validator, doc: Any, prefix: str = "") -> list[tuple[str, str]]:
+    errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
+    out: list[tuple[str, str]] = []
+    for e in errors:
+        reason = e.message
+        if e.validator == "format" and str(e.validator_value) in FORMAT_REASONS:
+            reason = f"{e.instance!r}: {FORMAT_REASONS[str(e.validator_value)]}"
+        item = (prefix + dotted(e.absolute_path), reason)
+        if item not in out:  # a value checked by two subschemas (allOf) is reported once
+            out.append(item)
+    return out
 
 
 def dotted(path: Any) -> str:
@@ -43,8 +107,17 @@ def dotted(path: Any) -> str:
 
 def release_errors(release: Any) -> list[tuple[str, str]]:
     """Every schema violation of ``release`` as ``(path, reason)``, sorted by path."""
-    errors = sorted(_validator().iter_errors(release), key=lambda e: [str(p) for p in e.absolute_path])
-    return [(dotted(e.absolute_path), e.message) for e in errors]
+    return _errors(_validator(), release)
+
+
+def decp_errors(doc: Any) -> list[tuple[str, str]]:
+    """Every problem of a DECP input document as ``(path, reason)`` (``marches.marche[0].montant``)."""
+    return _errors(_decp_validator(), doc)
+
+
+def enrichment_errors(enrich: Any) -> list[tuple[str, str]]:
+    """Every problem of a DECP enrichment mapping, paths prefixed ``enrich:``."""
+    return _errors(_enrichment_validator(), enrich, ENRICH_PREFIX)
 
 
 def validate_release(release: Any) -> None:

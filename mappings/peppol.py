@@ -21,6 +21,7 @@ from typing import Any, Final, Literal
 from lxml import etree
 
 from mappings import engine
+from mappings.eforms import DEFAULT_OCID_PREFIX
 from mappings.errors import MappingError
 from mappings.spec import load_spec
 from mappings.xmlbuild import ensure_path, new_child
@@ -57,6 +58,12 @@ COUNTRY_LIST: Final = "ISO3166-1:Alpha2"
 #: OCDS identifier scheme of a SIRET (as written by the DECP import) and its Peppol ICD.
 SIRET_SCHEME: Final = "FR-SIRET"
 SIRET_ICD: Final = "0009"
+#: Prefix of the ocid given to a release read from a Peppol document (as for eForms notices).
+OCID_PREFIX: Final = DEFAULT_OCID_PREFIX
+#: File name endings of a certificate (a T004 ``AdditionalDocumentReference`` naming one is the
+#: buyer's tender-encryption certificate, as in the BIS example ``cid:tenderenckey.cer``).
+CERTIFICATE_SUFFIXES: Final = (".cer", ".crt", ".der", ".pem")
+CERTIFICATE_MIME: Final = "application/pkix-cert"
 #: eForms procedure type written when the release's procedure has no eForms code (e.g. French MAPA).
 DEFAULT_PROCEDURE_CODE: Final = "oth-single"
 
@@ -107,7 +114,9 @@ def _issue(release: dict[str, Any], meta: dict[str, Any]) -> tuple[str, str]:
     raise MappingError("date (an ISO date-time with time zone) is required for the issue date/time", "date")
 
 
-def _party_ids(release: dict[str, Any], party_id: str, path: str) -> dict[str, Any]:
+def _party_ids(
+    release: dict[str, Any], party_id: str, path: str, *, need_identifier: bool = True
+) -> dict[str, Any]:
     ids: dict[str, Any] = (_peppol(release).get("parties") or {}).get(party_id) or {}
     if not ids:
         # a French organisation known by its SIRET is addressable as Peppol ICD 0009 (FR:SIRET)
@@ -116,10 +125,10 @@ def _party_ids(release: dict[str, Any], party_id: str, path: str) -> dict[str, A
         if ident.get("scheme") == SIRET_SCHEME and ident.get("id"):
             siret = {"scheme": SIRET_ICD, "id": str(ident["id"])}
             ids = {"endpoint": siret, "identifier": siret}
-    if not ids.get("endpoint") or not ids.get("identifier"):
+    if not ids.get("endpoint") or (need_identifier and not ids.get("identifier")):
+        what = "endpoint and identifier" if need_identifier else "endpoint"
         raise MappingError(
-            f"Peppol endpoint and identifier of party {party_id!r} are required",
-            f"platform.peppol.parties.{path}",
+            f"Peppol {what} of party {party_id!r} are required", f"platform.peppol.parties.{path}"
         )
     return ids
 
@@ -127,7 +136,7 @@ def _party_ids(release: dict[str, Any], party_id: str, path: str) -> dict[str, A
 def _write_party(
     parent: etree._Element, release: dict[str, Any], party_id: str, *, full: bool = True
 ) -> None:
-    ids = _party_ids(release, party_id, party_id)
+    ids = _party_ids(release, party_id, party_id, need_identifier=full)
     party: dict[str, Any] = next((p for p in release.get("parties") or [] if p.get("id") == party_id), {})
     new_child(parent, "cbc:EndpointID", str(ids["endpoint"]["id"]), schemeID=str(ids["endpoint"]["scheme"]))
     if full:
@@ -229,11 +238,15 @@ def build_t004(release: dict[str, Any]) -> etree._ElementTree:
     if cert:
         ref = new_child(root, "cac:AdditionalDocumentReference")
         new_child(ref, "cbc:ID", str(cert.get("id") or cert.get("fileName") or "encryption-certificate"))
+        if cert.get("issueDate"):
+            new_child(ref, "cbc:IssueDate", str(cert["issueDate"]))
         new_child(ref, "cbc:DocumentTypeCode", "PRO", listID=DOC_TYPE_LIST)
+        if cert.get("statusCode"):
+            new_child(ref, "cbc:DocumentStatusCode", str(cert["statusCode"]), listID=DOC_STATUS_LIST)
         ext = new_child(new_child(ref, "cac:Attachment"), "cac:ExternalReference")
         if cert.get("uri"):
             new_child(ext, "cbc:URI", str(cert["uri"]))
-        new_child(ext, "cbc:MimeCode", str(cert.get("mimeCode") or "application/pkix-cert"))
+        new_child(ext, "cbc:MimeCode", str(cert.get("mimeCode") or CERTIFICATE_MIME))
         if cert.get("fileName"):
             new_child(ext, "cbc:FileName", str(cert["fileName"]))
     buyer = _buyer_id(body)
@@ -278,19 +291,46 @@ def read_t004(root: etree._Element) -> dict[str, Any]:
         release["buyer"] = {"id": buyer}
     release.setdefault("tag", ["tender"])
     release.setdefault("initiationType", "tender")
+    _read_tender_recipient(root, release, buyer)
     for ref in root.findall("cac:AdditionalDocumentReference", NS):
-        mime = ref.findtext("cac:Attachment/cac:ExternalReference/cbc:MimeCode", namespaces=NS)
-        if mime == "application/pkix-cert":
-            cert: dict[str, Any] = {
-                "id": (ref.findtext("cbc:ID", namespaces=NS) or "").strip(),
-                "mimeCode": mime,
-            }
-            for tag, key in (("cbc:URI", "uri"), ("cbc:FileName", "fileName")):
-                val = ref.findtext(f"cac:Attachment/cac:ExternalReference/{tag}", namespaces=NS)
+        if _is_certificate(ref):
+            cert: dict[str, Any] = {"id": (ref.findtext("cbc:ID", namespaces=NS) or "").strip()}
+            for tag, key in (
+                ("cac:Attachment/cac:ExternalReference/cbc:URI", "uri"),
+                ("cac:Attachment/cac:ExternalReference/cbc:MimeCode", "mimeCode"),
+                ("cac:Attachment/cac:ExternalReference/cbc:FileName", "fileName"),
+                ("cbc:IssueDate", "issueDate"),
+                ("cbc:DocumentStatusCode", "statusCode"),
+            ):
+                val = ref.findtext(tag, namespaces=NS)
                 if val:
                     cert[key] = val.strip()
             release.setdefault("platform", {}).setdefault("peppol", {})["encryptionCertificate"] = cert
     return release
+
+
+def _is_certificate(ref: etree._Element) -> bool:
+    """True for the ``AdditionalDocumentReference`` of the buyer's encryption certificate."""
+    ext = "cac:Attachment/cac:ExternalReference/"
+    if (ref.findtext(f"{ext}cbc:MimeCode", namespaces=NS) or "").strip() == CERTIFICATE_MIME:
+        return True
+    names = (ref.findtext(t, namespaces=NS) for t in ("cbc:ID", f"{ext}cbc:URI", f"{ext}cbc:FileName"))
+    return any((n or "").strip().lower().endswith(CERTIFICATE_SUFFIXES) for n in names)
+
+
+def _read_tender_recipient(root: etree._Element, release: dict[str, Any], buyer: str | None) -> None:
+    """``TenderRecipientParty``: kept as ``platform.peppol.tenderRecipient`` unless it is the buyer."""
+    endpoint = root.find("cac:TenderingTerms/cac:TenderRecipientParty/cbc:EndpointID", NS)
+    if endpoint is None:
+        return
+    ids = {"scheme": endpoint.get("schemeID", ""), "id": (endpoint.text or "").strip()}
+    peppol = release.setdefault("platform", {}).setdefault("peppol", {})
+    known = peppol.setdefault("parties", {})
+    if buyer and (known.get(buyer) or {}).get("endpoint") == ids:
+        return
+    recipient = f"{ids['scheme']}:{ids['id']}"
+    known.setdefault(recipient, {})["endpoint"] = ids
+    peppol["tenderRecipient"] = recipient
 
 
 # ---------------------------------------------------------------- T005 Tender
@@ -530,4 +570,19 @@ def read_document(data: bytes) -> dict[str, Any]:
         raise MappingError(f"not a supported Peppol pre-award document: {etree.QName(root).localname}", "/*")
     reader = _READERS[target]
     release: dict[str, Any] = reader(root)
+    _identify(release, target)
     return release
+
+
+def _identify(release: dict[str, Any], target: str) -> None:
+    """Give a read document's release the OCDS ``ocid`` and ``id`` the platform model requires.
+
+    The ocid is the procedure's (``cbc:ContractFolderID``; a T018 has none, so its own id is used),
+    the release id names the document (``t005-<uuid>``), so releases of several documents of one
+    procedure do not collide.
+    """
+    meta = ((release.get("platform") or {}).get("peppol") or {}).get("documents", {}).get(target) or {}
+    doc_id = str(meta.get("uuid") or "") or str(uuid.uuid4())
+    folder = str((release.get("tender") or {}).get("id") or "") or doc_id
+    release.setdefault("ocid", f"{OCID_PREFIX}-{folder}")
+    release.setdefault("id", f"{target}-{doc_id}")

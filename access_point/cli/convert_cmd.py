@@ -16,9 +16,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from mappings.convert import SOURCES, TARGETS, Conversion, convert
-from mappings.errors import InputValidationError, MappingError
-from mappings.model import release_errors
+from mappings.convert import MAX_INPUT_BYTES, SOURCES, TARGETS, Conversion, convert, parse_json
+from mappings.errors import InputTooLarge, InputValidationError, MappingError
+from mappings.model import ENRICH_PREFIX, release_errors
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -30,6 +30,16 @@ MAX_PRINTED_FINDINGS = 20
 def _fail(console: Console, message: str) -> typer.Exit:
     console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(EXIT_USAGE)
+
+
+def _read_capped(path: Path) -> bytes:
+    """The bytes of ``path``; :class:`InputTooLarge` without reading a file larger than the cap."""
+    size = path.stat().st_size
+    if size > MAX_INPUT_BYTES:
+        too_large = InputTooLarge(size, MAX_INPUT_BYTES)
+        too_large.path = str(path)  # the file is the input location here
+        raise too_large
+    return path.read_bytes()
 
 
 def validate_output(
@@ -94,20 +104,31 @@ def convert_command(
         raise _fail(err, f"--from must be one of {', '.join(SOURCES)}")
     if target not in TARGETS:
         raise _fail(err, f"--to must be one of {', '.join(TARGETS)}")
+    if enrich is not None and source != "decp":
+        raise _fail(err, "--enrich completes DECP input: it needs --from decp")
     try:
-        data = input_path.read_bytes()
-        enrichment = json.loads(enrich.read_text(encoding="utf-8")) if enrich else None
+        data = _read_capped(input_path)
+        enrichment = parse_json(_read_capped(enrich)) if enrich else None
     except OSError as exc:
-        raise _fail(err, f"{exc.filename}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise _fail(err, f"{enrich}: not JSON ({exc})") from exc
+        raise _fail(err, f"{exc.filename or input_path}: {exc.strerror}") from exc
+    except InputTooLarge as exc:
+        raise _fail(err, f"{exc.path}: {exc.reason}") from exc
+    except MappingError as exc:  # the enrichment file is not JSON
+        raise _fail(err, f"{enrich}: {exc.path}: {exc.reason}") from exc
     try:
         result = convert(data, source=source, target=target, subtype=subtype, enrich=enrichment)
     except InputValidationError as exc:
         for path, reason in exc.errors[:MAX_PRINTED_FINDINGS]:
-            err.print(
-                f"[red]invalid input[/red] {escape(path)}: {escape(reason)}", highlight=False, soft_wrap=True
+            where = (
+                f"{enrich}: {path.removeprefix(ENRICH_PREFIX)}"
+                if path.startswith(ENRICH_PREFIX)
+                else (f"{input_path}: {path}")
             )
+            err.print(
+                f"[red]invalid input[/red] {escape(where)}: {escape(reason)}", highlight=False, soft_wrap=True
+            )
+        if len(exc.errors) > MAX_PRINTED_FINDINGS:
+            err.print(f"... {len(exc.errors) - MAX_PRINTED_FINDINGS} more")
         raise typer.Exit(EXIT_USAGE) from exc
     except MappingError as exc:
         raise _fail(

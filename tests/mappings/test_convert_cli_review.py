@@ -1,0 +1,369 @@
+"""``ap convert`` checked the way an integrator uses it: real inputs, broken inputs, every target.
+
+Each test runs the command (typer's CliRunner over the real app) and checks the exit code, the file
+written and the one-line reason; ``--validate`` runs the official artifacts installed from the corpus.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.x509.oid import NameOID
+from lxml import etree
+from typer.testing import CliRunner
+
+from access_point.cli import app, convert_cmd
+from mappings.eforms import build_notice, read_notice
+from tests.mappings.decp_samples import ENRICH, MARCHE, MINIMAL_MARCHE, document
+from ubl.artifacts import ArtifactStore, install_from_corpus
+
+NOTICES = Path("eforms-sdk-1.14.2/examples/notices")
+TRANSACTIONS = Path("peppol-preaward/guides/transactions")
+DECP_SCHEMA = Path("decp-v2/schema_decp_v2.0.3.json")
+CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def store(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = ArtifactStore(tmp_path_factory.mktemp("artifacts"))
+    install_from_corpus(target, corpus, ["ubl-2.2", "eforms-sdk-1.14.2", "peppol-preaward"])
+    return target.root
+
+
+def run(*args: str | Path) -> tuple[int, str]:
+    result = runner.invoke(app, ["convert", *(str(a) for a in args)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stderr
+
+
+def write_json(path: Path, doc: Any) -> Path:
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def marche(**changes: Any) -> dict[str, Any]:
+    out = dict(MINIMAL_MARCHE)
+    for key, value in changes.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
+# ---------------------------------------------------------------- 1. input validation
+
+
+@pytest.mark.parametrize(
+    ("changes", "path", "reason"),
+    [
+        ({"montant": "beaucoup"}, "marches.marche[0].montant", "is not of type 'number'"),
+        ({"dureeMois": "x"}, "marches.marche[0].dureeMois", "is not of type 'integer'"),
+        ({"dateNotification": "2024-13-45"}, "marches.marche[0].dateNotification", "not a real date"),
+        ({"dateNotification": "demain"}, "marches.marche[0].dateNotification", "not a real date"),
+        ({"id": None}, "marches.marche[0]", "'id' is a required property"),
+        ({"titulaires": [{"titulaire": "x"}]}, "marches.marche[0].titulaires[0].titulaire", "not of type"),
+        ({"ccag": "CCAG maison"}, "marches.marche[0].ccag", "is not one of"),
+        ({"formePrix": "Libre"}, "marches.marche[0].formePrix", "is not one of"),
+        ({"tauxAvance": 3}, "marches.marche[0].tauxAvance", "greater than the maximum"),
+        ({"acheteur": {"id": "123"}}, "marches.marche[0].acheteur.id", "does not match"),
+    ],
+)
+def test_decp_input_errors_name_the_json_path_and_exit_2(
+    tmp_path: Path, changes: dict[str, Any], path: str, reason: str
+) -> None:
+    """Before: wrong types were a traceback (exit 1), an impossible date gave an invalid release."""
+    source = write_json(tmp_path / "decp.json", document(marche(**changes)))
+    out = tmp_path / "out.json"
+    code, err = run(source, "--from", "decp", "--to", "ocds", "-o", out)
+    assert code == 2
+    assert "Traceback" not in err
+    line = next(x for x in err.splitlines() if path in x)
+    assert "decp.json" in line and reason in line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [{"marches": []}, {"marches": {"marche": {"id": "1"}}}, {"marches": {"marche": ["x"]}}],
+    ids=["marches-list", "marche-object", "marche-item-string"],
+)
+def test_decp_structure_errors_exit_2(tmp_path: Path, doc: Any) -> None:
+    code, err = run(write_json(tmp_path / "d.json", doc), "--from", "decp", "--to", "decp")
+    assert code == 2
+    assert err.startswith("invalid input") and "d.json: marches" in err
+
+
+@pytest.mark.parametrize("source", ["ocds", "decp"])
+@pytest.mark.parametrize(
+    "payload",
+    [b"not json", '{"objet": "Fourniture é"}'.encode("latin-1"), b"\xff\xfe{\x00}\x00"],
+    ids=["not-json", "latin-1", "utf-16-bom"],
+)
+def test_unreadable_json_is_one_line_and_exit_2(tmp_path: Path, source: str, payload: bytes) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(payload)
+    code, err = run(bad, "--from", source, "--to", "ocds")
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "bad.json: $: not JSON" in err
+
+
+@pytest.mark.parametrize("source", ["ocds", "decp", "ubl"])
+def test_input_over_the_size_cap_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str
+) -> None:
+    monkeypatch.setattr(convert_cmd, "MAX_INPUT_BYTES", 1000)
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * 1001 + b"{}")
+    code, err = run(big, "--from", source, "--to", "ocds")
+    assert code == 2
+    assert "big.json: input is 1003 bytes, more than the 1000-byte limit" in err
+
+
+def test_enrichment_errors_name_the_enrichment_file(tmp_path: Path) -> None:
+    source = write_json(tmp_path / "decp.json", document(MARCHE))
+    enrich = write_json(tmp_path / "orgs.json", {"organisations": {"21350238800019": {"name": 5}}})
+    code, err = run(source, "--from", "decp", "--to", "ocds", "--enrich", enrich)
+    assert code == 2
+    assert "orgs.json: organisations.21350238800019.name: 5 is not of type 'string'" in err
+    not_json = tmp_path / "broken.json"
+    not_json.write_text("{")
+    code, err = run(source, "--from", "decp", "--to", "ocds", "--enrich", not_json)
+    assert code == 2 and "broken.json: $: not JSON" in err
+
+
+def test_enrich_needs_decp_input(tmp_path: Path) -> None:
+    source = write_json(tmp_path / "r.json", {})
+    enrich = write_json(tmp_path / "orgs.json", ENRICH)
+    code, err = run(source, "--from", "ocds", "--to", "ocds", "--enrich", enrich)
+    assert code == 2 and "--from decp" in err
+
+
+@pytest.mark.parametrize(
+    ("doc", "path"),
+    [([1, 2], "$[0]"), ({"releases": [{"id": "1"}, 5]}, "releases[1]"), ([], "$")],
+    ids=["list-of-numbers", "package-with-number", "empty-list"],
+)
+def test_ocds_list_entries_must_be_releases(tmp_path: Path, doc: Any, path: str) -> None:
+    """Before: non-object entries were dropped silently and an empty list converted to nothing."""
+    code, err = run(write_json(tmp_path / "r.json", doc), "--from", "ocds", "--to", "ocds")
+    assert code == 2
+    assert f"r.json: {path}:" in err
+
+
+def test_impossible_ocds_date_names_the_path(tmp_path: Path) -> None:
+    release = {"ocid": "o", "id": "1", "date": "2024-02-30T00:00:00Z", "tag": ["tender"]}
+    release["initiationType"] = "tender"
+    code, err = run(write_json(tmp_path / "r.json", release), "--from", "ocds", "--to", "eforms-cn")
+    assert code == 2
+    assert "r.json: date: '2024-02-30T00:00:00Z': not a real ISO 8601 date-time" in err
+
+
+# ---------------------------------------------------------------- 3. eForms notices
+
+
+def cn_release(corpus: Path, tmp_path: Path, *, bare: bool = False) -> Path:
+    release = read_notice((corpus / NOTICES / "cn_24_minimal.xml").read_bytes())
+    if bare:  # a release as the platform writes it: no kept notice metadata, no legal basis
+        release.pop("platform")
+        release["tender"].pop("legalBasis", None)
+    return write_json(tmp_path / "cn.json", release)
+
+
+@pytest.mark.corpus
+def test_subtype_of_another_notice_kind_is_a_usage_error(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "can.xml"
+    code, err = run(cn_release(corpus, tmp_path), "--from", "ocds", "--to", "eforms-can", "--subtype", "16")
+    assert code == 2
+    assert "--subtype: subtype '16' is not a ContractAwardNotice subtype" in err
+    assert not out.exists()
+
+
+@pytest.mark.corpus
+def test_can_built_from_a_cn_release_is_a_can(corpus: Path, tmp_path: Path, store: Path) -> None:
+    """Before: the CN's kept subtype 16 / cn-standard went into the CAN and validation could not run."""
+    out = tmp_path / "can.xml"
+    code, err = run(
+        cn_release(corpus, tmp_path), "--from", "ocds", "--to", "eforms-can", "-o", out,
+        "--validate", "--store", store,
+    )  # fmt: skip
+    assert code == 1, err  # a CN has no results: the rules say so, the validation ran
+    assert "phase eforms-29" in err
+    doc = etree.parse(str(out))
+    assert doc.findtext(f".//{{{CBC}}}SubTypeCode") == "29"
+    assert doc.findtext(f"{{{CBC}}}NoticeTypeCode") == "can-standard"
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    ("kind", "subtype", "notice_type"), [("cn", "E3", "cn-standard"), ("can", "E4", "can-standard")]
+)
+def test_e3_e4_are_standard_notices_under_other_law(
+    corpus: Path, kind: str, subtype: str, notice_type: str
+) -> None:
+    """notice-types.json: E3 is cn-standard, E4 can-standard (BR-OPP-00070-0109/-0105), law 'other'."""
+    release = read_notice((corpus / NOTICES / "cn_24_minimal.xml").read_bytes())
+    release.pop("platform")
+    release["tender"].pop("legalBasis", None)
+    doc = etree.fromstring(build_notice(release, kind, subtype=subtype))  # type: ignore[arg-type]
+    assert doc.findtext(f"{{{CBC}}}NoticeTypeCode") == notice_type
+    assert doc.findtext(f"{{{CBC}}}RegulatoryDomain") == "other"
+
+
+@pytest.mark.corpus
+def test_e3_notice_from_a_platform_release_passes_the_notice_type_rules(
+    corpus: Path, tmp_path: Path, store: Path
+) -> None:
+    out = tmp_path / "e3.xml"
+    code, err = run(
+        cn_release(corpus, tmp_path, bare=True), "--from", "ocds", "--to", "eforms-cn", "--subtype", "E3",
+        "-o", out, "--validate", "--store", store,
+    )  # fmt: skip
+    assert code in (0, 1), err
+    assert "phase eforms-E3" in err or code == 0
+    for rule in ("BR-OPP-00070-0108", "BR-OPP-00070-0109", "BR-BT-00001-0229"):
+        assert rule not in err
+
+
+# ---------------------------------------------------------------- 3. Peppol documents, official examples
+
+
+PEPPOL_EXAMPLES = [
+    ("T004/files/call-for-tenders-instance.xml", "peppol-t004"),
+    ("T005/files/tender-instance.xml", "peppol-t005"),
+    ("T006/files/tender-receipt-instance.xml", "peppol-t006"),
+    ("T018/files/ExampleTenderingMessageResponseAP.xml", "peppol-t018"),
+]
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(("example", "target"), PEPPOL_EXAMPLES, ids=[t for _, t in PEPPOL_EXAMPLES])
+def test_peppol_example_to_ocds_and_back_validates(
+    corpus: Path, tmp_path: Path, store: Path, example: str, target: str
+) -> None:
+    """Before: the read release had no ocid/id (invalid OCDS, refused as input); a T018 read back
+    (parties known by endpoint only) could not be rebuilt."""
+    ocds = tmp_path / "doc.json"
+    code, err = run(
+        corpus / TRANSACTIONS / example, "--from", "ubl", "--to", "ocds", "-o", ocds, "--validate"
+    )
+    assert code == 0, err
+    release = json.loads(ocds.read_text())
+    assert release["ocid"] and release["id"].startswith(target.removeprefix("peppol-"))
+    back = tmp_path / "back.xml"
+    code, err = run(ocds, "--from", "ocds", "--to", target, "-o", back, "--validate", "--store", store)
+    assert code == 0, err
+    assert f"valid {target}" in err
+
+
+@pytest.mark.corpus
+def test_t004_keeps_tender_recipient_and_encryption_certificate(corpus: Path, tmp_path: Path) -> None:
+    """Before: the recipient (9946:500820007) became the buyer's endpoint, and the certificate
+    reference (``cid:tenderenckey.cer``, no MIME code) was dropped."""
+    ocds = tmp_path / "cft.json"
+    source = corpus / TRANSACTIONS / PEPPOL_EXAMPLES[0][0]
+    assert run(source, "--from", "ubl", "--to", "ocds", "-o", ocds)[0] == 0
+    back = tmp_path / "back.xml"
+    assert run(ocds, "--from", "ocds", "--to", "peppol-t004", "-o", back)[0] == 0
+    ns = {"cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "cbc": CBC}
+    doc = etree.parse(str(back))
+    endpoint = doc.find("cac:TenderingTerms/cac:TenderRecipientParty/cbc:EndpointID", ns)
+    assert endpoint is not None and (endpoint.get("schemeID"), endpoint.text) == ("9946", "500820007")
+    ref = doc.find("cac:AdditionalDocumentReference", ns)
+    assert ref is not None
+    assert ref.findtext("cbc:ID", namespaces=ns) == "tenderenckey.cer"
+    assert (
+        ref.findtext("cac:Attachment/cac:ExternalReference/cbc:URI", namespaces=ns) == "cid:tenderenckey.cer"
+    )
+    assert ref.findtext("cbc:IssueDate", namespaces=ns) == "2016-06-27+02:00"
+
+
+def _encrypted_attachment(path: Path) -> bytes:
+    """A real CMS EnvelopedData (.p7m) for a throw-away buyer certificate."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "buyer tender encryption")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    data = (
+        pkcs7.PKCS7EnvelopeBuilder()
+        .set_data(b"Offre technique: 42 pages")
+        .add_recipient(cert)
+        .encrypt(serialization.Encoding.DER, [])
+    )
+    path.write_bytes(data)
+    return data
+
+
+@pytest.mark.corpus
+def test_t005_references_encrypted_p7m_untouched(corpus: Path, tmp_path: Path, store: Path) -> None:
+    """The T005 carries the .p7m's own SHA-256, file name and MIME type; the file is never opened."""
+    from tests.mappings.test_peppol_documents import bid_release
+
+    p7m = tmp_path / "507-offre.pdf.p7m"
+    original = _encrypted_attachment(p7m)
+    release = bid_release()
+    doc = release["bids"]["details"][0]["documents"][0]
+    doc["hash"] = {"algorithm": "SHA-256", "value": hashlib.sha256(original).hexdigest()}
+    doc["fileName"] = p7m.name
+    source = write_json(tmp_path / "bid.json", release)
+    t005 = tmp_path / "t005.xml"
+    code, err = run(
+        source, "--from", "ocds", "--to", "peppol-t005", "-o", t005, "--validate", "--store", store
+    )
+    assert code == 0, err
+    back = tmp_path / "back.json"
+    assert run(t005, "--from", "ubl", "--to", "ocds", "-o", back)[0] == 0
+    (read,) = json.loads(back.read_text())["bids"]["details"][0]["documents"]
+    assert read["hash"]["value"] == hashlib.sha256(p7m.read_bytes()).hexdigest()
+    assert (read["fileName"], read["format"]) == (p7m.name, "application/pkcs7-mime")
+    assert p7m.read_bytes() == original
+
+
+# ---------------------------------------------------------------- 4. DECP
+
+
+@pytest.mark.corpus
+def test_decp_import_with_enrichment_and_export_valid(corpus: Path, tmp_path: Path) -> None:
+    source = write_json(tmp_path / "decp.json", document(MARCHE, MINIMAL_MARCHE))
+    enrich = write_json(tmp_path / "orgs.json", ENRICH)
+    ocds = tmp_path / "ocds.json"
+    code, err = run(source, "--from", "decp", "--to", "ocds", "--enrich", enrich, "-o", ocds, "--validate")
+    assert code == 0, err
+    releases = json.loads(ocds.read_text())["releases"]
+    assert releases[1]["buyer"]["name"] == "Rennes Métropole Habitat"
+    back = tmp_path / "back.json"
+    code, err = run(
+        ocds,
+        "--from",
+        "ocds",
+        "--to",
+        "decp",
+        "-o",
+        back,
+        "--validate",
+        "--decp-schema",
+        corpus / DECP_SCHEMA,
+    )
+    assert code == 0, err
+    assert json.loads(back.read_text()) == document(MARCHE, MINIMAL_MARCHE)
