@@ -25,6 +25,8 @@ from starlette.routing import Route
 
 from transport.receiver import ReceiverConfig, ReceiverHooks, receive
 
+#: Pending connections the listening socket queues (uvicorn's default).
+LISTEN_BACKLOG: Final = 2048
 #: Path of the AS4 endpoint.
 AS4_PATH: Final = "/as4"
 #: Bodies up to this size stay in memory while spooling; larger ones go to a temporary file.
@@ -92,7 +94,8 @@ def _uvicorn_config(
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host:port`` (0 = an ephemeral port); raises ``OSError`` (e.g. port in use)."""
+    """A TCP socket bound to ``host:port`` (0 = an ephemeral port) and listening, so connections made as
+    soon as it is announced wait in the backlog instead of being refused; raises ``OSError`` (port in use)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets of that proto; without
     # it, keep-alive responses (headers and body written separately) stall ~40 ms on delayed ACKs.
@@ -101,6 +104,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host, port))
+        sock.listen(LISTEN_BACKLOG)
     except OSError:
         sock.close()
         raise
