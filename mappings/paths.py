@@ -99,8 +99,11 @@ def set_value(
     last = segs[-1]
     if last.kind in ("list", "append"):
         lst = cur.setdefault(last.name, [])
-        if value not in lst:
-            lst.append(value)
+        # a list value (a code mapped to several OCDS codes, e.g. 'result' -> award and contract tags)
+        # adds each of its items
+        for item in value if isinstance(value, list) else [value]:
+            if item not in lst:
+                lst.append(item)
     elif last.kind == "select":
         raise ValueError(f"path {path!r} cannot end with a selector")
     else:
