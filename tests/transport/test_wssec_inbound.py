@@ -389,6 +389,109 @@ def test_key_identifier_instead_of_bst_reference_rejected_0103(t: Tampered) -> N
     rejects(t, PolicyNoncompliance, "direct reference")
 
 
+# --- 4b. encryption structure (xenc is not covered by the signature: each check stands alone) --------
+
+
+def _ek(t: Tampered) -> etree._Element:
+    ek = t.security.find(f"{XENC}EncryptedKey")  # type: ignore[union-attr]
+    assert ek is not None
+    return ek
+
+
+def _ed(t: Tampered) -> etree._Element:
+    ed = t.security.find(f"{XENC}EncryptedData")  # type: ignore[union-attr]
+    assert ed is not None
+    return ed
+
+
+def _copy_without_id(el: etree._Element) -> etree._Element:
+    dup = etree.fromstring(etree.tostring(el))
+    dup.attrib.pop("Id", None)
+    return dup
+
+
+def test_oaep_with_sha1_digest_rejected_0103(t: Tampered) -> None:
+    digest = _ek(t).find(f"{XENC}EncryptionMethod/{DS}DigestMethod")
+    assert digest is not None
+    digest.set("Algorithm", ALG_SHA1)
+    assert rejects(t, PolicyNoncompliance, "RSA-OAEP digest must be SHA-256").code == "EBMS:0103"
+
+
+def test_xenc_outside_the_security_header_rejected_0103(t: Tampered) -> None:
+    t.messaging.getparent().append(_copy_without_id(_ed(t)))  # type: ignore[union-attr]
+    rejects(t, PolicyNoncompliance, "xenc elements outside wsse:Security")
+
+
+def test_second_encrypted_key_rejected_0103(t: Tampered) -> None:
+    _ek(t).addnext(_copy_without_id(_ek(t)))
+    rejects(t, PolicyNoncompliance, "more than one xenc:EncryptedKey")
+
+
+def test_encrypted_key_without_cipher_value_rejected_0102(t: Tampered) -> None:
+    value = _ek(t).find(f"{XENC}CipherData/{XENC}CipherValue")
+    assert value is not None
+    value.text = ""
+    assert rejects(t, FailedDecryption, "has no CipherValue").code == "EBMS:0102"
+
+
+def test_encrypted_key_without_data_reference_rejected_0102(t: Tampered) -> None:
+    refs = _ek(t).find(f"{XENC}ReferenceList")
+    assert refs is not None
+    _ek(t).remove(refs)
+    rejects(t, FailedDecryption, "lists no xenc:DataReference")
+
+
+def test_data_reference_to_something_else_rejected_0102(t: Tampered) -> None:
+    """A DataReference pointing at the (signed) eb:Messaging instead of an xenc:EncryptedData."""
+    ref = _ek(t).find(f"{XENC}ReferenceList/{XENC}DataReference")
+    assert ref is not None
+    ref.set("URI", "#" + (t.messaging.get(WSU_ID) or ""))  # type: ignore[union-attr]
+    rejects(t, FailedDecryption, "does not resolve to an xenc:EncryptedData")
+
+
+def test_encrypted_data_of_another_type_rejected_0103(t: Tampered) -> None:
+    _ed(t).set("Type", "http://www.w3.org/2001/04/xmlenc#Content")
+    rejects(t, PolicyNoncompliance, "xenc:EncryptedData Type .* is not supported")
+
+
+def test_cipher_reference_that_is_not_cid_rejected_0103(t: Tampered) -> None:
+    cref = _ed(t).find(f"{XENC}CipherData/{XENC}CipherReference")
+    assert cref is not None
+    cref.set("URI", "http://attacker.example/ciphertext")
+    rejects(t, PolicyNoncompliance, "must reference its attachment with cid:")
+
+
+def test_cipher_reference_without_ciphertext_transform_rejected_0103(t: Tampered) -> None:
+    cref = _ed(t).find(f"{XENC}CipherData/{XENC}CipherReference")
+    transforms = None if cref is None else cref.find(f"{XENC}Transforms")
+    assert cref is not None and transforms is not None
+    cref.remove(transforms)
+    rejects(t, PolicyNoncompliance, "needs the Attachment-Ciphertext-Transform")
+
+
+def test_cipher_reference_to_a_missing_part_rejected_0102(t: Tampered) -> None:
+    cref = _ed(t).find(f"{XENC}CipherData/{XENC}CipherReference")
+    assert cref is not None
+    cref.set("URI", "cid:not-in-this-message@x")
+    rejects(t, FailedDecryption, "encrypted attachment cid:not-in-this-message@x is missing")
+
+
+def test_attachment_encrypted_twice_rejected_0102(t: Tampered) -> None:
+    """Two EncryptedData for one part (two keys' worth of plaintext for one signed digest)."""
+    twin = _copy_without_id(_ed(t))
+    twin.set("Id", "ED-twin")
+    _ed(t).addnext(twin)
+    ref_list = _ek(t).find(f"{XENC}ReferenceList")
+    assert ref_list is not None
+    etree.SubElement(ref_list, f"{XENC}DataReference", URI="#ED-twin")
+    rejects(t, FailedDecryption, "is encrypted twice")
+
+
+def test_two_mime_parts_with_one_content_id_rejected_0007(t: Tampered) -> None:
+    t.parts.append(InboundAttachment(t.parts[0].content_id, t.parts[0].headers, t.parts[0].path))
+    assert rejects(t, MimeInconsistency, "two MIME parts with Content-ID").code == "EBMS:0007"
+
+
 # --- 5. certificates -------------------------------------------------------------------------------
 
 
