@@ -272,6 +272,14 @@ def test_reference_to_missing_id_rejected_0101(t: Tampered) -> None:
     rejects(t, FailedAuthentication, "does not resolve")
 
 
+def test_signed_reference_to_a_missing_part_rejected_0101(t: Tampered) -> None:
+    """The signature also covers a cid: part that is not in the message."""
+    from transport.as4.dsig import attachment_reference
+
+    t.resign([*t.references(), attachment_reference("ghost@x", sha256_b64(b"ghost"))])
+    rejects(t, FailedAuthentication, "signed attachment cid:ghost@x is missing")
+
+
 def test_reference_with_external_uri_rejected_0101(t: Tampered) -> None:
     refs = t.references()
     refs.append(Reference("http://evil/x", refs[0].digest_method, refs[0].digest_value, refs[0].transforms))
@@ -577,6 +585,17 @@ def test_gzip_bomb_size_cap_rejected_0303(t: Tampered) -> None:
 def test_gzip_bomb_ratio_cap_rejected_0303(test_pki, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     t = Tampered(test_pki, tmp_path, payload=b"\0" * (8 * 1024 * 1024))
     rejects(t, DecompressionFailure, "ratio", policy=SecurityPolicy(max_compression_ratio=50))
+
+
+def test_unsupported_compression_type_rejected_0303(t: Tampered) -> None:
+    """A (validly re-signed) PartProperties CompressionType other than gzip is not guessed at."""
+    prop = t.messaging.find(f".//{EB}PartProperties/{EB}Property[@name='CompressionType']")  # type: ignore[union-attr]
+    assert prop is not None
+    prop.text = "application/x-bzip2"
+    t.resign()
+    assert rejects(t, DecompressionFailure, "unsupported CompressionType 'application/x-bzip2'").code == (
+        "EBMS:0303"
+    )
 
 
 def test_corrupt_gzip_rejected_0303(t: Tampered) -> None:
