@@ -100,11 +100,12 @@ def test_pki_check_unreadable_input_is_usage_error(tmp_path: Path, test_pki: Tes
     bogus.write_text("not a certificate")
     exit_code, out = _check(test_pki, bogus)
     assert exit_code == 2
-    assert "error" in out
+    assert out.startswith("error: not a PEM certificate")
     missing = runner.invoke(
         app, ["pki", "check", str(tmp_path / "nope.pem"), "-t", str(test_pki.ap_truststore)]
     )
     assert missing.exit_code == 2
+    assert missing.output.startswith("error: cannot read") and "nope.pem" in missing.output
 
 
 def test_pki_show_prints_seat_and_issuer_reading(test_pki: TestPki) -> None:
