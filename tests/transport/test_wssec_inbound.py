@@ -500,6 +500,73 @@ def test_two_mime_parts_with_one_content_id_rejected_0007(t: Tampered) -> None:
     assert rejects(t, MimeInconsistency, "two MIME parts with Content-ID").code == "EBMS:0007"
 
 
+# --- 4c. signing token and SignedInfo shape (checked before any signature math) --------------------
+
+
+def _signing_token(t: Tampered) -> etree._Element:
+    ref = t.signature.find(f"{DS}KeyInfo/{WSSE}SecurityTokenReference/{WSSE}Reference")
+    assert ref is not None
+    found = t.root.xpath("//*[@wsu:Id=$i]", namespaces={"wsu": NS_WSU}, i=(ref.get("URI") or "")[1:])
+    assert isinstance(found, list) and len(found) == 1 and isinstance(found[0], etree._Element)
+    return found[0]
+
+
+def test_token_reference_to_something_other_than_a_bst_rejected_0103(t: Tampered) -> None:
+    ref = t.signature.find(f"{DS}KeyInfo/{WSSE}SecurityTokenReference/{WSSE}Reference")
+    assert ref is not None
+    ref.set("URI", "#" + (t.messaging.get(WSU_ID) or ""))  # type: ignore[union-attr]
+    rejects(t, PolicyNoncompliance, "does not point to a BinarySecurityToken")
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value", "match"),
+    [
+        (
+            "ValueType",
+            "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509PKIPathv1",
+            "ValueType must be X509v3",
+        ),
+        (
+            "EncodingType",
+            "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#HexBinary",
+            "must be Base64Binary",
+        ),
+    ],
+)
+def test_bst_of_another_token_type_rejected_0103(t: Tampered, attribute: str, value: str, match: str) -> None:
+    _signing_token(t).set(attribute, value)
+    rejects(t, PolicyNoncompliance, match)
+
+
+def test_bst_that_is_not_base64_rejected_0103(t: Tampered) -> None:
+    _signing_token(t).text = "!!! not base64 !!!"
+    rejects(t, PolicyNoncompliance, "BinarySecurityToken is not valid base64")
+
+
+def test_second_signed_info_rejected_0101(t: Tampered) -> None:
+    signed_info = t.signature.find(f"{DS}SignedInfo")
+    assert signed_info is not None
+    signed_info.addnext(etree.fromstring(etree.tostring(signed_info)))
+    rejects(t, FailedAuthentication, "exactly one ds:SignedInfo")
+
+
+def test_inclusive_c14n_of_signed_info_rejected_0103(t: Tampered) -> None:
+    """The SignedInfo canonicalisation is on the allow-list too (exc-c14n only), checked before the RSA
+    verification so the rejection names the algorithm."""
+    c14n = t.signature.find(f"{DS}SignedInfo/{DS}CanonicalizationMethod")
+    assert c14n is not None
+    c14n.set("Algorithm", "http://www.w3.org/TR/2001/REC-xml-c14n-20010315")
+    rejects(t, PolicyNoncompliance, "canonicalization .*REC-xml-c14n-20010315.* is not allowed")
+
+
+def test_signed_info_without_references_rejected_0101(t: Tampered) -> None:
+    signed_info = t.signature.find(f"{DS}SignedInfo")
+    assert signed_info is not None
+    for ref in signed_info.findall(f"{DS}Reference"):
+        signed_info.remove(ref)
+    rejects(t, FailedAuthentication, "ds:SignedInfo has no ds:Reference")
+
+
 # --- 5. certificates -------------------------------------------------------------------------------
 
 
