@@ -567,6 +567,48 @@ def test_signed_info_without_references_rejected_0101(t: Tampered) -> None:
     rejects(t, FailedAuthentication, "ds:SignedInfo has no ds:Reference")
 
 
+@pytest.mark.parametrize(
+    ("which", "algorithm"),
+    [
+        (0, "http://www.w3.org/TR/1999/REC-xslt-19991116"),  # an XSLT transform on eb:Messaging
+        (2, "http://www.w3.org/2001/10/xml-exc-c14n#"),  # an XML transform on the attachment
+    ],
+)
+def test_reference_transform_off_the_allow_list_rejected_0103(
+    t: Tampered, which: int, algorithm: str
+) -> None:
+    ref = t.signature.findall(f"{DS}SignedInfo/{DS}Reference")[which]
+    transform = ref.find(f"{DS}Transforms/{DS}Transform")
+    assert transform is not None
+    transform.set("Algorithm", algorithm)
+    rejects(t, PolicyNoncompliance, "transforms .* are not allowed")
+
+
+def test_signing_certificate_without_an_rsa_key_rejected_0103(t: Tampered) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "PFR000001")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    _signing_token(t).text = base64.b64encode(cert.public_bytes(Encoding.DER)).decode()
+    rejects(t, PolicyNoncompliance, "does not hold an RSA key")
+
+
 # --- 5. certificates -------------------------------------------------------------------------------
 
 
