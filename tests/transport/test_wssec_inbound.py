@@ -321,6 +321,14 @@ def test_tampered_signature_value_rejected_0101(t: Tampered) -> None:
     rejects(t, FailedAuthentication, "SignatureValue does not verify")
 
 
+@pytest.mark.parametrize("text", ["", "%%% not base64 %%%"])
+def test_missing_or_garbled_signature_value_rejected_0101(t: Tampered, text: str) -> None:
+    sv = t.signature.find(f"{DS}SignatureValue")
+    assert sv is not None
+    sv.text = text
+    rejects(t, FailedAuthentication, "ds:SignatureValue is missing or not base64")
+
+
 def test_wrong_attachment_content_id_rejected(t: Tampered) -> None:
     t.parts[0] = InboundAttachment("<other@x>", t.parts[0].headers, t.parts[0].path)
     rejects(t, MimeInconsistency, "has no MIME part")
