@@ -14,7 +14,8 @@ from typing import Any, Final, Literal, get_args
 
 from lxml import etree
 
-from mappings import decp, eforms, peppol
+from mappings import decp, eforms, peppol, provenance
+from mappings.engine import Trace
 from mappings.errors import InputTooLarge, InputValidationError, MappingError, UnsupportedConversion
 from mappings.model import release_errors
 from peppol.xml import XmlError, parse_bytes
@@ -33,30 +34,59 @@ MAX_INPUT_BYTES: Final = 64 * 1024 * 1024
 
 @dataclass
 class Conversion:
-    """The converted document and the releases it was made from."""
+    """The converted document and the releases it was made from.
+
+    For an XML result built with ``trace=True``, ``tree`` and ``trace`` tell which OCDS value each
+    element came from and :meth:`input_path` names the input location behind an output location.
+    """
 
     data: bytes
     target: str
     releases: list[dict[str, Any]] = field(default_factory=list)
+    tree: etree._ElementTree | None = None
+    trace: Trace = field(default_factory=dict)
+    #: where the release lies in the input: ``releases[0]`` (package), ``marches.marche[0]`` (DECP);
+    #: for an OCDS or DECP result, the input path of the list of releases (``releases``, ``$``) if any
+    origin: str = ""
+    source: str = "ocds"
 
     @property
     def is_xml(self) -> bool:
         return self.target in XML_TARGETS
+
+    def input_path(self, location: str) -> str | None:
+        """The input path behind an output location (a validation finding's XPath), if known."""
+        if self.tree is None or not location:
+            return None
+        found = provenance.input_path(self.tree.getroot(), self.trace, location)
+        if found is None:
+            return None
+        if self.source == "ocds":
+            return f"{self.origin}.{found}" if self.origin else found
+        # DECP and UBL inputs are read into OCDS first: the path is named in that release
+        return f"{self.origin} (OCDS {found})" if self.origin else f"OCDS {found}"
 
 
 def load_releases(
     data: bytes, source: str, *, enrich: dict[str, Any] | None = None, validate_input: bool = True
 ) -> list[dict[str, Any]]:
     """The OCDS releases described by ``data`` (a :class:`MappingError` names the input path)."""
+    return _load(data, source, enrich=enrich, validate_input=validate_input)[0]
+
+
+def _load(
+    data: bytes, source: str, *, enrich: dict[str, Any] | None, validate_input: bool
+) -> tuple[list[dict[str, Any]], str]:
+    """The releases and, for an OCDS list or package, the input path of the list (``releases``)."""
     if len(data) > MAX_INPUT_BYTES:
         raise InputTooLarge(len(data), MAX_INPUT_BYTES)
     if source == "ubl":
-        return [_read_ubl(data)]
+        return [_read_ubl(data)], ""
     parsed = parse_json(data)
     if source == "decp":
         if not isinstance(parsed, dict) or "marches" not in parsed:
             raise MappingError("a DECP document is an object with 'marches'", "$")
-        return decp.import_decp(parsed, enrich=enrich)
+        return decp.import_decp(parsed, enrich=enrich), ""
     if source == "ocds":
         releases, prefix = _releases_of(parsed)
         if validate_input:
@@ -67,7 +97,7 @@ def load_releases(
             ]
             if errors:
                 raise InputValidationError(errors)
-        return releases
+        return releases, prefix
     raise UnsupportedConversion(f"unknown source {source!r} (one of {', '.join(SOURCES)})")
 
 
@@ -123,6 +153,32 @@ def _one(releases: list[dict[str, Any]], target: str) -> dict[str, Any]:
     return releases[0]
 
 
+def release_input_path(conversion: Conversion, index: int, path: str) -> str:
+    """The input location of ``path`` in the ``index``-th release of an OCDS or DECP result."""
+    if conversion.source == "decp":
+        release = conversion.releases[index] if index < len(conversion.releases) else {}
+        concessions = sum(
+            1 for r in conversion.releases[:index] if "decpConcession" in (r.get("platform") or {})
+        )
+        where = (
+            f"marches.contrat-concession[{concessions}]"
+            if "decpConcession" in (release.get("platform") or {})
+            else f"marches.marche[{index - concessions}]"
+        )
+        return f"{where} (OCDS {path})"
+    if conversion.source == "ubl":
+        return f"OCDS {path}"
+    head = f"{conversion.origin}[{index}]" if conversion.origin else ""
+    return f"{head}.{path}" if head and path != "$" else (head or path)
+
+
+def _origin(data_source: str, parsed_prefix: str, release: dict[str, Any]) -> str:
+    if data_source == "decp":
+        platform = release.get("platform") or {}
+        return "marches.contrat-concession[0]" if "decpConcession" in platform else "marches.marche[0]"
+    return parsed_prefix
+
+
 def convert(
     data: bytes,
     *,
@@ -130,20 +186,39 @@ def convert(
     target: str,
     subtype: str | None = None,
     enrich: dict[str, Any] | None = None,
+    trace: bool = False,
 ) -> Conversion:
-    """Convert ``data`` from ``source`` to ``target``."""
+    """Convert ``data`` from ``source`` to ``target``.
+
+    ``trace=True`` keeps, for an XML result, which input value each element came from
+    (:meth:`Conversion.input_path`), for naming the input behind validation findings.
+    """
     if target not in TARGETS:
         raise UnsupportedConversion(f"unknown target {target!r} (one of {', '.join(TARGETS)})")
-    releases = load_releases(data, source, enrich=enrich)
+    releases, list_path = _load(data, source, enrich=enrich, validate_input=True)
     if target == "ocds":
         out: Any = releases[0] if len(releases) == 1 else {"releases": releases}
-        return Conversion(json.dumps(out, ensure_ascii=False, indent=2).encode() + b"\n", target, releases)
+        data_out = json.dumps(out, ensure_ascii=False, indent=2).encode() + b"\n"
+        return Conversion(data_out, target, releases, origin=list_path, source=source)
     if target == "decp":
         doc = decp.export_decp(releases)
-        return Conversion(json.dumps(doc, ensure_ascii=False, indent=2).encode() + b"\n", target, releases)
+        data_out = json.dumps(doc, ensure_ascii=False, indent=2).encode() + b"\n"
+        return Conversion(data_out, target, releases, origin=list_path, source=source)
     release = _one(releases, target)
+    traced: Trace | None = {} if trace else None
     if target in ("eforms-cn", "eforms-can"):
         kind: eforms.NoticeKind = "cn" if target == "eforms-cn" else "can"
-        return Conversion(eforms.build_notice(release, kind, subtype=subtype), target, releases)
-    ptarget: peppol.PeppolTarget = target.removeprefix("peppol-")  # type: ignore[assignment]
-    return Conversion(peppol.build_document(release, ptarget), target, releases)
+        tree = eforms.build_tree(release, kind, subtype=subtype, trace=traced)
+    else:
+        ptarget: peppol.PeppolTarget = target.removeprefix("peppol-")  # type: ignore[assignment]
+        tree = peppol.build_tree(release, ptarget, trace=traced)
+    prefix = f"{list_path}[0]" if list_path else ""
+    return Conversion(
+        peppol.serialise(tree),
+        target,
+        releases,
+        tree=tree if trace else None,
+        trace=traced or {},
+        origin=_origin(source, prefix, release),
+        source=source,
+    )

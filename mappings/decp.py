@@ -49,6 +49,31 @@ PLATFORM_FIELDS: Final[tuple[str, ...]] = (
 )
 
 
+#: Where the value of each DECP field exported from a release comes from (for naming the release
+#: path behind a DECP schema finding); a field not listed comes from ``platform.decp[<id>]``.
+FIELD_SOURCES: Final[dict[str, str]] = {
+    "id": "contracts[0].id",
+    "acheteur": "buyer.id",
+    "objet": "tender.title",
+    "codeCPV": "tender.items[0].classification.id",
+    "procedure": "tender.procurementMethodDetails",
+    "offresRecues": "bids.statistics[measure=bids].value",
+    "dureeMois": "contracts[0].period.durationInDays",
+    "dateNotification": "contracts[0].dateSigned",
+    "montant": "contracts[0].value.amount",
+    "titulaires": "awards[0].suppliers",
+}
+
+
+def field_source(release: dict[str, Any], field: str) -> str:
+    """The release path a DECP ``field`` of ``release``'s marché was exported from."""
+    if field in FIELD_SOURCES:
+        return FIELD_SOURCES[field]
+    kept = ((release.get("platform") or {}).get("decp") or {}).keys()
+    mid = next(iter(kept), "<id>")
+    return f"platform.decp.{mid}.{field}"
+
+
 @cache
 def tables() -> dict[str, dict[str, str]]:
     text = resources.files("mappings").joinpath("specs/decp.yaml").read_text(encoding="utf-8")

@@ -384,9 +384,17 @@ def read_notice(data: bytes, *, ocid_prefix: str = DEFAULT_OCID_PREFIX) -> dict[
 
 
 def build_tree(
-    release: dict[str, Any], kind: NoticeKind, *, subtype: str | None = None
+    release: dict[str, Any],
+    kind: NoticeKind,
+    *,
+    subtype: str | None = None,
+    trace: engine.Trace | None = None,
 ) -> etree._ElementTree:
-    """Build the eForms notice of ``kind`` describing ``release``."""
+    """Build the eForms notice of ``kind`` describing ``release``.
+
+    ``trace`` (optional) receives, for each element written from the release, the OCDS path of its
+    value (see :func:`mappings.engine.write`).
+    """
     platform = release.get("platform") or {}
     notice = platform.get("notice") or {}
     if subtype is not None and subtype not in SUBTYPES_OF[kind]:
@@ -434,13 +442,15 @@ def build_tree(
     }
     body["parties"] = [p for p in release.get("parties") or [] if str(p.get("id")) not in tp_parent]
     main = replace(spec, scopes=tuple(s for s in spec.scopes if s.name != TOUCHPOINT_SCOPE))
-    engine.write(body, main, root, env={"lang": lang3})
+    engine.write(body, main, root, env={"lang": lang3}, trace=trace, origin=release)
     _write_touchpoints(release, spec, root, tp_parent, lang3)
     if root.find("cbc:NoticeLanguageCode", NS) is None and "cbc:NoticeLanguageCode" not in absent:
         new_child(root, "cbc:NoticeLanguageCode", lang3)
     # XSD-mandatory elements the release has no value for: written empty (the rules then report them)
     if root.find("cbc:ContractFolderID", NS) is None:
-        new_child(root, "cbc:ContractFolderID", "")
+        folder = new_child(root, "cbc:ContractFolderID", "")
+        if trace is not None:
+            trace[folder] = "tender.id"
     if root.find("cac:ContractingParty", NS) is None:
         new_child(new_child(root, "cac:ContractingParty"), "cac:Party")
     if kind == "cn" and root.find("cac:ProcurementProject", NS) is None:

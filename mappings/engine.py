@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
@@ -49,6 +50,32 @@ def _text(item: Any) -> str:
 
 def _where(node: _Element) -> str:
     return node.getroottree().getpath(node)
+
+
+# ---------------------------------------------------------------- provenance
+#
+# A writer may ask which OCDS value each UBL element came from (``write(..., trace=...)``), so a
+# validation finding on the output can name the input path that caused it. ``_LEAF`` holds the trace
+# and the OCDS path of the rule being applied while its elements are written.
+
+Trace = dict[_Element, str]
+_LEAF: ContextVar[tuple[Trace, str] | None] = ContextVar("_LEAF", default=None)
+
+
+def _traced(el: _Element) -> None:
+    current = _LEAF.get()
+    if current is not None:
+        current[0].setdefault(el, current[1])
+
+
+def _rule_path(scope_path: str, rule: Rule, index: int) -> str:
+    """The OCDS path a rule writes from, e.g. ``tender.lots[0].tenderPeriod.endDate``."""
+    ocds = rule.ocds
+    if ocds.startswith("^"):
+        return ocds[1:].replace("$index", str(index))
+    path = ocds.replace("[]", f"[{index}]", 1) if rule.each else ocds
+    path = path.replace("$index", str(index))
+    return f"{scope_path}.{path}" if scope_path else path
 
 
 # ---------------------------------------------------------------- lexical forms
@@ -376,11 +403,14 @@ def _write_leaf(
     else:
         el = ctx if not elem_path else ensure_path(ctx, elem_path, fresh_last=fresh)
     if time_text:
-        ensure_path(ctx, rule.time).text = time_text
+        time_el = ensure_path(ctx, rule.time)
+        time_el.text = time_text
+        _traced(time_el)
     if attr:
         el.set(attr, text)
     else:
         el.text = text
+    _traced(el)
     for k, v in attrs.items():
         if v.startswith("$"):
             v = env.get(v[1:], "")
@@ -408,6 +438,7 @@ def _owned_by_other(
     """
     if not spec.shares_target(rule):
         return False
+    kept_by_other = False
     for other in spec.same_target(rule):
         if other is rule:
             continue
@@ -416,7 +447,15 @@ def _owned_by_other(
             oraw = oraw["variants"][0]
         if oraw is not None and "text" in oraw and _raw_value(other, oraw, spec) == value:
             return True
-    return False
+        kept_by_other = kept_by_other or (other.write and oraw is not None and "text" in oraw)
+    if rule.ocds.endswith("[]"):
+        return False  # a shared list: each rule writes the items it has a UBL form for
+    if kept_by_other:
+        return True  # an edited value goes back to the element that held it
+    # a value from OCDS alone (no kept form says which element held it): one element, the last
+    # writable rule's (BT-131 tender deadline over BT-1311, BT-18 submission URL over BT-745)
+    writers = [r for r in spec.same_target(rule) if r.write]
+    return bool(writers) and writers[-1] is not rule
 
 
 def _underived(
@@ -531,9 +570,23 @@ def _each_factory(node: _Element, each: str, index: int) -> Callable[[], _Elemen
     return make
 
 
-def write(release: dict[str, Any], spec: Spec, root: _Element, env: dict[str, str] | None = None) -> None:
-    """Apply ``spec`` in reverse: add the UBL elements describing ``release`` to ``root``."""
+def write(
+    release: dict[str, Any],
+    spec: Spec,
+    root: _Element,
+    env: dict[str, str] | None = None,
+    *,
+    trace: Trace | None = None,
+    origin: dict[str, Any] | None = None,
+) -> None:
+    """Apply ``spec`` in reverse: add the UBL elements describing ``release`` to ``root``.
+
+    With ``trace``, every element written is mapped to the OCDS path of its value (scope elements to
+    their object, e.g. ``tender.lots[0]``), positions counted in ``origin`` (default ``release``) when
+    ``release`` is a filtered copy of it.
+    """
     env = env or {}
+    origin = release if origin is None else origin
     for scope in spec.scopes:
         rules = [r for r in spec.rules_of(scope.name) if r.write]
         if not rules and scope.ocds:
@@ -559,16 +612,42 @@ def write(release: dict[str, Any], spec: Spec, root: _Element, env: dict[str, st
                 node = root
             else:
                 node = ensure_path(root, scope.xml, fresh_last=bool(scope.key))
+            scope_path = _scope_path(origin, scope.ocds, obj) if trace is not None else ""
+            if trace is not None and node is not root:
+                trace.setdefault(node, scope_path)
             if scope.key:
                 kel = ensure_path(node, scope.key)
                 kel.text = key
                 for a, v in scope.key_attrs:
                     kel.set(a, v)
+                if trace is not None:
+                    trace.setdefault(kel, f"{scope_path}.id")
             for rule in rules:
-                if rule.each:
-                    n = paths.list_length(release, obj, rule.ocds, key=key)
-                    for i in range(n):
-                        factory = _each_factory(node, rule.each, i)
-                        _apply_write(rule, factory, release, obj, key, i, spec, env, scope.name)
-                else:
-                    _apply_write(rule, node, release, obj, key, 0, spec, env, scope.name)
+                n = paths.list_length(release, obj, rule.ocds, key=key) if rule.each else 1
+                for i in range(n):
+                    token = _LEAF.set((trace, _rule_path(scope_path, rule, i))) if trace is not None else None
+                    try:
+                        if rule.each:
+                            factory = _each_factory(node, rule.each, i)
+                            _apply_write(rule, factory, release, obj, key, i, spec, env, scope.name)
+                        else:
+                            _apply_write(rule, node, release, obj, key, 0, spec, env, scope.name)
+                    finally:
+                        if token is not None:
+                            _LEAF.reset(token)
+
+
+def _scope_path(origin: dict[str, Any], ocds: str, obj: dict[str, Any]) -> str:
+    """``tender.lots[2]`` for the third lot of ``origin``; the scope's path for an object scope."""
+    if not ocds:
+        return ""
+    found = paths.get_value(origin, origin, ocds)
+    if isinstance(found, list):
+        index = next((i for i, o in enumerate(found) if o is obj), None)
+        if index is None and obj.get("id") is not None:  # a copy of the object: found by its id
+            index = next(
+                (i for i, o in enumerate(found) if isinstance(o, dict) and o.get("id") == obj["id"]), None
+            )
+        if index is not None:
+            return f"{ocds}[{index}]"
+    return ocds

@@ -224,7 +224,7 @@ def _earliest_deadline(tender: dict[str, Any]) -> str | None:
     return min(found) if found else None
 
 
-def build_t004(release: dict[str, Any]) -> etree._ElementTree:
+def build_t004(release: dict[str, Any], trace: engine.Trace | None = None) -> etree._ElementTree:
     """T004 CallForTenders for the tender stage of ``release``."""
     body = copy.deepcopy(release)
     tender = body.setdefault("tender", {})
@@ -250,7 +250,10 @@ def build_t004(release: dict[str, Any]) -> etree._ElementTree:
         if cert.get("fileName"):
             new_child(ext, "cbc:FileName", str(cert["fileName"]))
     buyer = _buyer_id(body)
-    _write_party(new_child(new_child(root, "cac:ContractingParty"), "cac:Party"), body, buyer)
+    party_el = new_child(new_child(root, "cac:ContractingParty"), "cac:Party")
+    _write_party(party_el, body, buyer)
+    _mark(trace, party_el, _party_path(release, buyer))
+    _mark(trace, root.find("cbc:ContractFolderID", NS), "tender.id")
     recipient = ensure_path(root, "cac:TenderingTerms/cac:TenderRecipientParty")
     _write_party(recipient, body, str(_peppol(body).get("tenderRecipient") or buyer), full=False)
     # a CFT business term set exists only for the lots, not the notice's eForms lot details
@@ -263,14 +266,30 @@ def build_t004(release: dict[str, Any]) -> etree._ElementTree:
             ]
         }
     }
-    engine.write({**body, "tender": {k: v for k, v in tender.items() if k != "lots"}}, _notice_only(), root)
-    engine.write(lots_only, _lots_only(), root)
+    engine.write(
+        {**body, "tender": {k: v for k, v in tender.items() if k != "lots"}},
+        _notice_only(),
+        root,
+        trace=trace,
+    )
+    engine.write(lots_only, _lots_only(), root, trace=trace)
     if root.find("cac:ProcurementProject", NS) is None:
         raise MappingError("tender.title is required (cac:ProcurementProject)", "tender.title")
     if root.find("cac:TenderingProcess/cbc:ProcedureCode", NS) is None:
         # PEPPOL-T004-R037 needs a procedure code; a procedure without an eForms code is "other"
         new_child(ensure_path(root, "cac:TenderingProcess"), "cbc:ProcedureCode", DEFAULT_PROCEDURE_CODE)
     return etree.ElementTree(root)
+
+
+def _mark(trace: engine.Trace | None, el: etree._Element | None, path: str) -> None:
+    """Record in ``trace`` (when asked for) that ``el`` was written from OCDS ``path``."""
+    if trace is not None and el is not None:
+        trace.setdefault(el, path)
+
+
+def _party_path(release: dict[str, Any], party_id: str) -> str:
+    index = next((i for i, p in enumerate(release.get("parties") or []) if p.get("id") == party_id), None)
+    return f"parties[{index}]" if index is not None else f"platform.peppol.parties.{party_id}"
 
 
 def _notice_only() -> Any:
@@ -552,13 +571,35 @@ def read_t018(root: etree._Element) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- dispatch
 
-_BUILDERS: Final = {"t004": build_t004, "t005": build_t005, "t006": build_t006, "t018": build_t018}
+_BUILDERS: Final = {"t005": build_t005, "t006": build_t006, "t018": build_t018}
 _READERS: Final = {"t004": read_t004, "t005": read_t005, "t006": read_t006, "t018": read_t018}
+
+
+def build_tree(
+    release: dict[str, Any], target: PeppolTarget, trace: engine.Trace | None = None
+) -> etree._ElementTree:
+    """Peppol document ``target`` for ``release``; ``trace`` as in :func:`mappings.engine.write`."""
+    if target == "t004":
+        return build_t004(release, trace)
+    tree = _BUILDERS[target](release)
+    if trace is not None:
+        root = tree.getroot()
+        _mark(trace, root.find("cbc:ContractFolderID", NS), "tender.id")
+        _mark(trace, root.find("cbc:IssueDate", NS), "date")
+        if target == "t018":
+            _mark(trace, root.find("cac:DocumentResponse", NS), "platform.peppol.response")
+        else:
+            _mark(trace, root, "bids.details[0]")
+    return tree
 
 
 def build_document(release: dict[str, Any], target: PeppolTarget) -> bytes:
     """Serialised Peppol document ``target`` for ``release``."""
-    tree = _BUILDERS[target](release)
+    return serialise(build_tree(release, target))
+
+
+def serialise(tree: etree._ElementTree) -> bytes:
+    """UTF-8 bytes with an XML declaration, as every builder writes them."""
     return bytes(etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 

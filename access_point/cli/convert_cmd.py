@@ -16,7 +16,16 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from mappings.convert import MAX_INPUT_BYTES, SOURCES, TARGETS, Conversion, convert, parse_json
+from mappings.convert import (
+    MAX_INPUT_BYTES,
+    SOURCES,
+    TARGETS,
+    Conversion,
+    convert,
+    parse_json,
+    release_input_path,
+)
+from mappings.decp import field_source
 from mappings.errors import InputTooLarge, InputValidationError, MappingError
 from mappings.model import ENRICH_PREFIX, release_errors
 
@@ -54,6 +63,7 @@ def validate_output(
         result = validate_document(conversion.data, store=store)
         return [
             f"{layer.name}: {item.rule_id} {item.location or ''} {item.text}".strip()
+            + _from_input(conversion, item.location)
             for layer in result.layers
             for item in layer.failures
         ] + [
@@ -62,7 +72,11 @@ def validate_output(
             if layer.status.value == "invalid" and not layer.failures
         ]
     if conversion.target == "ocds":
-        return [f"{path}: {reason}" for r in conversion.releases for path, reason in release_errors(r)]
+        return [
+            f"{release_input_path(conversion, i, path)}: {reason}"
+            for i, r in enumerate(conversion.releases)
+            for path, reason in release_errors(r)
+        ]
     if decp_schema is None:
         raise MappingError(
             "--validate with --to decp needs --decp-schema (schema_decp_v2.0.3.json)", "--decp-schema"
@@ -70,9 +84,31 @@ def validate_output(
     schema = json.loads(decp_schema.read_text(encoding="utf-8"))
     doc: Any = json.loads(conversion.data)
     validator = jsonschema.Draft7Validator(schema)
-    return [
-        f"{'.'.join(str(p) for p in e.absolute_path) or '$'}: {e.message}" for e in validator.iter_errors(doc)
-    ]
+    findings = []
+    for e in validator.iter_errors(doc):
+        where = ".".join(str(p) for p in e.absolute_path) or "$"
+        findings.append(f"{where}: {e.message}{_decp_input(conversion, list(e.absolute_path))}")
+    return findings
+
+
+def _from_input(conversion: Conversion, location: str | None) -> str:
+    """`` (input: tender.lots[0].tenderPeriod)`` for a finding on the output, when known."""
+    found = conversion.input_path(location or "")
+    return f" (input: {found})" if found else ""
+
+
+def _decp_input(conversion: Conversion, path: list[Any]) -> str:
+    """`` (input: releases[0].contracts[0].value.amount)`` for a DECP schema finding on a marché."""
+    if len(path) < 3 or path[:2] != ["marches", "marche"] or not isinstance(path[2], int):
+        return ""
+    marches = [r for r in conversion.releases if "decpConcession" not in (r.get("platform") or {})]
+    if path[2] >= len(marches):
+        return ""
+    release = marches[path[2]]
+    index = next(i for i, r in enumerate(conversion.releases) if r is release)
+    field = str(path[3]) if len(path) > 3 else ""
+    where = field_source(release, field) if field else "$"
+    return f" (input: {release_input_path(conversion, index, where)})"
 
 
 def convert_command(
@@ -116,7 +152,9 @@ def convert_command(
     except MappingError as exc:  # the enrichment file is not JSON
         raise _fail(err, f"{enrich}: {exc.path}: {exc.reason}") from exc
     try:
-        result = convert(data, source=source, target=target, subtype=subtype, enrich=enrichment)
+        result = convert(
+            data, source=source, target=target, subtype=subtype, enrich=enrichment, trace=validate
+        )
     except InputValidationError as exc:
         for path, reason in exc.errors[:MAX_PRINTED_FINDINGS]:
             where = (

@@ -367,3 +367,90 @@ def test_decp_import_with_enrichment_and_export_valid(corpus: Path, tmp_path: Pa
     )
     assert code == 0, err
     assert json.loads(back.read_text()) == document(MARCHE, MINIMAL_MARCHE)
+
+
+# ---------------------------------------------------------------- 3. --validate names the input path
+
+
+@pytest.mark.corpus
+def test_validate_findings_name_the_input_path(corpus: Path, tmp_path: Path, store: Path) -> None:
+    """Before: a finding named only the output XPath; now also the OCDS value or object behind it."""
+    out = tmp_path / "cn.xml"
+    code, err = run(
+        cn_release(corpus, tmp_path, bare=True), "--from", "ocds", "--to", "eforms-cn", "-o", out,
+        "--validate", "--store", store,
+    )  # fmt: skip
+    assert code == 1
+    findings = [line for line in err.splitlines() if line.startswith("invalid")]
+    lot_findings = [line for line in findings if "cac:ProcurementProjectLot" in line]
+    assert lot_findings
+    assert all("(input: tender.lots[0]" in line for line in lot_findings)
+    org = [line for line in findings if "efac:Organization[2]" in line]
+    assert org and all("(input: parties[1]" in line for line in org)
+
+
+@pytest.mark.corpus
+def test_validate_in_a_package_names_the_release(corpus: Path, tmp_path: Path, store: Path) -> None:
+    release = json.loads(cn_release(corpus, tmp_path, bare=True).read_text())
+    package = write_json(tmp_path / "package.json", {"releases": [release]})
+    code, err = run(
+        package,
+        "--from",
+        "ocds",
+        "--to",
+        "eforms-cn",
+        "-o",
+        tmp_path / "cn.xml",
+        "--validate",
+        "--store",
+        store,
+    )
+    assert code == 1
+    assert "(input: releases[0].tender.lots[0]" in err
+
+
+@pytest.mark.corpus
+def test_decp_validate_findings_name_the_release_path(corpus: Path, tmp_path: Path) -> None:
+    from mappings.decp import import_decp
+
+    (release,) = import_decp(document(MINIMAL_MARCHE))
+    release["contracts"][0]["value"]["amount"] = 0  # DECP: montant >= 1
+    source = write_json(tmp_path / "r.json", release)
+    code, err = run(
+        source, "--from", "ocds", "--to", "decp", "-o", tmp_path / "d.json", "--validate",
+        "--decp-schema", corpus / DECP_SCHEMA,
+    )  # fmt: skip
+    assert code == 1
+    assert (
+        "marches.marche.0.montant: 0 is less than the minimum of 1 (input: contracts[0].value.amount)" in err
+    )
+
+
+@pytest.mark.corpus
+def test_one_ocds_deadline_is_one_eforms_deadline(corpus: Path) -> None:
+    """Several eForms fields fill ``tenderPeriod.endDate`` (BT-131, BT-1311) and ``submissionMethodDetails``
+    (BT-18, BT-745). A release made by the platform (no kept UBL forms) wrote each value into every one
+    of them, e.g. a participation-request deadline in an open procedure and the submission URL as a
+    BT-745 justification; now only the tender deadline (BT-131) and the URL (BT-18) are written."""
+    release = read_notice((corpus / NOTICES / "cn_24_minimal.xml").read_bytes())
+    release.pop("platform")
+    doc = etree.fromstring(build_notice(release, "cn"))
+    lot = doc.find("{*}ProcurementProjectLot/{*}TenderingProcess")
+    assert lot is not None
+    assert lot.find("{*}TenderSubmissionDeadlinePeriod/{*}EndDate") is not None
+    assert lot.find("{*}ParticipationRequestReceptionPeriod") is None
+    assert lot.find("{*}ProcessJustification/{*}Description") is None
+    url = doc.findtext("{*}ProcurementProjectLot/{*}TenderingTerms/{*}TenderRecipientParty/{*}EndpointID")
+    assert url == release["tender"]["lots"][0]["submissionMethodDetails"]
+
+
+def test_locate_follows_the_location_xpath() -> None:
+    from mappings.provenance import input_path, locate
+
+    root = etree.fromstring("<r xmlns:a='urn:a'><a:x/><a:x><a:y/></a:x></r>")
+    second = root[1]
+    assert locate(root, "/r/a:x[2]/a:y") is second[0]
+    assert locate(root, "/*/a:x[2]/@id") is second
+    assert locate(root, "/r/a:x[3]") is root  # the deepest element that exists
+    assert input_path(root, {second: "tender.lots[1]"}, "/r/a:x[2]/a:y") == "tender.lots[1]"
+    assert input_path(root, {}, "/r/a:x") is None
