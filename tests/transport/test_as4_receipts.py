@@ -214,17 +214,52 @@ def test_parse_signal_mime_wrapped(exchange) -> None:  # type: ignore[no-untyped
     assert signal.kind == "receipt" and len(signal.references) == 3
 
 
+_S12_ENV = '<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope">{}<e:Body/></e:Envelope>'
+_EB_NS = "http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/"
+
+
 @pytest.mark.parametrize(
-    "body",
+    ("body", "reason"),
     [
-        b"not xml",
-        b"<a/>",
-        b'<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body/></e:Envelope>',
+        (b"not xml", "response is not acceptable XML"),
+        (b"<a/>", r"response is not a SOAP 1\.2 envelope \(a\)"),
+        (
+            b'<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body/></e:Envelope>',
+            r"response is not a SOAP 1\.2 envelope",
+        ),
+        (_S12_ENV.format("").encode(), "neither an eb:SignalMessage nor a SOAP Fault with eb:Error"),
+        (
+            _S12_ENV.format(
+                f'<e:Header><eb:Messaging xmlns:eb="{_EB_NS}"><eb:SignalMessage><eb:MessageInfo>'
+                "<eb:MessageId>x@y</eb:MessageId></eb:MessageInfo></eb:SignalMessage></eb:Messaging></e:Header>"
+            ).encode(),
+            "eb:SignalMessage holds neither eb:Receipt nor eb:Error",
+        ),
     ],
+    ids=["not-xml", "not-soap", "soap11", "no-signal", "empty-signal"],
 )
-def test_parse_signal_rejects_non_signals(body: bytes) -> None:
-    with pytest.raises(InvalidReceipt):
+def test_parse_signal_rejects_non_signals(body: bytes, reason: str) -> None:
+    with pytest.raises(InvalidReceipt, match=reason) as info:
         parse_signal(body)
+    assert info.value.code == "EBMS:0302"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"just text", "multipart response without parts"),
+        (b"--b1--\r\n", "multipart response without parts"),
+        (
+            b"--b1\r\nContent-Type: multipart/mixed; boundary=b2\r\n\r\n"
+            b"--b2\r\n\r\nx\r\n--b2--\r\n--b1--\r\n",
+            "multipart response root part is empty",
+        ),
+    ],
+    ids=["no-parts", "closing-delimiter-only", "nested-multipart-root"],
+)
+def test_parse_signal_broken_multipart_response(body: bytes, reason: str) -> None:
+    with pytest.raises(InvalidReceipt, match=reason):
+        parse_signal(body, 'multipart/related; boundary="b1"; type="application/soap+xml"')
 
 
 def test_receipt_roundtrip_file(tmp_path: Path, exchange) -> None:  # type: ignore[no-untyped-def]
@@ -243,3 +278,20 @@ def test_error_signal_text_made_xml_safe_and_capped(test_pki) -> None:  # type: 
     (got,) = signal.errors
     assert "\x00" not in got.description and "\ufffd" in got.description and len(got.description) <= 2000
     assert got.detail == "ctl\ufffd" and got.code == "EBMS:0009"
+
+
+def test_receipt_references_need_the_received_security_header(exchange) -> None:  # type: ignore[no-untyped-def]
+    """No receipt can echo the references of a message without a signature (NRR would be empty)."""
+    from transport.as4.signals import received_reference_elements
+    from transport.errors import FailedAuthentication
+
+    _, inbound, _ = exchange
+    assert len(received_reference_elements(inbound.envelope)) == 3
+    root = etree.fromstring(inbound.envelope)
+    security = root.find(
+        ".//{http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd}Security"
+    )
+    assert security is not None
+    security.getparent().remove(security)  # type: ignore[union-attr]
+    with pytest.raises(FailedAuthentication, match="carries no wsse:Security header"):
+        received_reference_elements(etree.tostring(root))
