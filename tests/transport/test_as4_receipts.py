@@ -295,3 +295,96 @@ def test_receipt_references_need_the_received_security_header(exchange) -> None:
     security.getparent().remove(security)  # type: ignore[union-attr]
     with pytest.raises(FailedAuthentication, match="carries no wsse:Security header"):
         received_reference_elements(etree.tostring(root))
+
+
+# --- receipts re-signed by the receiver's own key: only the property named can fail -----------------
+
+_WSSE = "{http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd}"
+_EB = f"{{{NS_EB}}}"
+_DS = f"{{{NS_DS}}}"
+
+
+def _resigned(receipt: bytes, signer, *, edit=None, cover=("messaging", "body")) -> bytes:  # type: ignore[no-untyped-def]
+    """``receipt`` edited by ``edit``, then signed again by ``signer`` over the elements in ``cover``."""
+    from transport.as4.dsig import add_signature, xml_reference
+
+    root = etree.fromstring(receipt)
+    if edit is not None:
+        edit(root)
+    security = root.find(f".//{_WSSE}Security")
+    assert security is not None
+    old = security.find(f"{_DS}Signature")
+    assert old is not None
+    token_ref = old.find(f".//{_WSSE}Reference")
+    assert token_ref is not None
+    security.remove(old)
+    targets = {
+        "messaging": root.find(f".//{_EB}Messaging"),
+        "body": root.find("{http://www.w3.org/2003/05/soap-envelope}Body"),
+    }
+    refs = [xml_reference(targets[name]) for name in cover]  # type: ignore[arg-type]
+    add_signature(
+        security,
+        refs,
+        signer.private_key,
+        token_id=(token_ref.get("URI") or "")[1:],
+        signature_id="SIG-resigned",
+    )
+    return etree.tostring(root)
+
+
+def test_resigned_receipt_control_verifies(exchange, test_pki) -> None:  # type: ignore[no-untyped-def]
+    msg, _, receipt = exchange
+    again = _resigned(receipt, test_pki.aps[1].identity())
+    assert again != receipt
+    verify_receipt(again, sent=msg, receiver_certificate=test_pki.aps[1].identity().certificate)
+
+
+def test_receipt_signature_not_covering_messaging_rejected(exchange, test_pki) -> None:  # type: ignore[no-untyped-def]
+    """A valid signature over the Body only says nothing about RefToMessageId or the NRR."""
+    msg, _, receipt = exchange
+    body_only = _resigned(receipt, test_pki.aps[1].identity(), cover=("body",))
+    with pytest.raises(InvalidReceipt, match="does not cover the eb:Messaging"):
+        verify_receipt(body_only, sent=msg, receiver_certificate=test_pki.aps[1].identity().certificate)
+
+
+def test_receipt_signature_not_covering_body_rejected(exchange, test_pki) -> None:  # type: ignore[no-untyped-def]
+    msg, _, receipt = exchange
+    messaging_only = _resigned(receipt, test_pki.aps[1].identity(), cover=("messaging",))
+    with pytest.raises(InvalidReceipt, match="does not cover the S12:Body"):
+        verify_receipt(messaging_only, sent=msg, receiver_certificate=test_pki.aps[1].identity().certificate)
+
+
+def test_receipt_with_two_signatures_rejected(exchange, test_pki) -> None:  # type: ignore[no-untyped-def]
+    msg, _, receipt = exchange
+    root = etree.fromstring(receipt)
+    security = root.find(f".//{_WSSE}Security")
+    signature = None if security is None else security.find(f"{_DS}Signature")
+    assert security is not None and signature is not None
+    twin = etree.fromstring(etree.tostring(signature))
+    twin.set("Id", "SIG-twin")
+    security.append(twin)
+    with pytest.raises(InvalidReceipt, match="exactly one ds:Signature"):
+        verify_receipt(
+            etree.tostring(root), sent=msg, receiver_certificate=test_pki.aps[1].identity().certificate
+        )
+
+
+def test_receipt_echoing_an_extra_reference_rejected(exchange, test_pki) -> None:  # type: ignore[no-untyped-def]
+    """NRR must list exactly what we signed: one more (validly signed) reference is refused."""
+    msg, _, receipt = exchange
+
+    def add_reference(root: etree._Element) -> None:
+        part = root.find(
+            f".//{_EB}Receipt/{{{NS_EBBP}}}NonRepudiationInformation/{{{NS_EBBP}}}MessagePartNRInformation"
+        )
+        assert part is not None
+        extra = etree.fromstring(etree.tostring(part))
+        reference = extra.find(f"{_DS}Reference")
+        assert reference is not None
+        reference.set("URI", "#extra-part")
+        part.addnext(extra)
+
+    padded = _resigned(receipt, test_pki.aps[1].identity(), edit=add_reference)
+    with pytest.raises(InvalidReceipt, match="receipt echoes 4 references, we signed 3"):
+        verify_receipt(padded, sent=msg, receiver_certificate=test_pki.aps[1].identity().certificate)
