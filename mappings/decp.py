@@ -10,6 +10,7 @@ contracts (``contrat-concession``) are kept verbatim there too. Export reverses 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -24,6 +25,12 @@ DEFAULT_OCID_PREFIX: Final = "ocds-pap000"
 CURRENCY: Final = "EUR"  # DECP amounts are euros, excluding VAT
 DAYS_PER_MONTH: Final = 30
 BUYER_SCHEME: Final = "FR-SIRET"
+#: A DECP marché is one lot awarded to one (possibly grouped) tender: the ids the release gives them,
+#: in the eForms forms (an eForms CAN needs a lot, its result and the winning tender).
+LOT_ID: Final = "LOT-0001"
+BID_ID: Final = "TEN-0001"
+#: An eForms/OCDS CPV code has no check digit (DECP allows ``45112500-9``).
+CPV_CHECK_DIGIT: Final = re.compile(r"-\d$")
 #: DECP fields that have no OCDS home and are kept as they are in ``platform.decp``.
 PLATFORM_FIELDS: Final[tuple[str, ...]] = (
     "nature",
@@ -138,13 +145,22 @@ def marche_to_release(
     if "objet" in marche:
         tender["title"] = marche["objet"]
     if "codeCPV" in marche:
-        tender["items"] = [{"id": "1", "classification": {"scheme": "CPV", "id": marche["codeCPV"]}}]
+        cpv = CPV_CHECK_DIGIT.sub("", marche["codeCPV"])
+        tender["items"] = [{"id": "1", "classification": {"scheme": "CPV", "id": cpv}}]
+    tender["lots"] = [{"id": LOT_ID, **({"title": marche["objet"]} if "objet" in marche else {})}]
     if "procedure" in marche:
         tender["procurementMethodDetails"] = marche["procedure"]
         method = t["procedure-method"].get(marche["procedure"])
         if method:
             tender["procurementMethod"] = method
-    award: dict[str, Any] = {"id": award_id, "status": "active", "suppliers": suppliers}
+    award: dict[str, Any] = {
+        "id": award_id,
+        "status": "active",
+        "suppliers": suppliers,
+        "relatedLots": [LOT_ID],
+        "relatedBids": [BID_ID],
+    }
+    bid: dict[str, Any] = {"id": BID_ID, "relatedLots": [LOT_ID], "tenderers": [dict(x) for x in suppliers]}
     contract: dict[str, Any] = {"id": mid, "awardID": award_id, "status": "active"}
     if "dateNotification" in marche:
         award["date"] = _iso(marche["dateNotification"])
@@ -152,6 +168,7 @@ def marche_to_release(
     if value:
         award["value"] = dict(value)
         contract["value"] = dict(value)
+        bid["value"] = dict(value)
     if "dureeMois" in marche:
         contract["period"] = {"durationInDays": int(marche["dureeMois"]) * DAYS_PER_MONTH}
     release: dict[str, Any] = {
@@ -167,8 +184,11 @@ def marche_to_release(
         "awards": [award],
         "contracts": [contract],
     }
+    release["bids"] = {"details": [bid]}
     if "offresRecues" in marche:
-        release["bids"] = {"statistics": [{"id": "1", "measure": "bids", "value": marche["offresRecues"]}]}
+        release["bids"]["statistics"] = [
+            {"id": "1", "measure": "bids", "value": marche["offresRecues"], "relatedLot": LOT_ID}
+        ]
     if marche.get("idAccordCadre"):
         release["relatedProcesses"] = [
             {
@@ -179,6 +199,8 @@ def marche_to_release(
             }
         ]
     kept: dict[str, Any] = {k: copy.deepcopy(marche[k]) for k in PLATFORM_FIELDS if k in marche}
+    if "codeCPV" in marche and CPV_CHECK_DIGIT.search(marche["codeCPV"]):
+        kept["codeCPV"] = marche["codeCPV"]  # with its check digit, for export
     if "datePublicationDonnees" in marche:
         kept["datePublicationDonnees"] = marche["datePublicationDonnees"]
     known = {
@@ -284,7 +306,9 @@ def release_to_marche(release: dict[str, Any], path: str = "release") -> dict[st
         marche["objet"] = tender["title"]
     items = tender.get("items") or []
     if items and (items[0].get("classification") or {}).get("id"):
-        marche["codeCPV"] = items[0]["classification"]["id"]
+        cpv = str(items[0]["classification"]["id"])
+        with_digit = str(kept.get("codeCPV") or "")
+        marche["codeCPV"] = with_digit if CPV_CHECK_DIGIT.sub("", with_digit) == cpv else cpv
     for k in ("techniques", "modalitesExecution", "idAccordCadre", "marcheInnovant", "ccag"):
         if k in kept:
             marche[k] = kept[k]

@@ -454,3 +454,25 @@ def test_locate_follows_the_location_xpath() -> None:
     assert locate(root, "/r/a:x[3]") is root  # the deepest element that exists
     assert input_path(root, {second: "tender.lots[1]"}, "/r/a:x[2]/a:y") == "tender.lots[1]"
     assert input_path(root, {}, "/r/a:x") is None
+
+
+@pytest.mark.corpus
+def test_decp_to_eforms_can_is_xsd_valid(corpus: Path, tmp_path: Path, store: Path) -> None:
+    """Before: the CAN made from a DECP marché had a LotResult without lot or tender (XSD-invalid) and
+    the CPV check digit (``77310000-6``). A DECP marché is now one lot won by one tender; what eForms
+    needs and DECP lacks is reported by the rules, each naming the marché behind it."""
+    source = write_json(tmp_path / "decp.json", document(MARCHE))
+    enrich = write_json(tmp_path / "orgs.json", ENRICH)
+    out = tmp_path / "can.xml"
+    code, err = run(
+        source, "--from", "decp", "--to", "eforms-can", "--enrich", enrich, "-o", out,
+        "--validate", "--store", store,
+    )  # fmt: skip
+    assert code == 1
+    findings = [line for line in err.splitlines() if line.startswith("invalid")]
+    assert findings and not [line for line in findings if "XSD" in line]
+    assert all("Schematron" in line for line in findings)
+    assert any("(input: marches.marche[0] (OCDS tender.lots[0])" in line for line in findings)
+    doc = etree.parse(str(out))
+    assert doc.findtext(".//{*}MainCommodityClassification/{*}ItemClassificationCode") == "77310000"
+    assert doc.findtext(".//{*}LotResult/{*}TenderLot/{*}ID") == "LOT-0001"

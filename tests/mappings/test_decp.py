@@ -48,9 +48,14 @@ def test_decp_import_maps_award_data_to_ocds() -> None:
     assert release["awards"][0]["value"] == {"amount": 480000.5, "currency": "EUR"}
     assert release["contracts"][0]["dateSigned"] == "2024-03-15T00:00:00Z"
     assert release["contracts"][0]["period"]["durationInDays"] == 36 * 30
-    assert release["tender"]["items"][0]["classification"] == {"scheme": "CPV", "id": "77310000-6"}
+    assert release["tender"]["items"][0]["classification"] == {"scheme": "CPV", "id": "77310000"}
     assert [s["id"] for s in release["awards"][0]["suppliers"]] == ["51234567800012", "BE0123456789"]
-    assert release["bids"]["statistics"][0] == {"id": "1", "measure": "bids", "value": 4}
+    assert release["bids"]["statistics"][0] == {
+        "id": "1",
+        "measure": "bids",
+        "value": 4,
+        "relatedLot": "LOT-0001",
+    }
     kept = release["platform"]["decp"][MARCHE["id"]]
     assert kept["ccag"] == "Fournitures courantes et services"
     assert kept["formePrix"] == "Unitaire" and kept["origineFrance"] == 0.2
