@@ -769,6 +769,44 @@ def test_header_values_checked(t: Tampered, path, text, attrs, exc, match) -> No
     rejects(t, exc, match)
 
 
+def _duplicate(el: etree._Element | None, text: str | None = None) -> None:
+    assert el is not None
+    twin = etree.fromstring(etree.tostring(el))
+    if text is not None:
+        twin.text = text
+    el.addnext(twin)
+
+
+def test_two_message_ids_rejected_0009(t: Tampered) -> None:
+    """Which of two MessageIds would duplicate detection key on? Neither: the header is refused."""
+    _duplicate(t.messaging.find(f".//{EB}MessageInfo/{EB}MessageId"), "other-id@attacker")  # type: ignore[union-attr]
+    t.resign()
+    assert rejects(t, InvalidHeader, "exactly one eb:MessageId").code == "EBMS:0009"
+
+
+def test_two_payload_infos_rejected_0009(t: Tampered) -> None:
+    _duplicate(t.messaging.find(f".//{EB}PayloadInfo"))  # type: ignore[union-attr]
+    t.resign()
+    rejects(t, InvalidHeader, "at most one eb:PayloadInfo")
+
+
+def test_external_payload_href_rejected_0009(t: Tampered) -> None:
+    """Peppol payloads are MIME parts: a PartInfo pointing at a URL is never fetched."""
+    part = t.messaging.find(f".//{EB}PartInfo")  # type: ignore[union-attr]
+    assert part is not None
+    part.set("href", "http://attacker.example/payload.xml")
+    t.resign()
+    rejects(t, InvalidHeader, "must be a cid: reference")
+
+
+def test_part_property_without_name_rejected_0009(t: Tampered) -> None:
+    prop = t.messaging.find(f".//{EB}PartProperties/{EB}Property")  # type: ignore[union-attr]
+    assert prop is not None
+    del prop.attrib["name"]
+    t.resign()
+    rejects(t, InvalidHeader, "eb:Property without @name")
+
+
 def test_two_payload_parts_rejected_0009(t: Tampered) -> None:
     payload_info = t.messaging.find(f".//{EB}PayloadInfo")  # type: ignore[union-attr]
     payload_info.append(etree.fromstring(etree.tostring(payload_info[0])))  # type: ignore[union-attr,index]
