@@ -313,6 +313,7 @@ def test_signal_bundled_before_user_message_is_refused_0009(test_pki: Any, tmp_p
     body = transform_envelope(body_of(message), lambda env: resigned(env, bundle, key), message.content_type)
     response = post(config, message, recorder, body)
     assert error_code(response) == "EBMS:0009"
+    assert "must not bundle an eb:SignalMessage" in (response.decision.reason or "")
     assert len(recorder.persisted) == 1
 
 
@@ -327,6 +328,7 @@ def test_oversized_message_id_is_refused_0009(test_pki: Any, tmp_path: Path) -> 
     recorder = Recorder()
     response = post(config, message, recorder)
     assert error_code(response) == "EBMS:0009"
+    assert "eb:MessageId has 200004 characters (at most 998)" in (response.decision.reason or "")
     assert recorder.persisted == [] and len(response.body) < 20_000
 
 

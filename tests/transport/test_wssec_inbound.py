@@ -807,6 +807,34 @@ def test_part_property_without_name_rejected_0009(t: Tampered) -> None:
     rejects(t, InvalidHeader, "eb:Property without @name")
 
 
+@pytest.mark.parametrize("length", [998, 999])
+def test_message_id_over_998_characters_rejected_0009(t: Tampered, length: int) -> None:
+    """RFC 2822 msg-id line limit, checked by process_inbound itself (the receiver checks it earlier)."""
+    message_id = t.messaging.find(f".//{EB}MessageInfo/{EB}MessageId")  # type: ignore[union-attr]
+    assert message_id is not None
+    message_id.text = "x" * (length - 3) + "@ab"
+    t.resign()
+    if length == 998:
+        assert t.process().header.message_id == message_id.text
+    else:
+        rejects(t, InvalidHeader, r"eb:MessageId has 999 characters \(at most 998\)")
+
+
+def test_two_user_messages_rejected_0009(t: Tampered) -> None:
+    _duplicate(t.messaging.find(f"{EB}UserMessage"))  # type: ignore[union-attr]
+    t.resign()
+    rejects(t, InvalidHeader, "exactly one eb:UserMessage")
+
+
+def test_signal_bundled_with_the_user_message_rejected_0009(t: Tampered) -> None:
+    signal = etree.Element(f"{EB}SignalMessage")
+    info = etree.SubElement(signal, f"{EB}MessageInfo")
+    etree.SubElement(info, f"{EB}MessageId").text = "decoy@attacker"
+    t.messaging.insert(0, signal)  # type: ignore[union-attr]
+    t.resign()
+    rejects(t, InvalidHeader, "must not bundle an eb:SignalMessage")
+
+
 def test_two_payload_parts_rejected_0009(t: Tampered) -> None:
     payload_info = t.messaging.find(f".//{EB}PayloadInfo")  # type: ignore[union-attr]
     payload_info.append(etree.fromstring(etree.tostring(payload_info[0])))  # type: ignore[union-attr,index]
