@@ -835,6 +835,16 @@ def test_signal_bundled_with_the_user_message_rejected_0009(t: Tampered) -> None
     rejects(t, InvalidHeader, "must not bundle an eb:SignalMessage")
 
 
+def test_message_property_twice_rejected_0009(t: Tampered) -> None:
+    """Two finalRecipient values: the routing and the SBDH check could each pick a different one."""
+    _duplicate(
+        t.messaging.find(f".//{EB}MessageProperties/{EB}Property[@name='finalRecipient']"),  # type: ignore[union-attr]
+        "0088:7300010000001",
+    )
+    t.resign()
+    rejects(t, InvalidHeader, "has property 'finalRecipient' twice")
+
+
 def test_two_payload_parts_rejected_0009(t: Tampered) -> None:
     payload_info = t.messaging.find(f".//{EB}PayloadInfo")  # type: ignore[union-attr]
     payload_info.append(etree.fromstring(etree.tostring(payload_info[0])))  # type: ignore[union-attr,index]
