@@ -431,6 +431,7 @@ def test_as4_consistency_accepts_matching_message() -> None:
         ({"final_recipient": "9915:helger"}, "as4-final-recipient-mismatch"),
         ({"final_recipient_type": ""}, "as4-final-recipient-mismatch"),
         ({"service": "urn:fdc:peppol.eu:poacc:bis:ordering:3"}, "as4-service-mismatch"),
+        ({"service_type": "urn:attacker:scheme"}, "as4-service-mismatch"),
         ({"action": "busdox-docid-qns::" + DOCTYPE.replace("2.1", "2.2")}, "as4-action-mismatch"),
     ],
 )
@@ -447,6 +448,10 @@ def test_as4_consistency_rejects_mismatch(changes: dict[str, str | None], code: 
     with pytest.raises(SbdhError) as err:
         check_as4_consistency(header(), **args)  # type: ignore[arg-type]
     assert err.value.code == code
+    changed = next(iter(changes)).split("_")[0]  # the message names the AS4 field that differs
+    assert {"original": "originalSender", "final": "finalRecipient"}.get(changed, changed.title()) in str(
+        err.value
+    ), str(err.value)
 
 
 def test_as4_consistency_participant_values_are_case_insensitive() -> None:
