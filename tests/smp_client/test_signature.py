@@ -123,3 +123,15 @@ def test_smp_response_not_xml_or_with_doctype() -> None:
         verify_smp_signature(b"<html>oops", signer_check=_ok)
     with pytest.raises(SmpXmlError, match="DOCTYPE declarations are not allowed"):
         verify_smp_signature(b'<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>', signer_check=_ok)
+
+
+@pytest.mark.parametrize("what", ["SignedInfo", "Reference", "SignatureMethod"])
+def test_smp_signature_parts_exactly_once(signed: bytes, what: str) -> None:
+    """A second SignedInfo / Reference / SignatureMethod: which one would the verifier use? Refused."""
+
+    def duplicate(root: etree._Element) -> None:
+        el = next(root.iter(f"{DS}{what}"))
+        el.addnext(etree.fromstring(etree.tostring(el)))
+
+    with pytest.raises(SmpSignatureError, match=f"exactly one {what} \\(found 2\\)"):
+        verify_smp_signature(_mutate(signed, duplicate), signer_check=_ok)
