@@ -70,3 +70,15 @@ def test_build_static_with_and_without_trust(tmp_path: Path, test_pki: TestPki) 
     assert build_static(path, ap_trust=test_pki.ap_truststore).ap_validator is not None
     with pytest.raises(ValueError):
         build_static(path, ap_trust=tmp_path / "missing.pem")
+
+
+def test_discovery_without_smp_validator_needs_the_explicit_skip(test_pki: TestPki) -> None:
+    """Signer trust of SMP answers is on unless skipped by name: no validator is a start-up error."""
+    from smp_client import Discovery, DiscoveryConfig
+
+    with pytest.raises(ValueError, match="an SMP certificate validator is required"):
+        Discovery(DiscoveryConfig(), smp_validator=None, ap_validator=test_pki.ap_validator())
+    skipped = Discovery(
+        DiscoveryConfig(skip_smp_signer_trust=True), smp_validator=None, ap_validator=test_pki.ap_validator()
+    )
+    assert skipped.smp_validator is None

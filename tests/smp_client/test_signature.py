@@ -135,3 +135,16 @@ def test_smp_signature_parts_exactly_once(signed: bytes, what: str) -> None:
 
     with pytest.raises(SmpSignatureError, match=f"exactly one {what} \\(found 2\\)"):
         verify_smp_signature(_mutate(signed, duplicate), signer_check=_ok)
+
+
+def test_smp_signature_extra_transform_off_the_allow_list(signed: bytes) -> None:
+    """After enveloped-signature only one c14n transform may follow (no XSLT/XPath filtering)."""
+
+    def add_xslt(root: etree._Element) -> None:
+        transform = next(root.iter(f"{DS}Transform"))
+        extra = etree.fromstring(etree.tostring(transform))
+        extra.set("Algorithm", "http://www.w3.org/TR/1999/REC-xslt-19991116")
+        transform.addnext(extra)
+
+    with pytest.raises(SmpSignatureError, match="unexpected reference transforms"):
+        verify_smp_signature(_mutate(signed, add_xslt), signer_check=_ok)
