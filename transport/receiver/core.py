@@ -21,6 +21,7 @@ HTTP mapping (documented in ``docs/as4-operations.md``):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import tempfile
@@ -44,6 +45,7 @@ from transport.as4 import (
 )
 from transport.as4.header import MAX_MESSAGE_ID_CHARS
 from transport.as4.inbound import certificate_cn, message_id_in, parse_envelope
+from transport.duplicates import DuplicateStore
 from transport.errors import DeliveryFailure, EbmsError, InvalidHeader, NotServiced, OtherError
 from transport.mime import BodyTooLargeError, MimeError, NotSoapError, ParsedMime, read_message
 from transport.receiver.model import (
@@ -65,10 +67,19 @@ _NS_S12: Final = "http://www.w3.org/2003/05/soap-envelope"
 #: → store receipt must not interleave, or a message could be delivered twice).
 _LOCK_STRIPES: Final = 64
 _locks: Final = tuple(threading.Lock() for _ in range(_LOCK_STRIPES))
+#: The same for one business document (SBDH Sender + InstanceIdentifier) sent under several MessageIds;
+#: a separate pool, always taken after the MessageId lock, so two requests cannot wait on each other.
+_document_locks: Final = tuple(threading.Lock() for _ in range(_LOCK_STRIPES))
 
 
 def _lock_for(message_id: str) -> threading.Lock:
     return _locks[hash(message_id) % _LOCK_STRIPES]
+
+
+def _document_key(message: ReceivedMessage) -> str | None:
+    if message.instance_id is None:
+        return None
+    return f"{message.sender}\n{message.instance_id}"
 
 
 class _LazyWorkDir:
@@ -219,13 +230,20 @@ def _process(
             decision = Decision(Verdict.DUPLICATE, message_id=message_id, reason="duplicate MessageId")
             return ReceiverResponse(200, SOAP_RESPONSE_CONTENT_TYPE, stored, decision)
         _check_fresh(inbound, config)  # only new messages: a resend of a stored one gets its receipt
-        try:
-            hooks.persist(message)
-        except Exception as exc:
-            log.exception("persist hook failed for %s", message_id)
-            raise DeliveryFailure(f"the message could not be stored: {type(exc).__name__}") from exc
-        receipt = build_receipt(inbound, signer=config.identity)
-        config.duplicates.put(message_id, receipt)
+        doc_key = _document_key(message) if config.documents is not None else None
+        doc_lock = _document_locks[hash(doc_key) % _LOCK_STRIPES] if doc_key else contextlib.nullcontext()
+        with doc_lock:
+            if doc_key and config.documents is not None:
+                _check_new_document(message, doc_key, config.documents)
+            try:
+                hooks.persist(message)
+            except Exception as exc:
+                log.exception("persist hook failed for %s", message_id)
+                raise DeliveryFailure(f"the message could not be stored: {type(exc).__name__}") from exc
+            receipt = build_receipt(inbound, signer=config.identity)
+            config.duplicates.put(message_id, receipt)
+            if doc_key and config.documents is not None:
+                config.documents.put(doc_key, message_id.encode())
     try:
         hooks.acknowledged(message, receipt)
     except Exception:
@@ -248,6 +266,20 @@ def _check_same_message(message_id: str, stored_receipt: bytes, inbound: Inbound
         sum(1 for p in previous if p.matches(ref)) == 1 for ref in current
     ):
         raise OtherError(f"eb:MessageId {message_id!r} was already received for a different message")
+
+
+def _check_new_document(message: ReceivedMessage, key: str, documents: DuplicateStore) -> None:
+    """The SBDH InstanceIdentifier is unique per document (Peppol Envelope): the same document sent again
+    under a new MessageId (a sender that rebuilt its AS4 message, or a replayed SBD re-wrapped) is
+    refused with EBMS:0004 naming the message that delivered it, never delivered twice
+    (conformance.md §12 item 7). Refusing, not answering with a receipt, loses nothing: a document
+    that reused an identifier by mistake comes back to its sender as an error instead of vanishing."""
+    first = documents.get(key)
+    if first is not None:
+        raise OtherError(
+            f"document {message.instance_id!r} from {message.sender} was already delivered in message"
+            f" {first.decode(errors='replace')!r}; it is not delivered again"
+        )
 
 
 def _check_fresh(inbound: InboundUserMessage, config: ReceiverConfig) -> None:

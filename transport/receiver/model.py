@@ -138,6 +138,10 @@ class ReceiverConfig:
     mime_limits: MimeLimits = field(default_factory=MimeLimits)
     work_dir: Path | None = None
     memory_bytes: int = DEFAULT_MEMORY_BYTES
+    #: Business documents already delivered, keyed by SBDH Sender + InstanceIdentifier (value: the
+    #: MessageId that delivered it); ``None`` turns the check off (the same document sent again under a
+    #: new MessageId is then delivered again)
+    documents: DuplicateStore | None = field(default_factory=InMemoryDuplicateStore)
     #: ``None`` turns the age check off (then a replay after the duplicate window is delivered again)
     max_message_age: float | None = DEFAULT_MAX_MESSAGE_AGE_SECONDS
     max_clock_skew: float = DEFAULT_MAX_CLOCK_SKEW_SECONDS
