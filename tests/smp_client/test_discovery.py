@@ -179,6 +179,12 @@ def test_endpoint_certificate_revoked(smp_world: World) -> None:
     assert info.value.certificate_code == "revoked"
 
 
+def test_endpoint_without_certificate_is_untrusted(smp_world: World) -> None:
+    """An endpoint we could not encrypt for is refused with the certificate error, not an IndexError."""
+    with pytest.raises(UntrustedEndpointCertificate, match="publishes no certificate"):
+        smp_world.lookup("nocert")
+
+
 def test_endpoint_certificate_expired(smp_world: World) -> None:
     with pytest.raises(UntrustedEndpointCertificate, match="expired"):
         smp_world.lookup("expiredcert")

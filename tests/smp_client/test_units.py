@@ -162,8 +162,13 @@ def test_decode_certificate_leniently(test_pki: TestPki) -> None:
     assert decode_certificate(pem) == cert
     body = "".join(pem.splitlines()[1:-1])
     assert decode_certificate("  " + " \n ".join(body[i : i + 64] for i in range(0, len(body), 64))) == cert
-    for bad in ("", "not base64 !", "AAAA"):
-        with pytest.raises(UntrustedEndpointCertificate):
+    for bad, reason in (
+        ("", "endpoint certificate is empty"),
+        ("-----BEGIN CERTIFICATE-----\n \n-----END CERTIFICATE-----", "endpoint certificate is empty"),
+        ("not base64 !", "cannot be decoded"),
+        ("AAAA", "cannot be decoded: not a PEM or DER certificate"),
+    ):
+        with pytest.raises(UntrustedEndpointCertificate, match=reason):
             decode_certificate(bad)
 
 

@@ -54,7 +54,7 @@ SCENARIOS = [
     "redirectok", "redirect2", "redirectbad", "wrongdoctype", "expiredep", "future", "as2only",
     "revoked", "expiredcert", "found302", "notserved", "slow", "unknown", "servfail", "badregexp",
     "nosmp", "tlssigned", "wrongparticipant", "bdxr2redirect",
-    "error500", "garbage", "pint",
+    "error500", "garbage", "pint", "nocert",
 ]  # fmt: skip
 #: scenario → participant identifier
 P = {name: f"iso6523-actorid-upis::9915:{name}" for name in SCENARIOS}
@@ -198,6 +198,7 @@ def build_world(pki: TestPki, dns: FakeSml, smp: SmpServer) -> World:
     serve("expiredep", signed_v1("expiredep", [Ep(AP_URL, ap, expiration="2020-01-01T00:00:00Z")]))
     serve("future", signed_v1("future", [Ep(AP_URL, ap, activation="2999-01-01T00:00:00Z")]))
     serve("as2only", signed_v1("as2only", [Ep(AP_URL, ap, profile=AS2)]))
+    serve("nocert", signed_v1("nocert", [Ep(AP_URL, None)]))  # an empty <Certificate/>
     serve("revoked", signed_v1("revoked", [Ep(AP_URL, pki.revoked_ap.certificate())]))
     serve("expiredcert", signed_v1("expiredcert", [Ep(AP_URL, pki.expired_ap.certificate())]))
     smp.route(
