@@ -31,6 +31,7 @@ LOT_ID: Final = "LOT-0001"
 BID_ID: Final = "TEN-0001"
 #: An eForms/OCDS CPV code has no check digit (DECP allows ``45112500-9``).
 CPV_CHECK_DIGIT: Final = re.compile(r"-\d$")
+SIRET: Final = re.compile(r"\d{14}")
 #: DECP fields that have no OCDS home and are kept as they are in ``platform.decp``.
 PLATFORM_FIELDS: Final[tuple[str, ...]] = (
     "nature",
@@ -76,8 +77,8 @@ def field_source(release: dict[str, Any], field: str) -> str:
     """The release path a DECP ``field`` of ``release``'s marché was exported from."""
     if field in FIELD_SOURCES:
         return FIELD_SOURCES[field]
-    kept = ((release.get("platform") or {}).get("decp") or {}).keys()
-    mid = next(iter(kept), "<id>")
+    contracts = release.get("contracts") or [{}]
+    mid = contracts[0].get("id") or (release.get("tender") or {}).get("id") or "<id>"
     return f"platform.decp.{mid}.{field}"
 
 
@@ -325,8 +326,9 @@ def release_to_marche(release: dict[str, Any], path: str = "release") -> dict[st
     ):
         if k in kept:
             marche[k] = kept[k]
-    if "procurementMethodDetails" in tender:
-        marche["procedure"] = tender["procurementMethodDetails"]
+    procedure = _decp_procedure(tender)
+    if procedure:
+        marche["procedure"] = procedure
     if "lieuExecution" in kept:
         marche["lieuExecution"] = kept["lieuExecution"]
     days = (contract.get("period") or {}).get("durationInDays")
@@ -350,10 +352,11 @@ def release_to_marche(release: dict[str, Any], path: str = "release") -> dict[st
     for sup in award.get("suppliers") or []:
         party = parties.get(sup.get("id"), {})
         ident = party.get("identifier") or {}
-        ttype = _reverse(t["identifier-scheme"], ident.get("scheme", "")) or "SIRET"
-        titulaires.append(
-            {"titulaire": {"typeIdentifiant": ttype, "id": str(ident.get("id", sup.get("id")))}}
+        tid = str(ident.get("id", sup.get("id")))
+        ttype = _reverse(t["identifier-scheme"], ident.get("scheme", "")) or (
+            "SIRET" if SIRET.fullmatch(tid) else None  # an unknown scheme is not guessed
         )
+        titulaires.append({"titulaire": {**({"typeIdentifiant": ttype} if ttype else {}), "id": tid}})
     if titulaires:
         marche["titulaires"] = titulaires
     for k in (
@@ -366,6 +369,24 @@ def release_to_marche(release: dict[str, Any], path: str = "release") -> dict[st
             marche[k] = kept[k]
     marche.update(kept.get("extra") or {})
     return marche
+
+
+def _decp_procedure(tender: dict[str, Any]) -> str | None:
+    """The DECP procedure of a tender: its DECP label (from a DECP import) or, for a release read from
+    an eForms notice, the DECP procedure of its eForms procedure type (``procedure-eforms`` reversed)."""
+    details = tender.get("procurementMethodDetails")
+    to_eforms = tables()["procedure-eforms"]
+    if details in to_eforms:
+        return str(details)
+    code = _eforms_procedure_code(str(details or ""))
+    return _reverse(to_eforms, code) if code else None
+
+
+def _eforms_procedure_code(label: str) -> str | None:
+    from mappings.spec import load_spec  # the eForms spec's labels (BT-105 procedure type)
+
+    labels: dict[str, Any] = load_spec("eforms").tables.get("procedure-label") or {}
+    return next((code for code, text in labels.items() if text == label or code == label), None)
 
 
 def export_decp(releases: Iterable[dict[str, Any]]) -> dict[str, Any]:

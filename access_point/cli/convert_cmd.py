@@ -8,6 +8,7 @@ Schema for OCDS, the DECP schema given with ``--decp-schema`` for DECP).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -87,7 +88,7 @@ def validate_output(
     findings = []
     for e in validator.iter_errors(doc):
         where = ".".join(str(p) for p in e.absolute_path) or "$"
-        findings.append(f"{where}: {e.message}{_decp_input(conversion, list(e.absolute_path))}")
+        findings.append(f"{where}: {e.message}{_decp_input(conversion, list(e.absolute_path), e.message)}")
     return findings
 
 
@@ -97,7 +98,13 @@ def _from_input(conversion: Conversion, location: str | None) -> str:
     return f" (input: {found})" if found else ""
 
 
-def _decp_input(conversion: Conversion, path: list[Any]) -> str:
+def _missing_property(message: str) -> str:
+    """``nature`` for "'nature' is a required property" (a finding on the marché itself)."""
+    found = re.fullmatch(r"'([^']+)' is a required property", message)
+    return found.group(1) if found else ""
+
+
+def _decp_input(conversion: Conversion, path: list[Any], message: str = "") -> str:
     """`` (input: releases[0].contracts[0].value.amount)`` for a DECP schema finding on a marché."""
     if len(path) < 3 or path[:2] != ["marches", "marche"] or not isinstance(path[2], int):
         return ""
@@ -106,7 +113,7 @@ def _decp_input(conversion: Conversion, path: list[Any]) -> str:
         return ""
     release = marches[path[2]]
     index = next(i for i, r in enumerate(conversion.releases) if r is release)
-    field = str(path[3]) if len(path) > 3 else ""
+    field = str(path[3]) if len(path) > 3 else _missing_property(message)
     where = field_source(release, field) if field else "$"
     return f" (input: {release_input_path(conversion, index, where)})"
 

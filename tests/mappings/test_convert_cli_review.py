@@ -476,3 +476,19 @@ def test_decp_to_eforms_can_is_xsd_valid(corpus: Path, tmp_path: Path, store: Pa
     doc = etree.parse(str(out))
     assert doc.findtext(".//{*}MainCommodityClassification/{*}ItemClassificationCode") == "77310000"
     assert doc.findtext(".//{*}LotResult/{*}TenderLot/{*}ID") == "LOT-0001"
+
+
+@pytest.mark.corpus
+def test_can_to_decp_maps_the_procedure_and_names_what_is_missing(corpus: Path, tmp_path: Path) -> None:
+    """Before: DECP got the eForms label ('Open procedure') as procedure, an unknown identifier was
+    claimed a SIRET, and a missing DECP field named no input path."""
+    out = tmp_path / "decp.json"
+    code, err = run(
+        corpus / NOTICES / "can_24_minimal.xml", "--from", "ubl", "--to", "decp", "-o", out,
+        "--validate", "--decp-schema", corpus / DECP_SCHEMA,
+    )  # fmt: skip
+    assert code == 1
+    (marche,) = json.loads(out.read_text())["marches"]["marche"]
+    assert marche["procedure"] == "Appel d'offres ouvert"
+    assert "typeIdentifiant" not in marche["titulaires"][0]["titulaire"]  # '326 912 557' is no SIRET
+    assert "'ccag' is a required property (input: OCDS platform.decp.CON-0001.ccag)" in err
