@@ -255,3 +255,17 @@ def test_round_trip_any_payload_any_read_size(tmp_path: Path, payload: bytes, st
     parsed = read_message(ctype(), _Trickle(body, step), work)  # type: ignore[arg-type]
     assert parsed.envelope == ENVELOPE
     assert parsed.attachments[0].path.read_bytes() == payload
+
+
+def test_header_line_without_colon_is_mime_inconsistency(tmp_path: Path) -> None:
+    body = multipart([(["Content-Type application/soap+xml"], ENVELOPE)])
+    with pytest.raises(MimeError, match="malformed MIME header line 'Content-Type application") as exc:
+        read_message(ctype(), io.BytesIO(body), tmp_path)
+    assert exc.value.code == "EBMS:0007"
+
+
+def test_endless_garbage_after_a_boundary_is_refused(tmp_path: Path) -> None:
+    """A delimiter line that never ends (no newline within the header cap) is not buffered forever."""
+    body = b"--" + BOUNDARY.encode() + b" " * 5000  # transport padding that never reaches a newline
+    with pytest.raises(MimeError, match="garbage after a MIME boundary"):
+        read_message(ctype(), io.BytesIO(body), tmp_path, MimeLimits(max_header_bytes=1024))
