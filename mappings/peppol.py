@@ -133,8 +133,45 @@ def _party_ids(
     return ids
 
 
+#: UBL ``cac:PostalAddress`` children <-> OCDS ``address`` keys (T005 tenderer).
+ADDRESS_FIELDS: Final = (
+    ("cbc:StreetName", "streetAddress"),
+    ("cbc:CityName", "locality"),
+    ("cbc:PostalZone", "postalCode"),
+    ("cbc:CountrySubentity", "region"),
+)
+
+
+def _write_address(parent: etree._Element, address: dict[str, Any]) -> None:
+    postal = new_child(parent, "cac:PostalAddress")
+    for tag, key in ADDRESS_FIELDS:
+        if address.get(key):
+            new_child(postal, tag, str(address[key]))
+    if address.get("country"):
+        new_child(
+            new_child(postal, "cac:Country"),
+            "cbc:IdentificationCode",
+            str(address["country"]),
+            listID=COUNTRY_LIST,
+        )
+
+
+def _read_address(el: etree._Element) -> dict[str, str]:
+    postal = el.find("cac:PostalAddress", NS)
+    if postal is None:
+        return {}
+    address = {key: (postal.findtext(tag, namespaces=NS) or "").strip() for tag, key in ADDRESS_FIELDS}
+    address["country"] = (postal.findtext("cac:Country/cbc:IdentificationCode", namespaces=NS) or "").strip()
+    return {k: v for k, v in address.items() if v}
+
+
 def _write_party(
-    parent: etree._Element, release: dict[str, Any], party_id: str, *, full: bool = True
+    parent: etree._Element,
+    release: dict[str, Any],
+    party_id: str,
+    *,
+    full: bool = True,
+    address: bool = False,
 ) -> None:
     ids = _party_ids(release, party_id, party_id, need_identifier=full)
     party: dict[str, Any] = next((p for p in release.get("parties") or [] if p.get("id") == party_id), {})
@@ -144,6 +181,8 @@ def _write_party(
         new_child(pid, "cbc:ID", str(ids["identifier"]["id"]), schemeID=str(ids["identifier"]["scheme"]))
         if party.get("name"):
             new_child(new_child(parent, "cac:PartyName"), "cbc:Name", str(party["name"]))
+        if address and isinstance(party.get("address"), dict) and party["address"]:
+            _write_address(parent, party["address"])
 
 
 def _read_party(el: etree._Element | None, release: dict[str, Any], role: str) -> str | None:
@@ -166,6 +205,9 @@ def _read_party(el: etree._Element | None, release: dict[str, Any], role: str) -
         party["roles"].append(role)
     if name is not None and name.text:
         party["name"] = name.text.strip()
+    postal = _read_address(el)
+    if postal:
+        party["address"] = postal
     ids: dict[str, Any] = {
         "endpoint": {"scheme": endpoint.get("schemeID", ""), "id": (endpoint.text or "").strip()}
     }
@@ -246,9 +288,12 @@ def build_t004(release: dict[str, Any], trace: engine.Trace | None = None) -> et
         ext = new_child(new_child(ref, "cac:Attachment"), "cac:ExternalReference")
         if cert.get("uri"):
             new_child(ext, "cbc:URI", str(cert["uri"]))
-        new_child(ext, "cbc:MimeCode", str(cert.get("mimeCode") or CERTIFICATE_MIME))
+        if cert.get("mimeCode") or not cert.get("uri"):  # a cid: URI names the attachment already
+            new_child(ext, "cbc:MimeCode", str(cert.get("mimeCode") or CERTIFICATE_MIME))
         if cert.get("fileName"):
             new_child(ext, "cbc:FileName", str(cert["fileName"]))
+    for i, doc in enumerate(tender.get("documents") or []):
+        _mark(trace, _write_procurement_document(root, doc, _peppol(body)), f"tender.documents[{i}]")
     buyer = _buyer_id(body)
     party_el = new_child(new_child(root, "cac:ContractingParty"), "cac:Party")
     _write_party(party_el, body, buyer)
@@ -312,20 +357,91 @@ def read_t004(root: etree._Element) -> dict[str, Any]:
     release.setdefault("initiationType", "tender")
     _read_tender_recipient(root, release, buyer)
     for ref in root.findall("cac:AdditionalDocumentReference", NS):
-        if _is_certificate(ref):
-            cert: dict[str, Any] = {"id": (ref.findtext("cbc:ID", namespaces=NS) or "").strip()}
-            for tag, key in (
-                ("cac:Attachment/cac:ExternalReference/cbc:URI", "uri"),
-                ("cac:Attachment/cac:ExternalReference/cbc:MimeCode", "mimeCode"),
-                ("cac:Attachment/cac:ExternalReference/cbc:FileName", "fileName"),
-                ("cbc:IssueDate", "issueDate"),
-                ("cbc:DocumentStatusCode", "statusCode"),
-            ):
-                val = ref.findtext(tag, namespaces=NS)
-                if val:
-                    cert[key] = val.strip()
-            release.setdefault("platform", {}).setdefault("peppol", {})["encryptionCertificate"] = cert
+        if not _is_certificate(ref):
+            _read_procurement_document(ref, release)
+            continue
+        cert: dict[str, Any] = {"id": (ref.findtext("cbc:ID", namespaces=NS) or "").strip()}
+        for tag, key in (
+            ("cac:Attachment/cac:ExternalReference/cbc:URI", "uri"),
+            ("cac:Attachment/cac:ExternalReference/cbc:MimeCode", "mimeCode"),
+            ("cac:Attachment/cac:ExternalReference/cbc:FileName", "fileName"),
+            ("cbc:IssueDate", "issueDate"),
+            ("cbc:DocumentStatusCode", "statusCode"),
+        ):
+            val = ref.findtext(tag, namespaces=NS)
+            if val:
+                cert[key] = val.strip()
+        release.setdefault("platform", {}).setdefault("peppol", {})["encryptionCertificate"] = cert
     return release
+
+
+#: T004 ``AdditionalDocumentReference`` type codes: a document the buyer provides / requires.
+PROVIDED: Final = "PRO"
+REQUIRED: Final = "REQ"
+
+
+def _write_procurement_document(
+    root: etree._Element, doc: dict[str, Any], peppol: dict[str, Any]
+) -> etree._Element | None:
+    """A procurement document of the tender as a T004 ``AdditionalDocumentReference``.
+
+    Peppol-only facts (type PRO/REQ, status, issue date and version as written) are kept per document id
+    in ``platform.peppol.documentReferences``; a provided document needs a URL or a file name
+    (PEPPOL-T004-R035), a required one is only named (S317).
+    """
+    if not isinstance(doc, dict) or not doc.get("id"):
+        return None
+    kept = (peppol.get("documentReferences") or {}).get(str(doc["id"])) or {}
+    code = str(kept.get("typeCode") or PROVIDED)
+    if code == PROVIDED and not (doc.get("url") or doc.get("fileName")):
+        return None
+    ref = new_child(root, "cac:AdditionalDocumentReference")
+    new_child(ref, "cbc:ID", str(doc["id"]))
+    new_child(ref, "cbc:DocumentTypeCode", code, listID=DOC_TYPE_LIST)
+    if kept.get("statusCode"):
+        new_child(ref, "cbc:DocumentStatusCode", str(kept["statusCode"]), listID=DOC_STATUS_LIST)
+    if code == REQUIRED:
+        return ref
+    if kept.get("issueDate"):
+        new_child(ref, "cbc:IssueDate", str(kept["issueDate"]))
+    if doc.get("language"):
+        new_child(ref, "cbc:LocaleCode", str(doc["language"]), listID="ISO639-1")
+    if kept.get("versionId"):
+        new_child(ref, "cbc:VersionID", str(kept["versionId"]))
+    if doc.get("description"):
+        new_child(ref, "cbc:DocumentDescription", str(doc["description"]))
+    ext = new_child(new_child(ref, "cac:Attachment"), "cac:ExternalReference")
+    for key, tag in (("url", "cbc:URI"), ("format", "cbc:MimeCode"), ("fileName", "cbc:FileName")):
+        if doc.get(key):
+            new_child(ext, tag, str(doc[key]))
+    return ref
+
+
+def _read_procurement_document(ref: etree._Element, release: dict[str, Any]) -> None:
+    ext = "cac:Attachment/cac:ExternalReference/"
+    doc: dict[str, Any] = {"id": (ref.findtext("cbc:ID", namespaces=NS) or "").strip()}
+    for tag, key in (
+        ("cbc:DocumentDescription", "description"),
+        ("cbc:LocaleCode", "language"),
+        (f"{ext}cbc:URI", "url"),
+        (f"{ext}cbc:MimeCode", "format"),
+        (f"{ext}cbc:FileName", "fileName"),
+    ):
+        val = ref.findtext(tag, namespaces=NS)
+        if val and val.strip():
+            doc[key] = val.strip()
+    kept = {
+        key: (ref.findtext(tag, namespaces=NS) or "").strip()
+        for tag, key in (
+            ("cbc:DocumentTypeCode", "typeCode"),
+            ("cbc:DocumentStatusCode", "statusCode"),
+            ("cbc:IssueDate", "issueDate"),
+            ("cbc:VersionID", "versionId"),
+        )
+    }
+    release.setdefault("tender", {}).setdefault("documents", []).append(doc)
+    peppol = release.setdefault("platform", {}).setdefault("peppol", {})
+    peppol.setdefault("documentReferences", {})[doc["id"]] = {k: v for k, v in kept.items() if v}
 
 
 def _is_certificate(ref: etree._Element) -> bool:
@@ -361,6 +477,8 @@ def _bid(release: dict[str, Any], bid_id: str | None) -> dict[str, Any]:
         if bid_id is None or bid.get("id") == bid_id:
             found: dict[str, Any] = bid
             return found
+    if not bids:
+        raise MappingError("the release has no bid (bids.details is empty)", "bids.details")
     raise MappingError(f"no bid {bid_id!r} in bids.details", "bids.details")
 
 
@@ -382,7 +500,7 @@ def build_t005(release: dict[str, Any], bid_id: str | None = None) -> etree._Ele
     tenderers = bid.get("tenderers") or []
     if not tenderers:
         raise MappingError("the bid needs a tenderer", "bids.details[].tenderers")
-    _write_party(new_child(root, "cac:TendererParty"), release, str(tenderers[0]["id"]))
+    _write_party(new_child(root, "cac:TendererParty"), release, str(tenderers[0]["id"]), address=True)
     _write_party(new_child(new_child(root, "cac:ContractingParty"), "cac:Party"), release, _buyer_id(release))
     project = new_child(root, "cac:TenderedProject")
     for lot in bid.get("relatedLots") or ["NA"]:
@@ -405,6 +523,8 @@ def _write_doc_reference(ref: etree._Element, doc: dict[str, Any], path: str) ->
         raise MappingError(
             "document hash is required (tender documents are referenced by hash)", f"{path}.hash"
         )
+    if doc.get("url"):
+        new_child(ext, "cbc:URI", str(doc["url"]))
     new_child(ext, "cbc:DocumentHash", str(digest["value"]))
     algorithm = str(digest.get("algorithm") or "SHA-256")
     new_child(ext, "cbc:HashAlgorithmMethod", HASH_ALGORITHMS.get(algorithm, algorithm))
@@ -429,7 +549,7 @@ def _read_doc_reference(ref: etree._Element) -> dict[str, Any]:
             method = (ext.findtext("cbc:HashAlgorithmMethod", namespaces=NS) or "").strip()
             algo = next((k for k, v in HASH_ALGORITHMS.items() if v == method), method)
             doc["hash"] = {"algorithm": algo, "value": value.strip()}
-        for tag, key in (("cbc:MimeCode", "format"), ("cbc:FileName", "fileName")):
+        for tag, key in (("cbc:URI", "url"), ("cbc:MimeCode", "format"), ("cbc:FileName", "fileName")):
             val = ext.findtext(tag, namespaces=NS)
             if val:
                 doc[key] = val.strip()
@@ -481,16 +601,19 @@ def build_t006(release: dict[str, Any], bid_id: str | None = None) -> etree._Ele
         registered = (stamp[:10], stamp[11:19] + (stamp[19:] or "Z"))
     new_child(root, "cbc:RegisteredDate", str(registered[0]))
     new_child(root, "cbc:RegisteredTime", str(registered[1]))
+    # other documents received with the tender (e.g. the envelope, UNCL1001 13), as they were read
+    for other in receipt.get("otherDocuments") or []:
+        _write_receipt_reference(root, other)
     # the receipt references the Tender document (its T005 UUID) and, when known, the hash of it
-    ref = new_child(root, "cac:TenderDocumentReference")
-    new_child(ref, "cbc:ID", str(bid["id"]), schemeURI="urn:uuid")
-    new_child(ref, "cbc:DocumentTypeCode", TENDER_DOCUMENT_CODE, listID=UNCL1001)
-    digest = receipt.get("tenderHash") or {}
-    if digest.get("value"):
-        ext = new_child(new_child(ref, "cac:Attachment"), "cac:ExternalReference")
-        new_child(ext, "cbc:DocumentHash", str(digest["value"]))
-        algorithm = str(digest.get("algorithm") or "SHA-256")
-        new_child(ext, "cbc:HashAlgorithmMethod", HASH_ALGORITHMS.get(algorithm, algorithm))
+    _write_receipt_reference(
+        root,
+        {
+            "id": bid["id"],
+            "documentTypeCode": TENDER_DOCUMENT_CODE,
+            "hash": receipt.get("tenderHash") or {},
+            "issuer": receipt.get("issuer"),
+        },
+    )
     _write_party(new_child(root, "cac:SenderParty"), release, _buyer_id(release))
     tenderers = bid.get("tenderers") or []
     if not tenderers:
@@ -499,13 +622,48 @@ def build_t006(release: dict[str, Any], bid_id: str | None = None) -> etree._Ele
     return etree.ElementTree(root)
 
 
+def _write_receipt_reference(root: etree._Element, doc: dict[str, Any]) -> None:
+    ref = new_child(root, "cac:TenderDocumentReference")
+    new_child(ref, "cbc:ID", str(doc["id"]), schemeURI="urn:uuid")
+    new_child(
+        ref, "cbc:DocumentTypeCode", str(doc.get("documentTypeCode") or TENDER_DOCUMENT_CODE), listID=UNCL1001
+    )
+    digest = doc.get("hash") or {}
+    if digest.get("value"):
+        ext = new_child(new_child(ref, "cac:Attachment"), "cac:ExternalReference")
+        new_child(ext, "cbc:DocumentHash", str(digest["value"]))
+        algorithm = str(digest.get("algorithm") or "SHA-256")
+        new_child(ext, "cbc:HashAlgorithmMethod", HASH_ALGORITHMS.get(algorithm, algorithm))
+    issuer = doc.get("issuer") or {}
+    if issuer.get("id"):
+        new_child(
+            new_child(ref, "cac:IssuerParty"),
+            "cbc:EndpointID",
+            str(issuer["id"]),
+            schemeID=str(issuer.get("scheme", "")),
+        )
+
+
+def _read_receipt_reference(ref: etree._Element) -> dict[str, Any]:
+    doc = _read_doc_reference(ref)
+    doc["documentTypeCode"] = (ref.findtext("cbc:DocumentTypeCode", namespaces=NS) or "").strip()
+    issuer = ref.find("cac:IssuerParty/cbc:EndpointID", NS)
+    if issuer is not None:
+        doc["issuer"] = {"scheme": issuer.get("schemeID", ""), "id": (issuer.text or "").strip()}
+    return doc
+
+
 def read_t006(root: etree._Element) -> dict[str, Any]:
     release = _base_release(root)
     _doc_meta(release, root, "t006")
     date = (root.findtext("cbc:RegisteredDate", namespaces=NS) or "").strip()
     time = (root.findtext("cbc:RegisteredTime", namespaces=NS) or "").strip()
-    docs = [_read_doc_reference(r) for r in root.findall("cac:TenderDocumentReference", NS)]
-    bid: dict[str, Any] = {"id": docs[0]["id"] if docs else ""}
+    docs = [_read_receipt_reference(r) for r in root.findall("cac:TenderDocumentReference", NS)]
+    # the Tender is the reference of type 310 (other references: e.g. the envelope it came in)
+    tender_doc = next(
+        (d for d in docs if d["documentTypeCode"] == TENDER_DOCUMENT_CODE), docs[0] if docs else {}
+    )
+    bid: dict[str, Any] = {"id": tender_doc.get("id", "")}
     if date and time:
         bid["date"] = f"{date}T{time}"
     buyer = _read_party(root.find("cac:SenderParty", NS), release, "buyer")
@@ -516,8 +674,17 @@ def read_t006(root: etree._Element) -> dict[str, Any]:
         bid["tenderers"] = [{"id": tenderer}]
     release["bids"] = {"details": [bid]}
     receipt: dict[str, Any] = {"bidId": bid["id"], "registeredDate": date, "registeredTime": time}
-    if docs and "hash" in docs[0]:
-        receipt["tenderHash"] = docs[0]["hash"]
+    if "hash" in tender_doc:
+        receipt["tenderHash"] = tender_doc["hash"]
+    if tender_doc.get("issuer"):
+        receipt["issuer"] = tender_doc["issuer"]
+    others = [
+        {k: v for k, v in d.items() if k in ("id", "documentTypeCode", "hash", "issuer")}
+        for d in docs
+        if d is not tender_doc
+    ]
+    if others:
+        receipt["otherDocuments"] = others
     release.setdefault("platform", {}).setdefault("peppol", {})["receipt"] = receipt
     release.setdefault("tag", ["tender"])
     return release
