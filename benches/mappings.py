@@ -23,7 +23,8 @@ from typing import Any
 from lxml import etree
 
 from mappings.decp import export_decp, import_decp
-from mappings.eforms import build_notice, read_notice
+from mappings.eforms import build_notice, build_tree, read_notice
+from mappings.model import decp_errors
 from mappings.peppol import build_document, read_document
 from peppol.xml import parse_bytes
 
@@ -94,9 +95,11 @@ def main() -> None:
     conv = {
         "eForms CN -> OCDS": _timed(lambda: read_notice(notice)),
         "OCDS -> eForms CN": _timed(lambda: build_notice(release, "cn")),
+        "OCDS -> eForms CN, traced (--validate)": _timed(lambda: build_tree(release, "cn", trace={})),
         "OCDS -> Peppol T004": _timed(lambda: build_document(release, "t004")),
         "Peppol T004 -> OCDS": _timed(lambda: read_document(t004)),
         f"DECP ({LOTS} marchés) -> OCDS": _timed(lambda: import_decp(decp_doc)),
+        f"  of which input validation ({LOTS} marchés)": _timed(lambda: decp_errors(decp_doc)),
         f"OCDS -> DECP ({LOTS} marchés)": _timed(lambda: export_decp(decp_releases)),
     }
     print(
