@@ -430,6 +430,7 @@ def _owned_by_other(
     spec: Spec,
     scope: str,
     raws: dict[str, Any],
+    root: _Element | None = None,
 ) -> bool:
     """True when another rule of the scope read this OCDS value from its own element.
 
@@ -452,10 +453,19 @@ def _owned_by_other(
         return False  # a shared list: each rule writes the items it has a UBL form for
     if kept_by_other:
         return True  # an edited value goes back to the element that held it
-    # a value from OCDS alone (no kept form says which element held it): one element, the last
-    # writable rule's (BT-131 tender deadline over BT-1311, BT-18 submission URL over BT-745)
+    # a value from OCDS alone (no kept form says which element held it) goes to one element: the
+    # writer whose ``prefer_when`` holds on the document (BT-1311 for procedures with a participation
+    # stage), else the last writer without a condition (BT-131 tender deadline, BT-18 submission URL)
     writers = [r for r in spec.same_target(rule) if r.write]
-    return bool(writers) and writers[-1] is not rule
+    chosen = next((r for r in writers if r.prefer_when and _holds(root, r.prefer_when)), None)
+    if chosen is None:
+        plain = [r for r in writers if not r.prefer_when]
+        chosen = plain[-1] if plain else None
+    return chosen is not None and chosen is not rule
+
+
+def _holds(root: _Element | None, condition: str) -> bool:
+    return root is not None and bool(_compiled(f"boolean({condition})")(root))
 
 
 def _underived(
@@ -485,6 +495,7 @@ def _write_empty(rule: Rule, ctx_or_factory: _Element | Callable[[], _Element], 
     el.text = str(raw.get("text") or "") or None
     for k, v in (raw.get("attrs") or {}).items():
         el.set(k, v)
+    _traced(el)
 
 
 def _apply_write(
@@ -519,6 +530,11 @@ def _apply_write(
         ):
             # a code OCDS has no value for (e.g. 'none'): written back as it was read
             _write_leaf(rule, ctx, None, spec, env, fresh=False, raw=raw)
+        elif rule.default and not raws and not rule.each:
+            doc = ctx.getroottree().getroot() if isinstance(ctx, etree._Element) else None
+            if not rule.default_when or _holds(doc, rule.default_when):
+                literal = {k: v for k, v in rule.attrs if not v.startswith("$")}
+                _write_empty(rule, ctx, {"text": rule.default, "attrs": literal})
         return
     value = _underived(rule, value, raws, spec, scope, key, index)
     if raw is not None and "variants" in raw:
@@ -530,8 +546,10 @@ def _apply_write(
         raw = None
     if rule.type not in RAW_TYPES and rule.type != "text":
         raw = None
-    if raw is None and _owned_by_other(rule, release, obj, key, index, value, spec, scope, raws):
-        return
+    if raw is None and spec.shares_target(rule):
+        doc = ctx.getroottree().getroot() if isinstance(ctx, etree._Element) else None
+        if _owned_by_other(rule, release, obj, key, index, value, spec, scope, raws, doc):
+            return
     if rule.each and rule.ocds.endswith("[]") and rule.ocds.count("[]") == 1:
         # one repeated UBL element per list item: the i-th element holds item i
         if not isinstance(value, list) or index >= len(value):

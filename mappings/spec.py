@@ -68,6 +68,16 @@ class Rule:
     #: read after the writable rules (a derived value that replaces theirs, e.g. "name - department");
     #: their own kept forms are still written back while the derived value is unchanged
     last: bool = False
+    #: among the rules sharing an OCDS path, the one to write a value that comes from OCDS alone (no
+    #: kept form says which element held it) when this XPath, on the document being written, is true;
+    #: otherwise the last writable rule without a condition writes it
+    prefer_when: str = ""
+    #: the eForms code written when the release has no value for the rule and was made without kept
+    #: UBL forms (by the platform, not read from a notice): the "none" codes eForms requires, e.g.
+    #: BT-71 reserved procurement ``none``; only while ``default_when`` (an XPath on the document being
+    #: written) holds, when given
+    default: str = ""
+    default_when: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +192,9 @@ def parse_spec(name: str, data: Any) -> Spec:
                 join=tuple(str(j) for j in (r.get("join") or ())),
                 sep=str(r.get("sep", " ")),
                 last=bool(r.get("last", False)),
+                prefer_when=str(r.get("prefer_when", "")),
+                default=str(r.get("default", "")),
+                default_when=str(r.get("default_when", "")),
                 attrs=tuple((str(k), str(v)) for k, v in _pairs(r.get("attrs"))),
             )
         )
