@@ -269,3 +269,13 @@ def test_endless_garbage_after_a_boundary_is_refused(tmp_path: Path) -> None:
     body = b"--" + BOUNDARY.encode() + b" " * 5000  # transport padding that never reaches a newline
     with pytest.raises(MimeError, match="garbage after a MIME boundary"):
         read_message(ctype(), io.BytesIO(body), tmp_path, MimeLimits(max_header_bytes=1024))
+
+
+def test_plain_soap_body_over_the_cap_is_too_large_not_truncated(tmp_path: Path) -> None:
+    body = ENVELOPE + b" " * 2000
+    with pytest.raises(BodyTooLargeError, match="SOAP body larger than 1000 bytes"):
+        read_message("application/soap+xml", io.BytesIO(body), tmp_path, MimeLimits(max_envelope_bytes=1000))
+    exact = read_message(
+        "application/soap+xml", io.BytesIO(body[:1000]), tmp_path, MimeLimits(max_envelope_bytes=1000)
+    )
+    assert exact.envelope == body[:1000]
