@@ -287,9 +287,13 @@ def test_receipt_in_multipart_related_response_is_verified(
     assert direct.delivered and direct.receipt_bytes
     boundary = "MIMEBoundary_receipt_1"
     body = (
-        f"--{boundary}\r\nContent-Type: application/soap+xml; charset=UTF-8\r\n"
-        f"Content-Transfer-Encoding: binary\r\nContent-ID: <root.receipt@ap>\r\n\r\n"
-    ).encode() + direct.receipt_bytes + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f"--{boundary}\r\nContent-Type: application/soap+xml; charset=UTF-8\r\n"
+            f"Content-Transfer-Encoding: binary\r\nContent-ID: <root.receipt@ap>\r\n\r\n"
+        ).encode()
+        + direct.receipt_bytes
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     content_type = (
         f'multipart/related; boundary="{boundary}"; type="application/soap+xml"; start="<root.receipt@ap>"'
     )
@@ -314,3 +318,27 @@ def test_error_signal_without_error_code_is_classified_by_http_status(
         )
     assert not outcome.delivered and outcome.code is None
     assert outcome.retryable is retryable and outcome.http_status == status
+
+
+def test_prepare_message_bare_document_needs_parties_and_country(test_pki: Any, tmp_path: Path) -> None:
+    """The library refuses a bare document without what its SBDH needs (the CLI is only a layer on it)."""
+    from tests.transport.test_receiver_support import ubl_invoice
+    from transport.sender import prepare_message
+
+    document = tmp_path / "invoice.xml"
+    document.write_bytes(ubl_invoice())
+    files = {"key": test_pki.aps[0].key, "cert": test_pki.aps[0].cert, "receiver_cert": test_pki.aps[1].cert}
+    with pytest.raises(ValueError, match="a bare document needs --receiver, --country-c1 to build its SBDH"):
+        prepare_message(
+            document, **files, sender="iso6523-actorid-upis::0088:5790000435951", spool_dir=tmp_path
+        )
+    prepared = prepare_message(
+        document,
+        **files,
+        sender="iso6523-actorid-upis::0088:5790000435951",
+        receiver="iso6523-actorid-upis::0088:5798000000001",
+        country_c1="SE",
+        spool_dir=tmp_path,
+    )
+    assert prepared.sbdh.country_c1 == "SE"
+    assert f">{test_pki.aps[1].seat_id}<".encode() in prepared.message.envelope  # eb:To/eb:PartyId
