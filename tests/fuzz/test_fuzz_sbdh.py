@@ -181,10 +181,12 @@ def test_wrapped_payloads_with_garbage_content_raise_only_sbdh_error(
 
 def test_read_sbd_unreadable_sources_raise_sbdh_error(tmp_path: Path) -> None:
     """Empty input, a directory and a missing file: a typed error (or OSError for the file system)."""
-    with pytest.raises(SbdhError):
+    with pytest.raises(SbdhError, match="not well-formed XML: no element found") as empty:
         read_sbd(b"")
-    with pytest.raises(SbdhError):
+    assert empty.value.code == "invalid-sbd-xml"
+    with pytest.raises(SbdhError, match="not well-formed XML") as binary:
         read_sbd(io.BytesIO(b"\x00\x01"))
+    assert binary.value.code == "invalid-sbd-xml"
     for path in (tmp_path / "missing.xml", tmp_path):
         with pytest.raises((SbdhError, OSError)):
             read_sbd(path)

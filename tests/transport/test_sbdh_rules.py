@@ -598,3 +598,25 @@ def test_inbound_sbd_in_other_encodings_is_read_and_extracted(encoding: str) -> 
         f'<?xml version="1.0" encoding="UTF-8"?>\n<Invoice xmlns="{INV_NS}"><Note>Café</Note></Invoice>'
     )
     assert out.getvalue() == expected.encode("utf-8")
+
+
+_SBD_NS = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "reason"),
+    [
+        (
+            f'<StandardBusinessDocument xmlns="{_SBD_NS}"/>'.encode(),
+            "missing-sbdh",
+            "StandardBusinessDocumentHeader",
+        ),
+        (b"<Invoice/>", "invalid-sbd-xml", "root element is 'Invoice', not a StandardBusinessDocument"),
+    ],
+    ids=["sbd-without-header", "not-an-sbd"],
+)
+def test_streaming_and_in_memory_readers_refuse_the_same_shapes(data: bytes, code: str, reason: str) -> None:
+    for read in (read_sbd, parse_sbd):
+        with pytest.raises(SbdhError, match=reason) as err:
+            read(data)
+        assert err.value.code == code, read
