@@ -620,3 +620,14 @@ def test_streaming_and_in_memory_readers_refuse_the_same_shapes(data: bytes, cod
         with pytest.raises(SbdhError, match=reason) as err:
             read(data)
         assert err.value.code == code, read
+
+
+def test_in_memory_parser_refuses_a_second_payload() -> None:
+    """One business document per SBD: a second element after the payload (a smuggled document that
+    the streaming reader, which stops at the first, never looks at) is refused by parse_sbd."""
+    invoice = '<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/>'
+    data = sbd_text(payload=invoice + invoice)
+    with pytest.raises(SbdhError, match="the SBD has 2 elements after the header, not 1") as err:
+        parse_sbd(data)
+    assert err.value.code == "invalid-business-message"
+    assert parse_sbd(sbd_text()).payload_info.kind == "xml"  # control: one payload is fine
