@@ -432,7 +432,7 @@ def build_tree(
     if not (tender.get("legalBasis") or {}).get("wasDerivedFrom"):
         domain = REGULATORY_DOMAIN_BY_SUBTYPE.get(subtype, DEFAULT_REGULATORY_DOMAIN)
         new_child(root, "cbc:RegulatoryDomain", domain)
-    body = dict(release)
+    body = with_derived_structures(release)
     body.pop("id", None)  # written above (must be a UUID)
     spec = load_spec(SPEC_NAME)
     tp_parent = {
@@ -460,6 +460,77 @@ def build_tree(
         award_date = str(notice.get("tenderResultAwardDate") or DEFAULT_TENDER_RESULT_DATE)
         new_child(new_child(root, "cac:TenderResult"), "cbc:AwardDate", award_date)
     return etree.ElementTree(root)
+
+
+#: OCDS roles of the parties a lot's appeal terms reference, by ``platform.lotParties`` key.
+LOT_PARTY_ROLES: Final = (("reviewBody", "reviewBody"), ("mediator", "mediationBody"))
+TENDERING_PARTY_ID: Final = "TPA-{:04d}"
+
+
+def with_derived_structures(release: dict[str, Any]) -> dict[str, Any]:
+    """``release`` with the eForms structures OCDS has no home for derived from OCDS when absent.
+
+    A release read from a notice keeps them in the platform extension; one the platform made has
+    only OCDS, so: each lot's review body (and mediator) is the party of that role (OPT-301, mandatory
+    per lot), each bid's tenderers form a tendering party (OPT-210/310; without one the winners'
+    size and listing, BT-165/746, have no tenderer to belong to) and the notice value (BT-161) is the
+    total of the awarded values. A shallow copy; ``release`` is not changed.
+    """
+    body = dict(release)
+    platform = dict(body.get("platform") or {})
+    parties = [p for p in body.get("parties") or [] if isinstance(p, dict)]
+    lots = [lot for lot in (body.get("tender") or {}).get("lots") or [] if isinstance(lot, dict)]
+    known = {e.get("lot") for e in platform.get("lotParties") or [] if isinstance(e, dict)}
+    derived = {}
+    for key, role in LOT_PARTY_ROLES:
+        party = next((p for p in parties if role in (p.get("roles") or [])), None)
+        if party is not None and party.get("id"):
+            derived[key] = str(party["id"])
+    missing = [lot for lot in lots if lot.get("id") not in known]
+    if derived and missing:
+        platform["lotParties"] = [
+            *(platform.get("lotParties") or []),
+            *({"lot": lot["id"], **derived} for lot in missing),
+        ]
+    bids = (body.get("bids") or {}).get("details") or []
+    tendering: list[dict[str, Any]] = [
+        t for t in platform.get("tenderingParties") or [] if isinstance(t, dict)
+    ]
+    known_tp = {t.get("id") for t in tendering}
+    new_bids, added = [], False
+    for bid in bids:
+        if isinstance(bid, dict) and bid.get("tenderers") and bid.get("tenderingParty") not in known_tp:
+            tpa = str(bid.get("tenderingParty") or TENDERING_PARTY_ID.format(len(tendering) + 1))
+            tenderers = [{"id": t["id"]} for t in bid["tenderers"] if isinstance(t, dict) and t.get("id")]
+            tendering.append({"id": tpa, "tenderers": tenderers})
+            known_tp.add(tpa)
+            bid = {**bid, "tenderingParty": tpa}
+            added = True
+        new_bids.append(bid)
+    if added:
+        platform["tenderingParties"] = tendering
+        body["bids"] = {**body["bids"], "details": new_bids}
+    result = dict(platform.get("noticeResult") or {})
+    framework = {
+        lot.get("id") for lot in lots if ((lot.get("techniques") or {}).get("hasFrameworkAgreement") is True)
+    }
+    # BT-161 notice value: required when a lot outside a framework agreement has a winner (BR-BT-00161),
+    # forbidden otherwise; the total of those awards' values
+    values: list[dict[str, Any]] = [
+        a["value"]
+        for a in body.get("awards") or []
+        if isinstance(a, dict)
+        and a.get("suppliers")
+        and isinstance(a.get("value"), dict)
+        and isinstance(a["value"].get("amount"), int | float)
+        and any(lot not in framework for lot in a.get("relatedLots") or [])
+    ]
+    currencies = {v.get("currency") for v in values}
+    if "totalAmount" not in result and values and len(currencies) == 1:
+        result["totalAmount"] = {"amount": sum(v["amount"] for v in values), "currency": currencies.pop()}
+        platform["noticeResult"] = result
+    body["platform"] = platform
+    return body
 
 
 def _write_touchpoints(

@@ -373,41 +373,44 @@ def test_decp_import_with_enrichment_and_export_valid(corpus: Path, tmp_path: Pa
 # ---------------------------------------------------------------- 3. --validate names the input path
 
 
+def incomplete_release(corpus: Path, tmp_path: Path) -> dict[str, Any]:
+    """A platform-made CN release lacking the lot's title (BT-21) and the buyer's city (BT-513)."""
+    release: dict[str, Any] = json.loads(cn_release(corpus, tmp_path, bare=True).read_text())
+    del release["tender"]["lots"][0]["title"]
+    buyer = next(i for i, p in enumerate(release["parties"]) if "buyer" in p.get("roles", []))
+    del release["parties"][buyer]["address"]["locality"]
+    release["_buyer_index"] = buyer
+    return release
+
+
 @pytest.mark.corpus
 def test_validate_findings_name_the_input_path(corpus: Path, tmp_path: Path, store: Path) -> None:
     """Before: a finding named only the output XPath; now also the OCDS value or object behind it."""
-    out = tmp_path / "cn.xml"
+    release = incomplete_release(corpus, tmp_path)
+    buyer = release.pop("_buyer_index")
     code, err = run(
-        cn_release(corpus, tmp_path, bare=True), "--from", "ocds", "--to", "eforms-cn", "-o", out,
-        "--validate", "--store", store,
+        write_json(tmp_path / "r.json", release), "--from", "ocds", "--to", "eforms-cn",
+        "-o", tmp_path / "cn.xml", "--validate", "--store", store,
     )  # fmt: skip
     assert code == 1
     findings = [line for line in err.splitlines() if line.startswith("invalid")]
-    lot_findings = [line for line in findings if "cac:ProcurementProjectLot" in line]
-    assert lot_findings
-    assert all("(input: tender.lots[0]" in line for line in lot_findings)
-    org = [line for line in findings if "efac:Organization[2]" in line]
-    assert org and all("(input: parties[1]" in line for line in org)
+    title = [line for line in findings if "BR-BT-00021-" in line]
+    assert title and all("(input: tender.lots[0])" in line for line in title)
+    city = [line for line in findings if "BR-BT-00513-" in line]
+    assert city and all(f"(input: parties[{buyer}]" in line for line in city)
 
 
 @pytest.mark.corpus
 def test_validate_in_a_package_names_the_release(corpus: Path, tmp_path: Path, store: Path) -> None:
-    release = json.loads(cn_release(corpus, tmp_path, bare=True).read_text())
+    release = incomplete_release(corpus, tmp_path)
+    release.pop("_buyer_index")
     package = write_json(tmp_path / "package.json", {"releases": [release]})
     code, err = run(
-        package,
-        "--from",
-        "ocds",
-        "--to",
-        "eforms-cn",
-        "-o",
-        tmp_path / "cn.xml",
-        "--validate",
-        "--store",
-        store,
-    )
+        package, "--from", "ocds", "--to", "eforms-cn", "-o", tmp_path / "cn.xml",
+        "--validate", "--store", store,
+    )  # fmt: skip
     assert code == 1
-    assert "(input: releases[0].tender.lots[0]" in err
+    assert "(input: releases[0].tender.lots[0])" in err
 
 
 @pytest.mark.corpus

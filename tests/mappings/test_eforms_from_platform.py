@@ -56,3 +56,34 @@ def test_platform_made_release_fails_no_new_rule(corpus: Path, name: str) -> Non
     before = collections.Counter(i.rule_id for i in sch.validate(original).failures)
     after = collections.Counter(i.rule_id for i in sch.validate(rebuilt).failures)
     assert set(after - before) == OCDS_LIMITS.get(name, set())
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    "name",
+    [
+        "cn_24_minimal.xml",
+        "cn_24_FRA_comments.xml",
+        "can_24_minimal.xml",
+        "can_24_FRA_comments.xml",
+        "can_24_no_tenders.xml",
+        "E4_minimal.xml",
+    ],
+)
+def test_release_with_ocds_only_fails_no_new_rule(corpus: Path, name: str) -> None:
+    """Only OCDS and the notice metadata: no eForms-only structure kept in the platform extension.
+
+    Before: every lot lacked its review body (OPT-301, BR-OPT-00301-1080) and a CAN its tendering
+    parties (OPT-210/310) and notice value (BT-161); they are now derived from OCDS (parties with role
+    reviewBody, bids' tenderers, awarded values: ``eforms.with_derived_structures``)."""
+    original = (corpus / NOTICES / name).read_bytes()
+    release = json.loads(json.dumps(read_notice(original)))
+    info = release["platform"]["notice"]
+    release["platform"] = {"notice": info}
+    rebuilt = build_notice(release, info["kind"])
+    sch = compile_schematron(
+        corpus / EFORMS / "schematrons/static/complete-validation.sch", phase=f"eforms-{info['subType']}"
+    )
+    before = collections.Counter(i.rule_id for i in sch.validate(original).failures)
+    after = collections.Counter(i.rule_id for i in sch.validate(rebuilt).failures)
+    assert not (after - before), sorted(after - before)
