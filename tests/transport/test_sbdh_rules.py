@@ -631,3 +631,14 @@ def test_in_memory_parser_refuses_a_second_payload() -> None:
         parse_sbd(data)
     assert err.value.code == "invalid-business-message"
     assert parse_sbd(sbd_text()).payload_info.kind == "xml"  # control: one payload is fine
+
+
+@pytest.mark.parametrize("side", ["sender", "receiver"])
+def test_writer_refuses_a_party_outside_the_iso6523_scheme(side: str) -> None:
+    """Our reader refuses another Authority, so the writer must not produce one."""
+    other = ParticipantId.parse("other-actorid-upis::abc", strict=False)
+    with pytest.raises(
+        SbdhError, match=f"{side} scheme 'other-actorid-upis' is not 'iso6523-actorid-upis'"
+    ) as err:
+        build_sbd(header(**{side: other}), INVOICE)
+    assert err.value.code == f"invalid-{side}-authority"
