@@ -642,3 +642,11 @@ def test_writer_refuses_a_party_outside_the_iso6523_scheme(side: str) -> None:
     ) as err:
         build_sbd(header(**{side: other}), INVOICE)
     assert err.value.code == f"invalid-{side}-authority"
+
+
+def test_writer_refuses_an_additional_attribute_xml_cannot_carry() -> None:
+    with pytest.raises(
+        SbdhError, match="additional attribute 'K' contains characters XML does not allow"
+    ) as err:
+        build_sbd(header(additional={"K": "bell\x07"}), INVOICE)
+    assert err.value.code == "invalid-input"
