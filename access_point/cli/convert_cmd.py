@@ -149,6 +149,12 @@ def convert_command(
         raise _fail(err, f"--to must be one of {', '.join(TARGETS)}")
     if enrich is not None and source != "decp":
         raise _fail(err, "--enrich completes DECP input: it needs --from decp")
+    if subtype is not None and not target.startswith("eforms-"):
+        raise _fail(
+            err, f"--subtype is an eForms notice subtype: it needs --to eforms-cn or eforms-can, not {target}"
+        )
+    if decp_schema is not None and target != "decp":
+        raise _fail(err, f"--decp-schema validates DECP output: it needs --to decp, not {target}")
     try:
         data = _read_capped(input_path)
         enrichment = parse_json(_read_capped(enrich)) if enrich else None

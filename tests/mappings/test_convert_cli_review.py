@@ -549,3 +549,29 @@ def test_peppol_example_keeps_its_content_through_ocds(
     assert run(ocds, "--from", "ocds", "--to", target, "-o", back)[0] == 0
     lost = _leaves(corpus / TRANSACTIONS / example) - _leaves(back)
     assert set(lost) == PEPPOL_LOSSES[target]
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (
+            ["--from", "ocds", "--to", "peppol-t004", "--subtype", "16"],
+            "--subtype is an eForms notice subtype",
+        ),
+        (
+            ["--from", "ocds", "--to", "ocds", "--decp-schema", "s.json"],
+            "--decp-schema validates DECP output",
+        ),
+        (["--from", "ubl", "--to", "ocds", "--enrich", "e.json"], "--enrich completes DECP input"),
+        (["--from", "xml", "--to", "ocds"], "--from must be one of"),
+    ],
+    ids=["subtype-not-eforms", "decp-schema-not-decp", "enrich-not-decp", "unknown-source"],
+)
+def test_unsupported_option_combinations_are_usage_errors(
+    tmp_path: Path, args: list[str], reason: str
+) -> None:
+    """Before: --subtype and --decp-schema were ignored silently outside their targets."""
+    source = write_json(tmp_path / "r.json", {})
+    code, err = run(source, *args)
+    assert code == 2
+    assert reason in err and len(err.strip().splitlines()) == 1
