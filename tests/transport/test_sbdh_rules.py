@@ -650,3 +650,30 @@ def test_writer_refuses_an_additional_attribute_xml_cannot_carry() -> None:
     ) as err:
         build_sbd(header(additional={"K": "bell\x07"}), INVOICE)
     assert err.value.code == "invalid-input"
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "reason"),
+    [
+        ({"standard": " urn:x "}, "invalid-input", "Standard ' urn:x ' has surrounding whitespace"),
+        (
+            {"standard": "urn:other"},
+            "invalid-standard",
+            "Standard 'urn:other' does not start the document type",
+        ),
+        ({"type": ""}, "invalid-type", "Type is empty"),
+    ],
+    ids=["standard-whitespace", "standard-not-the-doctype-namespace", "empty-type"],
+)
+def test_writer_refuses_header_fields_the_reader_would_reject(
+    changes: dict[str, str], code: str, reason: str
+) -> None:
+    with pytest.raises(SbdhError, match=reason) as err:
+        build_sbd(header(**changes), INVOICE)
+    assert err.value.code == code
+
+
+def test_writer_refuses_a_payload_root_with_an_undeclared_prefix() -> None:
+    with pytest.raises(SbdhError, match="prefix 'inv' of the payload root is not declared") as err:
+        build_sbd(header(), b"<inv:Invoice/>")
+    assert err.value.code == "invalid-business-message"
