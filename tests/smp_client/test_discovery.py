@@ -140,6 +140,26 @@ def test_redirect_to_a_second_redirect(smp_world: World) -> None:
     assert not any(r.endswith("/other/hop2") for r in smp_world.smp.requests)
 
 
+def test_redirect_to_plain_http_is_refused_before_any_request(smp_world: World) -> None:
+    """A signed redirect cannot downgrade the next hop to plain HTTP."""
+    from smp_client import BadSmpResponse
+
+    before = len(smp_world.smp.requests)
+    with pytest.raises(BadSmpResponse, match=r"refusing plain-http SMP URL http://.*/other/ok"):
+        smp_world.lookup("redirecthttp")
+    assert smp_world.smp.requests[before:] == [smp_path(P["redirecthttp"], DOCTYPE)]
+
+
+def test_smp_http_client_refuses_other_schemes() -> None:
+    from smp_client import BadSmpResponse
+    from smp_client.http import SmpHttp
+
+    client = SmpHttp()
+    for url in ("ftp://smp.example/x", "https:///no-host"):
+        with pytest.raises(BadSmpResponse, match="not an http"):
+            client.get(url)
+
+
 def test_redirect_signer_does_not_match_certificate_uid(smp_world: World) -> None:
     with pytest.raises(RedirectError, match="does not match"):
         smp_world.lookup("redirectbad")

@@ -54,7 +54,7 @@ SCENARIOS = [
     "redirectok", "redirect2", "redirectbad", "wrongdoctype", "expiredep", "future", "as2only",
     "revoked", "expiredcert", "found302", "notserved", "slow", "unknown", "servfail", "badregexp",
     "nosmp", "tlssigned", "wrongparticipant", "bdxr2redirect",
-    "error500", "garbage", "pint", "nocert",
+    "error500", "garbage", "pint", "nocert", "redirecthttp",
 ]  # fmt: skip
 #: scenario → participant identifier
 P = {name: f"iso6523-actorid-upis::9915:{name}" for name in SCENARIOS}
@@ -173,6 +173,8 @@ def build_world(pki: TestPki, dns: FakeSml, smp: SmpServer) -> World:
     )
     smp.xml("/other/bad", signed_v1("redirectbad", good_ep))
     serve("redirect2", sign(v1_redirect(smp.base + "/other/hop1", subject_reordered), smp_key, smp_cert))
+    plain = smp.base.replace("https://", "http://", 1) + "/other/ok"  # a validly signed downgrade
+    serve("redirecthttp", sign(v1_redirect(plain, subject_reordered), smp_key, smp_cert))
     smp.xml("/other/hop1", sign(v1_redirect(smp.base + "/other/hop2", subject_reordered), smp_key, smp_cert))
     smp.xml("/other/hop2", signed_v1("redirect2", good_ep))
 
