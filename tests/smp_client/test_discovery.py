@@ -366,3 +366,24 @@ def test_smp_connection_refused_is_unavailable(smp_world: World) -> None:
         with pytest.raises(SmpUnavailable, match="cannot connect") as info:
             smp_world.discovery().lookup(*_ids("good"), smp_url=f"https://127.0.0.1:{port}/smp")
     assert info.value.retryable
+
+
+def test_smp_response_over_the_size_cap_is_refused(smp_world: World) -> None:
+    """The SMP body is read up to ``max_bytes`` and then refused, never buffered whole."""
+    from dataclasses import replace
+
+    from smp_client import BadSmpResponse, Discovery
+
+    size = len(smp_world.bodies["good"])
+    cfg = smp_world.config()
+    for cap, refused in ((size - 1, True), (size, False)):
+        disco = Discovery(
+            replace(cfg, http=replace(cfg.http, max_bytes=cap)),
+            smp_validator=smp_world.pki.smp_validator(),
+            ap_validator=smp_world.pki.ap_validator(),
+        )
+        if refused:
+            with pytest.raises(BadSmpResponse, match=f"exceeds {cap} bytes"):
+                disco.lookup(*_ids("good"))
+        else:
+            assert disco.lookup(*_ids("good")).endpoint.url == AP_URL
