@@ -345,6 +345,13 @@ def test_smp_answering_non_smp_xml(smp_world: World) -> None:
         smp_world.lookup("garbage")
 
 
+def test_smp_answering_an_empty_body(smp_world: World) -> None:
+    from smp_client import BadSmpResponse
+
+    with pytest.raises(BadSmpResponse, match="is empty"):
+        smp_world.lookup("emptybody")
+
+
 def test_explicit_smp_url_skips_the_sml(smp_world: World) -> None:
     dns_queries = len(smp_world.dns.log)
     result = smp_world.discovery().lookup(*_ids("good"), smp_url=smp_world.smp_url)

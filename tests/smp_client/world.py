@@ -54,7 +54,7 @@ SCENARIOS = [
     "redirectok", "redirect2", "redirectbad", "wrongdoctype", "expiredep", "future", "as2only",
     "revoked", "expiredcert", "found302", "notserved", "slow", "unknown", "servfail", "badregexp",
     "nosmp", "tlssigned", "wrongparticipant", "bdxr2redirect",
-    "error500", "garbage", "pint", "nocert", "redirecthttp",
+    "error500", "garbage", "pint", "nocert", "redirecthttp", "emptybody",
 ]  # fmt: skip
 #: scenario → participant identifier
 P = {name: f"iso6523-actorid-upis::9915:{name}" for name in SCENARIOS}
@@ -212,6 +212,7 @@ def build_world(pki: TestPki, dns: FakeSml, smp: SmpServer) -> World:
     smp.xml(smp_path(P["pint"]), v1_service_group(P["pint"], base + "/", [DOCTYPE, PINT_WILDCARD]))
     smp.route(smp_path(P["error500"], DOCTYPE), Answer(status=500, body=b"internal error"))
     smp.route(smp_path(P["garbage"], DOCTYPE), Answer(body=b"<html><body>Please log in</body></html>"))
+    smp.route(smp_path(P["emptybody"], DOCTYPE), Answer(body=b""))
     smp.route(smp_path(P["slow"], DOCTYPE), Answer(body=signed_v1("slow", good_ep), delay=2.0))
     return world
 
