@@ -182,3 +182,50 @@ def test_static_wildcard_lookup(tmp_path: Path, test_pki: TestPki) -> None:
     result = StaticDirectory(path).lookup_wildcard(IDS[0], wanted, IDS[2])
     assert result.endpoint.url == "https://pint.example.test/as4"
     assert result.document_type.uri == PINT_WILDCARD
+
+
+_SVC = f'      - document_type: "{DOCTYPE}"\n        process: {PROCESS}\n'
+_HEAD = f"participants:\n  - id: {PID}\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (
+            _HEAD + "    services:\n" + _SVC + "        endpoints:\n          - certificate: AAAA\n",
+            "'url' is missing",
+        ),
+        (
+            _HEAD
+            + "    services:\n"
+            + _SVC
+            + "        endpoints:\n          - url: [1, 2]\n            certificate: AAAA\n",
+            "'url' must be a string",
+        ),
+        (
+            _HEAD + "    services:\n" + _SVC + "        endpoints:\n          - just-a-string\n",
+            "an endpoint must be a mapping",
+        ),
+        (_HEAD, r"participants\[0\]: needs 'id' and a 'services' list"),
+        (
+            _HEAD + "    services:\n" + _SVC,
+            r"services\[0\]: needs document_type, process and an 'endpoints' list",
+        ),
+    ],
+    ids=["missing-url", "url-not-text", "endpoint-not-mapping", "no-services", "no-endpoints"],
+)
+def test_static_structure_errors_name_the_place(tmp_path: Path, content: str, reason: str) -> None:
+    path = tmp_path / "d.yaml"
+    path.write_text(content)
+    with pytest.raises(StaticDirectoryError, match=reason):
+        StaticDirectory(path)
+
+
+def test_static_file_over_the_size_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import smp_client.static as static
+
+    path = tmp_path / "d.yaml"
+    path.write_text("participants: []\n")
+    monkeypatch.setattr(static, "MAX_STATIC_FILE_BYTES", 10)
+    with pytest.raises(StaticDirectoryError, match="17 bytes exceeds 10"):
+        StaticDirectory(path)
