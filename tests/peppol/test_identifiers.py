@@ -386,3 +386,12 @@ def test_seat_id_regex() -> None:
 def test_direct_construction_still_normalises_participant_case() -> None:
     assert ParticipantId(PARTICIPANT_SCHEME, "0088:ABC") == ParticipantId.of("0088:abc")
     assert ParticipantId(PARTICIPANT_SCHEME, "0088:ABC").value == "0088:abc"
+
+
+def test_identifier_without_separator_or_not_text_is_bad_syntax() -> None:
+    with pytest.raises(IdentifierError, match="is not of the form 'scheme::value'") as info:
+        ParticipantId.parse("0088:5798000000001")
+    assert info.value.code == "bad-syntax"
+    with pytest.raises(IdentifierError, match="identifier must be a string, not int") as info:
+        ParticipantId.parse(88)  # type: ignore[arg-type]
+    assert info.value.code == "bad-syntax"

@@ -229,3 +229,8 @@ def test_static_file_over_the_size_cap(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(static, "MAX_STATIC_FILE_BYTES", 10)
     with pytest.raises(StaticDirectoryError, match="17 bytes exceeds 10"):
         StaticDirectory(path)
+
+
+def test_static_service_group_of_an_unknown_participant(static_file: Path) -> None:
+    with pytest.raises(ParticipantNotRegistered, match="9915:other is not in the static"):
+        StaticDirectory(static_file).service_group(ParticipantId.parse("iso6523-actorid-upis::9915:other"))
