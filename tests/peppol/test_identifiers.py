@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -395,3 +396,22 @@ def test_identifier_without_separator_or_not_text_is_bad_syntax() -> None:
     with pytest.raises(IdentifierError, match="identifier must be a string, not int") as info:
         ParticipantId.parse(88)  # type: ignore[arg-type]
     assert info.value.code == "bad-syntax"
+
+
+@pytest.mark.parametrize(
+    ("build", "code", "reason"),
+    [
+        (
+            lambda: ParticipantId.parse("other-actorid-upis::0088:1"),
+            "bad-scheme",
+            "is not 'iso6523-actorid-upis'",
+        ),
+        (lambda: ProcessId.of("urn:a\x07b"), "bad-charset", "contains control characters"),
+        (lambda: ProcessId.of("   "), "bad-value", "process value is empty"),
+    ],
+    ids=["other-well-formed-scheme", "control-character", "blank-value"],
+)
+def test_shared_identifier_checks_give_their_code(build: Any, code: str, reason: str) -> None:
+    with pytest.raises(IdentifierError, match=reason) as info:
+        build()
+    assert info.value.code == code
