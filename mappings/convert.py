@@ -113,6 +113,8 @@ def parse_json(data: bytes) -> Any:
         raise MappingError(f"not JSON: not UTF-8 ({exc})", "$") from exc
     except json.JSONDecodeError as exc:
         raise MappingError(f"not JSON: {exc}", "$") from exc
+    except RecursionError as exc:
+        raise MappingError("not JSON we accept: nested too deeply", "$") from exc
 
 
 def _releases_of(parsed: Any) -> tuple[list[dict[str, Any]], str]:

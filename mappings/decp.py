@@ -314,7 +314,7 @@ def release_to_marche(release: dict[str, Any], path: str = "release") -> dict[st
         if k in kept:
             marche[k] = kept[k]
     stats = (release.get("bids") or {}).get("statistics") or []
-    bids = next((s for s in stats if s.get("measure") == "bids"), None)
+    bids = next((s for s in stats if isinstance(s, dict) and s.get("measure") == "bids"), None)
     if bids is not None:
         marche["offresRecues"] = bids["value"]
     for k in (

@@ -429,7 +429,8 @@ def build_tree(
     new_child(
         root, "cbc:NoticeTypeCode", str(notice.get("noticeType") or default_type), listName=default_list
     )
-    if not (tender.get("legalBasis") or {}).get("wasDerivedFrom"):
+    legal_basis = tender.get("legalBasis")
+    if not (legal_basis.get("wasDerivedFrom") if isinstance(legal_basis, dict) else None):
         domain = REGULATORY_DOMAIN_BY_SUBTYPE.get(subtype, DEFAULT_REGULATORY_DOMAIN)
         new_child(root, "cbc:RegulatoryDomain", domain)
     body = with_derived_structures(release)
@@ -499,8 +500,10 @@ def with_derived_structures(release: dict[str, Any]) -> dict[str, Any]:
     known_tp = {t.get("id") for t in tendering}
     new_bids, added = [], False
     for bid in bids:
-        if isinstance(bid, dict) and bid.get("tenderers") and bid.get("tenderingParty") not in known_tp:
-            tpa = str(bid.get("tenderingParty") or TENDERING_PARTY_ID.format(len(tendering) + 1))
+        ref = bid.get("tenderingParty") if isinstance(bid, dict) else None
+        ref = ref if isinstance(ref, str) else None
+        if isinstance(bid, dict) and bid.get("tenderers") and ref not in known_tp:
+            tpa = ref or TENDERING_PARTY_ID.format(len(tendering) + 1)
             tenderers = [{"id": t["id"]} for t in bid["tenderers"] if isinstance(t, dict) and t.get("id")]
             tendering.append({"id": tpa, "tenderers": tenderers})
             known_tp.add(tpa)
@@ -512,7 +515,9 @@ def with_derived_structures(release: dict[str, Any]) -> dict[str, Any]:
         body["bids"] = {**body["bids"], "details": new_bids}
     result = dict(platform.get("noticeResult") or {})
     framework = {
-        lot.get("id") for lot in lots if ((lot.get("techniques") or {}).get("hasFrameworkAgreement") is True)
+        lot.get("id")
+        for lot in lots
+        if isinstance(lot.get("techniques"), dict) and lot["techniques"].get("hasFrameworkAgreement") is True
     }
     # BT-161 notice value: required when a lot outside a framework agreement has a winner (BR-BT-00161),
     # forbidden otherwise; the total of those awards' values

@@ -650,6 +650,12 @@ def write(
                             _apply_write(rule, factory, release, obj, key, i, spec, env, scope.name)
                         else:
                             _apply_write(rule, node, release, obj, key, 0, spec, env, scope.name)
+                    except MappingError as exc:
+                        if exc.path and exc.path != rule.ocds:
+                            raise
+                        # name the input value: tender.lots[0].value, not the rule's relative path
+                        where = _rule_path(_scope_path(origin, scope.ocds, obj), rule, i)
+                        raise MappingError(exc.reason, where) from exc
                     finally:
                         if token is not None:
                             _LEAF.reset(token)

@@ -26,13 +26,20 @@ def number(text: str, path: str) -> int | float:
 
 
 def fmt_number(value: Any) -> str:
+    """UBL text of an OCDS number (a numeric string is accepted as written; anything else is refused)."""
     if isinstance(value, bool):
         raise MappingError(f"not a number: {value!r}")
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
         return format(Decimal(repr(value)).normalize(), "f")
-    return str(value)
+    if isinstance(value, str):
+        try:
+            Decimal(value.strip())
+        except ArithmeticError as exc:
+            raise MappingError(f"not a number: {value!r}") from exc
+        return value.strip()
+    raise MappingError(f"not a number: {value!r}")
 
 
 def date_to_iso(date_text: str, time_text: str | None, default_time: str, path: str) -> str:
@@ -99,5 +106,7 @@ def from_ocds(typ: str, value: Any, table: dict[str, Any], reverse: str | None) 
     if typ in ("int", "number"):
         return fmt_number(value)
     if typ == "percent":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise MappingError(f"not a number: {value!r}")
         return format((Decimal(repr(float(value))) * 100).normalize(), "f")
     raise MappingError(f"type {typ} needs structured conversion")

@@ -185,6 +185,9 @@ def convert_command(
         raise _fail(
             err, f"{input_path}: {exc.path}: {exc.reason}" if exc.path else f"{input_path}: {exc}"
         ) from exc
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        # a shape the schema lets through but a mapping does not expect: one line, not a traceback
+        raise _fail(err, f"{input_path}: cannot convert: {type(exc).__name__}: {exc}") from exc
     if output:
         output.write_bytes(result.data)
     else:

@@ -109,8 +109,13 @@ def test_decp_structure_errors_exit_2(tmp_path: Path, doc: Any) -> None:
 @pytest.mark.parametrize("source", ["ocds", "decp"])
 @pytest.mark.parametrize(
     "payload",
-    [b"not json", '{"objet": "Fourniture é"}'.encode("latin-1"), b"\xff\xfe{\x00}\x00"],
-    ids=["not-json", "latin-1", "utf-16-bom"],
+    [
+        b"not json",
+        '{"objet": "Fourniture é"}'.encode("latin-1"),
+        b"\xff\xfe{\x00}\x00",
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+    ids=["not-json", "latin-1", "utf-16-bom", "nested-100000-deep"],
 )
 def test_unreadable_json_is_one_line_and_exit_2(tmp_path: Path, source: str, payload: bytes) -> None:
     bad = tmp_path / "bad.json"
@@ -575,3 +580,16 @@ def test_unsupported_option_combinations_are_usage_errors(
     code, err = run(source, *args)
     assert code == 2
     assert reason in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.corpus
+def test_value_of_the_wrong_type_names_its_release_path(corpus: Path, tmp_path: Path) -> None:
+    """A field the schema leaves open but eForms needs as a number: one line naming where it is.
+    Before: a traceback (ValueError in float()), or for an object the text "{'x': 1}" in the XML."""
+    release = read_notice((corpus / NOTICES / "can_24_minimal.xml").read_bytes())
+    for bad in ("beaucoup", {"x": 1}):
+        release["bids"]["details"][0]["subcontracting"] = {"maximumPercentage": bad}
+        source = write_json(tmp_path / "r.json", release)
+        code, err = run(source, "--from", "ocds", "--to", "eforms-can", "-o", tmp_path / "can.xml")
+        assert code == 2
+        assert f"r.json: bids.details[0].subcontracting.maximumPercentage: not a number: {bad!r}" in err
