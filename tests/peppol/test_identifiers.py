@@ -415,3 +415,9 @@ def test_shared_identifier_checks_give_their_code(build: Any, code: str, reason:
     with pytest.raises(IdentifierError, match=reason) as info:
         build()
     assert info.value.code == code
+
+
+def test_doctype_without_version_is_bad_value() -> None:
+    with pytest.raises(IdentifierError, match="has no '::<ver") as info:
+        DocumentTypeId.of("urn:x:X-2::X##urn:c")
+    assert info.value.code == "bad-value"
