@@ -315,7 +315,7 @@ def release_to_marche(release: dict[str, Any], path: str = "release") -> dict[st
             marche[k] = kept[k]
     stats = (release.get("bids") or {}).get("statistics") or []
     bids = next((s for s in stats if isinstance(s, dict) and s.get("measure") == "bids"), None)
-    if bids is not None:
+    if bids is not None and "value" in bids:
         marche["offresRecues"] = bids["value"]
     for k in (
         "attributionAvance",

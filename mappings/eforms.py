@@ -487,7 +487,7 @@ def with_derived_structures(release: dict[str, Any]) -> dict[str, Any]:
         party = next((p for p in parties if role in (p.get("roles") or [])), None)
         if party is not None and party.get("id"):
             derived[key] = str(party["id"])
-    missing = [lot for lot in lots if lot.get("id") not in known]
+    missing = [lot for lot in lots if lot.get("id") and lot.get("id") not in known]
     if derived and missing:
         platform["lotParties"] = [
             *(platform.get("lotParties") or []),

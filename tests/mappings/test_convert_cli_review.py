@@ -6,6 +6,7 @@ written and the one-line reason; ``--validate`` runs the official artifacts inst
 
 from __future__ import annotations
 
+import copy
 import datetime
 import hashlib
 import json
@@ -593,3 +594,42 @@ def test_value_of_the_wrong_type_names_its_release_path(corpus: Path, tmp_path: 
         code, err = run(source, "--from", "ocds", "--to", "eforms-can", "-o", tmp_path / "can.xml")
         assert code == 2
         assert f"r.json: bids.details[0].subcontracting.maximumPercentage: not a number: {bad!r}" in err
+
+
+UBL_INPUTS = [
+    *((str(TRANSACTIONS / example), target) for example, target in PEPPOL_EXAMPLES),
+    (str(NOTICES / "cn_24_minimal.xml"), "eforms-cn"),
+    (str(NOTICES / "can_24_minimal.xml"), "eforms-can"),
+]
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(("example", "target"), UBL_INPUTS, ids=[Path(e).name for e, _ in UBL_INPUTS])
+def test_ubl_input_missing_any_element_gives_a_mapping_error_or_a_result(
+    corpus: Path, example: str, target: str
+) -> None:
+    """Each element of an official document removed in turn, converted to OCDS, to its own type and
+    to DECP: a result or a MappingError, never another exception. Before: a lot without cbc:ID
+    (KeyError in the derived review bodies), a bid statistic without value (KeyError in DECP export)."""
+    from mappings.convert import convert
+    from mappings.errors import MappingError
+
+    tree = etree.parse(str(corpus / example))
+    unexpected = []
+    for index, element in enumerate(tree.iter()):
+        if index == 0 or not isinstance(element.tag, str):
+            continue
+        damaged = copy.deepcopy(tree)
+        victim = list(damaged.iter())[index]
+        parent = victim.getparent()
+        assert parent is not None
+        parent.remove(victim)
+        data = etree.tostring(damaged)
+        for to in ("ocds", target, "decp"):
+            try:
+                convert(data, source="ubl", target=to, trace=True)
+            except MappingError:
+                pass
+            except Exception as exc:  # any other exception is the failure this test looks for
+                unexpected.append(f"{tree.getpath(element)} -> {to}: {type(exc).__name__}: {exc}")
+    assert unexpected == []
