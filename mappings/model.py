@@ -81,11 +81,26 @@ def _enrichment_validator() -> jsonschema.Draft7Validator:
     )
 
 
+#: Longest value repeated in a reason; a longer one is named by its type (a whole marché is not).
+MAX_REASON_VALUE: Final = 60
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    if len(text) <= MAX_REASON_VALUE:
+        return text
+    if isinstance(value, dict | list):
+        return f"{'an object' if isinstance(value, dict) else 'an array'} ({len(value)} items)"
+    return f"{text[:MAX_REASON_VALUE]}…"
+
+
 def _errors(validator: jsonschema.Draft7Validator, doc: Any, prefix: str = "") -> list[tuple[str, str]]:
     errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
     out: list[tuple[str, str]] = []
     for e in errors:
         reason = e.message
+        if e.validator == "type":
+            reason = f"{_short(e.instance)} is not of type {e.validator_value!r}"
         if e.validator == "format" and str(e.validator_value) in FORMAT_REASONS:
             reason = f"{e.instance!r}: {FORMAT_REASONS[str(e.validator_value)]}"
         item = (prefix + dotted(e.absolute_path), reason)

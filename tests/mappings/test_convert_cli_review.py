@@ -633,3 +633,15 @@ def test_ubl_input_missing_any_element_gives_a_mapping_error_or_a_result(
             except Exception as exc:  # any other exception is the failure this test looks for
                 unexpected.append(f"{tree.getpath(element)} -> {to}: {type(exc).__name__}: {exc}")
     assert unexpected == []
+
+
+def test_decp_of_an_older_shape_is_refused_in_one_short_line(tmp_path: Path) -> None:
+    """The upstream 2.0.x example form (``marche`` an object, not the 2.0.3 array) is refused as the
+    2.0.3 schema refuses it; the reason names the path and the value's kind, not the whole marché."""
+    doc = {"marches": {"marche": dict(MINIMAL_MARCHE)}}
+    code, err = run(write_json(tmp_path / "old.json", doc), "--from", "decp", "--to", "ocds")
+    assert code == 2
+    assert err.strip() == (
+        f"invalid input {tmp_path / 'old.json'}: marches.marche: an object ({len(MINIMAL_MARCHE)} items) "
+        "is not of type 'array'"
+    )
