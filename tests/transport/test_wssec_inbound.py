@@ -503,6 +503,30 @@ def test_attachment_encrypted_twice_rejected_0102(t: Tampered) -> None:
     rejects(t, FailedDecryption, "is encrypted twice")
 
 
+def test_content_key_of_another_length_rejected_0102(t: Tampered) -> None:
+    """A 32-byte key would make the declared AES-128-GCM an AES-256 decryption: refused."""
+    import os
+
+    from transport.as4.streams import wrap_key
+
+    value = _ek(t).find(f"{XENC}CipherData/{XENC}CipherValue")
+    assert value is not None
+    value.text = base64.b64encode(wrap_key(os.urandom(32), t.receiver.certificate.public_key())).decode()  # type: ignore[arg-type]
+    rejects(t, FailedDecryption, "unwrapped content key has 32 bytes, expected 16")
+
+
+@pytest.mark.parametrize("from_disk", [False, True])
+def test_attachment_shorter_than_iv_and_tag_rejected_0102(
+    t: Tampered, monkeypatch: pytest.MonkeyPatch, from_disk: bool
+) -> None:
+    import transport.as4.inbound as inbound_mod
+
+    if from_disk:  # the streaming path reads IV and tag from the file
+        monkeypatch.setattr(inbound_mod, "IN_MEMORY_ATTACHMENT_BYTES", 0)
+    t.parts[0].path.write_bytes(b"too short")
+    rejects(t, FailedDecryption, "shorter than IV \\+ tag")
+
+
 def test_two_mime_parts_with_one_content_id_rejected_0007(t: Tampered) -> None:
     t.parts.append(InboundAttachment(t.parts[0].content_id, t.parts[0].headers, t.parts[0].path))
     assert rejects(t, MimeInconsistency, "two MIME parts with Content-ID").code == "EBMS:0007"
