@@ -155,3 +155,101 @@ def test_default_store_honours_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert default_store().root == tmp_path / "s"
     monkeypatch.delenv("AP_ARTIFACTS_DIR")
     assert default_store().root == Path("~/.cache/procurement-access-point/artifacts").expanduser()
+
+
+# --- caps and custom-set input checks (each refusal with its code) -----------------------------------
+
+
+def _custom_dir(tmp_path: Path, size: int = 100) -> Path:
+    src = tmp_path / "mine"
+    src.mkdir(exist_ok=True)
+    (src / "rules.sch").write_bytes(b"<schema xmlns='http://purl.oclc.org/dsdl/schematron'/>".ljust(size))
+    return src
+
+
+@pytest.mark.parametrize("as_zip", [False, True])
+def test_custom_set_over_the_file_or_total_cap_is_too_large(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_zip: bool
+) -> None:
+    import ubl.artifacts.sources as sources
+
+    src = _custom_dir(tmp_path, size=100)
+    (src / "more.sch").write_bytes(b"x" * 100)
+    source = _zip_from(src, tmp_path / "mine.zip") if as_zip else src
+    store = ArtifactStore(tmp_path / "store")
+    monkeypatch.setattr(sources, "MAX_TOTAL_BYTES", 150)  # each file fits, both together do not
+    with pytest.raises(ArtifactError) as err:
+        store.install("my-rules", source=source, custom=True)
+    assert err.value.code == ArtifactError.TOO_LARGE
+    assert not store.is_installed("my-rules")
+    if as_zip:  # a zip member's declared size is checked on its own too (a directory: the total only)
+        monkeypatch.setattr(sources, "MAX_TOTAL_BYTES", 10_000)
+        monkeypatch.setattr(sources, "MAX_FILE_BYTES", 50)
+        with pytest.raises(ArtifactError, match="archive too large") as err:
+            store.install("my-rules", source=source, custom=True)
+        assert err.value.code == ArtifactError.TOO_LARGE
+    _no_leftovers(store)
+
+
+@pytest.mark.parametrize("as_zip", [False, True])
+def test_official_set_file_over_the_cap_is_too_large(
+    corpus: Path, ubl22_zip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_zip: bool
+) -> None:
+    import ubl.artifacts.sources as sources
+
+    monkeypatch.setattr(sources, "MAX_FILE_BYTES", 1000)  # the UBL 2.2 schemas are larger
+    with pytest.raises(ArtifactError, match="larger than 1000 bytes") as err:
+        ArtifactStore(tmp_path / "store").install(SET, source=ubl22_zip if as_zip else corpus / SET)
+    assert err.value.code == ArtifactError.TOO_LARGE
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_download_over_the_cap_is_too_large(
+    tmp_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, declared: bool
+) -> None:
+    """Refused from the Content-Length when the server declares it, else while streaming."""
+    from werkzeug import Response
+
+    import ubl.artifacts.download as download
+
+    if declared:
+        httpserver.expect_request("/big.zip").respond_with_data(b"x" * 5000, content_type="application/zip")
+        reason = "5000 bytes exceeds the cap"
+    else:  # chunked, no Content-Length
+        httpserver.expect_request("/big.zip").respond_with_handler(
+            lambda request: Response((b"x" * 500 for _ in range(10)), content_type="application/zip")
+        )
+        reason = "more than the cap"
+    monkeypatch.setattr(download, "MAX_DOWNLOAD_BYTES", 1000)
+    store = ArtifactStore(tmp_path / "store")
+    with pytest.raises(ArtifactError, match=reason) as err:
+        store.install(SET, url=httpserver.url_for("/big.zip"))
+    assert err.value.code == ArtifactError.TOO_LARGE
+    _no_leftovers(store)
+    assert not list(store.root.glob("*.zip"))
+
+
+@pytest.mark.parametrize(
+    ("name", "with_source", "code", "reason"),
+    [
+        ("Bad Name!", True, ArtifactError.UNSAFE_PATH, "invalid set name"),
+        ("my-rules", False, ArtifactError.BAD_SOURCE, "a custom set needs --from"),
+    ],
+)
+def test_custom_set_name_and_source_are_checked(
+    tmp_path: Path, name: str, with_source: bool, code: str, reason: str
+) -> None:
+    source = _custom_dir(tmp_path) if with_source else None
+    with pytest.raises(ArtifactError, match=reason) as err:
+        ArtifactStore(tmp_path / "store").install(name, source=source, custom=True)
+    assert err.value.code == code
+
+
+def test_custom_set_from_an_empty_directory_is_refused(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    store = ArtifactStore(tmp_path / "store")
+    with pytest.raises(ArtifactError, match="no files to install") as err:
+        store.install("my-rules", source=empty, custom=True)
+    assert err.value.code == ArtifactError.BAD_SOURCE
+    _no_leftovers(store)

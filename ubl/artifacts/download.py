@@ -33,14 +33,18 @@ def download(url: str, dest_dir: Path, *, progress: Progress | None = None) -> P
                 raise ArtifactError(ArtifactError.TOO_LARGE, f"GET {url}: {total} bytes exceeds the cap")
             fd, name = tempfile.mkstemp(dir=dest_dir, suffix=".zip")
             done = 0
-            with open(fd, "wb") as out:
-                for chunk in resp.iter_content(CHUNK):
-                    done += len(chunk)
-                    if done > MAX_DOWNLOAD_BYTES:
-                        raise ArtifactError(ArtifactError.TOO_LARGE, f"GET {url}: more than the cap")
-                    out.write(chunk)
-                    if progress is not None:
-                        progress(done, total)
+            try:
+                with open(fd, "wb") as out:
+                    for chunk in resp.iter_content(CHUNK):
+                        done += len(chunk)
+                        if done > MAX_DOWNLOAD_BYTES:
+                            raise ArtifactError(ArtifactError.TOO_LARGE, f"GET {url}: more than the cap")
+                        out.write(chunk)
+                        if progress is not None:
+                            progress(done, total)
+            except BaseException:  # over the cap or a broken connection: no partial archive left behind
+                Path(name).unlink(missing_ok=True)
+                raise
             return Path(name)
     except requests.RequestException as exc:
         raise ArtifactError(ArtifactError.DOWNLOAD_FAILED, f"GET {url}: {exc}") from exc
