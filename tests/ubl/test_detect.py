@@ -108,3 +108,39 @@ def test_detect_from_parsed_tree_matches_streaming(corpus: Path) -> None:
         if f.name in NOT_REGISTERED:
             continue
         assert detect(parse_file(f)).key == detect(f).key, f
+
+
+def test_detect_refuses_deep_nesting_before_the_parser_cap() -> None:
+    """Deeper than our cap (100) but within libxml2's (256): refused by the header reader itself."""
+    from peppol.xml import XmlTooDeepError
+
+    ext = "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2"
+    deep = "<x>" * 150 + "</x>" * 150  # inside the header part the reader walks (UBLExtensions)
+    document = (
+        "<ContractNotice xmlns='urn:oasis:names:specification:ubl:schema:xsd:ContractNotice-2' "
+        f"xmlns:ext='{ext}'><ext:UBLExtensions>{deep}</ext:UBLExtensions></ContractNotice>"
+    ).encode()
+    with pytest.raises(XmlTooDeepError, match="element nesting deeper than 100"):
+        detect(document)
+    with pytest.raises(XmlTooDeepError, match="element nesting deeper than 20"):
+        read_header(document, max_depth=20)
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        (
+            b"<ContractNotice xmlns='urn:oasis:names:specification:ubl:schema:xsd:ContractNotice-2'/>",
+            "eForms ContractNotice without efac:NoticeSubType/cbc:SubTypeCode",
+        ),
+        (
+            b"<CallForTenders xmlns='urn:oasis:names:specification:ubl:schema:xsd:CallForTenders-2'/>",
+            "CallForTenders without cbc:CustomizationID",
+        ),
+    ],
+    ids=["eforms-without-subtype", "ubl-without-customization"],
+)
+def test_detect_names_what_is_missing(document: bytes, reason: str) -> None:
+    with pytest.raises(UnknownDocumentType, match=reason) as info:
+        detect(document)
+    assert info.value.code == "unknown-document-type"
