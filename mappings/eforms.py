@@ -8,6 +8,7 @@ OCDS has no place for, and the ``buyer`` reference.
 from __future__ import annotations
 
 import copy
+import re
 import uuid
 from dataclasses import replace
 from typing import Any, Final, Literal
@@ -438,7 +439,7 @@ def build_tree(
     spec = load_spec(SPEC_NAME)
     tp_parent = {
         str(t.get("id")): str(t.get("organization"))
-        for t in (release.get("platform") or {}).get("touchpoints", [])
+        for t in (body.get("platform") or {}).get("touchpoints", [])
         if isinstance(t, dict) and t.get("organization")
     }
     body["parties"] = [p for p in release.get("parties") or [] if str(p.get("id")) not in tp_parent]
@@ -463,8 +464,17 @@ def build_tree(
     return etree.ElementTree(root)
 
 
-#: OCDS roles of the parties a lot's appeal terms reference, by ``platform.lotParties`` key.
-LOT_PARTY_ROLES: Final = (("reviewBody", "reviewBody"), ("mediator", "mediationBody"))
+#: OCDS roles of the parties a lot's tendering terms reference, by ``platform.lotParties`` key
+#: (the roles the reader gives them: OPT-301-Lot-*). A document provider is not derived: it shares
+#: the role ``processContactPoint`` with the additional-information contact.
+LOT_PARTY_ROLES: Final = (
+    ("additionalInformation", "processContactPoint"),
+    ("reviewInformation", "reviewContactPoint"),
+    ("reviewBody", "reviewBody"),
+    ("mediator", "mediationBody"),
+    ("tenderRecipient", "submissionReceiptBody"),
+    ("tenderEvaluation", "evaluationBody"),
+)
 TENDERING_PARTY_ID: Final = "TPA-{:04d}"
 
 
@@ -472,16 +482,19 @@ def with_derived_structures(release: dict[str, Any]) -> dict[str, Any]:
     """``release`` with the eForms structures OCDS has no home for derived from OCDS when absent.
 
     A release read from a notice keeps them in the platform extension; one the platform made has
-    only OCDS, so: each lot's review body (and mediator) is the party of that role (OPT-301, mandatory
-    per lot), each bid's tenderers form a tendering party (OPT-210/310; without one the winners'
-    size and listing, BT-165/746, have no tenderer to belong to) and the notice value (BT-161) is the
-    total of the awarded values. A shallow copy; ``release`` is not changed.
+    only OCDS, so: each lot references the party of each role (review body — mandatory per lot —,
+    review and additional-information contacts, mediator, tender recipient and evaluator: OPT-301),
+    a touch point party (``TPO-nnnn``) belongs to the organisation sharing its company id, each
+    bid's tenderers form a tendering party (OPT-210/310; without one the winners' size and listing,
+    BT-165/746, have no tenderer to belong to) and the notice value (BT-161) is the total of the
+    awarded values of lots outside a framework agreement. A shallow copy; ``release`` is not changed.
     """
     body = dict(release)
     platform = dict(body.get("platform") or {})
     parties = [p for p in body.get("parties") or [] if isinstance(p, dict)]
     lots = [lot for lot in (body.get("tender") or {}).get("lots") or [] if isinstance(lot, dict)]
     known = {e.get("lot") for e in platform.get("lotParties") or [] if isinstance(e, dict)}
+    _derive_touchpoints(platform, parties)
     derived = {}
     for key, role in LOT_PARTY_ROLES:
         party = next((p for p in parties if role in (p.get("roles") or [])), None)
@@ -536,6 +549,31 @@ def with_derived_structures(release: dict[str, Any]) -> dict[str, Any]:
         platform["noticeResult"] = result
     body["platform"] = platform
     return body
+
+
+#: Technical id of an eForms touch point (OPT-201).
+TOUCHPOINT_ID: Final = re.compile(r"TPO-\d{4}")
+
+
+def _derive_touchpoints(platform: dict[str, Any], parties: list[dict[str, Any]]) -> None:
+    """Touch points the platform extension does not place: the guidance gives a touch point party
+    (``TPO-nnnn``) its organisation's company id as ``identifier.id``, so that organisation is its
+    parent. Touch points without one stay organisations."""
+    known = {t.get("id") for t in platform.get("touchpoints") or [] if isinstance(t, dict)}
+    orgs: dict[str, str] = {}
+    for p in parties:
+        ident = p.get("identifier")
+        if not TOUCHPOINT_ID.fullmatch(str(p.get("id"))) and isinstance(ident, dict) and ident.get("id"):
+            orgs.setdefault(str(ident["id"]), str(p.get("id")))
+    added = []
+    for p in parties:
+        pid, ident = str(p.get("id")), p.get("identifier")
+        if TOUCHPOINT_ID.fullmatch(pid) and pid not in known and isinstance(ident, dict):
+            parent = orgs.get(str(ident.get("id")))
+            if parent:
+                added.append({"id": pid, "organization": parent})
+    if added:
+        platform["touchpoints"] = [*(platform.get("touchpoints") or []), *added]
 
 
 def _write_touchpoints(

@@ -67,15 +67,19 @@ def test_platform_made_release_fails_no_new_rule(corpus: Path, name: str) -> Non
         "can_24_minimal.xml",
         "can_24_FRA_comments.xml",
         "can_24_no_tenders.xml",
+        "can_24_UKRI.xml",  # a touch point as review body
+        "cn_24_open_accel.xml",  # touch points: contact and review body
+        "cn_24_nego_accel.xml",
         "E4_minimal.xml",
     ],
 )
 def test_release_with_ocds_only_fails_no_new_rule(corpus: Path, name: str) -> None:
     """Only OCDS and the notice metadata: no eForms-only structure kept in the platform extension.
 
-    Before: every lot lacked its review body (OPT-301, BR-OPT-00301-1080) and a CAN its tendering
-    parties (OPT-210/310) and notice value (BT-161); they are now derived from OCDS (parties with role
-    reviewBody, bids' tenderers, awarded values: ``eforms.with_derived_structures``)."""
+    Before: every lot lacked its review body (OPT-301, BR-OPT-00301-1080), touch points became
+    unreferenced organisations (BR-OPT-00200) and a CAN lacked its tendering parties (OPT-210/310)
+    and notice value (BT-161); they are now derived from OCDS (parties by role, a touch point's
+    company id, bids' tenderers, awarded values: ``eforms.with_derived_structures``)."""
     original = (corpus / NOTICES / name).read_bytes()
     release = json.loads(json.dumps(read_notice(original)))
     info = release["platform"]["notice"]
