@@ -123,13 +123,28 @@ def convert_command(
     source: Annotated[str, typer.Option("--from", help=f"Input format: {'|'.join(SOURCES)}.")],
     target: Annotated[str, typer.Option("--to", help=f"Output format: {'|'.join(TARGETS)}.")],
     subtype: Annotated[
-        str | None, typer.Option("--subtype", help="eForms notice subtype (16, 29, E3, E4).")
+        str | None,
+        typer.Option(
+            "--subtype",
+            help=(
+                "eForms subtype: --to eforms-cn 16|E3, eforms-can 29|E4 (default: the release's own, "
+                "else 16 / 29)."
+            ),
+        ),
     ] = None,
     enrich: Annotated[
-        Path | None, typer.Option("--enrich", help="JSON {siret: {name, address}} completing DECP parties.")
+        Path | None,
+        typer.Option(
+            "--enrich",
+            help='With --from decp: JSON {"organisations": {siret: {name, address, contactPoint}}}.',
+        ),
     ] = None,
     validate: Annotated[
-        bool, typer.Option("--validate", help="Run the official validation of the result.")
+        bool,
+        typer.Option(
+            "--validate",
+            help="Run the official validation of the result; findings name the input path behind them.",
+        ),
     ] = False,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Output file (default: stdout).")
