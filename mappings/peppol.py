@@ -299,6 +299,20 @@ def build_t004(release: dict[str, Any], trace: engine.Trace | None = None) -> et
     _write_party(party_el, body, buyer)
     _mark(trace, party_el, _party_path(release, buyer))
     _mark(trace, root.find("cbc:ContractFolderID", NS), "tender.id")
+    terms = _peppol(body).get("tenderingTerms") or {}
+    variants = (tender.get("submissionTerms") or {}).get("variantPolicy")
+    if variants in VARIANT_POLICY:
+        new_child(
+            ensure_path(root, "cac:TenderingTerms"),
+            "cbc:VariantConstraintIndicator",
+            VARIANT_POLICY[variants],
+        )
+    if terms.get("additionalConditions"):
+        new_child(
+            ensure_path(root, "cac:TenderingTerms"),
+            "cbc:AdditionalConditions",
+            str(terms["additionalConditions"]),
+        )
     recipient = ensure_path(root, "cac:TenderingTerms/cac:TenderRecipientParty")
     _write_party(recipient, body, str(_peppol(body).get("tenderRecipient") or buyer), full=False)
     # a CFT business term set exists only for the lots, not the notice's eForms lot details
@@ -356,6 +370,16 @@ def read_t004(root: etree._Element) -> dict[str, Any]:
     release.setdefault("tag", ["tender"])
     release.setdefault("initiationType", "tender")
     _read_tender_recipient(root, release, buyer)
+    variants = (
+        root.findtext("cac:TenderingTerms/cbc:VariantConstraintIndicator", namespaces=NS) or ""
+    ).strip()
+    policy = next((k for k, v in VARIANT_POLICY.items() if v == variants), None)
+    if policy:
+        release.setdefault("tender", {}).setdefault("submissionTerms", {})["variantPolicy"] = policy
+    conditions = (root.findtext("cac:TenderingTerms/cbc:AdditionalConditions", namespaces=NS) or "").strip()
+    if conditions:  # WOS/WAS/WQS (PEPPOL-T004-R033): no OCDS home
+        peppol = release.setdefault("platform", {}).setdefault("peppol", {})
+        peppol.setdefault("tenderingTerms", {})["additionalConditions"] = conditions
     for ref in root.findall("cac:AdditionalDocumentReference", NS):
         if not _is_certificate(ref):
             _read_procurement_document(ref, release)
@@ -375,6 +399,8 @@ def read_t004(root: etree._Element) -> dict[str, Any]:
     return release
 
 
+#: OCDS for eForms ``submissionTerms.variantPolicy`` <-> ``cbc:VariantConstraintIndicator`` (BT-63).
+VARIANT_POLICY: Final = {"allowed": "true", "notAllowed": "false"}
 #: T004 ``AdditionalDocumentReference`` type codes: a document the buyer provides / requires.
 PROVIDED: Final = "PRO"
 REQUIRED: Final = "REQ"
@@ -495,6 +521,14 @@ def build_t005(release: dict[str, Any], bid_id: str | None = None) -> etree._Ele
         ref = new_child(root, "cac:DocumentReference")
         new_child(ref, "cbc:ID", str(cft_id))
         new_child(ref, "cbc:DocumentTypeCode", CFT_REFERENCE_CODE, listID=UNCL1001)
+        # the reference as the tenderer wrote it (locale, version, description), when known
+        details = _peppol(release).get("callForTendersReference") or {}
+        if details.get("locale"):
+            new_child(ref, "cbc:LocaleCode", str(details["locale"]), listID="ISO639-1")
+        if details.get("versionId"):
+            new_child(ref, "cbc:VersionID", str(details["versionId"]))
+        if details.get("description"):
+            new_child(ref, "cbc:DocumentDescription", str(details["description"]))
     for i, doc in enumerate(bid.get("documents") or []):
         _write_doc_reference(new_child(root, "cac:DocumentReference"), doc, f"bids.details[].documents[{i}]")
     tenderers = bid.get("tenderers") or []
@@ -562,9 +596,18 @@ def read_t005(root: etree._Element) -> dict[str, Any]:
     bid: dict[str, Any] = {"id": (root.findtext("cbc:ID", namespaces=NS) or "").strip(), "documents": []}
     for ref in root.findall("cac:DocumentReference", NS):
         if (ref.findtext("cbc:DocumentTypeCode", namespaces=NS) or "").strip() == CFT_REFERENCE_CODE:
-            release.setdefault("platform", {}).setdefault("peppol", {})["callForTendersId"] = (
-                ref.findtext("cbc:ID", namespaces=NS) or ""
-            ).strip()
+            peppol = release.setdefault("platform", {}).setdefault("peppol", {})
+            peppol["callForTendersId"] = (ref.findtext("cbc:ID", namespaces=NS) or "").strip()
+            details = {
+                key: (ref.findtext(tag, namespaces=NS) or "").strip()
+                for tag, key in (
+                    ("cbc:LocaleCode", "locale"),
+                    ("cbc:VersionID", "versionId"),
+                    ("cbc:DocumentDescription", "description"),
+                )
+            }
+            if any(details.values()):
+                peppol["callForTendersReference"] = {k: v for k, v in details.items() if v}
             continue
         bid["documents"].append(_read_doc_reference(ref))
     tenderer = _read_party(root.find("cac:TendererParty", NS), release, "tenderer")

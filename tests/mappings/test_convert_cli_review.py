@@ -525,13 +525,8 @@ PEPPOL_LOSSES = {
     "peppol-t004": {
         "/CallForTenders/ContractingParty/Party/PartyLegalEntity/RegistrationAddress/Country/"
         "IdentificationCode[listID=ISO3166-1:Alpha2]=DE",
-        "/CallForTenders/TenderingTerms/VariantConstraintIndicator[]=false",
-        "/CallForTenders/TenderingTerms/AdditionalConditions[]=WOS",
     },
     "peppol-t005": {
-        "/Tender/DocumentReference/LocaleCode[listID=ISO639-1]=NL",
-        "/Tender/DocumentReference/VersionID[]=1",
-        "/Tender/DocumentReference/DocumentDescription[]=Call forTenders reference",
         "/Tender/TendererParty/PartyLegalEntity/CompanyLegalForm[]=NV beleggingsmaatschappij met "
         "veranderlijk kapitaal blijkens statuten structuurvennootschap",
         "/Tender/TendererParty/PartyLegalEntity/RegistrationAddress/Country/IdentificationCode"
