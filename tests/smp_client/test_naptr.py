@@ -68,6 +68,7 @@ def test_sml_bad_regexp_raises(regexp: str, reason: str) -> None:
         ("https://smp x", "contains whitespace"),
         ("https://smp.example/?q=1", "must not carry a query or fragment"),
         ("https://smp.example:99999/", "is not a URL: .*Port out of range"),
+        ("https://smp.example:0/", "has port 0"),
         ("smp.example", "must use https"),
     ],
 )

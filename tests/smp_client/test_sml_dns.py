@@ -142,6 +142,14 @@ def test_sml_nameserver_parsing(text: str, expected: Nameserver) -> None:
     assert Nameserver.parse(text) == expected
 
 
-def test_sml_nameserver_parsing_rejects_bad_port() -> None:
-    with pytest.raises(ValueError, match="invalid name server"):
-        Nameserver.parse("127.0.0.1:0")
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("127.0.0.1:0", "invalid name server"),
+        ("", "empty name server"),
+        ("[::1", "unterminated IPv6 literal"),
+    ],
+)
+def test_sml_nameserver_parsing_rejects_bad_port(text: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        Nameserver.parse(text)
