@@ -172,6 +172,7 @@ def _write_party(
     *,
     full: bool = True,
     address: bool = False,
+    legal: bool = False,
 ) -> None:
     ids = _party_ids(release, party_id, party_id, need_identifier=full)
     party: dict[str, Any] = next((p for p in release.get("parties") or [] if p.get("id") == party_id), {})
@@ -183,6 +184,16 @@ def _write_party(
             new_child(new_child(parent, "cac:PartyName"), "cbc:Name", str(party["name"]))
         if address and isinstance(party.get("address"), dict) and party["address"]:
             _write_address(parent, party["address"])
+        entity = ids.get("legalEntity") or {}
+        if legal and entity:
+            legal_el = new_child(parent, "cac:PartyLegalEntity")
+            if entity.get("companyLegalForm"):
+                new_child(legal_el, "cbc:CompanyLegalForm", str(entity["companyLegalForm"]))
+            if entity.get("registrationCountry"):
+                country = new_child(new_child(legal_el, "cac:RegistrationAddress"), "cac:Country")
+                new_child(
+                    country, "cbc:IdentificationCode", str(entity["registrationCountry"]), listID=COUNTRY_LIST
+                )
 
 
 def _read_party(el: etree._Element | None, release: dict[str, Any], role: str) -> str | None:
@@ -213,6 +224,20 @@ def _read_party(el: etree._Element | None, release: dict[str, Any], role: str) -
     }
     if ident is not None:
         ids["identifier"] = {"scheme": ident.get("schemeID", ""), "id": (ident.text or "").strip()}
+    entity = {
+        "companyLegalForm": (
+            el.findtext("cac:PartyLegalEntity/cbc:CompanyLegalForm", namespaces=NS) or ""
+        ).strip(),
+        "registrationCountry": (
+            el.findtext(
+                "cac:PartyLegalEntity/cac:RegistrationAddress/cac:Country/cbc:IdentificationCode",
+                namespaces=NS,
+            )
+            or ""
+        ).strip(),
+    }
+    if any(entity.values()):  # no OCDS home: kept with the party's Peppol ids
+        ids["legalEntity"] = {k: v for k, v in entity.items() if v}
     peppol = release.setdefault("platform", {}).setdefault("peppol", {})
     known = peppol.setdefault("parties", {}).setdefault(party_id, {})
     for k, v in ids.items():
@@ -296,7 +321,7 @@ def build_t004(release: dict[str, Any], trace: engine.Trace | None = None) -> et
         _mark(trace, _write_procurement_document(root, doc, _peppol(body)), f"tender.documents[{i}]")
     buyer = _buyer_id(body)
     party_el = new_child(new_child(root, "cac:ContractingParty"), "cac:Party")
-    _write_party(party_el, body, buyer)
+    _write_party(party_el, body, buyer, legal=True)
     _mark(trace, party_el, _party_path(release, buyer))
     _mark(trace, root.find("cbc:ContractFolderID", NS), "tender.id")
     terms = _peppol(body).get("tenderingTerms") or {}
@@ -534,7 +559,9 @@ def build_t005(release: dict[str, Any], bid_id: str | None = None) -> etree._Ele
     tenderers = bid.get("tenderers") or []
     if not tenderers:
         raise MappingError("the bid needs a tenderer", "bids.details[].tenderers")
-    _write_party(new_child(root, "cac:TendererParty"), release, str(tenderers[0]["id"]), address=True)
+    _write_party(
+        new_child(root, "cac:TendererParty"), release, str(tenderers[0]["id"]), address=True, legal=True
+    )
     _write_party(new_child(new_child(root, "cac:ContractingParty"), "cac:Party"), release, _buyer_id(release))
     project = new_child(root, "cac:TenderedProject")
     for lot in bid.get("relatedLots") or ["NA"]:
