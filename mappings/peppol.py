@@ -782,6 +782,21 @@ def build_t018(release: dict[str, Any]) -> etree._ElementTree:
     new_child(ref, "cbc:ID", str(response["documentId"]))
     if response.get("documentTypeCode"):
         new_child(ref, "cbc:DocumentTypeCode", str(response["documentTypeCode"]))
+    for i, line in enumerate(response.get("lines") or []):
+        if not isinstance(line, dict) or not line.get("lineId") or not line.get("code"):
+            raise MappingError(
+                "a line response needs lineId and code", f"platform.peppol.response.lines[{i}]"
+            )
+        line_el = new_child(doc_response, "cac:LineResponse")
+        new_child(new_child(line_el, "cac:LineReference"), "cbc:LineID", str(line["lineId"]))
+        line_resp = new_child(line_el, "cac:Response")
+        new_child(line_resp, "cbc:ResponseCode", str(line["code"]))
+        if line.get("description"):
+            new_child(line_resp, "cbc:Description", str(line["description"]))
+        if line.get("statusReasonCode"):
+            new_child(
+                new_child(line_resp, "cac:Status"), "cbc:StatusReasonCode", str(line["statusReasonCode"])
+            )
     return etree.ElementTree(root)
 
 
@@ -802,6 +817,20 @@ def read_t018(root: etree._Element) -> dict[str, Any]:
             val = resp.findtext(tag, namespaces=NS)
             if val:
                 out[key] = val.strip()
+        lines = []
+        for line_el in resp.findall("cac:LineResponse", NS):
+            line = {
+                key: (line_el.findtext(tag, namespaces=NS) or "").strip()
+                for tag, key in (
+                    ("cac:LineReference/cbc:LineID", "lineId"),
+                    ("cac:Response/cbc:ResponseCode", "code"),
+                    ("cac:Response/cbc:Description", "description"),
+                    ("cac:Response/cac:Status/cbc:StatusReasonCode", "statusReasonCode"),
+                )
+            }
+            lines.append({k: v for k, v in line.items() if v})
+        if lines:  # what was wrong, line by line (a rejection's reasons)
+            out["lines"] = lines
     release.setdefault("platform", {}).setdefault("peppol", {})["response"] = out
     return release
 
