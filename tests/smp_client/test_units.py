@@ -89,10 +89,45 @@ def test_xs_datetime_rejects_garbage() -> None:
 
 
 def test_unknown_root_is_malformed() -> None:
-    with pytest.raises(SmpXmlError):
+    with pytest.raises(SmpXmlError, match="not an SMP document: root element html"):
         parse_service_metadata(parse_bytes(b"<html><body>login</body></html>").getroot())
-    with pytest.raises(SmpXmlError):
+    with pytest.raises(SmpXmlError, match="not an SMP document: root element html"):
         parse_service_group(parse_bytes(b"<html/>").getroot())
+
+
+def test_xs_datetime_zone_beyond_14_hours_is_refused() -> None:
+    with pytest.raises(SmpXmlError, match="time zone offset beyond"):
+        parse_xs_datetime("2020-01-01T00:00:00+15:00")
+    assert parse_xs_datetime("2020-01-01T00:00:00+14:00") == datetime(2019, 12, 31, 10, tzinfo=UTC)
+
+
+def _without(doc, local: str, attribute: str | None = None):  # type: ignore[no-untyped-def]
+    """``doc`` with every ``local`` element removed (or only its ``attribute``)."""
+    from lxml import etree
+
+    for el in list(doc.iter()):
+        if isinstance(el.tag, str) and etree.QName(el).localname == local:
+            if attribute is None:
+                el.getparent().remove(el)
+            else:
+                el.attrib.pop(attribute, None)
+    return doc
+
+
+def test_required_smp_parts_are_checked(test_pki: TestPki) -> None:
+    ep = [Ep("https://ap.example/as4", test_pki.aps[0].certificate())]
+    with pytest.raises(SmpXmlError, match="Endpoint without transportProfile"):
+        parse_service_metadata(
+            _without(v1_metadata("a::0088:1", "d::x", "p::y", ep), "Endpoint", "transportProfile")
+        )
+    with pytest.raises(SmpXmlError, match="lacks ParticipantIdentifier"):
+        parse_service_metadata(
+            _without(v1_metadata("a::0088:1", "d::x", "p::y", ep), "ParticipantIdentifier")
+        )
+    with pytest.raises(SmpXmlError, match="Redirect without href"):
+        parse_service_metadata(
+            _without(v1_redirect("https://other.example/x", "CN=SMP1,C=BE"), "Redirect", "href")
+        )
 
 
 def test_peppol_and_bdxr_documents_read_the_same(test_pki: TestPki) -> None:
