@@ -23,7 +23,7 @@ from smp_client.errors import NoMatchingEndpoint, SmpXmlError, UntrustedEndpoint
 from smp_client.model import EndpointRecord, ProcessRecord, RawId, ServiceMetadataDoc, SmpDialect
 from smp_client.names import certificate_uid_matches
 from smp_client.urls import service_group_url, service_metadata_url
-from tests.smp_client.smp_docs import Ep, bdxr2_metadata, v1_metadata, v1_redirect
+from tests.smp_client.smp_docs import Ep, bdxr2_metadata, v1_metadata, v1_redirect, v1_service_group
 
 PID = ("iso6523-actorid-upis", "0088:5798000000001")
 DOC = (
@@ -259,3 +259,16 @@ def test_cache_is_safe_under_threads() -> None:
     for t in threads:
         t.join()
     assert not errors and len(cache) <= 50
+
+
+def test_service_group_where_metadata_was_asked_is_refused() -> None:
+    group = v1_service_group("a::0088:1", "https://smp.example/", ["d::x"])
+    with pytest.raises(SmpXmlError, match=r"expected SignedServiceMetadata, got .*ServiceGroup"):
+        parse_service_metadata(parse_bytes(group).getroot())
+
+
+def test_signed_service_metadata_without_service_metadata_is_refused(test_pki: TestPki) -> None:
+    ep = [Ep("https://ap.example/as4", test_pki.aps[0].certificate())]
+    doc = _without(v1_metadata("a::0088:1", "d::x", "p::y", ep), "ServiceMetadata")
+    with pytest.raises(SmpXmlError, match="SignedServiceMetadata without ServiceMetadata"):
+        parse_service_metadata(doc)
