@@ -272,3 +272,10 @@ def test_signed_service_metadata_without_service_metadata_is_refused(test_pki: T
     doc = _without(v1_metadata("a::0088:1", "d::x", "p::y", ep), "ServiceMetadata")
     with pytest.raises(SmpXmlError, match="SignedServiceMetadata without ServiceMetadata"):
         parse_service_metadata(doc)
+
+
+def test_service_metadata_without_information_or_redirect_is_refused(test_pki: TestPki) -> None:
+    ep = [Ep("https://ap.example/as4", test_pki.aps[0].certificate())]
+    doc = _without(v1_metadata("a::0088:1", "d::x", "p::y", ep), "ServiceInformation")
+    with pytest.raises(SmpXmlError, match="has neither ServiceInformation nor Redirect"):
+        parse_service_metadata(doc)
