@@ -854,9 +854,41 @@ def build_tree(
         _mark(trace, root.find("cbc:IssueDate", NS), "date")
         if target == "t018":
             _mark(trace, root.find("cac:DocumentResponse", NS), "platform.peppol.response")
+            for i, line in enumerate(root.findall("cac:DocumentResponse/cac:LineResponse", NS)):
+                _mark(trace, line, f"platform.peppol.response.lines[{i}]")
         else:
-            _mark(trace, root, "bids.details[0]")
+            _trace_bid_document(release, root, target, trace)
     return tree
+
+
+def _trace_bid_document(
+    release: dict[str, Any], root: etree._Element, target: str, trace: engine.Trace
+) -> None:
+    """T005/T006: elements written from a bid, its documents and its parties."""
+    bids = (release.get("bids") or {}).get("details") or []
+    wanted = ((_peppol(release).get("receipt") or {}).get("bidId")) if target == "t006" else None
+    index = next((i for i, b in enumerate(bids) if isinstance(b, dict) and b.get("id") == wanted), 0)
+    path = f"bids.details[{index}]"
+    _mark(trace, root, path)
+    docs = (bids[index].get("documents") or []) if bids and isinstance(bids[index], dict) else []
+    for ref in root.findall("cac:DocumentReference", NS):
+        ref_id = ref.findtext("cbc:ID", namespaces=NS)
+        j = next((j for j, d in enumerate(docs) if isinstance(d, dict) and str(d.get("id")) == ref_id), None)
+        _mark(trace, ref, f"{path}.documents[{j}]" if j is not None else "platform.peppol.callForTendersId")
+    for ref in root.findall("cac:TenderDocumentReference", NS):
+        _mark(trace, ref, path)
+    tenderer = root.find("cac:TendererParty", NS) if target == "t005" else root.find("cac:ReceiverParty", NS)
+    buyer = (
+        root.find("cac:ContractingParty/cac:Party", NS)
+        if target == "t005"
+        else root.find("cac:SenderParty", NS)
+    )
+    tenderers = (bids[index].get("tenderers") or []) if bids and isinstance(bids[index], dict) else []
+    if tenderers and isinstance(tenderers[0], dict):
+        _mark(trace, tenderer, _party_path(release, str(tenderers[0].get("id"))))
+    buyer_id = (release.get("buyer") or {}).get("id")
+    if buyer_id:
+        _mark(trace, buyer, _party_path(release, str(buyer_id)))
 
 
 def build_document(release: dict[str, Any], target: PeppolTarget) -> bytes:

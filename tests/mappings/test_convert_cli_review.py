@@ -637,3 +637,30 @@ def test_decp_of_an_older_shape_is_refused_in_one_short_line(tmp_path: Path) -> 
         f"invalid input {tmp_path / 'old.json'}: marches.marche: an object ({len(MINIMAL_MARCHE)} items) "
         "is not of type 'array'"
     )
+
+
+@pytest.mark.corpus
+def test_t005_validate_finding_names_the_party(tmp_path: Path, store: Path) -> None:
+    from tests.mappings.test_peppol_documents import TENDERER_IDS, bid_release
+
+    release = bid_release()
+    release["platform"]["peppol"]["parties"]["TEN-ORG"] = {
+        **TENDERER_IDS,
+        "endpoint": {"scheme": "9999", "id": "x"},  # no such EAS code
+    }
+    source = write_json(tmp_path / "bid.json", release)
+    code, err = run(
+        source,
+        "--from",
+        "ocds",
+        "--to",
+        "peppol-t005",
+        "-o",
+        tmp_path / "t5.xml",
+        "--validate",
+        "--store",
+        store,
+    )
+    assert code == 1
+    assert "PEPPOL-T005-R011 /ubl:Tender/cac:TendererParty/cbc:EndpointID" in err
+    assert "(input: parties[1])" in err
