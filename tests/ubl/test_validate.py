@@ -161,3 +161,32 @@ def test_compiled_schematron_memo_is_bounded(
     for doc in docs:
         assert validate_document(corpus / doc, store=artifact_store).valid
         assert len(orchestrator._compiled) == 1
+
+
+@pytest.mark.parametrize("as_file", [False, True])
+def test_document_over_the_size_cap_is_a_read_error(
+    corpus: Path, artifact_store: ArtifactStore, tmp_path: Path, as_file: bool
+) -> None:
+    data = (corpus / T004).read_bytes()
+    source: bytes | Path = data
+    if as_file:
+        source = tmp_path / "cft.xml"
+        source.write_bytes(data)
+    with pytest.raises(DocumentReadError, match="larger than 1000 bytes") as err:
+        validate_document(source, store=artifact_store, max_bytes=1000)
+    assert err.value.code == "unreadable"
+    assert validate_document(source, store=artifact_store, max_bytes=len(data)).document_type == "peppol-t004"
+
+
+def test_registered_artifact_missing_from_its_installed_set(corpus: Path, tmp_path: Path) -> None:
+    """An installed set that lost a file names the file instead of failing inside the XSD loader."""
+    from ubl.artifacts import install_from_corpus
+
+    store = ArtifactStore(tmp_path / "store")
+    install_from_corpus(store, corpus, ["ubl-2.2", "peppol-preaward"])
+    (store.path("ubl-2.2") / "xsdrt/maindoc/UBL-CallForTenders-2.2.xsd").unlink()
+    with pytest.raises(
+        ArtifactError, match=r"UBL-CallForTenders-2\.2\.xsd: not found in the installed set"
+    ) as err:
+        validate_document(corpus / T004, store=store)
+    assert err.value.code == ArtifactError.MISSING_FILES
