@@ -677,3 +677,46 @@ def test_writer_refuses_a_payload_root_with_an_undeclared_prefix() -> None:
     with pytest.raises(SbdhError, match="prefix 'inv' of the payload root is not declared") as err:
         build_sbd(header(), b"<inv:Invoice/>")
     assert err.value.code == "invalid-business-message"
+
+
+_BARE = (
+    b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" '
+    b'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">'
+    b"<cbc:CustomizationID>urn:c</cbc:CustomizationID><cbc:ProfileID>urn:p</cbc:ProfileID></Invoice>"
+)
+
+
+@pytest.mark.parametrize(
+    ("document", "changes", "code", "reason"),
+    [
+        (_BARE, {"country_c1": "fr"}, "invalid-country-c1", "COUNTRY_C1 'fr' does not match"),
+        (b'<Foo xmlns="urn:x"/>', {}, "missing-document-type-identifier", "is not a UBL document"),
+        (
+            _BARE.replace(b"<cbc:CustomizationID>urn:c</cbc:CustomizationID>", b""),
+            {},
+            "missing-document-type-identifier",
+            "has no cbc:CustomizationID",
+        ),
+        (
+            _BARE,
+            {"document_type": DocumentTypeId.of(INV_NS + "::CreditNote##urn:c::2.1")},
+            "invalid-type",
+            "is not for root 'Invoice'",
+        ),
+        (
+            _BARE.replace(b"<cbc:ProfileID>urn:p</cbc:ProfileID>", b""),
+            {},
+            "missing-process-identifier",
+            "has no cbc:ProfileID",
+        ),
+    ],
+    ids=["country", "not-ubl", "no-customization", "doctype-of-another-root", "no-profile"],
+)
+def test_header_for_document_refusals(
+    document: bytes, changes: dict[str, object], code: str, reason: str
+) -> None:
+    """What ``ap as4 send`` does with a bare document it cannot build an SBDH for."""
+    kwargs: dict[str, object] = {"sender": "0088:1", "receiver": "0088:2", "country_c1": "FR", **changes}
+    with pytest.raises(SbdhError, match=reason) as err:
+        header_for_document(document, **kwargs)  # type: ignore[arg-type]
+    assert err.value.code == code
