@@ -720,3 +720,20 @@ def test_header_for_document_refusals(
     with pytest.raises(SbdhError, match=reason) as err:
         header_for_document(document, **kwargs)  # type: ignore[arg-type]
     assert err.value.code == code
+
+
+def test_truncated_base64_binary_payload_is_refused_by_both_readers() -> None:
+    import re
+
+    out = io.BytesIO()
+    write_binary_sbd(header(), io.BytesIO(bytes(range(256)) * 3), "application/pdf", out)
+    data = out.getvalue()
+    found = re.search(rb">([A-Za-z0-9+/=\s]{100,})<", data)
+    assert found is not None
+    cut = data.replace(found.group(1), found.group(1).rstrip().rstrip(b"=")[:-1])
+    with pytest.raises(SbdhError, match="base64 content is truncated") as streamed:
+        extract_payload(cut, io.BytesIO())
+    assert streamed.value.code == "invalid-business-message"
+    with pytest.raises(SbdhError, match="BinaryContent is not valid base64") as whole:
+        parse_sbd(cut).payload_bytes()
+    assert whole.value.code == "invalid-business-message"
