@@ -18,6 +18,7 @@ from mappings import decp, eforms, peppol, provenance
 from mappings.engine import Trace
 from mappings.errors import InputTooLarge, InputValidationError, MappingError, UnsupportedConversion
 from mappings.model import release_errors
+from mappings.spec import load_spec
 from peppol.xml import XmlError, parse_bytes
 
 Source = Literal["ocds", "decp", "ubl"]
@@ -49,6 +50,8 @@ class Conversion:
     #: for an OCDS or DECP result, the input path of the list of releases (``releases``, ``$``) if any
     origin: str = ""
     source: str = "ocds"
+    #: for UBL input: OCDS object path -> the input element it was read from (XPath)
+    origins: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_xml(self) -> bool:
@@ -63,7 +66,11 @@ class Conversion:
             return None
         if self.source == "ocds":
             return f"{self.origin}.{found}" if self.origin else found
-        # DECP and UBL inputs are read into OCDS first: the path is named in that release
+        # DECP and UBL inputs are read into OCDS first: the path is named in that release, and for
+        # UBL input after the input element it was read from
+        if self.source == "ubl":
+            element = provenance.origin_of(self.origins, found)
+            return f"{element} (OCDS {found})" if element else f"OCDS {found}"
         return f"{self.origin} (OCDS {found})" if self.origin else f"OCDS {found}"
 
 
@@ -75,13 +82,19 @@ def load_releases(
 
 
 def _load(
-    data: bytes, source: str, *, enrich: dict[str, Any] | None, validate_input: bool
+    data: bytes,
+    source: str,
+    *,
+    enrich: dict[str, Any] | None,
+    validate_input: bool,
+    origins: dict[str, str] | None = None,
 ) -> tuple[list[dict[str, Any]], str]:
-    """The releases and, for an OCDS list or package, the input path of the list (``releases``)."""
+    """The releases and, for an OCDS list or package, the input path of the list (``releases``);
+    for UBL input, ``origins`` receives the input XPath of each object read (see ``provenance``)."""
     if len(data) > MAX_INPUT_BYTES:
         raise InputTooLarge(len(data), MAX_INPUT_BYTES)
     if source == "ubl":
-        return [_read_ubl(data)], ""
+        return [_read_ubl(data, origins)], ""
     parsed = parse_json(data)
     if source == "decp":
         if not isinstance(parsed, dict) or "marches" not in parsed:
@@ -136,14 +149,17 @@ def _releases_of(parsed: Any) -> tuple[list[dict[str, Any]], str]:
     return items, prefix
 
 
-def _read_ubl(data: bytes) -> dict[str, Any]:
+def _read_ubl(data: bytes, origins: dict[str, str] | None = None) -> dict[str, Any]:
     try:
         root = parse_bytes(data).getroot()
     except XmlError as exc:
         raise MappingError(f"not well-formed or unsafe XML: {exc}", "/") from exc
     local = etree.QName(root).localname
     if local in ("ContractNotice", "ContractAwardNotice"):
-        return eforms.read_tree(root)
+        release = eforms.read_tree(root)
+        if origins is not None:
+            origins.update(provenance.scope_origins(root, load_spec(eforms.SPEC_NAME), release))
+        return release
     if local in peppol.TARGET_OF_ROOT:
         return peppol.read_document(data)
     raise MappingError(f"unsupported UBL document {local}", "/*")
@@ -197,7 +213,10 @@ def convert(
     """
     if target not in TARGETS:
         raise UnsupportedConversion(f"unknown target {target!r} (one of {', '.join(TARGETS)})")
-    releases, list_path = _load(data, source, enrich=enrich, validate_input=True)
+    origins: dict[str, str] = {}
+    releases, list_path = _load(
+        data, source, enrich=enrich, validate_input=True, origins=origins if trace else None
+    )
     if target == "ocds":
         out: Any = releases[0] if len(releases) == 1 else {"releases": releases}
         data_out = json.dumps(out, ensure_ascii=False, indent=2).encode() + b"\n"
@@ -223,4 +242,5 @@ def convert(
         trace=traced or {},
         origin=_origin(source, prefix, release),
         source=source,
+        origins=origins,
     )

@@ -37,6 +37,11 @@ def _compiled(expr: str) -> etree.XPath:
         raise MappingError(f"bad XPath in spec: {exc}", expr) from exc
 
 
+def compiled_xpath(expr: str) -> etree.XPath:
+    """The compiled (cached) XPath of a spec expression, with the UBL/eForms namespaces."""
+    return _compiled(expr)
+
+
 def _xp(node: _Element, expr: str) -> list[Any]:
     res = _compiled(expr)(node)
     return res if isinstance(res, list) else [res]

@@ -11,11 +11,13 @@ parent, which came from an OCDS object such as ``tender.lots[1]``).
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Any, Final
 
 from lxml import etree
 
-from mappings.engine import Trace
+from mappings import paths
+from mappings.engine import Trace, compiled_xpath
+from mappings.spec import Spec
 
 _STEP: Final = re.compile(r"^(?:(?P<prefix>[\w.-]+):)?(?P<name>[\w.-]+|\*)(?:\[(?P<index>\d+)\])?$")
 
@@ -55,3 +57,44 @@ def input_path(root: etree._Element, trace: Trace, location: str) -> str | None:
             return found or None
         node = node.getparent()
     return None
+
+
+def scope_origins(root: etree._Element, spec: Spec, release: dict[str, Any]) -> dict[str, str]:
+    """For a release read from ``root`` with ``spec``: OCDS object path -> input XPath.
+
+    Each keyed scope element (a lot, an organisation, a result, a tender…) is matched by its key to
+    the object of the OCDS list it was read into (``tender.lots[1]`` -> ``/*/cac:ProcurementProjectLot[2]``).
+    """
+    out: dict[str, str] = {}
+    tree = root.getroottree()
+    for scope in spec.scopes:
+        if not scope.key or not scope.ocds:
+            continue
+        found = paths.get_value(release, release, scope.ocds)
+        if not isinstance(found, list):
+            continue
+        index = {str(o.get("id")): i for i, o in enumerate(found) if isinstance(o, dict) and "id" in o}
+        nodes = compiled_xpath(scope.xml)(root)
+        for node in nodes if isinstance(nodes, list) else []:
+            if not isinstance(node, etree._Element):
+                continue
+            keys = compiled_xpath(scope.key)(node)
+            key = _text(keys[0]).strip() if isinstance(keys, list) and keys else ""
+            if key in index:
+                out.setdefault(f"{scope.ocds}[{index[key]}]", tree.getpath(node))
+    return out
+
+
+def origin_of(origins: dict[str, str], path: str) -> str | None:
+    """The input XPath of the deepest object of ``origins`` that ``path`` lies in."""
+    best = ""
+    for prefix in origins:
+        if (path == prefix or path.startswith((prefix + ".", prefix + "["))) and len(prefix) > len(best):
+            best = prefix
+    return origins[best] if best else None
+
+
+def _text(item: Any) -> str:
+    if isinstance(item, etree._Element):
+        return "".join(str(t) for t in item.itertext())
+    return str(item)

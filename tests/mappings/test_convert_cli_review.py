@@ -664,3 +664,17 @@ def test_t005_validate_finding_names_the_party(tmp_path: Path, store: Path) -> N
     assert code == 1
     assert "PEPPOL-T005-R011 /ubl:Tender/cac:TendererParty/cbc:EndpointID" in err
     assert "(input: parties[1])" in err
+
+
+@pytest.mark.corpus
+def test_validate_findings_name_the_input_element_of_ubl_input(
+    corpus: Path, tmp_path: Path, store: Path
+) -> None:
+    """UBL in, UBL out (a CN's lots written as a CAN): the finding names the input element."""
+    code, err = run(
+        corpus / NOTICES / "cn_24_maximal.xml", "--from", "ubl", "--to", "eforms-can",
+        "-o", tmp_path / "can.xml", "--validate", "--store", store,
+    )  # fmt: skip
+    assert code == 1
+    # the first ProcurementProjectLot of this notice is a lots group: lot 2 is the third element
+    assert "(input: /*/cac:ProcurementProjectLot[3] (OCDS tender.lots[1]" in err
