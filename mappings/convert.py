@@ -9,6 +9,7 @@ T004/T005/T006/T018, detected from the root element). Targets: ``ocds``, ``decp`
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, get_args
 
@@ -188,6 +189,21 @@ def release_input_path(conversion: Conversion, index: int, path: str) -> str:
         return f"OCDS {path}"
     head = f"{conversion.origin}[{index}]" if conversion.origin else ""
     return f"{head}.{path}" if head and path != "$" else (head or path)
+
+
+def decp_finding_input(conversion: Conversion, path: list[Any], message: str = "") -> str | None:
+    """The input path behind a DECP schema finding on an exported marché (``path`` as jsonschema
+    gives it, ``['marches', 'marche', 0, 'montant']``; for a missing field, ``message`` names it)."""
+    if len(path) < 3 or path[:2] != ["marches", "marche"] or not isinstance(path[2], int):
+        return None
+    marches = [r for r in conversion.releases if "decpConcession" not in (r.get("platform") or {})]
+    if path[2] >= len(marches):
+        return None
+    release = marches[path[2]]
+    index = next(i for i, r in enumerate(conversion.releases) if r is release)
+    missing = re.fullmatch(r"'([^']+)' is a required property", message)
+    field = str(path[3]) if len(path) > 3 else (missing.group(1) if missing else "")
+    return release_input_path(conversion, index, decp.field_source(release, field) if field else "$")
 
 
 def _origin(data_source: str, parsed_prefix: str, release: dict[str, Any]) -> str:

@@ -8,7 +8,6 @@ Schema for OCDS, the DECP schema given with ``--decp-schema`` for DECP).
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,10 +22,10 @@ from mappings.convert import (
     TARGETS,
     Conversion,
     convert,
+    decp_finding_input,
     parse_json,
     release_input_path,
 )
-from mappings.decp import field_source
 from mappings.errors import InputTooLarge, InputValidationError, MappingError
 from mappings.model import ENRICH_PREFIX, release_errors
 
@@ -98,24 +97,10 @@ def _from_input(conversion: Conversion, location: str | None) -> str:
     return f" (input: {found})" if found else ""
 
 
-def _missing_property(message: str) -> str:
-    """``nature`` for "'nature' is a required property" (a finding on the marché itself)."""
-    found = re.fullmatch(r"'([^']+)' is a required property", message)
-    return found.group(1) if found else ""
-
-
 def _decp_input(conversion: Conversion, path: list[Any], message: str = "") -> str:
-    """`` (input: releases[0].contracts[0].value.amount)`` for a DECP schema finding on a marché."""
-    if len(path) < 3 or path[:2] != ["marches", "marche"] or not isinstance(path[2], int):
-        return ""
-    marches = [r for r in conversion.releases if "decpConcession" not in (r.get("platform") or {})]
-    if path[2] >= len(marches):
-        return ""
-    release = marches[path[2]]
-    index = next(i for i, r in enumerate(conversion.releases) if r is release)
-    field = str(path[3]) if len(path) > 3 else _missing_property(message)
-    where = field_source(release, field) if field else "$"
-    return f" (input: {release_input_path(conversion, index, where)})"
+    """`` (input: contracts[0].value.amount)`` for a DECP schema finding, when it names a marché."""
+    found = decp_finding_input(conversion, path, message)
+    return f" (input: {found})" if found else ""
 
 
 def convert_command(
