@@ -203,3 +203,15 @@ def test_serve_bad_tls_key_exit_2(test_pki: Any, tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 2
     assert "cannot load" in result.stderr
+
+
+def test_send_crl_without_trust_is_a_usage_error(test_pki: Any, tmp_path: Path) -> None:
+    """A CRL without the AP trust store would silently skip revocation: refused before sending."""
+    path = tmp_path / "doc.sbd.xml"
+    path.write_bytes(make_sbd())
+    args = base_args(test_pki, "https://localhost:1/as4")
+    i = args.index("--trust")
+    del args[i : i + 2]
+    result = runner.invoke(app, [*args, str(path)])
+    assert result.exit_code == 2
+    assert "--crl needs --trust" in result.stderr

@@ -144,3 +144,11 @@ def test_cli_validate_list_types() -> None:
     assert code == 0
     for key in ("peppol-t004", "eforms-can-29", "bis3-invoice"):
         assert key in out
+
+
+def test_cli_validate_folder_without_xml_is_a_usage_error(store: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not XML")
+    code, out = _run(str(folder), "--store", str(store))
+    assert code == 2 and out.startswith("error: ") and "no XML file to validate" in out
