@@ -583,3 +583,36 @@ def test_unusable_cache_dir_falls_back_and_tampered_xslt_is_regenerated(
     again = compile_schematron(path, cache_dir=cache)
     assert not again.from_disk_cache
     assert [i.rule_id for i in again.validate(DOC).items] == ["ok"]
+
+
+@pytest.mark.parametrize(
+    ("include", "error", "reason"),
+    [
+        ('<include href="http://127.0.0.1:9/rules.sch"/>', SchematronUnsupportedError, "include of a non-file URI"),
+        ("<include/>", SchematronSourceError, "sch:include without href"),
+        ('<include href="part.sch#nope"/>', SchematronReferenceError, "no element with id 'nope'"),
+    ],
+    ids=["remote-uri", "no-href", "unknown-fragment"],
+)
+def test_include_errors_are_typed(
+    write: Callable[[str, str], Path], cache_dir: Path, include: str, error: type[Exception], reason: str
+) -> None:
+    """An include is never fetched over the network, and a broken one names what is wrong."""
+    write("part.sch", '<pattern xmlns="http://purl.oclc.org/dsdl/schematron" id="p"/>')
+    main = write("main.sch", f"<schema {SCH}>{include}</schema>")
+    with pytest.raises(error, match=reason):
+        compile_schematron(main, cache_dir=cache_dir)
+
+
+def test_include_chain_deeper_than_the_cap_is_refused(
+    write: Callable[[str, str], Path], cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ubl.schematron.source as source
+
+    monkeypatch.setattr(source, "MAX_INCLUDE_DEPTH", 3)
+    for i in range(5):
+        write(f"level{i}.sch", f'<pattern xmlns="http://purl.oclc.org/dsdl/schematron"><include href="level{i + 1}.sch"/></pattern>')
+    write("level5.sch", '<pattern xmlns="http://purl.oclc.org/dsdl/schematron"/>')
+    main = write("deep.sch", f'<schema {SCH}><include href="level0.sch"/></schema>')
+    with pytest.raises(SchematronReferenceError, match="includes nested deeper than 3"):
+        compile_schematron(main, cache_dir=cache_dir)
