@@ -616,3 +616,60 @@ def test_include_chain_deeper_than_the_cap_is_refused(
     main = write("deep.sch", f'<schema {SCH}><include href="level0.sch"/></schema>')
     with pytest.raises(SchematronReferenceError, match="includes nested deeper than 3"):
         compile_schematron(main, cache_dir=cache_dir)
+
+
+_OK = '<pattern id="p"><rule context="/"><assert test="1"/></rule></pattern>'
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "reason"),
+    [
+        pytest.param('<pattern abstract="true"><rule context="/"><assert test="1"/></rule></pattern>',
+                     SchematronSourceError, "abstract pattern without id", id="abstract-pattern-no-id"),
+        pytest.param('<pattern abstract="true" id="a" is-a="b"/><pattern abstract="true" id="b"/>',
+                     SchematronUnsupportedError, "abstract pattern 'a' may not itself use is-a",
+                     id="abstract-pattern-is-a"),
+        pytest.param('<pattern abstract="true" id="a"><rule context="$x"><assert test="1"/></rule></pattern>'
+                     '<pattern is-a="a" id="c"><param name="x"/></pattern>',
+                     SchematronSourceError, "sch:param needs name and value", id="param-without-value"),
+        pytest.param('<pattern><rule abstract="true"><assert test="1"/></rule></pattern>',
+                     SchematronSourceError, "abstract rule without id", id="abstract-rule-no-id"),
+        pytest.param('<pattern><rule abstract="true" id="r" context="/"><assert test="1"/></rule></pattern>',
+                     SchematronSourceError, "abstract rule 'r' may not have a context", id="abstract-rule-context"),
+        pytest.param('<pattern><rule context="/"><extends href="x.sch"/></rule></pattern>',
+                     SchematronUnsupportedError, "sch:extends with href", id="extends-href"),
+        pytest.param('<pattern><rule context="/"><extends/></rule></pattern>',
+                     SchematronSourceError, "sch:extends without rule attribute", id="extends-no-rule"),
+        pytest.param('<phase id="ph"><active pattern="nope"/></phase>' + _OK,
+                     SchematronPhaseError, "phase 'ph' activates unknown pattern 'nope'", id="phase-unknown-pattern"),
+        pytest.param('<let value="1"/>' + _OK, SchematronSourceError, "sch:let without name", id="let-no-name"),
+        pytest.param('<ns prefix="q"/>' + _OK, SchematronSourceError, "sch:ns needs prefix and uri", id="ns-no-uri"),
+        pytest.param('<ns prefix="q" uri="urn:a"/><ns prefix="q" uri="urn:b"/>' + _OK,
+                     SchematronSourceError, "prefix 'q' declared with two URIs", id="ns-two-uris"),
+        pytest.param('<ns prefix="xsl" uri="urn:not-xslt"/>' + _OK,
+                     SchematronUnsupportedError, "prefix 'xsl' is reserved", id="ns-reserved"),
+        pytest.param('<phase><active pattern="p"/></phase>' + _OK,
+                     SchematronSourceError, "sch:phase without id", id="phase-no-id"),
+        pytest.param('<phase id="ph" from="x"><active pattern="p"/></phase>' + _OK,
+                     SchematronUnsupportedError, "phase/@from is not supported", id="phase-from"),
+        pytest.param("<library/>", SchematronUnsupportedError, "sch:library is not supported", id="library"),
+        pytest.param('<pattern><rule context="/"><assert test="false()">x <value-of/></assert></rule></pattern>',
+                     SchematronSourceError, "sch:value-of without select", id="value-of-no-select"),
+        pytest.param('<pattern><rule><assert test="1"/></rule></pattern>',
+                     SchematronSourceError, "rule without context", id="rule-no-context"),
+        pytest.param('<pattern><rule context="/"><assert test="1"/><pattern/></rule></pattern>',
+                     SchematronUnsupportedError, "sch:pattern inside sch:rule", id="sch-in-rule"),
+        pytest.param('<pattern><rule context="/"><assert id="a"/></rule></pattern>',
+                     SchematronSourceError, "sch:assert 'a' without test", id="assert-no-test"),
+        pytest.param(_OK, SchematronPhaseError, "defaultPhase 'nope' names no phase", id="default-phase-unknown"),
+    ],
+)  # fmt: skip
+def test_malformed_schema_is_refused_with_its_reason(
+    write: Callable[[str, str], Path], cache_dir: Path, body: str, error: type[Exception], reason: str
+) -> None:
+    """Each malformed or unsupported construct gets its own typed error naming it (a compiler that let
+    it through, or failed later with another message, fails here)."""
+    attrs = ' defaultPhase="nope"' if "default" in reason else ""
+    path = write("bad.sch", f"<schema {SCH}{attrs}>{body}</schema>")
+    with pytest.raises(error, match=reason):
+        compile_schematron(path, cache_dir=cache_dir)
