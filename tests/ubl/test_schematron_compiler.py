@@ -340,7 +340,9 @@ def test_includes_are_recursive_and_relative_to_the_including_file(
         "loop2.sch",
         '<rule xmlns="http://purl.oclc.org/dsdl/schematron" context="/"><include href="loop1.sch"/></rule>',
     )
-    with pytest.raises(SchematronReferenceError, match=r"include cycle: loop\.sch -> loop1\.sch -> loop2\.sch"):
+    with pytest.raises(
+        SchematronReferenceError, match=r"include cycle: loop\.sch -> loop1\.sch -> loop2\.sch"
+    ):
         compile_schematron(
             write("loop.sch", f'<schema {SCH}><include href="loop1.sch"/></schema>'), cache_dir=cache_dir
         )
@@ -588,7 +590,11 @@ def test_unusable_cache_dir_falls_back_and_tampered_xslt_is_regenerated(
 @pytest.mark.parametrize(
     ("include", "error", "reason"),
     [
-        ('<include href="http://127.0.0.1:9/rules.sch"/>', SchematronUnsupportedError, "include of a non-file URI"),
+        (
+            '<include href="http://127.0.0.1:9/rules.sch"/>',
+            SchematronUnsupportedError,
+            "include of a non-file URI",
+        ),
         ("<include/>", SchematronSourceError, "sch:include without href"),
         ('<include href="part.sch#nope"/>', SchematronReferenceError, "no element with id 'nope'"),
     ],
@@ -611,7 +617,10 @@ def test_include_chain_deeper_than_the_cap_is_refused(
 
     monkeypatch.setattr(source, "MAX_INCLUDE_DEPTH", 3)
     for i in range(5):
-        write(f"level{i}.sch", f'<pattern xmlns="http://purl.oclc.org/dsdl/schematron"><include href="level{i + 1}.sch"/></pattern>')
+        write(
+            f"level{i}.sch",
+            f'<pattern xmlns="http://purl.oclc.org/dsdl/schematron"><include href="level{i + 1}.sch"/></pattern>',
+        )
     write("level5.sch", '<pattern xmlns="http://purl.oclc.org/dsdl/schematron"/>')
     main = write("deep.sch", f'<schema {SCH}><include href="level0.sch"/></schema>')
     with pytest.raises(SchematronReferenceError, match="includes nested deeper than 3"):
@@ -673,3 +682,17 @@ def test_malformed_schema_is_refused_with_its_reason(
     path = write("bad.sch", f"<schema {SCH}{attrs}>{body}</schema>")
     with pytest.raises(error, match=reason):
         compile_schematron(path, cache_dir=cache_dir)
+
+
+def test_extends_chain_deeper_than_the_cap_is_refused(
+    fired: Compile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ubl.schematron.expand as expand
+
+    monkeypatch.setattr(expand, "MAX_EXTENDS_DEPTH", 2)
+    chain = (
+        "".join(f'<rule abstract="true" id="r{i}"><extends rule="r{i + 1}"/></rule>' for i in range(4))
+        + '<rule abstract="true" id="r4"><assert id="a" test="1"/></rule>'
+    )
+    with pytest.raises(SchematronReferenceError, match="extends nested deeper than 2"):
+        fired(f'<pattern>{chain}<rule context="/*"><extends rule="r0"/></rule></pattern>')
