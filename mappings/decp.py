@@ -29,6 +29,54 @@ BUYER_SCHEME: Final = "FR-SIRET"
 #: in the eForms forms (an eForms CAN needs a lot, its result and the winning tender).
 LOT_ID: Final = "LOT-0001"
 BID_ID: Final = "TEN-0001"
+#: DECP has no award id: the one result of the marché, in the eForms form (OPT-322).
+AWARD_ID: Final = "RES-0001"
+#: OCDS ``contracts[].identifiers`` scheme of the buyer's own contract reference (eForms BT-150): the
+#: marché id, as the buyer gave it.
+CONTRACT_REFERENCE_SCHEME: Final = "contract-reference"
+#: A SIRET is issued by INSEE to establishments in France: the organisation's country (ISO 3166-1
+#: alpha-2, as OCDS ``address.country``) when the enrichment gives none.
+SIRET_COUNTRY: Final = "FR"
+#: DECP ``typeIdentifiant`` of an EU intra-community VAT number, whose two-letter prefix is the issuing
+#: member state (ISO 3166-1 alpha-2, except Greece's ``EL``).
+VAT_TYPE: Final = "TVA"
+VAT_PREFIX_COUNTRY: Final = {"EL": "GR"}
+EU_VAT_PREFIXES: Final = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "EL",
+        "ES",
+        "FI",
+        "FR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    ]
+)
+#: OCDS ``mainProcurementCategory`` (eForms BT-23) of a CPV division (first two digits), per the CPV
+#: structure: division 45 is construction work, 03-44 and 48 are supplies, 49-98 services.
+WORKS_DIVISIONS: Final = frozenset({45})
+SUPPLIES_DIVISIONS: Final = frozenset({*range(3, 45), 48})
+SERVICES_DIVISIONS: Final = frozenset(range(49, 99))
 #: An eForms/OCDS CPV code has no check digit (DECP allows ``45112500-9``).
 CPV_CHECK_DIGIT: Final = re.compile(r"-\d$")
 SIRET: Final = re.compile(r"\d{14}")
@@ -82,6 +130,29 @@ def field_source(release: dict[str, Any], field: str) -> str:
     return f"platform.decp.{mid}.{field}"
 
 
+def vat_country(vat: str) -> str | None:
+    """Country (ISO alpha-2) of an EU VAT number from its member-state prefix; ``None`` otherwise."""
+    prefix = vat.strip()[:2].upper()
+    if prefix not in EU_VAT_PREFIXES:
+        return None
+    return VAT_PREFIX_COUNTRY.get(prefix, prefix)
+
+
+def cpv_category(cpv: str) -> str | None:
+    """OCDS ``mainProcurementCategory`` (works / goods / services) of a CPV code, from its division;
+    ``None`` for a code that is not a CPV code of a known division."""
+    if not re.fullmatch(r"\d{8}(-\d)?", cpv):
+        return None
+    division = int(cpv[:2])
+    if division in WORKS_DIVISIONS:
+        return "works"
+    if division in SUPPLIES_DIVISIONS:
+        return "goods"
+    if division in SERVICES_DIVISIONS:
+        return "services"
+    return None
+
+
 @cache
 def tables() -> dict[str, dict[str, str]]:
     text = resources.files("mappings").joinpath("specs/decp.yaml").read_text(encoding="utf-8")
@@ -125,6 +196,7 @@ def marche_to_release(
         "roles": ["buyer"],
     }
     _enrich(buyer, enrich.get(buyer_id))
+    _siret_country(buyer)
     parties = [buyer]
     suppliers = []
     for i, entry in enumerate(marche.get("titulaires", [])):
@@ -138,9 +210,15 @@ def marche_to_release(
             "roles": ["supplier"],
         }
         _enrich(party, enrich.get(tid))
+        if party["identifier"]["scheme"] == BUYER_SCHEME:
+            _siret_country(party)
+        elif ttype == VAT_TYPE and (country := vat_country(tid)):
+            address = party.setdefault("address", {})
+            if isinstance(address, dict) and not address.get("country"):
+                address["country"] = country
         parties.append(party)
         suppliers.append({"id": tid, **({"name": party["name"]} if "name" in party else {})})
-    award_id = f"{mid}-award"
+    award_id = AWARD_ID
     value = {"amount": marche["montant"], "currency": CURRENCY} if "montant" in marche else None
     tender: dict[str, Any] = {"id": mid, "status": "complete"}
     if "objet" in marche:
@@ -149,6 +227,11 @@ def marche_to_release(
         cpv = CPV_CHECK_DIGIT.sub("", marche["codeCPV"])
         tender["items"] = [{"id": "1", "classification": {"scheme": "CPV", "id": cpv}}]
     tender["lots"] = [{"id": LOT_ID, **({"title": marche["objet"]} if "objet" in marche else {})}]
+    category = cpv_category(str(marche.get("codeCPV", "")))
+    if category:
+        tender["mainProcurementCategory"] = category
+        tender["lots"][0]["mainProcurementCategory"] = category
+        tender["items"][0]["relatedLot"] = LOT_ID
     if "procedure" in marche:
         tender["procurementMethodDetails"] = marche["procedure"]
         method = t["procedure-method"].get(marche["procedure"])
@@ -162,7 +245,16 @@ def marche_to_release(
         "relatedBids": [BID_ID],
     }
     bid: dict[str, Any] = {"id": BID_ID, "relatedLots": [LOT_ID], "tenderers": [dict(x) for x in suppliers]}
-    contract: dict[str, Any] = {"id": mid, "awardID": award_id, "status": "active"}
+    contract: dict[str, Any] = {
+        "id": mid,
+        "awardID": award_id,
+        "status": "active",
+        "identifiers": [{"scheme": CONTRACT_REFERENCE_SCHEME, "id": mid}],
+        "relatedBids": [BID_ID],  # the one (possibly grouped) tender the marché was awarded to
+    }
+    if isinstance(marche.get("sousTraitanceDeclaree"), bool):
+        # BT-773: whether the winner subcontracts (declared subcontracting)
+        bid["subcontracting"] = {"applicability": "yes" if marche["sousTraitanceDeclaree"] else "no"}
     if "dateNotification" in marche:
         award["date"] = _iso(marche["dateNotification"])
         contract["dateSigned"] = _iso(marche["dateNotification"])
@@ -223,6 +315,13 @@ def marche_to_release(
         kept["extra"] = extra
     release["platform"] = {"decp": {mid: kept}}
     return release
+
+
+def _siret_country(party: dict[str, Any]) -> None:
+    """A party identified by a SIRET is in France (unless its enriched address says otherwise)."""
+    address = party.setdefault("address", {})
+    if isinstance(address, dict) and not address.get("country"):
+        address["country"] = SIRET_COUNTRY
 
 
 def _enrich(party: dict[str, Any], info: Any) -> None:

@@ -16,6 +16,7 @@ from typing import Any, Final, Literal
 from lxml import etree
 
 from mappings import engine
+from mappings.eforms_ids import with_eforms_ids
 from mappings.errors import MappingError, UnsupportedConversion
 from mappings.spec import Spec, load_spec
 from mappings.transforms import START_OF_DAY, date_to_iso
@@ -309,6 +310,8 @@ def link_results(root: etree._Element, release: dict[str, Any]) -> None:
             ref = {"id": t.get("id")}
             if ref not in bid.setdefault("tenderers", []):
                 bid["tenderers"].append(ref)
+        if bid.get("tenderingParty"):  # a bid citing no tendering party has no subcontractors
+            _subcontracts(bid, tp or {})
     for contract in contracts.values():
         for bid_id in contract.get("relatedBids", []):
             for lr in result.findall("efac:LotResult", NS):
@@ -326,6 +329,29 @@ def link_results(root: etree._Element, release: dict[str, Any]) -> None:
                                 award["suppliers"].append(sup)
                             _add_role(release, str(t.get("id")), "supplier")
     _tender_terms_on_contracts(release, contracts)
+
+
+def _subcontracts(bid: dict[str, Any], tparty: dict[str, Any]) -> None:
+    """The tendering party's subcontractors as the bid's ``subcontracting.subcontracts`` (guidance
+    OPT-301-Tenderer-SubCont/MainCont: ids numbered from 1, the subcontractor and its main contractors)."""
+    subs = [s for s in tparty.get("subContractors") or [] if isinstance(s, dict) and s.get("id")]
+    if not subs:
+        return
+    subcontracting = bid.setdefault("subcontracting", {})
+    if not isinstance(subcontracting, dict) or subcontracting.get("subcontracts"):
+        return
+    subcontracting["subcontracts"] = [
+        {
+            "id": str(n),
+            "subcontractor": {"id": s["id"]},
+            **(
+                {"mainContractors": [{"id": m} for m in s["mainContractors"]]}
+                if s.get("mainContractors")
+                else {}
+            ),
+        }
+        for n, s in enumerate(subs, 1)
+    ]
 
 
 #: Concession revenue of a tender as charges of the contract citing it (BT-160/BT-162): charge id and
@@ -443,6 +469,9 @@ def build_tree(
         if isinstance(t, dict) and t.get("organization")
     }
     body["parties"] = [p for p in release.get("parties") or [] if str(p.get("id")) not in tp_parent]
+    if "eforms" not in (release.get("platform") or {}):
+        # made by the platform, not read from a notice: its own ids become eForms technical ids
+        body = with_eforms_ids(body)
     main = replace(spec, scopes=tuple(s for s in spec.scopes if s.name != TOUCHPOINT_SCOPE))
     engine.write(body, main, root, env={"lang": lang3}, trace=trace, origin=release)
     _write_touchpoints(release, spec, root, tp_parent, lang3)
@@ -517,8 +546,7 @@ def with_derived_structures(release: dict[str, Any]) -> dict[str, Any]:
         ref = ref if isinstance(ref, str) else None
         if isinstance(bid, dict) and bid.get("tenderers") and ref not in known_tp:
             tpa = ref or TENDERING_PARTY_ID.format(len(tendering) + 1)
-            tenderers = [{"id": t["id"]} for t in bid["tenderers"] if isinstance(t, dict) and t.get("id")]
-            tendering.append({"id": tpa, "tenderers": tenderers})
+            tendering.append({"id": tpa, **_tendering_party(bid, parties)})
             known_tp.add(tpa)
             bid = {**bid, "tenderingParty": tpa}
             added = True
@@ -526,6 +554,7 @@ def with_derived_structures(release: dict[str, Any]) -> dict[str, Any]:
     if added:
         platform["tenderingParties"] = tendering
         body["bids"] = {**body["bids"], "details": new_bids}
+    body["awards"] = _derived_award_links(body)
     result = dict(platform.get("noticeResult") or {})
     framework = {
         lot.get("id")
@@ -547,8 +576,91 @@ def with_derived_structures(release: dict[str, Any]) -> dict[str, Any]:
     if "totalAmount" not in result and values and len(currencies) == 1:
         result["totalAmount"] = {"amount": sum(v["amount"] for v in values), "currency": currencies.pop()}
         platform["noticeResult"] = result
+    # BT-118 / BT-1118: the overall maximum and re-estimated values of the framework agreements are the
+    # totals of their lots' results (BT-709 ``maximumValue``, BT-660 ``estimatedValue``); the guidance
+    # discards them, so a platform-made release has only the per-result values
+    for key, field in FRAMEWORK_TOTALS:
+        total = _total(
+            a.get(field)
+            for a in body.get("awards") or []
+            if isinstance(a, dict) and any(lot in framework for lot in a.get("relatedLots") or [])
+        )
+        if key not in result and total is not None:
+            result[key] = total
+            platform["noticeResult"] = result
     body["platform"] = platform
     return body
+
+
+def _derived_award_links(body: dict[str, Any]) -> list[Any]:
+    """Awards with what a LotResult needs derived from OCDS when absent: the contracts citing the award
+    (``contracts[].awardID`` -> ``relatedContracts``, OPT-315) and the received-submission statistics of
+    its lots (``bids.statistics`` -> ``receivedSubmissions``, BT-759/BT-760)."""
+    table = load_spec(SPEC_NAME).tables["received-submission-type"]
+    code_of = {v: k for k, v in table.items()}
+    stats = [s for s in (body.get("bids") or {}).get("statistics") or [] if isinstance(s, dict)]
+    contracts = [c for c in body.get("contracts") or [] if isinstance(c, dict)]
+    out: list[Any] = []
+    for award in body.get("awards") or []:
+        if not isinstance(award, dict) or not award.get("id"):
+            out.append(award)
+            continue
+        award = dict(award)
+        cited = [c["id"] for c in contracts if c.get("awardID") == award["id"] and c.get("id")]
+        if cited and not award.get("relatedContracts"):
+            award["relatedContracts"] = cited
+        lots = award.get("relatedLots") or []
+        received = [
+            {"type": code_of[s["measure"]], "count": s["value"]}
+            for s in stats
+            if s.get("relatedLot") in lots and s.get("measure") in code_of and isinstance(s.get("value"), int)
+        ]
+        if received and "receivedSubmissions" not in award:
+            award["receivedSubmissions"] = received
+        out.append(award)
+    return out
+
+
+#: ``platform.noticeResult`` key of each framework total (BT-118, BT-1118) and the award field summed.
+FRAMEWORK_TOTALS: Final = (
+    ("maximumFrameworkValue", "maximumValue"),
+    ("approximateFrameworkValue", "estimatedValue"),
+)
+
+
+def _total(values: Any) -> dict[str, Any] | None:
+    """Sum of OCDS values of one currency (``None`` when there are none or currencies differ)."""
+    found = [v for v in values if isinstance(v, dict) and isinstance(v.get("amount"), int | float)]
+    currencies = {v.get("currency") for v in found}
+    if not found or len(currencies) != 1:
+        return None
+    return {"amount": sum(v["amount"] for v in found), "currency": currencies.pop()}
+
+
+def _tendering_party(bid: dict[str, Any], parties: list[dict[str, Any]]) -> dict[str, Any]:
+    """The eForms tendering party of a bid, from OCDS: its tenderers, the group lead of a group (the
+    party with role ``leadTenderer``, OPT-170) and the subcontractors of ``subcontracting.subcontracts``
+    with their main contractors (OPT-301-Tenderer-SubCont/MainCont)."""
+    ids = [str(t["id"]) for t in bid.get("tenderers") or [] if isinstance(t, dict) and t.get("id")]
+    leads = {str(p.get("id")) for p in parties if "leadTenderer" in (p.get("roles") or [])}
+    tenderers: list[dict[str, Any]] = [{"id": i} for i in ids]
+    if len(ids) > 1 and len(leads & set(ids)) == 1:
+        for t in tenderers:
+            t["groupLead"] = t["id"] in leads
+    out: dict[str, Any] = {"tenderers": tenderers}
+    subs = []
+    for sub in ((bid.get("subcontracting") or {}) if isinstance(bid.get("subcontracting"), dict) else {}).get(
+        "subcontracts"
+    ) or []:
+        sid = (sub.get("subcontractor") or {}).get("id") if isinstance(sub, dict) else None
+        if sid:
+            mains = [
+                str(m["id"]) for m in sub.get("mainContractors") or [] if isinstance(m, dict) and m.get("id")
+            ]
+            subs.append({"id": str(sid), **({"mainContractors": mains} if mains else {})})
+    if subs:
+        out["subContractors"] = subs
+    return out
 
 
 #: Technical id of an eForms touch point (OPT-201).

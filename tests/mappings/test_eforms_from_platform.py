@@ -13,10 +13,11 @@ from __future__ import annotations
 import collections
 import json
 from pathlib import Path
+from typing import Any, Final
 
 import pytest
 
-from mappings.eforms import build_notice, read_notice
+from mappings.eforms import build_notice, read_notice, with_derived_structures
 from tests.mappings.conftest import EFORMS
 from ubl.schematron import compile_schematron
 
@@ -71,6 +72,7 @@ def test_platform_made_release_fails_no_new_rule(corpus: Path, name: str) -> Non
         "cn_24_open_accel.xml",  # touch points: contact and review body
         "cn_24_nego_accel.xml",
         "E4_minimal.xml",
+        "can_24_LSBU.xml",  # framework lot: BT-118 derived from the result's maximum value (BT-709)
     ],
 )
 def test_release_with_ocds_only_fails_no_new_rule(corpus: Path, name: str) -> None:
@@ -91,3 +93,143 @@ def test_release_with_ocds_only_fails_no_new_rule(corpus: Path, name: str) -> No
     before = collections.Counter(i.rule_id for i in sch.validate(original).failures)
     after = collections.Counter(i.rule_id for i in sch.validate(rebuilt).failures)
     assert not (after - before), sorted(after - before)
+
+
+def _new_failures(corpus: Path, name: str, keep: tuple[str, ...]) -> collections.Counter[str]:
+    """Rule failures the notice rebuilt from OCDS + notice metadata + the ``keep`` platform keys gains."""
+    original = (corpus / NOTICES / name).read_bytes()
+    release = json.loads(json.dumps(read_notice(original)))
+    info = release["platform"]["notice"]
+    release["platform"] = {"notice": info, **{k: release["platform"][k] for k in keep}}
+    rebuilt = build_notice(release, info["kind"])
+    sch = compile_schematron(
+        corpus / EFORMS / "schematrons/static/complete-validation.sch", phase=f"eforms-{info['subType']}"
+    )
+    before = collections.Counter(i.rule_id for i in sch.validate(original).failures)
+    return collections.Counter(i.rule_id for i in sch.validate(rebuilt).failures) - before
+
+
+#: OCDS holds a legislation document's issuer (``publisher``) but not whether it is the fiscal,
+#: environmental or employment legislation: the issuer is then referenced by no lot (BR-OPT-00200-0103)
+#: unless the platform supplies ``platform.lotLegislation``.
+LEGISLATION_ISSUERS: Final = {"BR-OPT-00200-0103": 3}
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["can_24_maximal.xml", "cn_24_maximal_100_lots.xml"])
+def test_ocds_only_maximal_notice_lacks_only_legislation_kinds(corpus: Path, name: str) -> None:
+    """Before: can_24_maximal gained 11 failures from OCDS alone (group lead OPT-170/OPT-210,
+    subcontractors BT-165/BT-746/OPT-200, framework totals BT-118/BT-1118); now the tendering party is
+    derived with its group lead (role ``leadTenderer``) and subcontractors (bid
+    ``subcontracting.subcontracts``) and the totals from the framework lots' results. Supplying
+    ``platform.lotLegislation`` removes the rest."""
+    assert _new_failures(corpus, name, ()) == collections.Counter(LEGISLATION_ISSUERS)
+    assert not _new_failures(corpus, name, ("lotLegislation",))
+
+
+@pytest.mark.corpus
+def test_cn_24_maximal_ocds_only_with_legislation_keeps_only_the_shared_submission_field(
+    corpus: Path,
+) -> None:
+    """cn_24_maximal from OCDS + ``platform.lotLegislation``: only the BT-18/BT-745 limit is left."""
+    assert (
+        set(_new_failures(corpus, "cn_24_maximal.xml", ("lotLegislation",)))
+        == OCDS_LIMITS["cn_24_maximal.xml"]
+    )
+
+
+def _framework_release() -> dict[str, Any]:
+    return {
+        "parties": [
+            {"id": "ORG-0008", "roles": ["tenderer", "leadTenderer"]},
+            {"id": "ORG-0009", "roles": ["tenderer"]},
+            {"id": "ORG-0010", "roles": ["subcontractor"]},
+        ],
+        "tender": {
+            "lots": [
+                {"id": "LOT-0001", "techniques": {"hasFrameworkAgreement": True}},
+                {"id": "LOT-0002"},
+            ]
+        },
+        "bids": {
+            "details": [
+                {
+                    "id": "TEN-0001",
+                    "tenderers": [{"id": "ORG-0008"}, {"id": "ORG-0009"}],
+                    "subcontracting": {
+                        "subcontracts": [
+                            {
+                                "id": "1",
+                                "subcontractor": {"id": "ORG-0010"},
+                                "mainContractors": [{"id": "ORG-0008"}],
+                            }
+                        ]
+                    },
+                }
+            ]
+        },
+        "awards": [
+            {
+                "id": "RES-0001",
+                "relatedLots": ["LOT-0001"],
+                "maximumValue": {"amount": 600, "currency": "EUR"},
+                "estimatedValue": {"amount": 500, "currency": "EUR"},
+            },
+            {
+                "id": "RES-0002",
+                "relatedLots": ["LOT-0001"],
+                "maximumValue": {"amount": 400, "currency": "EUR"},
+            },
+            {"id": "RES-0003", "relatedLots": ["LOT-0002"], "maximumValue": {"amount": 7, "currency": "EUR"}},
+        ],
+    }
+
+
+def test_bt118_bt1118_framework_totals_derived_from_framework_results() -> None:
+    result = with_derived_structures(_framework_release())["platform"]["noticeResult"]
+    assert result["maximumFrameworkValue"] == {"amount": 1000, "currency": "EUR"}  # not LOT-0002's 7
+    assert result["approximateFrameworkValue"] == {"amount": 500, "currency": "EUR"}
+
+
+def test_bt118_supplied_by_the_platform_is_kept() -> None:
+    release = _framework_release()
+    release["platform"] = {"noticeResult": {"maximumFrameworkValue": {"amount": 1, "currency": "EUR"}}}
+    result = with_derived_structures(release)["platform"]["noticeResult"]
+    assert result["maximumFrameworkValue"] == {"amount": 1, "currency": "EUR"}
+
+
+def test_bt118_not_derived_across_currencies() -> None:
+    release = _framework_release()
+    release["awards"][1]["maximumValue"]["currency"] = "GBP"
+    assert "maximumFrameworkValue" not in with_derived_structures(release)["platform"].get("noticeResult", {})
+
+
+def test_opt170_group_lead_and_subcontractors_derived_from_bid() -> None:
+    (tparty,) = with_derived_structures(_framework_release())["platform"]["tenderingParties"]
+    assert tparty["tenderers"] == [
+        {"id": "ORG-0008", "groupLead": True},
+        {"id": "ORG-0009", "groupLead": False},
+    ]
+    assert tparty["subContractors"] == [{"id": "ORG-0010", "mainContractors": ["ORG-0008"]}]
+
+
+def test_opt170_single_tenderer_has_no_group_lead() -> None:
+    release = _framework_release()
+    release["bids"]["details"][0]["tenderers"] = [{"id": "ORG-0008"}]
+    (tparty,) = with_derived_structures(release)["platform"]["tenderingParties"]
+    assert tparty["tenderers"] == [{"id": "ORG-0008"}]
+
+
+@pytest.mark.corpus
+def test_opt301_subcontractors_read_into_bid_subcontracts(corpus: Path) -> None:
+    """Guidance OPT-301-Tenderer-SubCont/MainCont: the subcontractor is a subcontract of the bid."""
+    release = read_notice((corpus / NOTICES / "can_24_maximal.xml").read_bytes())
+    bid = next(b for b in release["bids"]["details"] if b["id"] == "TEN-0001")
+    assert bid["subcontracting"]["subcontracts"] == [
+        {
+            "id": "1",
+            "subcontractor": {"id": "ORG-0010"},
+            "mainContractors": [{"id": "ORG-0008"}, {"id": "ORG-0009"}],
+        }
+    ]
