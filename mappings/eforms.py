@@ -473,8 +473,12 @@ def build_tree(
         # made by the platform, not read from a notice: its own ids become eForms technical ids
         body = with_eforms_ids(body)
     main = replace(spec, scopes=tuple(s for s in spec.scopes if s.name != TOUCHPOINT_SCOPE))
-    engine.write(body, main, root, env={"lang": lang3}, trace=trace, origin=release)
-    _write_touchpoints(release, spec, root, tp_parent, lang3)
+    env = {"lang": lang3}
+    variants = engine.language_variations(body, frozenset(spec.tables.get("language", {}).values()))
+    if variants:
+        env[engine.VARIANT_LANGUAGES] = ",".join(variants)
+    engine.write(body, main, root, env=env, trace=trace, origin=release)
+    _write_touchpoints(release, spec, root, tp_parent, env)
     if root.find("cbc:NoticeLanguageCode", NS) is None and "cbc:NoticeLanguageCode" not in absent:
         new_child(root, "cbc:NoticeLanguageCode", lang3)
     # XSD-mandatory elements the release has no value for: written empty (the rules then report them)
@@ -689,7 +693,7 @@ def _derive_touchpoints(platform: dict[str, Any], parties: list[dict[str, Any]])
 
 
 def _write_touchpoints(
-    release: dict[str, Any], spec: Spec, root: etree._Element, tp_parent: dict[str, str], lang3: str
+    release: dict[str, Any], spec: Spec, root: etree._Element, tp_parent: dict[str, str], env: dict[str, str]
 ) -> None:
     """Write each touch point (a party with a parent organisation) inside its ``efac:Organization``."""
     if not tp_parent:
@@ -701,7 +705,7 @@ def _write_touchpoints(
         org_id = (org.findtext("efac:Company/cac:PartyIdentification/cbc:ID", namespaces=NS) or "").strip()
         tps = [parties[t] for t, parent in tp_parent.items() if parent == org_id and t in parties]
         if tps:
-            engine.write({**release, "parties": tps}, local, org, env={"lang": lang3})
+            engine.write({**release, "parties": tps}, local, org, env=env)
 
 
 def build_notice(release: dict[str, Any], kind: NoticeKind, *, subtype: str | None = None) -> bytes:

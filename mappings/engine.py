@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 
 from lxml import etree
 
@@ -24,7 +24,7 @@ from mappings.transforms import (
     to_ocds,
 )
 from mappings.xmlbuild import create_step, ensure_path, split_steps
-from mappings.xmlns import NS
+from mappings.xmlns import CBC, NS
 
 _Element = etree._Element
 
@@ -261,6 +261,10 @@ def _apply_read(
         _raw_store(release, spec.name)[_raw_key(scope, key, rule, index)] = {
             "variants": [_lexical(rule, ctx, m) for m in matches]
         }
+        # the OCDS value is the variant in the notice language (the first one when none is)
+        main = _notice_language_variant(ctx, matches)
+        matches = [matches[main], *matches[:main], *matches[main + 1 :]]
+        _read_language_variants(rule, release, obj, key, index, spec, matches[1:])
     for match in matches if many else matches[:1]:
         if not _text(match).strip():
             if not many and "$value" not in rule.ocds:
@@ -291,6 +295,62 @@ def _apply_read(
         paths.set_value(release, obj, target, value, index=index, key=key)
         for apath, avalue in rule.also:
             paths.set_value(release, obj, apath.replace("$index", str(index)), avalue, index=index, key=key)
+
+
+#: ``env`` key of the OCDS language codes (ISO 639-1) that have language variations in the release.
+VARIANT_LANGUAGES: Final = "variantLanguages"
+
+
+def _variant_target(rule: Rule) -> bool:
+    """Whether the rule's OCDS path can take an OCDS language variation (``title_fr``): a plain field."""
+    return rule.type == "text" and "$" not in rule.ocds and not rule.ocds.endswith("]")
+
+
+def _notice_language_variant(ctx: _Element, matches: list[Any]) -> int:
+    """Position of the variant whose ``languageID`` is the notice's ``cbc:NoticeLanguageCode``."""
+    lang = (ctx.getroottree().getroot().findtext(f"{{{CBC}}}NoticeLanguageCode") or "").strip()
+    for i, m in enumerate(matches):
+        if lang and isinstance(m, etree._Element) and m.get("languageID") == lang:
+            return i
+    return 0
+
+
+def _read_language_variants(
+    rule: Rule,
+    release: dict[str, Any],
+    obj: dict[str, Any],
+    key: str,
+    index: int,
+    spec: Spec,
+    others: list[Any],
+) -> None:
+    """The other language variants of a multilingual text as OCDS language variations: the field
+    name suffixed with the ISO 639-1 code (OCDS 1.1 multilingual fields, e.g. ``title_fr``)."""
+    if not _variant_target(rule):
+        return
+    table = spec.tables.get("language") or {}
+    for match in others:
+        lang3 = match.get("languageID") if isinstance(match, etree._Element) else None
+        text = _text(match).strip()
+        lang2 = table.get(str(lang3 or ""))
+        if lang2 and text:
+            paths.set_value(release, obj, f"{rule.ocds}_{lang2}", text, index=index, key=key)
+
+
+def language_variations(release: Any, codes: frozenset[str]) -> list[str]:
+    """The language codes of ``codes`` used as OCDS language-variation suffixes anywhere in ``release``."""
+    found: set[str] = set()
+    stack = [release]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if isinstance(k, str) and len(k) > 3 and k[-3] == "_" and k[-2:] in codes:
+                    found.add(k[-2:])
+                stack.append(v)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return sorted(found)
 
 
 def _drop_anchors(node: Any) -> None:
@@ -544,7 +604,7 @@ def _apply_write(
     value = _underived(rule, value, raws, spec, scope, key, index)
     if raw is not None and "variants" in raw:
         variants = raw["variants"]
-        if variants and str(variants[0].get("text", "")).strip() == str(value).strip():
+        if any(str(v.get("text", "")).strip() == str(value).strip() for v in variants):
             for i, variant in enumerate(variants):
                 _write_leaf(rule, ctx, variant.get("text", ""), spec, env, fresh=i > 0, raw=variant)
             return
@@ -576,7 +636,28 @@ def _apply_write(
             # items without a UBL form here (another rule's codes in a shared list) take no element
             written += _write_leaf(rule, ctx, item, spec, env, fresh=written > 0)
         return
-    _write_leaf(rule, ctx, value, spec, env, fresh=False, raw=raw)
+    written = _write_leaf(rule, ctx, value, spec, env, fresh=False, raw=raw)
+    if written and raw is None and env.get(VARIANT_LANGUAGES) and _variant_target(rule):
+        _write_language_variants(rule, ctx, release, obj, key, index, spec, env)
+
+
+def _write_language_variants(
+    rule: Rule,
+    ctx: _Element | Callable[[], _Element],
+    release: dict[str, Any],
+    obj: dict[str, Any],
+    key: str,
+    index: int,
+    spec: Spec,
+    env: dict[str, str],
+) -> None:
+    """Each OCDS language variation of the value (``title_fr``) as another variant of its element,
+    with the eForms language code (a release without the kept UBL forms)."""
+    lang3_of = {v: k for k, v in (spec.tables.get("language") or {}).items()}
+    for lang2 in env[VARIANT_LANGUAGES].split(","):
+        text = paths.get_value(release, obj, f"{rule.ocds}_{lang2}", index=index, key=key)
+        if isinstance(text, str) and text.strip() and lang2 in lang3_of:
+            _write_leaf(rule, ctx, text, spec, {**env, "lang": lang3_of[lang2]}, fresh=True)
 
 
 def _each_factory(node: _Element, each: str, index: int) -> Callable[[], _Element]:

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any, Final
 
 import pytest
+from lxml import etree
 
 from mappings.eforms import build_notice, read_notice, with_derived_structures
+from mappings.xmlns import NS
 from tests.mappings.conftest import EFORMS
 from ubl.schematron import compile_schematron
 
@@ -232,4 +234,38 @@ def test_opt301_subcontractors_read_into_bid_subcontracts(corpus: Path) -> None:
             "subcontractor": {"id": "ORG-0010"},
             "mainContractors": [{"id": "ORG-0008"}, {"id": "ORG-0009"}],
         }
+    ]
+
+
+@pytest.mark.corpus
+def test_multilingual_notice_from_ocds_language_variations(corpus: Path) -> None:
+    """Before: from OCDS alone cn_24_multilingual lost its 23 other languages (19 new failures of the
+    ``*_B`` "text in every notice language" rules); they are now OCDS language variations
+    (``title_fr``). Left: BT-728-Lot, whose OCDS home (an item's delivery address per lot) is a
+    selected list item, which takes no variation."""
+    assert _new_failures(corpus, "cn_24_multilingual.xml", ()) == collections.Counter({"BT-728-Lot_B": 1})
+
+
+@pytest.mark.corpus
+def test_multilingual_text_reads_notice_language_as_ocds_value(corpus: Path) -> None:
+    release = read_notice((corpus / NOTICES / "cn_24_multilingual.xml").read_bytes())
+    tender = release["tender"]
+    assert tender["title"].startswith("Provision of IT Services")  # ENG, the notice language
+    assert tender["title_bg"].startswith("Предоставяне на ИТ услуги")  # listed first in the notice
+    assert "title_en" not in tender
+
+
+def test_ocds_language_variation_written_as_language_variant() -> None:
+    release = {
+        "ocid": "ocds-x-1",
+        "id": "1",
+        "language": "en",
+        "tender": {"id": "P1", "title": "Road works", "title_fr": "Travaux routiers"},
+        "platform": {"notice": {"kind": "cn", "subType": "16", "additionalLanguages": ["FRA"]}},
+    }
+    root = etree.fromstring(build_notice(release, "cn"))
+    names = root.findall("cac:ProcurementProject/cbc:Name", NS)
+    assert [(n.get("languageID"), n.text) for n in names] == [
+        ("ENG", "Road works"),
+        ("FRA", "Travaux routiers"),
     ]
