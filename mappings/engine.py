@@ -496,6 +496,7 @@ def _owned_by_other(
     scope: str,
     raws: dict[str, Any],
     root: _Element | None = None,
+    here: _Element | None = None,
 ) -> bool:
     """True when another rule of the scope read this OCDS value from its own element.
 
@@ -522,9 +523,17 @@ def _owned_by_other(
     # writer whose ``prefer_when`` holds on the document (BT-1311 for procedures with a participation
     # stage), else the last writer without a condition (BT-131 tender deadline, BT-18 submission URL)
     writers = [r for r in spec.same_target(rule) if r.write]
-    chosen = next((r for r in writers if r.prefer_when and _holds(root, r.prefer_when)), None)
+    chosen = next(
+        (
+            r
+            for r in writers
+            if (r.prefer_when and _holds(root, r.prefer_when))
+            or (r.prefer_here and _holds(here, r.prefer_here))
+        ),
+        None,
+    )
     if chosen is None:
-        plain = [r for r in writers if not r.prefer_when]
+        plain = [r for r in writers if not r.prefer_when and not r.prefer_here]
         chosen = plain[-1] if plain else None
     return chosen is not None and chosen is not rule
 
@@ -613,7 +622,8 @@ def _apply_write(
         raw = None
     if raw is None and spec.shares_target(rule):
         doc = ctx.getroottree().getroot() if isinstance(ctx, etree._Element) else None
-        if _owned_by_other(rule, release, obj, key, index, value, spec, scope, raws, doc):
+        here = ctx if isinstance(ctx, etree._Element) else None
+        if _owned_by_other(rule, release, obj, key, index, value, spec, scope, raws, doc, here):
             return
     if rule.each and rule.ocds.endswith("[]") and rule.ocds.count("[]") == 1:
         # one repeated UBL element per list item: the i-th element holds item i

@@ -72,6 +72,9 @@ class Rule:
     #: kept form says which element held it) when this XPath, on the document being written, is true;
     #: otherwise the last writable rule without a condition writes it
     prefer_when: str = ""
+    #: as ``prefer_when``, but an XPath on the scope's element being written (e.g. the lot: BT-745
+    #: non-electronic submission when its BT-17 says electronic submission is not allowed)
+    prefer_here: str = ""
     #: the eForms code written when the release has no value for the rule and was made without kept
     #: UBL forms (by the platform, not read from a notice): the "none" codes eForms requires, e.g.
     #: BT-71 reserved procurement ``none``; only while ``default_when`` (an XPath on the document being
@@ -193,6 +196,7 @@ def parse_spec(name: str, data: Any) -> Spec:
                 sep=str(r.get("sep", " ")),
                 last=bool(r.get("last", False)),
                 prefer_when=str(r.get("prefer_when", "")),
+                prefer_here=str(r.get("prefer_here", "")),
                 default=str(r.get("default", "")),
                 default_when=str(r.get("default_when", "")),
                 attrs=tuple((str(k), str(v)) for k, v in _pairs(r.get("attrs"))),

@@ -24,11 +24,9 @@ from tests.mappings.conftest import EFORMS
 from ubl.schematron import compile_schematron
 
 NOTICES = EFORMS / "examples" / "notices"
-#: notice -> rules it may newly fail, with why: OCDS holds one value where the notice has two
-OCDS_LIMITS = {
-    # BT-18 (submission URL) and BT-745 (non-electronic submission) both fill submissionMethodDetails
-    "cn_24_maximal.xml": {"BR-BT-00018-0059", "BR-BT-00018-0155", "BR-BT-00745-0022"},
-}
+#: notice -> rules it may newly fail, with why (none left: BT-18 / BT-745, which share
+#: ``submissionMethodDetails``, are told apart by the lot's BT-17 electronic submission policy)
+OCDS_LIMITS: dict[str, set[str]] = {}
 
 
 @pytest.mark.corpus
@@ -131,14 +129,26 @@ def test_ocds_only_maximal_notice_lacks_only_legislation_kinds(corpus: Path, nam
 
 
 @pytest.mark.corpus
-def test_cn_24_maximal_ocds_only_with_legislation_keeps_only_the_shared_submission_field(
-    corpus: Path,
-) -> None:
-    """cn_24_maximal from OCDS + ``platform.lotLegislation``: only the BT-18/BT-745 limit is left."""
-    assert (
-        set(_new_failures(corpus, "cn_24_maximal.xml", ("lotLegislation",)))
-        == OCDS_LIMITS["cn_24_maximal.xml"]
+def test_bt745_or_bt18_chosen_by_the_lots_bt17(corpus: Path) -> None:
+    """cn_24_maximal from OCDS + ``platform.lotLegislation`` fails no new rule. Before: each lot's
+    ``submissionMethodDetails`` went to BT-18 (submission URL), also for LOT-0002 whose BT-17 says
+    electronic submission is not allowed (BR-BT-00018-0059/0155, BR-BT-00745-0022); it is now BT-745
+    there, with its language."""
+    assert not _new_failures(corpus, "cn_24_maximal.xml", ("lotLegislation",))
+    release = json.loads(json.dumps(read_notice((corpus / NOTICES / "cn_24_maximal.xml").read_bytes())))
+    release["platform"] = {"notice": release["platform"]["notice"]}
+    root = etree.fromstring(build_notice(release, "cn"))
+    lot1, lot2 = (
+        lot
+        for lot in root.findall("cac:ProcurementProjectLot", NS)
+        if lot.findtext("cbc:ID", namespaces=NS, default="").startswith("LOT-")
     )
+    assert lot1.findtext("cac:TenderingTerms/cac:TenderRecipientParty/cbc:EndpointID", namespaces=NS)
+    assert lot1.find("cac:TenderingProcess/cac:ProcessJustification/cbc:Description", NS) is None
+    desc = lot2.find("cac:TenderingProcess/cac:ProcessJustification/cbc:Description", NS)
+    assert desc is not None and desc.text == "Nonelectronic Submission Description ---"
+    assert desc.get("languageID") == "ENG"
+    assert lot2.find("cac:TenderingTerms/cac:TenderRecipientParty/cbc:EndpointID", NS) is None
 
 
 def _framework_release() -> dict[str, Any]:
