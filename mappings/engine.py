@@ -303,7 +303,7 @@ VARIANT_LANGUAGES: Final = "variantLanguages"
 
 def _variant_target(rule: Rule) -> bool:
     """Whether the rule's OCDS path can take an OCDS language variation (``title_fr``): a plain field."""
-    return rule.type == "text" and "$" not in rule.ocds and not rule.ocds.endswith("]")
+    return rule.type == "text" and "$value" not in rule.ocds and not rule.ocds.endswith("]")
 
 
 def _notice_language_variant(ctx: _Element, matches: list[Any]) -> int:

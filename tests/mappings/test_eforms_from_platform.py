@@ -251,9 +251,12 @@ def test_opt301_subcontractors_read_into_bid_subcontracts(corpus: Path) -> None:
 def test_multilingual_notice_from_ocds_language_variations(corpus: Path) -> None:
     """Before: from OCDS alone cn_24_multilingual lost its 23 other languages (19 new failures of the
     ``*_B`` "text in every notice language" rules); they are now OCDS language variations
-    (``title_fr``). Left: BT-728-Lot, whose OCDS home (an item's delivery address per lot) is a
-    selected list item, which takes no variation."""
-    assert _new_failures(corpus, "cn_24_multilingual.xml", ()) == collections.Counter({"BT-728-Lot_B": 1})
+    (``title_fr``, also on list items such as a lot item's ``deliveryLocations[].description_fi``)."""
+    assert not _new_failures(corpus, "cn_24_multilingual.xml", ())
+    items = read_notice((corpus / NOTICES / "cn_24_multilingual.xml").read_bytes())["tender"]["items"]
+    (location,) = next(i for i in items if i.get("relatedLot") == "LOT-0000")["deliveryLocations"]
+    assert location["description"].startswith("The main place of performance")
+    assert "description_fi" in location and "description_en" not in location
 
 
 @pytest.mark.corpus
