@@ -16,7 +16,7 @@ from typing import Any, Final, Literal
 from lxml import etree
 
 from mappings import engine
-from mappings.eforms_ids import with_eforms_ids
+from mappings.eforms_ids import eforms_id_map, with_eforms_ids
 from mappings.errors import MappingError, UnsupportedConversion
 from mappings.spec import Spec, load_spec
 from mappings.transforms import START_OF_DAY, date_to_iso
@@ -469,15 +469,18 @@ def build_tree(
         if isinstance(t, dict) and t.get("organization")
     }
     body["parties"] = [p for p in release.get("parties") or [] if str(p.get("id")) not in tp_parent]
+    origin = release
     if "eforms" not in (release.get("platform") or {}):
-        # made by the platform, not read from a notice: its own ids become eForms technical ids
-        body = with_eforms_ids(body)
+        # made by the platform, not read from a notice: its own ids become eForms technical ids (also
+        # in the release the trace counts positions in, so that objects are still found by id)
+        renamed = eforms_id_map(body)
+        body, origin = with_eforms_ids(body, renamed), with_eforms_ids(release, renamed)
     main = replace(spec, scopes=tuple(s for s in spec.scopes if s.name != TOUCHPOINT_SCOPE))
     env = {"lang": lang3}
     variants = engine.language_variations(body, frozenset(spec.tables.get("language", {}).values()))
     if variants:
         env[engine.VARIANT_LANGUAGES] = ",".join(variants)
-    engine.write(body, main, root, env=env, trace=trace, origin=release)
+    engine.write(body, main, root, env=env, trace=trace, origin=origin)
     _write_touchpoints(release, spec, root, tp_parent, env)
     if root.find("cbc:NoticeLanguageCode", NS) is None and "cbc:NoticeLanguageCode" not in absent:
         new_child(root, "cbc:NoticeLanguageCode", lang3)

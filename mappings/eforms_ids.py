@@ -71,9 +71,10 @@ def eforms_id_map(release: dict[str, Any]) -> dict[str, str]:
     return mapping
 
 
-def with_eforms_ids(release: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``release`` with eForms ids (see :func:`eforms_id_map`) and its references renamed."""
-    mapping = eforms_id_map(release)
+def with_eforms_ids(release: dict[str, Any], mapping: dict[str, str] | None = None) -> dict[str, Any]:
+    """A copy of ``release`` with eForms ids (``mapping``, default :func:`eforms_id_map`) and its
+    references renamed (``release`` itself when nothing is renamed)."""
+    mapping = eforms_id_map(release) if mapping is None else mapping
     if not mapping:
         return release
     out: dict[str, Any] = _rename(copy.deepcopy(release), mapping)

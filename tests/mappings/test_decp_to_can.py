@@ -168,3 +168,20 @@ def test_decp_only_can_no_longer_fails_derivable_rules(corpus: Path, name: str) 
     marche = MARCHE if name == "full" else MINIMAL_MARCHE
     failing = collections.Counter(i.rule_id for i in sch.validate(_can(marche)).failures)
     assert not (set(failing) & FIXED), sorted(set(failing) & FIXED)
+
+
+def test_renamed_objects_still_name_their_input_path() -> None:
+    """A finding on an organisation or contract whose id was renumbered still names its DECP input
+    (the trace finds objects by id in a release renamed the same way)."""
+    conversion = convert(
+        json.dumps(document(MINIMAL_MARCHE)).encode(), source="decp", target="eforms-can", trace=True
+    )
+    ext = (
+        "/can:ContractAwardNotice/ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent"
+        "/efext:EformsExtension"
+    )
+    org2 = f"{ext}/efac:Organizations/efac:Organization[2]/efac:Company"
+    assert conversion.input_path(org2) == "marches.marche[0] (OCDS parties[1])"
+    assert conversion.input_path(f"{ext}/efac:NoticeResult/efac:SettledContract") == (
+        "marches.marche[0] (OCDS contracts[0])"
+    )
