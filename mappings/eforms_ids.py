@@ -73,22 +73,58 @@ def eforms_id_map(release: dict[str, Any]) -> dict[str, str]:
 
 def with_eforms_ids(release: dict[str, Any], mapping: dict[str, str] | None = None) -> dict[str, Any]:
     """A copy of ``release`` with eForms ids (``mapping``, default :func:`eforms_id_map`) and its
-    references renamed (``release`` itself when nothing is renamed)."""
+    references renamed (``release`` itself when nothing is renamed).
+
+    Renamed: the ``id`` of the organisations, results, tenders and contracts themselves and of
+    reference objects (``{"id", "name"}``-shaped: buyer, suppliers, tenderers, publishers, …), and
+    string references (``awardID``, ``relatedBids``, the platform extension's party references). The
+    ``id`` of other objects (items, statistics, documents, milestones) is their own and stays.
+    """
     mapping = eforms_id_map(release) if mapping is None else mapping
     if not mapping:
         return release
-    out: dict[str, Any] = _rename(copy.deepcopy(release), mapping)
+    out: dict[str, Any] = copy.deepcopy(release)
+    owned = {id(o) for path, _, _ in ID_KINDS for o in _objects(out, path)}
+    renamed: dict[str, Any] = _rename(out, mapping, owned)
     tender = release.get("tender")
     if isinstance(tender, dict) and "id" in tender:
-        out["tender"]["id"] = tender["id"]  # the procedure id (BT-04) is not a technical id
-    return out
+        renamed["tender"]["id"] = tender["id"]  # the procedure id (BT-04) is not a technical id
+    return renamed
 
 
-def _rename(node: Any, mapping: dict[str, str]) -> Any:
+#: Keys of an OCDS reference object (OrganizationReference, eForms tenderer / subcontractor entries).
+REFERENCE_KEYS: Final = frozenset({"id", "name", "groupLead", "mainContractors"})
+#: Lists whose objects carry ids of their own, never references, however few their keys.
+OWN_ID_LISTS: Final = frozenset(
+    {
+        "items",
+        "lots",
+        "lotGroups",
+        "documents",
+        "statistics",
+        "milestones",
+        "amendments",
+        "finance",
+        "charges",
+        "relatedProcesses",
+        "deliveryLocations",
+        "deliveryAddresses",
+        "subcontracts",
+    }
+)
+
+
+def _rename(node: Any, mapping: dict[str, str], owned: set[int], own_ids: bool = False) -> Any:
     if isinstance(node, dict):
-        return {k: v if k in NOT_REFERENCES else _rename(v, mapping) for k, v in node.items()}
+        is_ref = id(node) in owned or (not own_ids and set(node) <= REFERENCE_KEYS)
+        return {
+            k: v
+            if k in NOT_REFERENCES or (k == "id" and not is_ref)
+            else _rename(v, mapping, owned, k in OWN_ID_LISTS)
+            for k, v in node.items()
+        }
     if isinstance(node, list):
-        return [_rename(v, mapping) for v in node]
+        return [_rename(v, mapping, owned, own_ids) for v in node]
     if isinstance(node, str):
         return mapping.get(node, node)
     return node

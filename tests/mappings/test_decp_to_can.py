@@ -185,3 +185,19 @@ def test_renamed_objects_still_name_their_input_path() -> None:
     assert conversion.input_path(f"{ext}/efac:NoticeResult/efac:SettledContract") == (
         "marches.marche[0] (OCDS contracts[0])"
     )
+
+
+def test_eforms_ids_leave_other_objects_own_ids() -> None:
+    """A party ``1`` is renamed where it is referenced, not the item or statistic that is also ``1``."""
+    release = {
+        "parties": [{"id": "1", "roles": ["buyer"]}],
+        "buyer": {"id": "1", "name": "B"},
+        "tender": {"id": "1", "items": [{"id": "1"}], "documents": [{"id": "d", "publisher": {"id": "1"}}]},
+        "bids": {"statistics": [{"id": "1", "measure": "bids", "value": 2}]},
+    }
+    renamed = with_eforms_ids(release)
+    assert renamed["parties"][0]["id"] == renamed["buyer"]["id"] == "ORG-0001"
+    assert renamed["tender"]["documents"][0]["publisher"]["id"] == "ORG-0001"
+    assert renamed["tender"]["items"][0]["id"] == "1"
+    assert renamed["bids"]["statistics"][0]["id"] == "1"
+    assert renamed["tender"]["id"] == "1"
