@@ -19,6 +19,7 @@ import pytest
 from lxml import etree
 
 from mappings.eforms import build_notice, read_notice, with_derived_structures
+from mappings.model import release_errors
 from mappings.xmlns import NS
 from tests.mappings.conftest import EFORMS
 from ubl.schematron import compile_schematron
@@ -282,3 +283,25 @@ def test_ocds_language_variation_written_as_language_variant() -> None:
         ("ENG", "Road works"),
         ("FRA", "Travaux routiers"),
     ]
+
+
+def test_platform_extension_for_legislation_and_totals_is_checked() -> None:
+    """``platform.lotLegislation``, ``noticeResult`` and ``tenderingParties`` are described in the
+    platform schema (before: free-form), so a platform supplying them is told what is wrong."""
+    release = {
+        "ocid": "ocds-x-1",
+        "id": "1",
+        "date": "2024-01-01T00:00:00Z",
+        "tag": ["tender"],
+        "initiationType": "tender",
+        "platform": {
+            "lotLegislation": [{"fiscal": [{"id": 7, "issuer": "ORG-0002"}]}],
+            "noticeResult": {"maximumFrameworkValue": {"amount": "many"}},
+            "tenderingParties": [{"id": "TPA-0001", "tenderers": [{"id": "ORG-0001", "groupLead": "yes"}]}],
+        },
+    }
+    errors = dict(release_errors(release))
+    assert "lot" in errors["platform.lotLegislation[0]"]
+    assert "not of type 'string'" in errors["platform.lotLegislation[0].fiscal[0].id"]
+    assert "not of type 'number'" in errors["platform.noticeResult.maximumFrameworkValue.amount"]
+    assert "not of type 'boolean'" in errors["platform.tenderingParties[0].tenderers[0].groupLead"]
