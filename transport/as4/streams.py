@@ -33,6 +33,10 @@ from transport.errors import DecompressionFailure, FailedAuthentication, FailedD
 GZIP_LEVEL: Final = 3
 #: Below this output size the compression ratio is not checked (tiny, very repetitive documents are fine).
 RATIO_CHECK_MIN_BYTES: Final = 1024 * 1024
+#: Input floor of the running ratio check: the first bytes of a stream may inflate up to
+#: ``max_ratio`` times this much before the ratio is judged (a document may start with a repetitive
+#: run). A bomb is refused after about ``max_ratio * RATIO_MIN_INPUT_BYTES`` output (12.5 MiB at 200:1).
+RATIO_MIN_INPUT_BYTES: Final = 64 * 1024
 #: Largest XML attachment canonicalised by the SwA content transform (it needs a tree).
 MAX_XML_ATTACHMENT_BYTES: Final = 64 * 1024 * 1024
 
@@ -295,19 +299,25 @@ def gcm_decrypt_bytes(key: bytes, data: bytes) -> bytes:
 def gunzip_capped(source: Path | bytes, target: ByteSink, *, max_bytes: int, max_ratio: float) -> int:
     """Gunzip ``source`` into ``target`` with an output cap and a ratio cap (EBMS:0303 on any problem).
 
-    Uses ``max_length`` so a bomb never inflates more than one chunk past the cap. Concatenated gzip
-    members are accepted (RFC 1952).
+    The ratio is a *running* one: output so far over the compressed input consumed so far (at least
+    :data:`RATIO_MIN_INPUT_BYTES`, at most the whole input), checked after every chunk, so a bomb is
+    refused after a few megabytes of output even when incompressible padding makes its total ratio
+    look harmless. ``max_length`` keeps each step to one chunk of output. Concatenated gzip members
+    are accepted (RFC 1952).
     """
     src, size = _open_source(source)
-    compressed = max(size, 1)
+    total = max(size, 1)
     written = 0
+    read = 0  # compressed bytes read from the source
+    pending = b""  # read but not consumed yet
 
     def emit(out: bytes) -> None:
         nonlocal written
         written += len(out)
         if written > max_bytes:
             raise DecompressionFailure(f"decompressed payload exceeds the cap of {max_bytes} bytes")
-        if written > RATIO_CHECK_MIN_BYTES and written / compressed > max_ratio:
+        consumed = min(total, max(read - len(pending), RATIO_MIN_INPUT_BYTES))
+        if written > RATIO_CHECK_MIN_BYTES and written / consumed > max_ratio:
             raise DecompressionFailure(f"compression ratio exceeds {max_ratio:g}:1 (gzip bomb?)")
         target.write(out)
 
@@ -315,17 +325,19 @@ def gunzip_capped(source: Path | bytes, target: ByteSink, *, max_bytes: int, max
     fed = False  # whether the current member decompressor has seen input
     try:
         with src as fh:
-            pending = b""
             while True:
                 if not pending:
                     pending = fh.read(CHUNK_SIZE)
                     if not pending:
                         break
+                    read += len(pending)
                 fed = True
-                emit(dec.decompress(pending, CHUNK_SIZE))
+                out = dec.decompress(pending, CHUNK_SIZE)
                 pending = dec.unconsumed_tail
                 if dec.eof:
                     pending = dec.unused_data + pending
+                emit(out)
+                if dec.eof:
                     dec = zlib.decompressobj(wbits=31)
                     fed = False
             if fed:
@@ -334,7 +346,7 @@ def gunzip_capped(source: Path | bytes, target: ByteSink, *, max_bytes: int, max
         raise DecompressionFailure(f"payload is not valid gzip: {exc}") from exc
     if fed and not dec.eof:
         raise DecompressionFailure("gzip stream is truncated")
-    if written == 0 and compressed <= 1:
+    if written == 0 and total <= 1:
         raise DecompressionFailure("payload is empty")
     return written
 
