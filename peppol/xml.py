@@ -12,8 +12,11 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from types import MappingProxyType
+from typing import Final, Literal, TypedDict
 
 from lxml import etree
 
@@ -61,6 +64,15 @@ class XmlTooDeepError(XmlSecurityError):
     code = "xml-too-deep"
 
 
+class XmlMixedContentError(XmlError):
+    """An element that must hold a plain value holds markup: a child element, a comment or a processing
+    instruction. Refused rather than read: ``el.text`` stops at the first such node, and Canonical XML
+    without comments drops comments, so ``<MessageId>abc<!--x-->def</MessageId>`` keeps a signature
+    over ``abcdef`` valid while a naive reader acts on ``abc``."""
+
+    code = "xml-mixed-content"
+
+
 class XmlCanonicalizationError(XmlError):
     """A (parsed, well-formed) tree cannot be canonicalised, e.g. it declares a relative namespace URI
     (``xmlns:p="rel"``), which Canonical XML forbids."""
@@ -68,21 +80,213 @@ class XmlCanonicalizationError(XmlError):
     code = "xml-c14n"
 
 
-def make_parser(*, remove_blank_text: bool = False, collect_ids: bool = False) -> etree.XMLParser:
+class _Hardening(TypedDict):
+    resolve_entities: bool
+    load_dtd: bool
+    dtd_validation: bool
+    no_network: bool
+    huge_tree: bool
+
+
+#: What every parser of ours shares: no DTD (loaded or validated), no entity expansion, no network, and
+#: libxml2's size and depth limits kept.
+_HARDENED: Final[_Hardening] = {
+    "resolve_entities": False,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "no_network": True,
+    "huge_tree": False,
+}
+
+
+def make_parser(
+    *,
+    remove_blank_text: bool = False,
+    collect_ids: bool = False,
+    huge_tree: bool = False,
+    target: object | None = None,
+) -> etree.XMLParser:
     """Return a new hardened lxml parser.
 
     Parsers are not thread-safe; create one per use or per thread. ``collect_ids`` is off because
     XMLDSig code must resolve ``Id`` references itself (duplicate ids are an attack signal).
+    ``huge_tree`` lifts libxml2's size and depth limits: only for trusted input (the SVRL output of our
+    own compiled stylesheets), never for anything received. ``target`` gets SAX-style callbacks
+    instead of a tree being built (see :func:`make_target_parser`).
     """
+    options: _Hardening = {**_HARDENED, "huge_tree": huge_tree}
     return etree.XMLParser(
-        resolve_entities=False,
-        load_dtd=False,
-        dtd_validation=False,
-        no_network=True,
-        huge_tree=False,
+        **options,
         remove_blank_text=remove_blank_text,
         collect_ids=collect_ids,
+        # lxml calls only the methods a target has; the stubs' ``ParserTarget`` protocol wrongly makes
+        # ``comment`` mandatory, hence the narrow ignore.
+        target=target,  # type: ignore[arg-type]
     )
+
+
+PullEvent = Literal["start", "end", "start-ns", "end-ns", "comment", "pi"]
+
+
+def make_pull_parser(
+    events: tuple[PullEvent, ...] = ("start", "end"), *, remove_comments: bool = False
+) -> etree.XMLPullParser:
+    """A new hardened pull (feed) parser reporting ``events``; feed it bytes, read its events.
+
+    Comments and processing instructions are kept by default, so that :func:`simple_text` sees them
+    in a streamed subtree exactly as in a tree from :func:`parse_bytes`. Call :func:`refuse_doctype` on
+    the first bytes before feeding them (the parser itself would read a DOCTYPE).
+    """
+    return etree.XMLPullParser(events=events, **_HARDENED, remove_comments=remove_comments)
+
+
+def make_target_parser(target: object) -> etree.XMLParser:
+    """A new hardened feed parser delivering SAX-style callbacks to ``target`` (no tree is built)."""
+    return make_parser(target=target)
+
+
+class _NoTreeTarget:
+    """Target without event methods: lxml then calls no Python code per element and keeps nothing,
+    so the parse only checks well-formedness (at C speed, with flat memory)."""
+
+    def close(self) -> None:
+        return None
+
+
+def make_well_formedness_parser() -> etree.XMLParser:
+    """A hardened feed parser that only checks well-formedness, with flat memory whatever the size."""
+    return make_target_parser(_NoTreeTarget())
+
+
+#: Bytes handed to the pull parser per step by :func:`pull_events` and :func:`read_head`.
+PULL_CHUNK_BYTES: Final = 64 * 1024
+
+#: What :func:`pull_events` reads: bytes, a file path or an iterable of byte chunks.
+PullSource = bytes | bytearray | memoryview | os.PathLike[str] | Iterable[bytes]
+
+
+def _pull_chunks(source: PullSource, chunk_size: int) -> Iterator[bytes]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        for i in range(0, len(data), chunk_size):
+            yield data[i : i + chunk_size]
+        return
+    if isinstance(source, os.PathLike):
+        with Path(source).open("rb") as fh:
+            while chunk := fh.read(chunk_size):
+                yield chunk
+        return
+    yield from source
+
+
+def pull_events(
+    source: PullSource,
+    *,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    chunk_size: int = PULL_CHUNK_BYTES,
+) -> Iterator[tuple[str, etree._Element, int]]:
+    """Stream ``source`` through a hardened pull parser: yield ``(event, element, depth)`` for every
+    element start and end (the root has depth 1), reading only as far as the caller iterates (stop
+    early by leaving the loop). The DOCTYPE check runs on the prolog before libxml2 sees it; nesting
+    beyond ``max_depth`` raises :class:`XmlTooDeepError`, malformed input :class:`XmlSyntaxError`, an
+    input without a root element :class:`XmlSyntaxError` once exhausted. Elements are complete at their
+    ``end`` event; clear them to keep memory flat on long documents.
+    """
+    parser = make_pull_parser()
+    depth = 0
+    prolog = b""
+    seen_root = False
+    try:
+        for chunk in _pull_chunks(source, chunk_size):
+            if not seen_root and len(prolog) < PROLOG_SCAN_BYTES:
+                prolog += chunk
+                refuse_doctype(prolog)
+            parser.feed(chunk)
+            for event, elem in parser.read_events():
+                if not isinstance(elem, etree._Element):
+                    continue
+                if event == "start":
+                    depth += 1
+                    if depth > max_depth:
+                        raise XmlTooDeepError(f"element nesting deeper than {max_depth}")
+                    seen_root = True
+                    yield event, elem, depth
+                else:
+                    yield event, elem, depth
+                    depth -= 1
+        parser.close()
+    except etree.XMLSyntaxError as exc:
+        raise _raise_syntax(exc) from exc
+    if not seen_root:
+        raise XmlSyntaxError("empty document" if not prolog else "no root element")
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentHead:
+    """The start of a document as read by :func:`read_head`: the root element's Clark name, and the text
+    (XPath string-value, trimmed) of each leading root child in the header set, first occurrence."""
+
+    root_tag: str
+    values: Mapping[str, str]
+
+    @property
+    def namespace(self) -> str | None:
+        return etree.QName(self.root_tag).namespace
+
+    @property
+    def local_name(self) -> str:
+        return etree.QName(self.root_tag).localname
+
+
+def read_head(
+    source: PullSource, header_tags: Collection[str], *, max_depth: int = DEFAULT_MAX_DEPTH
+) -> DocumentHead:
+    """Read the root name and the leading root children whose Clark name is in ``header_tags`` (e.g. a
+    UBL document's ``cbc:UBLVersionID``/``CustomizationID``/``ProfileID``), stopping at the first root
+    child outside that set: a large document is never read past its header. Raises :class:`XmlError`.
+    """
+    root_tag: str | None = None
+    values: dict[str, str] = {}
+    for event, elem, depth in pull_events(source, max_depth=max_depth):
+        if depth == 1:
+            if event == "start":
+                root_tag = elem.tag
+            continue
+        if depth != 2:
+            continue
+        if event == "start":
+            if elem.tag not in header_tags:
+                break
+            continue
+        values.setdefault(elem.tag, "".join(str(t) for t in elem.itertext()).strip())
+        elem.clear()  # keep memory flat on long headers
+    assert root_tag is not None  # pull_events raises on a document without a root
+    return DocumentHead(root_tag, MappingProxyType(values))
+
+
+def simple_text(el: etree._Element) -> str:
+    """The text of a value element, which must hold character data only (CDATA is text; no child
+    element, comment or processing instruction). Raises :class:`XmlMixedContentError` otherwise.
+
+    This is the one way to read a value out of signed XML: the text returned is then exactly the
+    element's content in the canonical form that was signed (see docs/as4.md, "What is read from
+    signed XML"). Callers map the error to their protocol's code and strip whitespace themselves.
+    """
+    if len(el):  # lxml counts comments and processing instructions as children too
+        child = el[0]
+        kind = (
+            "a comment"
+            if isinstance(child, etree._Comment)
+            else "a processing instruction"
+            if isinstance(child, etree._ProcessingInstruction)
+            else f"element {child.tag}"
+        )
+        raise XmlMixedContentError(f"{_name(el)} must hold text only, it contains {kind}")
+    return el.text or ""
+
+
+def _name(el: etree._Element) -> str:
+    return etree.QName(el).localname[:200]
 
 
 def _check_tree(tree: etree._ElementTree, max_depth: int) -> None:

@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from peppol.xml import XmlMixedContentError, simple_text
 from smp_client.errors import SmpXmlError
 from smp_client.model import (
     EndpointRecord,
@@ -41,9 +42,15 @@ def _q(ns: str, local: str) -> str:
 
 
 def _text(el: etree._Element | None) -> str | None:
-    if el is None or el.text is None:
+    """The trimmed value of ``el`` (``None`` when absent or empty). A processing instruction or element
+    inside a value is refused: ``el.text`` would stop there, handing out a truncation of what the SMP
+    signed (comments are gone already: the signed tree is re-parsed from its canonical form)."""
+    if el is None:
         return None
-    value = el.text.strip()
+    try:
+        value = simple_text(el).strip()
+    except XmlMixedContentError as exc:
+        raise SmpXmlError(f"SMP response: {exc}") from exc
     return value or None
 
 
@@ -186,7 +193,7 @@ def _v1_endpoint(ep: etree._Element, dialect: SmpDialect) -> EndpointRecord:
         url = _required_text(ep.find(f"{_q(NS_WSA, 'EndpointReference')}/{_q(NS_WSA, 'Address')}"), "Address")
     else:
         url = _required_text(ep.find(_q(ns, "EndpointURI")), "EndpointURI")
-    cert = ep.findtext(_q(ns, "Certificate"))
+    cert = _text(ep.find(_q(ns, "Certificate")))
     return EndpointRecord(
         transport_profile=profile,
         url=url,
@@ -238,8 +245,8 @@ def _parse_v1_metadata(root: etree._Element, dialect: SmpDialect) -> ServiceMeta
 def _bdxr2_certs(parent: etree._Element) -> tuple[str, ...]:
     certs: list[str] = []
     for cert in parent.iterfind(_q(NS_BDXR2_CAC, "Certificate")):
-        content = cert.findtext(_q(NS_BDXR2_CBC, "ContentBinaryObject"))
-        if content and content.strip():
+        content = _text(cert.find(_q(NS_BDXR2_CBC, "ContentBinaryObject")))
+        if content:
             certs.append(content)
     return tuple(certs)
 

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 
-from peppol.xml import XmlError, exc_c14n
+from peppol.xml import XmlError, XmlMixedContentError, exc_c14n, simple_text
 from transport.as4.constants import (
     ALG_EXC_C14N,
     ALG_RSA_SHA256,
@@ -222,15 +222,25 @@ def _prefix_list(el: etree._Element) -> list[str] | None:
     return prefixes or None
 
 
+def signed_text(el: etree._Element, what: str) -> str:
+    """The text of a value element inside signed XML (or a signature); a comment, processing instruction
+    or child element inside it is FailedAuthentication: exclusive c14n drops comments, so ``el.text``
+    could differ from what was signed."""
+    try:
+        return simple_text(el)
+    except XmlMixedContentError as exc:
+        raise FailedAuthentication(f"{what}: {exc}") from exc
+
+
 def parse_reference(ref_el: etree._Element) -> Reference:
-    """Read a ``ds:Reference`` element into a :class:`Reference` (no checks)."""
+    """Read a ``ds:Reference`` element into a :class:`Reference` (no checks beyond :func:`signed_text`)."""
     transforms = tuple(t.get("Algorithm") or "" for t in ref_el.iterfind(f"{DS}Transforms/{DS}Transform"))
     dm = ref_el.find(f"{DS}DigestMethod")
     dv = ref_el.find(f"{DS}DigestValue")
     return Reference(
         uri=ref_el.get("URI") or "",
         digest_method=(dm.get("Algorithm") or "") if dm is not None else "",
-        digest_value="".join((dv.text or "").split()) if dv is not None else "",
+        digest_value="".join(signed_text(dv, "ds:DigestValue").split()) if dv is not None else "",
         transforms=transforms,
     )
 
@@ -255,7 +265,7 @@ def resolve_token_certificate(
         raise PolicyNoncompliance(f"{what}: BinarySecurityToken ValueType must be X509v3")
     if token.get("EncodingType", BST_ENCODING_BASE64) != BST_ENCODING_BASE64:
         raise PolicyNoncompliance(f"{what}: BinarySecurityToken must be Base64Binary")
-    der = _b64(token.text or "")
+    der = _b64(signed_text(token, f"{what}: wsse:BinarySecurityToken"))
     if not der:
         raise PolicyNoncompliance(f"{what}: BinarySecurityToken is not valid base64")
     try:
@@ -326,7 +336,7 @@ def verify_signature_value(signature: etree._Element, certificate: x509.Certific
     if not isinstance(key, rsa.RSAPublicKey):
         raise PolicyNoncompliance("the signing certificate does not hold an RSA key")
     sig_value = signature.find(f"{DS}SignatureValue")
-    raw = _b64(sig_value.text or "") if sig_value is not None else None
+    raw = _b64(signed_text(sig_value, "ds:SignatureValue")) if sig_value is not None else None
     if not raw:
         raise FailedAuthentication("ds:SignatureValue is missing or not base64")
     c14n_method = signed_info.find(f"{DS}CanonicalizationMethod")

@@ -16,6 +16,7 @@ from typing import Final, Protocol
 
 from lxml import etree
 
+from peppol.xml import XmlMixedContentError, simple_text
 from transport.as4.constants import (
     AGREEMENT_REF,
     NS_EB,
@@ -200,8 +201,18 @@ def _opt(parent: etree._Element, tag: str, where: str) -> etree._Element | None:
     return found[0] if found else None
 
 
+def value_of(el: etree._Element, what: str) -> str:
+    """The trimmed text of a value element of the signed header; a comment, processing instruction or
+    child element inside it is EBMS:0009 (exclusive c14n drops comments, so ``el.text`` could be a
+    truncation of what was signed: see docs/as4.md, "What is read from signed XML")."""
+    try:
+        return simple_text(el).strip()
+    except XmlMixedContentError as exc:
+        raise InvalidHeader(f"{what}: {exc}") from exc
+
+
 def _text(el: etree._Element, what: str) -> str:
-    value = (el.text or "").strip()
+    value = value_of(el, what)
     if not value:
         raise InvalidHeader(f"{what} is empty")
     return value
@@ -232,7 +243,7 @@ def parse_part_infos(um: etree._Element) -> tuple[PartInfo, ...]:
                 name = prop.get("name")
                 if not name:
                     raise InvalidHeader("eb:PartProperties/eb:Property without @name")
-                props[name] = (prop.text or "").strip()
+                props[name] = value_of(prop, f"eb:PartProperties/eb:Property[@name={name!r}]")
         parts.append(PartInfo(href[4:], MappingProxyType(props)))
     return tuple(parts)
 
@@ -263,7 +274,7 @@ def parse_user_message(messaging: etree._Element) -> UserMessageHeader:
     if len(message_id) > MAX_MESSAGE_ID_CHARS:
         raise InvalidHeader(f"eb:MessageId has {len(message_id)} characters (at most {MAX_MESSAGE_ID_CHARS})")
     ref_el = _opt(info, "RefToMessageId", "eb:MessageInfo")
-    ref_to = (ref_el.text or "").strip() or None if ref_el is not None else None
+    ref_to = value_of(ref_el, "eb:RefToMessageId") or None if ref_el is not None else None
 
     party = _one(um, "PartyInfo", "eb:UserMessage")
     seats: dict[str, str] = {}
@@ -294,7 +305,7 @@ def parse_user_message(messaging: etree._Element) -> UserMessageHeader:
         name = prop.get("name") or ""
         if name in props:
             raise InvalidHeader(f"eb:MessageProperties has property {name!r} twice")
-        props[name] = ((prop.text or "").strip(), (prop.get("type") or "").strip())
+        props[name] = (value_of(prop, f"eb:Property[@name={name!r}]"), (prop.get("type") or "").strip())
     for required in (PROP_ORIGINAL_SENDER, PROP_FINAL_RECIPIENT):
         value, type_ = props.get(required, ("", ""))
         if not value or not type_:

@@ -33,7 +33,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
-from peppol.xml import XmlError, parse_bytes
+from peppol.xml import XmlError, parse_bytes, simple_text
 from transport.as4.builder import KeyHolder
 from transport.as4.constants import (
     ALG_SWA_CIPHERTEXT,
@@ -242,9 +242,10 @@ def locate_headers(
 def message_id_in(root: etree._Element) -> str | None:
     """The ``eb:MessageId`` of a parsed envelope (see :func:`message_id_of`)."""
     el = root.find(f"{S12}Header/{EB}Messaging/*/{EB}MessageInfo/{EB}MessageId")
-    if el is not None and (el.text or "").strip():
-        return (el.text or "").strip()
-    return None
+    try:  # a comment/PI/element inside: no id to echo (parse_user_message refuses it with 0009)
+        return (simple_text(el).strip() or None) if el is not None else None
+    except XmlError:
+        return None
 
 
 def message_id_of(envelope: bytes) -> str | None:

@@ -21,7 +21,7 @@ from typing import Final, Literal
 from cryptography import x509
 from lxml import etree
 
-from peppol.xml import XmlError, parse_bytes
+from peppol.xml import XmlError, XmlMixedContentError, parse_bytes, simple_text
 from transport.as4.builder import KeyHolder, OutboundMessage, add_body, new_envelope, serialize
 from transport.as4.constants import NS_DS, NS_EB, NS_EBBP, NS_S12, NS_WSSE, NS_WSU, NS_XML
 from transport.as4.dsig import (
@@ -212,6 +212,23 @@ def soap_part(body: bytes, content_type: str | None) -> bytes:
     return payload
 
 
+def _display_text(el: etree._Element | None) -> str:
+    """All the text of a human-readable element (only shown, never acted on: markup is tolerated)."""
+    return "" if el is None else "".join(str(t) for t in el.itertext()).strip()
+
+
+def _signal_value(signal: etree._Element, path: str) -> str:
+    """A value of the (signed) ``eb:SignalMessage``: text only, else InvalidReceipt (see
+    :func:`peppol.xml.simple_text`: a comment would make ``el.text`` a truncation of the signed id)."""
+    el = signal.find(path)
+    if el is None:
+        return ""
+    try:
+        return simple_text(el).strip()
+    except XmlMixedContentError as exc:
+        raise InvalidReceipt(f"eb:{path.rpartition('}')[2]}: {exc}") from exc
+
+
 def _parse_error(el: etree._Element) -> SignalError:
     code = (el.get("errorCode") or "").strip()
     if not code:  # required by the ebMS 3 schema; without it the answer cannot be classified
@@ -220,8 +237,8 @@ def _parse_error(el: etree._Element) -> SignalError:
         code=code,
         severity=el.get("severity") or "failure",
         short_description=el.get("shortDescription") or "",
-        description=(el.findtext(f"{EB}Description") or "").strip(),
-        detail=(el.findtext(f"{EB}ErrorDetail") or "").strip(),
+        description=_display_text(el.find(f"{EB}Description")),
+        detail=_display_text(el.find(f"{EB}ErrorDetail")),
         category=el.get("category"),
         ref_to_message_in_error=el.get("refToMessageInError"),
     )
@@ -248,8 +265,8 @@ def _signal_from_root(root: etree._Element) -> ReceivedSignal:
             ref = errors[0].ref_to_message_in_error
             return ReceivedSignal("error", "", ref, errors, (), signed)
         raise InvalidReceipt("response holds neither an eb:SignalMessage nor a SOAP Fault with eb:Error")
-    message_id = (signal.findtext(f"{EB}MessageInfo/{EB}MessageId") or "").strip()
-    ref_to = (signal.findtext(f"{EB}MessageInfo/{EB}RefToMessageId") or "").strip() or None
+    message_id = _signal_value(signal, f"{EB}MessageInfo/{EB}MessageId")
+    ref_to = _signal_value(signal, f"{EB}MessageInfo/{EB}RefToMessageId") or None
     errors = tuple(_parse_error(e) for e in signal.iterfind(f"{EB}Error"))
     if errors:
         return ReceivedSignal(
@@ -258,7 +275,10 @@ def _signal_from_root(root: etree._Element) -> ReceivedSignal:
     receipt = signal.find(f"{EB}Receipt")
     if receipt is None:
         raise InvalidReceipt("eb:SignalMessage holds neither eb:Receipt nor eb:Error")
-    refs = tuple(parse_reference(r) for r in receipt.iter(f"{DS}Reference"))
+    try:
+        refs = tuple(parse_reference(r) for r in receipt.iter(f"{DS}Reference"))
+    except FailedAuthentication as exc:
+        raise InvalidReceipt(exc.description) from exc
     return ReceivedSignal("receipt", message_id, ref_to, (), refs, signed)
 
 

@@ -39,7 +39,7 @@ from transport.sbdh.model import (
     PayloadInfo,
     SbdhHeader,
 )
-from transport.sbdh.xmlparsers import text_of
+from transport.sbdh.xmlparsers import value_text
 from transport.sbdh.xsdatetime import parse_xs_datetime
 
 #: Longest scheme peppol-commons accepts for a process identifier (it does not impose the
@@ -51,7 +51,7 @@ def _q(local: str) -> str:
     return f"{{{SBDH_NS}}}{local}"
 
 
-_text = text_of
+_text = value_text
 
 
 @dataclass
