@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import requests
 from cryptography import x509
 
+from peppol.xml import XmlError, pull_events
 from transport.as4 import OutboundMessage, ReceivedSignal, parse_signal, verify_receipt
 from transport.errors import (
     ConnectionFailure,
@@ -302,19 +303,11 @@ _ROOT_SCAN_BYTES: Final = 64 * 1024
 def is_sbd(path: Path) -> bool:
     """Whether the XML file at ``path`` is a StandardBusinessDocument (decided on its root element only;
     the document itself is parsed later by the hardened SBDH reader)."""
-    from lxml import etree
-
-    parser = etree.XMLPullParser(
-        events=("start",), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
-    with path.open("rb") as fh:
-        while chunk := fh.read(_ROOT_SCAN_BYTES):
-            try:
-                parser.feed(chunk)
-            except etree.XMLSyntaxError:
-                return False
-            for _, element in parser.read_events():
-                return isinstance(element, etree._Element) and element.tag == _SBD_ROOT
+    try:
+        for _, element, _ in pull_events(path, chunk_size=_ROOT_SCAN_BYTES):
+            return element.tag == _SBD_ROOT
+    except XmlError:
+        return False
     return False
 
 

@@ -6,20 +6,19 @@ The header that identifies a document (root element, ``cbc:UBLVersionID``, ``cbc
 in chunks and reading stops at the first root child that is not part of the header. A large tender
 with embedded attachments is never parsed whole here.
 
-The pull parser is hardened like :mod:`peppol.xml` (no DTD, no entities, no network, depth cap) and a
-DOCTYPE in the prolog is refused before any byte reaches libxml2.
+The pull parser is :func:`peppol.xml.pull_events` (no DTD, no entities, no network, depth cap; a
+DOCTYPE in the prolog is refused before any byte reaches libxml2).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from lxml import etree
 
-from peppol.xml import DEFAULT_MAX_DEPTH, XmlSyntaxError, XmlTooDeepError, refuse_doctype
+from peppol.xml import DEFAULT_MAX_DEPTH, XmlSyntaxError, pull_events
 from ubl import registry
 from ubl.registry import DocumentType
 
@@ -67,17 +66,6 @@ class DocumentHeader:
         return f"{{{self.namespace}}}{self.root}"
 
 
-def _chunks(source: bytes | Path) -> Iterator[bytes]:
-    if isinstance(source, bytes | bytearray | memoryview):
-        data = bytes(source)
-        for i in range(0, len(data), CHUNK_BYTES):
-            yield data[i : i + CHUNK_BYTES]
-        return
-    with Path(source).open("rb") as fh:
-        while chunk := fh.read(CHUNK_BYTES):
-            yield chunk
-
-
 def _split(tag: str) -> tuple[str, str]:
     if tag.startswith("{"):
         ns, _, local = tag[1:].partition("}")
@@ -87,64 +75,33 @@ def _split(tag: str) -> tuple[str, str]:
 
 def read_header(source: bytes | Path, *, max_depth: int = DEFAULT_MAX_DEPTH) -> DocumentHeader:
     """Read the identifying header of ``source`` (bytes or a file path), stopping after it."""
-    parser = etree.XMLPullParser(
-        events=("start", "end"),
-        resolve_entities=False,
-        load_dtd=False,
-        no_network=True,
-        huge_tree=False,
-    )
     root_tag: str | None = None
     values: dict[str, str] = {}
     slot_name: str | None = None
-    depth = 0
-    first = True
-    done = False
-    try:
-        for chunk in _chunks(source):
-            if first:
-                refuse_doctype(chunk)
-                first = False
-            parser.feed(chunk)
-            for event, elem in parser.read_events():
-                if not isinstance(elem, etree._Element):
-                    continue
-                tag = elem.tag
-                if event == "start":
-                    depth += 1
-                    if depth > max_depth:
-                        raise XmlTooDeepError(f"element nesting deeper than {max_depth}")
-                    if depth == 1:
-                        root_tag = tag
-                    elif depth == 2:
-                        if tag == _SLOT:
-                            slot_name = elem.get("name")
-                        elif tag not in _UBL_HEADER:
-                            done = True
-                            break
-                    continue
-                # end event
-                if depth == 2 and tag in _UBL_HEADER:
-                    values.setdefault(_split(tag)[1], (elem.text or "").strip())
-                elif tag == _SUBTYPE_CODE:
-                    parent = elem.getparent()
-                    if parent is not None and parent.tag == _NOTICE_SUBTYPE:
-                        values.setdefault("SubTypeCode", (elem.text or "").strip())
-                elif tag == _RIM_VALUE and slot_name:
-                    values.setdefault(f"slot:{slot_name}", (elem.text or "").strip())
-                if depth == 2:
-                    slot_name = None
-                    # keep memory flat on long headers (eForms organisations)
-                    elem.clear()
-                depth -= 1
-            if done:
-                break
-        if not done:
-            parser.close()
-    except etree.XMLSyntaxError as exc:
-        raise XmlSyntaxError(str(exc)) from exc
-    if first:
-        raise XmlSyntaxError("empty document")
+    for event, elem, depth in pull_events(source, max_depth=max_depth, chunk_size=CHUNK_BYTES):
+        tag = elem.tag
+        if event == "start":
+            if depth == 1:
+                root_tag = tag
+            elif depth == 2:
+                if tag == _SLOT:
+                    slot_name = elem.get("name")
+                elif tag not in _UBL_HEADER:
+                    break
+            continue
+        # end event: the element is complete; values are XPath string-values (what Schematron sees)
+        if depth == 2 and tag in _UBL_HEADER:
+            values.setdefault(_split(tag)[1], _string_value(elem))
+        elif tag == _SUBTYPE_CODE:
+            parent = elem.getparent()
+            if parent is not None and parent.tag == _NOTICE_SUBTYPE:
+                values.setdefault("SubTypeCode", _string_value(elem))
+        elif tag == _RIM_VALUE and slot_name:
+            values.setdefault(f"slot:{slot_name}", _string_value(elem))
+        if depth == 2:
+            slot_name = None
+            # keep memory flat on long headers (eForms organisations)
+            elem.clear()
     if root_tag is None:
         raise XmlSyntaxError("no root element")
     namespace, root = _split(root_tag)
@@ -158,6 +115,12 @@ def read_header(source: bytes | Path, *, max_depth: int = DEFAULT_MAX_DEPTH) -> 
     )
 
 
+def _string_value(elem: etree._Element) -> str:
+    """The trimmed XPath string-value (all descendant text, comments and PIs skipped): ``el.text`` would
+    stop at a comment and detect another type than the one the rules then check."""
+    return "".join(str(t) for t in elem.itertext()).strip()
+
+
 def header_from_tree(root: etree._Element) -> DocumentHeader:
     """The header of an already parsed document (no second parse)."""
     namespace, local = _split(root.tag)
@@ -168,16 +131,16 @@ def header_from_tree(root: etree._Element) -> DocumentHeader:
             value = child.find(f".//{_RIM_VALUE}")
             name = child.get("name")
             if value is not None and name:
-                values.setdefault(f"slot:{name}", (value.text or "").strip())
+                values.setdefault(f"slot:{name}", _string_value(value))
             continue
         if tag not in _UBL_HEADER:
             break
         if tag == f"{{{EXT}}}UBLExtensions":
             code = child.find(f".//{_NOTICE_SUBTYPE}/{_SUBTYPE_CODE}")
             if code is not None:
-                values.setdefault("SubTypeCode", (code.text or "").strip())
+                values.setdefault("SubTypeCode", _string_value(code))
         else:
-            values.setdefault(_split(tag)[1], (child.text or "").strip())
+            values.setdefault(_split(tag)[1], _string_value(child))
     return DocumentHeader(
         root=local,
         namespace=namespace,

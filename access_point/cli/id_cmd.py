@@ -163,7 +163,7 @@ def doctypes(
                 "area": d.area,
                 "state": d.state,
                 "doctype": d.uri,
-                "processes": [p.uri for p in d.processes],
+                "processes": list(d.process_uris),
             }
             for d in infos
         ]
@@ -174,7 +174,7 @@ def doctypes(
     table.add_column("Name")
     table.add_column("Document type / processes", overflow="fold")
     for d in infos:
-        procs = "\n".join(f"  {p.value}" for p in d.processes)
+        procs = "\n".join(f"  {v}" for v in d.process_values)
         table.add_row(f"{d.transaction} {d.version}", d.name, f"{d.value}\n{procs}")
     Console().print(table)
 

@@ -23,7 +23,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from peppol.codelists import processes_for
 from peppol.identifiers import (
     DEFAULT_SML_ZONE,
     DOCTYPE_WILDCARD_SCHEME,
@@ -31,6 +30,7 @@ from peppol.identifiers import (
     IdentifierError,
     ParticipantId,
     ProcessId,
+    processes_for,
     resolve_zone,
 )
 

@@ -12,9 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from lxml import etree
-
 from mappings.xmlns import PREFIX_OF
+from peppol.xml import parse_file
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 OUT = Path(__file__).resolve().parent.parent / "schema" / "element-order.json"
@@ -58,7 +57,7 @@ def build(corpus: Path) -> dict[str, dict[str, object]]:
     elements: dict[str, str] = {}
     types: dict[str, list[str]] = {}
     for rel in COMMON + ROOTS:
-        tree = etree.parse(str(corpus / rel))
+        tree = parse_file(corpus / rel)
         root = tree.getroot()
         tns = root.get("targetNamespace", "")
         pfx = PREFIX_OF.get(tns, "root")

@@ -4,8 +4,10 @@ The data files next to this module (``participant_schemes.json``, ``transport_pr
 ``document_types.json``) are written in the project's own compact format from the Peppol Code Lists
 v9.7; a test checks them against the official publication. They are loaded once, lazily.
 
-This module does not import :mod:`peppol.identifiers` at import time (that module imports this one);
-functions returning identifier objects import it when called.
+This module sits *below* :mod:`peppol.identifiers` (which checks participant ids against the ICD list)
+and never imports it: entries carry plain ``scheme``/``value`` strings; the identifier objects for them
+come from :mod:`peppol.identifiers` (``document_type_id``, ``process_id``, ``processes_of``,
+``processes_for``).
 """
 
 from __future__ import annotations
@@ -18,10 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, Literal, cast
-
-if TYPE_CHECKING:
-    from peppol.identifiers import DocumentTypeId, ProcessId
+from typing import Any, Final, Literal, cast
 
 State = Literal["active", "deprecated", "removed"]
 _STATES: Final = frozenset({"active", "deprecated", "removed"})
@@ -102,10 +101,8 @@ class ProcessInfo:
     scheme: str = _PROCESS_SCHEME
 
     @property
-    def id(self) -> ProcessId:
-        from peppol.identifiers import ProcessId
-
-        return ProcessId(self.scheme, self.value)
+    def uri(self) -> str:
+        return f"{self.scheme}::{self.value}"
 
 
 @dataclass(frozen=True)
@@ -122,16 +119,9 @@ class DocTypeInfo:
     scheme: str = _DOCTYPE_SCHEME
 
     @property
-    def id(self) -> DocumentTypeId:
-        from peppol.identifiers import DocumentTypeId
-
-        return DocumentTypeId(self.scheme, self.value)
-
-    @property
-    def processes(self) -> tuple[ProcessId, ...]:
-        from peppol.identifiers import ProcessId
-
-        return tuple(ProcessId(_PROCESS_SCHEME, v) for v in self.process_values)
+    def process_uris(self) -> tuple[str, ...]:
+        """``scheme::value`` of each process the code list allows this document type in."""
+        return tuple(f"{_PROCESS_SCHEME}::{v}" for v in self.process_values)
 
     @property
     def uri(self) -> str:
@@ -340,15 +330,15 @@ def process(value: str) -> ProcessInfo | None:
     return _doctype_data()[1].get(value)
 
 
-def processes_for(doctype: DocumentTypeId) -> tuple[ProcessId, ...]:
-    """The processes the code list allows ``doctype`` in; empty when the document type is unknown."""
+def is_allowed_pair(doctype: object, process_id: object) -> bool:
+    """True when the (document type, process) pair is registered (exact, case-sensitive). Both are
+    identifier objects (anything with ``scheme`` and ``value``, e.g. ``peppol.identifiers`` ids)."""
     info = document_type(doctype)
-    return info.processes if info is not None else ()
-
-
-def is_allowed_pair(doctype: DocumentTypeId, process_id: ProcessId) -> bool:
-    """True when the (document type, process) pair is registered (exact, case-sensitive)."""
-    return process_id in processes_for(doctype)
+    return (
+        info is not None
+        and getattr(process_id, "scheme", None) == _PROCESS_SCHEME
+        and getattr(process_id, "value", None) in info.process_values
+    )
 
 
 __all__ = [
@@ -369,6 +359,5 @@ __all__ = [
     "is_allowed_pair",
     "participant_scheme",
     "process",
-    "processes_for",
     "transport_profile",
 ]

@@ -24,6 +24,7 @@ Modules: :mod:`.errors` (typed errors), :mod:`.ids` (the identifier classes), :m
 and host names), :mod:`.report` (the facts ``ap id check`` shows). Import from this package.
 """
 
+from peppol.identifiers.codelist import document_type_id, process_id, processes_for, processes_of
 from peppol.identifiers.errors import (
     BadCharsetError,
     BadSchemeError,
@@ -93,8 +94,12 @@ __all__ = [
     "TooLongError",
     "UnknownIcdError",
     "check_identifier",
+    "document_type_id",
     "guess_kind",
     "is_seat_id",
+    "process_id",
+    "processes_for",
+    "processes_of",
     "resolve_zone",
     "sml_cname_label",
     "sml_cname_name",

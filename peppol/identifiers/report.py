@@ -169,7 +169,7 @@ def _doctype(doc: DocumentTypeId) -> IdentifierReport:
             "name": info.name,
             "area": info.area,
             "state": info.state,
-            "processes": [p.uri for p in info.processes],
+            "processes": list(info.process_uris),
         }
         if info.state != "active":
             warnings.append(f"document type is {info.state} in the Peppol code list")
@@ -182,7 +182,7 @@ def _process(proc: ProcessId) -> IdentifierReport:
     details: dict[str, Any] = {
         "known": None if info is None else {"name": info.name, "state": info.state},
         "document_types": [
-            d.uri for d in codelists.DOCUMENT_TYPES.values() if codelists.is_allowed_pair(d.id, proc)
+            d.uri for d in codelists.DOCUMENT_TYPES.values() if codelists.is_allowed_pair(d, proc)
         ],
     }
     if info is None:

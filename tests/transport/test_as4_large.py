@@ -22,7 +22,7 @@ SCRIPT = textwrap.dedent(
     from peppol.testpki import generate_test_pki
     from tests.transport.test_as4_roundtrip import make_header
     from transport.as4 import build_receipt, build_user_message, process_inbound
-    from transport.as4.testing import split_outbound
+    from tests.transport.as4_split import split_outbound
 
     work = Path(sys.argv[1]); size = int(sys.argv[2]) * 1024 * 1024
     pki = generate_test_pki(work / "pki")

@@ -9,6 +9,7 @@ import pytest
 from lxml import etree
 
 from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
+from tests.transport.as4_split import split_outbound
 from transport.as4 import (
     InboundUserMessage,
     OutboundMessage,
@@ -24,7 +25,6 @@ from transport.as4.constants import (
     ROLE_INITIATOR,
     ROLE_RESPONDER,
 )
-from transport.as4.testing import split_outbound
 
 SBD = (
     b'<?xml version="1.0" encoding="UTF-8"?><StandardBusinessDocument>'

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from peppol.pki import CertificateValidator, Purpose, RevocationPolicy, Stage, TrustStore
+from tests.transport.as4_split import split_http_dump
 from transport.as4 import parse_signal, verify_signal
 from transport.as4.constants import NS_DS
 from transport.as4.dsig import resolve_token_certificate, verify_signature
 from transport.as4.header import parse_user_message
 from transport.as4.inbound import _check_key_transport, certificate_cn, locate_headers
 from transport.as4.signals import soap_part
-from transport.as4.testing import split_http_dump
 from transport.errors import InvalidReceipt
 
 PHASE4 = Path("as4-interop/phase4")

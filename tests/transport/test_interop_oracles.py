@@ -25,10 +25,10 @@ from lxml import etree
 from signxml import SignatureConfiguration, XMLVerifier
 from signxml.exceptions import InvalidDigest
 
+from tests.transport.as4_split import split_outbound
 from tests.transport.test_as4_roundtrip import SBD, build
 from transport.as4 import build_receipt, process_inbound, verify_receipt
 from transport.as4.constants import NS_DS, NS_EB, NS_S12, NS_WSSE, NS_WSU, NS_XENC
-from transport.as4.testing import split_outbound
 
 XENC = f"{{{NS_XENC}}}"
 DS = f"{{{NS_DS}}}"

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from lxml import etree
 
 from peppol.pki import Identity
+from tests.transport.as4_split import split_outbound
 from tests.transport.test_as4_roundtrip import SBD, build, make_header
 from transport.as4 import (
     InboundAttachment,
@@ -40,7 +41,6 @@ from transport.as4.constants import (
 from transport.as4.dsig import Reference, add_signature, attachment_reference, sha256_b64, xml_reference
 from transport.as4.inbound import normalise_cid
 from transport.as4.streams import gcm_encrypt_stream, unwrap_key
-from transport.as4.testing import split_outbound
 from transport.errors import (
     DecompressionFailure,
     EbmsError,

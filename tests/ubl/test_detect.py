@@ -144,3 +144,11 @@ def test_detect_names_what_is_missing(document: bytes, reason: str) -> None:
     with pytest.raises(UnknownDocumentType, match=reason) as info:
         detect(document)
     assert info.value.code == "unknown-document-type"
+
+
+def test_comment_inside_customization_id_does_not_change_the_detected_type() -> None:
+    """The value read is the XPath string-value (what the Schematron rules test), not ``el.text``,
+    which stops at a comment: ``urn:fdc:peppol.eu:prac:trns:t0<!---->04:1.2`` is still T004."""
+    plain = read_header(_cft())
+    split = read_header(_cft("urn:fdc:peppol.eu:prac:trns:t0<!--x-->04:1.2"))
+    assert split.customization_id == plain.customization_id == "urn:fdc:peppol.eu:prac:trns:t004:1.2"

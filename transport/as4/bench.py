@@ -21,12 +21,12 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from peppol.xml import exc_c14n
+from tests.transport.as4_split import split_outbound
 from transport.as4.builder import KeyHolder, OutboundMessage, build_user_message
 from transport.as4.header import UserMessageHeader
 from transport.as4.inbound import process_inbound
 from transport.as4.signals import build_receipt, verify_receipt
 from transport.as4.streams import unwrap_key, wrap_key
-from transport.as4.testing import split_outbound
 
 DEFAULT_NUMBER: Final = 5
 DEFAULT_REPEAT: Final = 3

@@ -12,7 +12,6 @@ blocks, ``TextContent`` written as UTF-8; lxml delivers their text in pieces, wi
 
 from __future__ import annotations
 
-import base64
 import binascii
 import itertools
 import os
@@ -30,13 +29,13 @@ from transport.sbdh.model import SBDH_NS, PayloadInfo
 from transport.sbdh.reader import read_sbd
 from transport.sbdh.scanner import ScanError, Scanner, split_start_tag
 from transport.sbdh.sources import CHUNK_SIZE, Source, open_chunks, sniff_encoding, utf8_chunks
+from transport.sbdh.wrapped import Base64Sink
 from transport.sbdh.xmlparsers import refuse_doctype, target_parser, well_formedness_parser
 
 #: Non-seekable input up to this size is spooled in memory, beyond it on disk.
 SPOOL_MEMORY_BYTES: Final = 8 * 1024 * 1024
 XML_DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 _SBDH_NS_BYTES: Final = SBDH_NS.encode("ascii")
-_WHITESPACE: Final = {ord(c): None for c in " \t\r\n"}
 
 
 @contextmanager
@@ -128,25 +127,6 @@ def _extract_xml(source: Source, out: BinaryIO) -> None:
         raise ScanError("the payload element was not found")
 
 
-class _Base64Sink:
-    """Decode base64 text arriving in arbitrary pieces (whitespace ignored) to ``out``."""
-
-    def __init__(self, out: BinaryIO) -> None:
-        self.out = out
-        self.pending = ""
-
-    def __call__(self, text: str) -> None:
-        self.pending += text.translate(_WHITESPACE)
-        usable = len(self.pending) - len(self.pending) % 4
-        if usable:
-            self.out.write(base64.b64decode(self.pending[:usable], validate=True))
-            self.pending = self.pending[usable:]
-
-    def close(self) -> None:
-        if self.pending:
-            raise ValueError("base64 content is truncated")
-
-
 class _WrappedTarget:
     """lxml target: pass the character data of the SBD's second child (the wrapper) to ``sink``."""
 
@@ -180,7 +160,7 @@ class _WrappedTarget:
 
 
 def _extract_wrapped(source: Source, info: PayloadInfo, out: BinaryIO) -> None:
-    b64 = _Base64Sink(out) if info.kind == "binary" else None
+    b64 = Base64Sink(out) if info.kind == "binary" else None
 
     def text_sink(text: str) -> None:
         out.write(text.encode("utf-8"))
@@ -195,16 +175,6 @@ def _extract_wrapped(source: Source, info: PayloadInfo, out: BinaryIO) -> None:
         parser.close()
     if b64 is not None:
         b64.close()
-
-
-def decode_wrapped_text(info: PayloadInfo, text: str) -> bytes:
-    """The content of a wrapper whose whole text is in memory (``parse_sbd``)."""
-    if info.kind == "binary":
-        try:
-            return base64.b64decode(text.translate(_WHITESPACE), validate=True)
-        except binascii.Error as exc:
-            raise SbdhError(E.INVALID_BUSINESS_MESSAGE, f"BinaryContent is not valid base64: {exc}") from exc
-    return text.encode("utf-8")
 
 
 def extract_payload(source: Source, out: BinaryIO, *, require_country_c1: bool = True) -> PayloadInfo:

@@ -27,6 +27,7 @@ from transport.sbdh.model import (
 )
 from transport.sbdh.sources import Source, open_chunks
 from transport.sbdh.validate import validate_header
+from transport.sbdh.wrapped import decode_wrapped_text
 from transport.sbdh.xmlparsers import PROLOG_BYTES, new_pull_parser, refuse_doctype, text_of
 
 #: Largest header accepted (bytes from the start of the SBD to the end of the SBDH element).
@@ -161,8 +162,6 @@ class SbdDocument:
     def payload_bytes(self) -> bytes:
         """The payload: an XML document (UTF-8, in-scope namespaces kept) or the decoded content of a
         ``BinaryContent``/``TextContent`` wrapper."""
-        from transport.sbdh.extract import decode_wrapped_text
-
         if self.payload_info.kind == "xml":
             return etree.tostring(self.payload, xml_declaration=True, encoding="UTF-8")
         return decode_wrapped_text(self.payload_info, text_of(self.payload))

@@ -14,14 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from lxml import etree
-
 from peppol.identifiers import DocumentTypeId, IdentifierError, ParticipantId, ProcessId
+from peppol.xml import XmlError, read_head
 from transport.sbdh import errors as E
 from transport.sbdh.errors import SbdhError
 from transport.sbdh.model import COUNTRY_C1_RE, SbdhHeader
-from transport.sbdh.sources import open_chunks
-from transport.sbdh.xmlparsers import refuse_doctype, target_parser
 
 UBL_NS_PREFIX: Final = "urn:oasis:names:specification:ubl:schema:xsd:"
 CBC_NS: Final = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
@@ -51,66 +48,20 @@ class DocumentFacts:
     profile_id: str | None = None
 
 
-class _Done(Exception):
-    """Raised by the target to stop parsing once the interesting part is read."""
-
-
-class _FactsTarget:
-    def __init__(self) -> None:
-        self.facts = DocumentFacts()
-        self.depth = 0
-        self.current: str | None = None
-        self.text: list[str] = []
-
-    def start(self, tag: str, attrib: object, nsmap: object = None) -> None:
-        self.depth += 1
-        if self.depth == 1:
-            ns, _, local = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
-            self.facts.namespace, self.facts.local_name = ns or None, local
-        elif self.depth == 2:
-            if tag not in _PROLOGUE:
-                raise _Done
-            self.current, self.text = tag, []
-
-    def end(self, tag: str) -> None:
-        if self.depth == 2 and self.current is not None:
-            value = "".join(self.text).strip()
-            local = self.current.rpartition("}")[2]
-            if local == "UBLVersionID":
-                self.facts.ubl_version = value
-            elif local == "CustomizationID":
-                self.facts.customization_id = value
-            elif local == "ProfileID":
-                self.facts.profile_id = value
-            self.current = None
-        self.depth -= 1
-
-    def data(self, text: str) -> None:
-        if self.depth == 2 and self.current is not None:
-            self.text.append(text)
-
-    def close(self) -> None:
-        return None
-
-
 def read_document_facts(document: bytes | Path) -> DocumentFacts:
-    """Read the root name and leading UBL identification elements of ``document`` (streaming)."""
-    target = _FactsTarget()
-    parser = target_parser(target)
+    """Read the root name and leading UBL identification elements of ``document`` (streaming, through
+    :func:`peppol.xml.read_head`)."""
     try:
-        with open_chunks(document) as chunks:
-            for index, chunk in enumerate(chunks):
-                if index == 0:
-                    refuse_doctype(chunk)
-                parser.feed(chunk)
-            parser.close()
-    except _Done:
-        pass
-    except etree.XMLSyntaxError as exc:
-        raise SbdhError(E.INVALID_BUSINESS_MESSAGE, f"the document is not well-formed XML: {exc}") from exc
-    if not target.facts.local_name:
-        raise SbdhError(E.INVALID_BUSINESS_MESSAGE, "the document has no root element")
-    return target.facts
+        head = read_head(document, _PROLOGUE)
+    except XmlError as exc:
+        raise SbdhError(E.INVALID_BUSINESS_MESSAGE, f"the document is not acceptable XML: {exc}") from exc
+    return DocumentFacts(
+        namespace=head.namespace,
+        local_name=head.local_name,
+        ubl_version=head.values.get(f"{{{CBC_NS}}}UBLVersionID"),
+        customization_id=head.values.get(f"{{{CBC_NS}}}CustomizationID"),
+        profile_id=head.values.get(f"{{{CBC_NS}}}ProfileID"),
+    )
 
 
 def _participant(value: ParticipantId | str, code: str) -> ParticipantId:

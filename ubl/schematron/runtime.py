@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from lxml import etree
 
-from peppol.xml import DEFAULT_MAX_BYTES, parse_bytes, parse_file
+from peppol.xml import DEFAULT_MAX_BYTES, make_parser, parse_bytes, parse_file
 from ubl.result import Item, Layer, LayerStatus
 
 from . import cache
@@ -188,7 +188,7 @@ def items_from_report(report: bytes) -> list[Item]:
     """
     if b"failed-assert" not in report and b"successful-report" not in report:
         return []
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+    parser = make_parser(huge_tree=True)
     return items_from_tree(etree.fromstring(report, parser))
 
 

@@ -1,5 +1,6 @@
-"""Helpers for tests and benchmarks: split our own MIME output back into an envelope plus attachment
-files (loopback without an HTTP server), and split recorded HTTP dumps (``.as4in``/``.as4out``).
+"""Test helpers: split our own MIME output back into an envelope plus attachment files (loopback without
+an HTTP server), and split recorded HTTP dumps (``.as4in``/``.as4out``). Not product code (it was
+``transport/as4/testing.py``).
 
 This is *not* the tolerant inbound MIME parser (that is ``transport.mime``): it only reads what
 :func:`transport.as4.build_user_message` writes, streaming the attachment to disk.
