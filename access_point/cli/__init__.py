@@ -39,11 +39,16 @@ LAZY_COMMANDS: dict[str, LazyCommand] = {
         "access_point.cli.convert_cmd",
         "Convert INPUT between OCDS, DECP and UBL (eForms CN/CAN, Peppol T004/T005/T006/T018).",
     ),
+    "config": LazyCommand("access_point.cli.config_cmd", "Service configuration: check a file."),
+    "dev": LazyCommand("access_point.cli.dev_cmd", "Development helpers: a two-AP setup on loopback."),
 }
 
 #: The order ``ap --help`` lists the commands in (typer's own order when every module registered
 #: eagerly: plain commands, then command groups, each in registration order).
-LISTING_ORDER = ("lookup", "validate", "convert", "pki", "id", "as4", "artifacts")
+LISTING_ORDER = (
+    "lookup", "validate", "convert", "send", "serve", "worker", "pki", "id", "as4", "artifacts", "config",
+    "dev", "outbound", "inbound",
+)  # fmt: skip
 
 
 def load_command(name: str) -> Any:
