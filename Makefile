@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check peppol ubl mappings smp_client transport conformance access_point tests benches
+	$(VENV)/bin/ruff check peppol ubl mappings smp_client transport exchange conformance access_point tests benches
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)

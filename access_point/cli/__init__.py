@@ -41,6 +41,17 @@ LAZY_COMMANDS: dict[str, LazyCommand] = {
     ),
     "config": LazyCommand("access_point.cli.config_cmd", "Service configuration: check a file."),
     "dev": LazyCommand("access_point.cli.dev_cmd", "Development helpers: a two-AP setup on loopback."),
+    "serve": LazyCommand(
+        "access_point.cli.service_cmd", "Run the access point service: AS4 at /as4, the REST API at /v1."
+    ),
+    "worker": LazyCommand(
+        "access_point.cli.service_cmd", "Run queue workers (sending, inbound, webhooks) on REDIS_URL."
+    ),
+    "send": LazyCommand(
+        "access_point.cli.client_cmd", "Send FILE to PARTICIPANT through the service API."
+    ),
+    "outbound": LazyCommand("access_point.cli.client_cmd", "Outbound messages: get, retry."),
+    "inbound": LazyCommand("access_point.cli.client_cmd", "Inbound documents: list, get, ack."),
 }
 
 #: The order ``ap --help`` lists the commands in (typer's own order when every module registered
