@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import shutil
 import sys
 import uuid
@@ -29,16 +28,25 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from access_point.store import Store, open_store
+from exchange import (
+    AttemptOutcome,
+    OutboundRequest,
+    PreparedMessage,
+    attempt,
+    build,
+    discover,
+    prepare_document,
+)
 from peppol.identifiers import ParticipantId
 from peppol.pki import CertificateValidator, seat_id
 from peppol.testpki import KeyPairFiles, TestPki, generate_test_pki
 from smp_client.static import StaticDirectory
-from transport.as4 import build_user_message, new_user_message_header
-from transport.receiver import ReceiverConfig
-from transport.receiver.inbox import DirectoryInbox
-from transport.sbdh import build_sbd, header_for_document, read_sbd
-from transport.sender import As4Sender, Outcome
+from transport.receiver import CallbackHooks, ReceiverConfig
+from transport.sbdh import read_sbd
+from transport.sender import As4Sender
 from transport.server import RunningServer, create_app, start_server
+from ubl.result import ValidationResult
 
 #: Where the demo writes its PKI, directory and inboxes (ignored by git).
 DEMO_DIR: Final = Path("var/demo")
@@ -50,11 +58,12 @@ PARTNER: Final = ParticipantId.parse("iso6523-actorid-upis::9930:de298946909")
 
 @dataclass(frozen=True)
 class Corner:
-    """One access point of the demo: its identity files, its inbox and its running /as4 server."""
+    """One access point of the demo: its identity files, its store (ledger + payloads) and its running
+    /as4 server."""
 
     name: str
     keys: KeyPairFiles
-    inbox: DirectoryInbox
+    store: Store
     server: RunningServer
 
 
@@ -168,17 +177,20 @@ def _tender(folder_id: str, call_id: str, now: datetime) -> bytes:
 
 def _start_corner(name: str, keys: KeyPairFiles, serves: ParticipantId, pki: TestPki, root: Path) -> Corner:
     validator: CertificateValidator = pki.ap_validator()
-    inbox = DirectoryInbox(root / f"{name}-inbox", is_served_fn=lambda receiver, _d, _p: receiver == serves)
+    store = open_store(root / f"{name}-inbox")
+    hooks = CallbackHooks(is_served_fn=lambda receiver, _d, _p: receiver == serves)
     work = root / f"{name}-work"
     work.mkdir(parents=True, exist_ok=True)
-    config = ReceiverConfig(identity=keys.identity(), validate_signer=validator.validate, work_dir=work)
+    config = ReceiverConfig(
+        identity=keys.identity(), validate_signer=validator.validate, ledger=store.ledger, work_dir=work
+    )
     server = start_server(
-        create_app(config, inbox),
+        create_app(config, hooks),
         tls_cert=pki.tls_server.cert,
         tls_key=pki.tls_server.key,
         url_host="localhost",
     )
-    return Corner(name, keys, inbox, server)
+    return Corner(name, keys, store, server)
 
 
 def _write_directory(
@@ -223,17 +235,26 @@ def _artifact_store(root: Path) -> Any:
     return demo_store
 
 
-def _validate(document: bytes, root: Path) -> str:
-    """Run the official validation (XSD + Schematron) when the artifacts can be had offline."""
-    try:
+def _validator(root: Path) -> Callable[[bytes], ValidationResult]:
+    """The official validation (XSD + Schematron) when the artifacts can be had offline; else a result
+    with no layers (valid), shown as skipped."""
+
+    def validate(document: bytes) -> ValidationResult:
         from ubl.artifacts import ArtifactError
         from ubl.validate import validate_document
 
-        result = validate_document(document, store=_artifact_store(root))
-    except ArtifactError as exc:
-        return f"skipped ({exc}; run `ap artifacts install peppol-preaward` and `ubl-2.2`)"
-    except Exception as exc:  # the demo reports, it does not stop on validation problems
-        return f"not run ({type(exc).__name__}: {exc})"
+        try:
+            return validate_document(document, store=_artifact_store(root))
+        except ArtifactError as exc:
+            return ValidationResult(source=f"skipped ({exc})", document_type=None)
+
+    return validate
+
+
+def _describe(result: ValidationResult | None) -> str:
+    if result is None or not result.layers:
+        reason = result.source if result is not None else "not run"
+        return f"{reason}; run `ap artifacts install peppol-preaward` and `ubl-2.2`"
     failures = [f"{i.rule_id}" for i in result.items if i.severity.is_failure]
     layers = ", ".join(f"{layer.name}: {layer.status}" for layer in result.layers)
     return (
@@ -242,50 +263,34 @@ def _validate(document: bytes, root: Path) -> str:
 
 
 def _send(
-    document: bytes,
+    request: OutboundRequest,
     *,
-    sender: ParticipantId,
-    receiver: ParticipantId,
     c2: Corner,
     directory: StaticDirectory,
     pki: TestPki,
-    country_c1: str,
+    root: Path,
     log: Callable[[str, str], None],
-) -> tuple[Outcome, Any, Any]:
-    """C2's outbound pipeline: SBDH, discovery, sign + encrypt, POST over TLS, verify the receipt."""
-    header = header_for_document(document, sender=sender, receiver=receiver, country_c1=country_c1)
-    log("SBDH", f"{header.document_type.value.split('##')[1]} instance {header.instance_id}")
-    found = directory.lookup(receiver, header.document_type, header.process)
-    endpoint = found.endpoint
-    log(
-        "discovery",
-        f"{endpoint.url} (certificate {seat_id(endpoint.certificate)}: {found.certificate.detail})",
-    )
-    user_header = new_user_message_header(
-        from_party=c2.keys.identity().seat_id,
-        to_party=seat_id(endpoint.certificate),
-        sender=sender,
-        receiver=receiver,
-        document_type=header.document_type,
-        process=header.process,
-    )
-    message = build_user_message(
-        user_header,
-        build_sbd(header, document),
-        signer=c2.keys.identity(),
-        recipient_certificate=endpoint.certificate,
-    )
+) -> tuple[AttemptOutcome, PreparedMessage]:
+    """C2's outbound pipeline through :mod:`exchange`: validate + SBDH, discovery, sign + encrypt, one
+    attempt over TLS (receipt verified), then the identical bytes re-posted as a retry would."""
+    document = prepare_document(request, validator=_validator(root))
+    log("validate", _describe(document.validation))
+    log("SBDH", f"{document.document_type.value.split('##')[1]} instance {document.instance_id}")
+    endpoint = discover(document, resolver=directory)
+    log("discovery", f"{endpoint.url} (certificate {seat_id(endpoint.certificate)})")
+    message = build(document, endpoint, identity=c2.keys.identity())
     log(
         "AS4",
-        f"message {message.message_id}: signed (RSA-SHA256), encrypted (AES-128-GCM), {message.size} bytes",
+        f"message {message.message_id}: signed (RSA-SHA256), encrypted (AES-128-GCM), {message.message.size}"
+        " bytes",
     )
     with As4Sender(ca_bundle=pki.tls_ca.cert, validate_signer=pki.ap_validator().validate) as client:
-        outcome = client.send(message, endpoint.url, endpoint.certificate, attempts=1)
+        outcome = attempt(message, endpoint, sender=client)
         log("receipt", outcome.summary)
-        again = client.post(message, endpoint.url, endpoint.certificate)
-        same = again.receipt_bytes == outcome.receipt_bytes
+        again = attempt(message, endpoint, sender=client)
+        same = again.receipt == outcome.receipt
         log("retry", f"identical bytes re-posted: {again.summary}; same receipt returned: {same}")
-    return outcome, message, header
+    return outcome, message
 
 
 def run(root: Path = DEMO_DIR, console: Console | None = None) -> int:
@@ -337,21 +342,20 @@ def run(root: Path = DEMO_DIR, console: Console | None = None) -> int:
         ok = True
         for document, name, sender, receiver, sending, receiving, country, (origin, via, dest) in legs:
             log("document", f"{name} for folder {folder} ({len(document)} bytes)", origin)
-            log("validate", _validate(document, root), via)
-            outcome, message, _ = _send(
-                document,
-                sender=sender,
-                receiver=receiver,
+            request = OutboundRequest(payload=document, sender=sender, receiver=receiver, c1_country=country)
+            outcome, message = _send(
+                request,
                 c2=sending,
                 directory=directory,
                 pki=pki,
-                country_c1=country,
+                root=root,
                 log=functools.partial(_log_as, log, via),
             )
             ok = _delivered(receiving, message.message_id, log, dest) and outcome.delivered and ok
     finally:
-        ours.server.stop()
-        partner.server.stop()
+        for corner in (ours, partner):
+            corner.server.stop()
+            corner.store.close()
     console.print(table)
     console.print(
         f"[{'green' if ok else 'red'}]{'Exchange complete' if ok else 'Exchange FAILED'}[/]: files in {root}"
@@ -364,21 +368,22 @@ def _log_as(log: Callable[[str, str, str], None], corner: str, step: str, text: 
 
 
 def _delivered(corner: Corner, message_id: str, log: Callable[[str, str, str], None], who: str) -> bool:
-    """Check the receiving corner persisted exactly one copy and show what its platform gets."""
-    sbd_path, meta_path = corner.inbox.paths(message_id)
-    files = sorted(p.name for p in corner.inbox.directory.iterdir() if p.suffix == ".json")
-    if not sbd_path.exists():
+    """Check the receiving corner's ledger holds exactly one copy and show what its platform gets."""
+    ledger = corner.store.ledger
+    record = ledger.get_by_message_id(message_id)
+    if record is None:
         log("inbox", f"message {message_id} NOT delivered", who)
         return False
-    meta = json.loads(meta_path.read_text())
-    parsed = read_sbd(sbd_path)
+    with ledger.open_payload(record) as fh:
+        parsed = read_sbd(fh)
+    count = ledger.count()
     log(
         "inbox",
-        f"{len(files)} message(s) in {corner.inbox.directory.name}: {parsed.payload.local_name} from "
-        f"{meta['sender']} (C1 country {meta['country_c1']}, receipt {meta['receipt_id']})",
+        f"{count} message(s) in {corner.name}'s ledger: {parsed.payload.local_name} from "
+        f"{record.sender} (C1 country {record.country_c1}, receipt {record.receipt_id})",
         who,
     )
-    return len(files) == 1
+    return count == 1
 
 
 def main() -> int:

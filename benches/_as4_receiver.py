@@ -1,8 +1,9 @@
 """Child process of ``benches/as4.py``: an AS4 receiver on an ephemeral loopback port writing to an inbox.
 
 argv: CERT KEY AP_TRUSTSTORE CRL INBOX URL_FILE WORK_DIR [noop]. Writes its URL to URL_FILE once
-listening, then serves until terminated. With ``noop`` accepted messages are not persisted (measures
-the protocol cost without the inbox's fsyncs).
+listening, then serves until terminated. Accepted messages go to the durable SQLite ledger in INBOX
+(as with ``ap as4 serve``); with ``noop`` to an in-memory ledger (measures the protocol cost without
+the database's and payload files' fsyncs).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import sys
 import time
 from pathlib import Path
 
+from access_point.store import open_store
 from peppol.pki import CertificateValidator, Identity, Purpose, RevocationPolicy, TrustStore
-from transport.receiver import CallbackHooks, DirectoryInbox, ReceiverConfig
+from transport.receiver import CallbackHooks, InMemoryLedger, ReceiverConfig
 from transport.server import create_app, start_server
 
 
@@ -26,11 +28,11 @@ def main(argv: list[str]) -> None:
         revocation=RevocationPolicy.HARD_FAIL,
         allow_fetching=False,
     )
+    ledger = InMemoryLedger() if noop else open_store(inbox).ledger
     config = ReceiverConfig(
-        identity=Identity.load(cert, key), validate_signer=validator.validate, work_dir=work
+        identity=Identity.load(cert, key), validate_signer=validator.validate, work_dir=work, ledger=ledger
     )
-    hooks = CallbackHooks(persist_fn=lambda message: None) if noop else DirectoryInbox(inbox)
-    server = start_server(create_app(config, hooks))
+    server = start_server(create_app(config, CallbackHooks()))
     url_file.write_text(server.url)
     while True:
         time.sleep(3600)

@@ -205,7 +205,7 @@ def _sha256(path: Path) -> str:
 def child_receiver(
     pki: Any, work: Path, name: str, *, noop: bool = False
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A receiver (``benches._as4_receiver``: real ASGI app, directory inbox) in a child process, so
+    """A receiver (``benches._as4_receiver``: real ASGI app, SQLite ledger inbox) in a child process, so
     sender and receiver do not share a GIL or an RSS figure. Yields (url, process)."""
     inbox, url_file = work / f"{name}-inbox", work / f"{name}-url"
     child = subprocess.Popen(
@@ -271,7 +271,7 @@ def main() -> dict[str, Any]:
         receiver_identity = pki.aps[1].identity()
         validator = pki.ap_validator()
         config = ReceiverConfig(identity=receiver_identity, validate_signer=validator.validate, work_dir=work)
-        hooks = CallbackHooks(persist_fn=lambda m: None)
+        hooks = CallbackHooks()  # the default in-memory ledger
 
         def fresh_messages() -> list[Any]:
             return [build_message(pki, sbd, sbdh) for _ in range(RECEIVES)]
@@ -323,7 +323,7 @@ def main() -> dict[str, Any]:
             f"({_fmt_ms(prims['fs_4_files'])})"
         )
 
-        for label, noop in (("no-op persist", True), ("directory inbox, fsync", False)):
+        for label, noop in (("no-op persist", True), ("SQLite ledger inbox, fsync", False)):
             with (
                 child_receiver(pki, work, f"rt{noop}", noop=noop) as (url, child),
                 As4Sender(allow_http=True) as client,
@@ -400,8 +400,10 @@ def large_run(pki: Any, work: Path, size_mb: int) -> dict[str, Any]:
         sender_growth = (peak_rss_kib()[1] - base_rss) / 1024
         receiver_growth = (peak_rss_kib(child.pid)[1] - child_base) / 1024
     delivered = outcome.delivered
-    received = list((work / "large-inbox").glob("*.sbd.xml"))
-    identical = len(received) == 1 and _sha256(received[0]) == _sha256(sbd_path)
+    # payloads are stored under their SHA-256 (access_point.store.blobs): the name is the check
+    digest = _sha256(sbd_path)
+    received = list((work / "large-inbox" / "payloads").glob("*/*"))
+    identical = [p.name for p in received] == [digest] and _sha256(received[0]) == digest
     result = {
         "payload_mb": size_mb,
         "delivered": delivered,

@@ -45,3 +45,9 @@ def artifact_store(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Ar
     store = ArtifactStore(tmp_path_factory.mktemp("artifacts"))
     install_from_corpus(store, corpus)
     return store
+
+
+# Real servers started by the tests (PostgreSQL): see tests/servers.py.
+from tests.servers import postgres_server, postgres_url  # noqa: E402
+
+__all__ = ["artifact_store", "corpus", "postgres_server", "postgres_url", "test_pki"]

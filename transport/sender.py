@@ -10,18 +10,19 @@ Classification of one attempt:
 * TLS verification failures → permanent (an operator must fix trust; never retried into a MITM).
 
 A retry re-posts the IDENTICAL bytes (same MessageId, same digests) from
-:meth:`OutboundMessage.open_body`, so the receiver can answer it from its duplicate store.
+:meth:`OutboundMessage.open_body`, so the receiver can answer it from its ledger. Building the message
+(SBDH, discovery, signing, encryption) is :mod:`exchange.outbound`'s job; :meth:`As4Sender.post` is the
+single attempt it classifies with.
 """
 
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import BinaryIO, Final
 from urllib.parse import urlsplit
 
 import requests
@@ -316,88 +317,6 @@ def is_sbd(path: Path) -> bool:
             for _, element in parser.read_events():
                 return isinstance(element, etree._Element) and element.tag == _SBD_ROOT
     return False
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedMessage:
-    """A built UserMessage ready to post, with the receiver certificate it was encrypted for."""
-
-    message: OutboundMessage
-    receiver_certificate: x509.Certificate
-    sbdh: Any
-
-
-def prepare_message(
-    document: Path,
-    *,
-    key: Path,
-    cert: Path,
-    receiver_cert: Path,
-    validate_receiver: Callable[[x509.Certificate], object] | None = None,
-    sender: str | None = None,
-    receiver: str | None = None,
-    doctype: str | None = None,
-    process: str | None = None,
-    country_c1: str | None = None,
-    spool_dir: Path | None = None,
-) -> PreparedMessage:
-    """Build the AS4 UserMessage for ``document`` (an SBD, or a bare business document for which an
-    SBDH is built from the options). ``validate_receiver`` (e.g. an AP ``CertificateValidator``'s
-    ``validate``) checks the receiver certificate before anything is encrypted for it.
-    Raises ``ValueError`` (or ``OSError``) with a one-line reason for bad input."""
-    from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
-    from peppol.pki import (
-        CertificateError,
-        Identity,
-        load_certificate,
-    )
-    from peppol.pki.names import seat_id
-    from transport.as4 import build_user_message, new_user_message_header
-    from transport.sbdh import header_for_document, read_sbd, write_sbd
-
-    identity = Identity.load(cert, key)
-    receiver_certificate = load_certificate(receiver_cert)
-    if validate_receiver is not None:
-        try:
-            validate_receiver(receiver_certificate)
-        except CertificateError as exc:
-            raise ValueError(f"receiver certificate rejected: {exc}") from exc
-    work = Path(spool_dir) if spool_dir else Path(tempfile.mkdtemp(prefix="as4-out-"))
-    if is_sbd(document):
-        sbdh = read_sbd(document).header
-        sbd_path = document
-    else:
-        missing = [
-            name
-            for name, v in (("--sender", sender), ("--receiver", receiver), ("--country-c1", country_c1))
-            if not v
-        ]
-        if missing:
-            raise ValueError(f"a bare document needs {', '.join(missing)} to build its SBDH")
-        assert sender is not None and receiver is not None and country_c1 is not None
-        sbdh = header_for_document(
-            document,
-            sender=ParticipantId.parse(sender),
-            receiver=ParticipantId.parse(receiver),
-            process=ProcessId.parse(process) if process else None,
-            country_c1=country_c1,
-            document_type=DocumentTypeId.parse(doctype) if doctype else None,
-        )
-        sbd_path = work / "payload.sbd.xml"
-        with sbd_path.open("wb") as out:
-            write_sbd(sbdh, document, out)
-    header = new_user_message_header(
-        from_party=identity.seat_id,
-        to_party=seat_id(receiver_certificate),
-        sender=sbdh.sender,
-        receiver=sbdh.receiver,
-        document_type=sbdh.document_type,
-        process=sbdh.process,
-    )
-    message = build_user_message(
-        header, sbd_path, signer=identity, recipient_certificate=receiver_certificate, spool_dir=work
-    )
-    return PreparedMessage(message, receiver_certificate, sbdh)
 
 
 def _one_line(exc: BaseException) -> str:

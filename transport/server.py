@@ -3,23 +3,32 @@
 The request body (chunked or not; uvicorn undoes the transfer coding) is streamed into a spooled
 temporary file with a hard size cap, then :func:`transport.receiver.receive` runs in a worker thread
 so the event loop keeps serving other connections while we decrypt and verify.
+
+Slow or hostile clients are bounded (:class:`ServerLimits`): a declared ``Content-Length`` above the
+cap is refused before any byte of the body is read (413); the body must arrive within
+``body_timeout`` seconds with no pause longer than ``body_idle_timeout`` (else 408 and the connection
+is closed); at most ``max_connections`` connections are served at once (uvicorn answers 503 beyond);
+the part of a body kept in memory is bounded per request (:data:`SPOOL_MEMORY_BYTES`). A client that
+disconnects mid-upload costs one log line, not a traceback.
 """
 
 from __future__ import annotations
 
+import logging
 import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final, cast
+from typing import IO, BinaryIO, Final, cast
 
+import anyio
 import anyio.to_thread
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -29,8 +38,68 @@ from transport.receiver import ReceiverConfig, ReceiverHooks, receive
 LISTEN_BACKLOG: Final = 2048
 #: Path of the AS4 endpoint.
 AS4_PATH: Final = "/as4"
-#: Bodies up to this size stay in memory while spooling; larger ones go to a temporary file.
-SPOOL_MEMORY_BYTES: Final = 1024 * 1024
+#: Bodies up to this size stay in memory while spooling; larger ones go to a temporary file. With
+#: :data:`DEFAULT_MAX_CONNECTIONS` it bounds the memory slow uploads can hold (~64 MB).
+SPOOL_MEMORY_BYTES: Final = 512 * 1024
+#: Connections served at once; uvicorn answers 503 to requests beyond (senders retry 5xx).
+DEFAULT_MAX_CONNECTIONS: Final = 128
+#: Longest pause (seconds) between two pieces of a request body before the request is dropped (408).
+DEFAULT_BODY_IDLE_TIMEOUT: Final = 30.0
+#: Longest time (seconds) to receive a whole request body (100 MB at ~1 MB/s).
+DEFAULT_BODY_TIMEOUT: Final = 120.0
+#: Seconds an idle keep-alive connection is kept open.
+DEFAULT_KEEP_ALIVE_SECONDS: Final = 5
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerLimits:
+    """Bounds on what clients can make the server hold (see the module docstring)."""
+
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    body_idle_timeout: float = DEFAULT_BODY_IDLE_TIMEOUT
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    keep_alive_seconds: int = DEFAULT_KEEP_ALIVE_SECONDS
+    spool_memory_bytes: int = SPOOL_MEMORY_BYTES
+
+
+class BodyTimeout(Exception):
+    """The request body did not arrive in time."""
+
+
+async def _timed_chunks(request: Request, limits: ServerLimits) -> AsyncIterator[bytes]:
+    """The body chunks of ``request``; :class:`BodyTimeout` after a pause longer than the idle timeout
+    or past the total deadline."""
+    deadline = time.monotonic() + limits.body_timeout
+    chunks = request.stream().__aiter__()
+    while True:
+        remaining = deadline - time.monotonic()
+        wait = min(limits.body_idle_timeout, remaining)
+        if wait <= 0:
+            raise BodyTimeout(f"the request body took longer than {limits.body_timeout:g} s")
+        try:
+            with anyio.fail_after(wait):
+                chunk = await chunks.__anext__()
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise BodyTimeout(
+                f"no request body data for {wait:g} s (body timeout {limits.body_timeout:g} s,"
+                f" idle timeout {limits.body_idle_timeout:g} s)"
+            ) from None
+        yield chunk
+
+
+def _peer(request: Request) -> str:
+    client = request.client
+    return f"{client.host}:{client.port}" if client else "?"
+
+
+def _closing(response: Response) -> Response:
+    """``response`` with ``Connection: close`` (the rest of the body is not read)."""
+    response.headers["Connection"] = "close"
+    return response
 #: TLS 1.2 cipher suites offered (forward secrecy + AEAD only, as the Peppol transport-security policy's
 #: "SSL Labs grade A" needs); TLS 1.3 suites are always on. TLS < 1.2 is refused by the default context.
 TLS12_CIPHERS: Final = "ECDHE+AESGCM:ECDHE+CHACHA20"
@@ -38,9 +107,17 @@ TLS12_CIPHERS: Final = "ECDHE+AESGCM:ECDHE+CHACHA20"
 STARTUP_TIMEOUT_SECONDS: Final = 15.0
 
 
-def create_app(config: ReceiverConfig, hooks: ReceiverHooks, *, path: str = AS4_PATH) -> Starlette:
-    """The ASGI application answering ``POST <path>``."""
+def create_app(
+    config: ReceiverConfig,
+    hooks: ReceiverHooks,
+    *,
+    path: str = AS4_PATH,
+    limits: ServerLimits | None = None,
+) -> Starlette:
+    """The ASGI application answering ``POST <path>`` (the connection cap of ``limits`` is applied by
+    :func:`run_server`/:func:`start_server`, the body limits here)."""
     max_body = config.mime_limits.max_total_bytes
+    limits = limits or ServerLimits()
 
     async def as4_endpoint(request: Request) -> Response:
         declared = request.headers.get("content-length")
@@ -49,16 +126,27 @@ def create_app(config: ReceiverConfig, hooks: ReceiverHooks, *, path: str = AS4_
             if not (declared.isascii() and declared.isdigit()):
                 return PlainTextResponse("invalid Content-Length header\n", status_code=400)
             if int(declared) > max_body:
-                return PlainTextResponse(f"body larger than {max_body} bytes\n", status_code=413)
+                return _closing(PlainTextResponse(f"body larger than {max_body} bytes\n", status_code=413))
         spool_dir = str(config.work_dir) if config.work_dir else None
-        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES, dir=spool_dir)  # noqa: SIM115
+        spool: IO[bytes] = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed in finally
+            max_size=limits.spool_memory_bytes, dir=spool_dir
+        )
         try:
             total = 0
-            async for chunk in request.stream():
-                total += len(chunk)
-                if total > max_body:
-                    return PlainTextResponse(f"body larger than {max_body} bytes\n", status_code=413)
-                spool.write(chunk)
+            try:
+                async for chunk in _timed_chunks(request, limits):
+                    total += len(chunk)
+                    if total > max_body:
+                        return _closing(
+                            PlainTextResponse(f"body larger than {max_body} bytes\n", status_code=413)
+                        )
+                    spool.write(chunk)
+            except ClientDisconnect:
+                log.info("client %s disconnected after %d body bytes", _peer(request), total)
+                return Response(status_code=400)  # never sent: the client is gone
+            except BodyTimeout as exc:
+                log.info("client %s too slow after %d body bytes: %s", _peer(request), total, exc)
+                return _closing(PlainTextResponse(f"{exc}\n", status_code=408))
             spool.seek(0)
             headers = dict(request.headers.items())
             body = cast(BinaryIO, spool)
@@ -76,10 +164,16 @@ def create_app(config: ReceiverConfig, hooks: ReceiverHooks, *, path: str = AS4_
 
 
 def _uvicorn_config(
-    app: Starlette, host: str, port: int, tls_cert: Path | None, tls_key: Path | None
+    app: Starlette,
+    host: str,
+    port: int,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    limits: ServerLimits | None = None,
 ) -> uvicorn.Config:
     if (tls_cert is None) != (tls_key is None):
         raise ValueError("TLS needs both a certificate and a key")
+    limits = limits or ServerLimits()
     return uvicorn.Config(
         app,
         host=host,
@@ -90,6 +184,8 @@ def _uvicorn_config(
         log_level="warning",
         lifespan="off",
         access_log=False,
+        limit_concurrency=limits.max_connections,
+        timeout_keep_alive=limits.keep_alive_seconds,
     )
 
 
@@ -119,13 +215,14 @@ def run_server(
     tls_cert: Path | None = None,
     tls_key: Path | None = None,
     on_listening: Callable[[str], None] | None = None,
+    limits: ServerLimits | None = None,
 ) -> None:
     """Serve ``app`` until interrupted (blocking; used by ``ap as4 serve``).
 
     The socket is bound first, so a port in use raises ``OSError`` before anything is announced, and
     ``on_listening`` gets the URL with the port actually bound (``port=0`` picks a free one).
     """
-    config = _uvicorn_config(app, host, port, tls_cert, tls_key)
+    config = _uvicorn_config(app, host, port, tls_cert, tls_key, limits)
     sock = bind_socket(host, port)
     if on_listening is not None:
         scheme = "https" if tls_cert else "http"
@@ -154,10 +251,11 @@ def start_server(
     tls_cert: Path | None = None,
     tls_key: Path | None = None,
     url_host: str | None = None,
+    limits: ServerLimits | None = None,
 ) -> RunningServer:
     """Start ``app`` on ``host:port`` (0 = an ephemeral port) in a daemon thread; returns once it listens.
     ``url_host`` is the host name used in the returned URL (e.g. ``localhost`` to match a TLS cert)."""
-    config = _uvicorn_config(app, host, port, tls_cert, tls_key)
+    config = _uvicorn_config(app, host, port, tls_cert, tls_key, limits)
     sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
     server = uvicorn.Server(config)

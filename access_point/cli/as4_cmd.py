@@ -1,10 +1,11 @@
-"""``ap as4 serve`` and ``ap as4 send``: thin layers over :mod:`transport.server`, :mod:`transport.receiver`
-and :mod:`transport.sender`.
+"""``ap as4 serve``, ``ap as4 send`` and ``ap as4 inbox``: thin layers over :mod:`exchange.outbound`
+(send), :mod:`transport.server` + :mod:`transport.receiver` with the durable
+:class:`access_point.store.SqlInboundLedger` (serve) and the ledger's records (inbox).
 
 Exit codes: 0 = delivered with a verified receipt (send) / clean shutdown (serve); 1 = the send failed
 (error signal, invalid receipt, transport failure); 2 = bad input (unreadable files, bad identifiers,
-insecure URL without the flag, --crl without --trust); 3 = serve cannot listen (port in use, address
-not available).
+insecure URL without the flag, --crl without --trust, serve without a list of served participants);
+3 = serve cannot listen (port in use, address not available).
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from peppol.identifiers import ParticipantId
 
 _err = Console(stderr=True)
 
@@ -52,14 +57,51 @@ def _check_tls_files(cert: Path, key: Path) -> None:
     ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(str(cert), str(key))
 
 
+def served_participants(ids: list[str], file: Path | None) -> frozenset[ParticipantId]:
+    """The participants of ``--participant`` and ``--participants-file`` (one id per line, ``#``
+    comments); raises ``ValueError`` naming the bad line."""
+    from peppol.identifiers import IdentifierError, ParticipantId
+
+    texts = [(f"--participant {text!r}", text) for text in ids]
+    if file is not None:
+        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+            text = line.split("#", 1)[0].strip()
+            if text:
+                texts.append((f"{file}:{number}", text))
+    found: set[ParticipantId] = set()
+    for where, text in texts:
+        try:
+            found.add(ParticipantId.parse(text) if "::" in text else ParticipantId.of(text))
+        except IdentifierError as exc:
+            raise ValueError(f"{where}: not a participant id: {exc}") from exc
+    return frozenset(found)
+
+
 def serve(
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port to listen on.")],
     key: KeyOpt,
     cert: CertOpt,
     trust: Annotated[Path, typer.Option("--trust", help="AP CA bundle (PEM) that signers must chain to.")],
     inbox: Annotated[
-        Path, typer.Option("--inbox", help="Directory for accepted messages (.sbd.xml + .json).")
+        Path,
+        typer.Option("--inbox", help="Data directory: ledger database (ap.sqlite3) and payloads/."),
     ],
+    participant: Annotated[
+        list[str] | None,
+        typer.Option("--participant", help="A participant this AP serves (repeatable)."),
+    ] = None,
+    participants_file: Annotated[
+        Path | None,
+        typer.Option("--participants-file", help="File of served participant ids, one per line."),
+    ] = None,
+    serve_any: Annotated[
+        bool,
+        typer.Option("--serve-any", help="INSECURE: accept documents for ANY receiver (tests only)."),
+    ] = False,
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="Ledger database URL (default: SQLite in the inbox)."),
+    ] = None,
     host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
     tls_cert: Annotated[
         Path | None, typer.Option("--tls-cert", help="TLS server certificate chain (PEM).")
@@ -68,22 +110,48 @@ def serve(
     crl: Annotated[
         Path | None, typer.Option("--crl", help="CRL of the AP CA (offline revocation checks).")
     ] = None,
+    max_connections: Annotated[
+        int | None,
+        typer.Option("--max-connections", min=1, help="Connections served at once (503 beyond) [128]."),
+    ] = None,
+    body_timeout: Annotated[
+        float | None,
+        typer.Option("--body-timeout", min=0.1, help="Seconds to receive a whole request body [120]."),
+    ] = None,
 ) -> None:
-    """Run the AS4 receiver at /as4; accepted messages are written to the inbox directory."""
+    """Run the AS4 receiver at /as4; accepted messages go to the durable ledger in the inbox directory.
+
+    Documents for participants not listed with --participant/--participants-file are refused with
+    EBMS:0004 PEPPOL:NOT_SERVICED; without a list the receiver does not start (unless --serve-any).
+    """
+    from access_point.store import open_store
+    from access_point.store.blobs import process_work_dir
     from peppol.pki import Identity
-    from transport.receiver import DirectoryInbox, ReceiverConfig
-    from transport.server import create_app, run_server
+    from transport.receiver import CallbackHooks, ReceiverConfig, serve_everything
+    from transport.server import ServerLimits, create_app, run_server
 
     if (tls_cert is None) != (tls_key is None):
         raise _bad_input("--tls-cert and --tls-key go together")
     try:
+        served = served_participants(participant or [], participants_file)
+    except (OSError, ValueError) as exc:
+        raise _bad_input(str(exc)) from exc
+    if not served and not serve_any:
+        raise _bad_input(
+            "no served participants: give --participant ID (repeatable) or --participants-file FILE"
+            " (documents for others get PEPPOL:NOT_SERVICED), or --serve-any for a test receiver"
+        )
+    if served and serve_any:
+        raise _bad_input("--serve-any and a list of served participants exclude each other")
+    try:
         identity = Identity.load(cert, key)
         validator = _validator(trust, crl)
-        hooks = DirectoryInbox(inbox)
         if tls_cert is not None and tls_key is not None:
             _check_tls_files(tls_cert, tls_key)
+        store = open_store(inbox, database_url)
+        work_dir = process_work_dir(inbox / "work")
     except Exception as exc:
-        raise _bad_input(f"cannot load the receiver configuration: {exc}") from exc
+        raise _bad_input(f"cannot load the receiver configuration: {_one_line(exc)}") from exc
     try:
         # Self-check, and warms the validator before concurrent requests use it.
         validator.validate(identity.certificate)
@@ -91,29 +159,45 @@ def serve(
         _err.print(
             f"[yellow]warning: our own AP certificate does not validate against --trust: {exc}[/yellow]"
         )
-    # The inbox doubles as a durable duplicate store: resends after a restart get the same receipt.
-    config = ReceiverConfig(identity=identity, validate_signer=validator.validate, duplicates=hooks)
+    config = ReceiverConfig(
+        identity=identity, validate_signer=validator.validate, ledger=store.ledger, work_dir=work_dir
+    )
+    if serve_any:
+        _err.print(
+            "[bold red]WARNING: --serve-any: documents for ANY receiver are accepted "
+            "(no PEPPOL:NOT_SERVICED); use this only for local tests.[/bold red]"
+        )
+        hooks = CallbackHooks(is_served_fn=serve_everything)
+    else:
+        hooks = CallbackHooks(is_served_fn=lambda receiver, _doctype, _process: receiver in served)
     if tls_cert is None:
         _err.print(
             "[bold red]WARNING: serving AS4 over PLAIN HTTP (no --tls-cert/--tls-key). "
             "Peppol requires TLS; use this only for local tests.[/bold red]"
         )
+    who = "any participant" if serve_any else f"{len(served)} participant(s)"
 
     def announce(url: str) -> None:
         _err.print(
-            f"AS4 receiver {identity.seat_id} listening on {url}, inbox {inbox}",
+            f"AS4 receiver {identity.seat_id} listening on {url}, serving {who}, inbox {inbox}",
             highlight=False,
             soft_wrap=True,
         )
 
+    defaults = ServerLimits()
+    limits = ServerLimits(
+        max_connections=max_connections or defaults.max_connections,
+        body_timeout=body_timeout or defaults.body_timeout,
+    )
     try:
         run_server(
-            create_app(config, hooks),
+            create_app(config, hooks, limits=limits),
             host=host,
             port=port,
             tls_cert=tls_cert,
             tls_key=tls_key,
             on_listening=announce,
+            limits=limits,
         )
     except OSError as exc:
         _err.print(
@@ -122,6 +206,47 @@ def serve(
             soft_wrap=True,
         )
         raise typer.Exit(EXIT_CANNOT_LISTEN) from exc
+    finally:
+        store.close()
+
+
+def _document(
+    file: Path,
+    *,
+    sender: str | None,
+    receiver: str | None,
+    doctype: str | None,
+    process: str | None,
+    country_c1: str | None,
+) -> Any:
+    """The :class:`exchange.outbound.PreparedDocument` of FILE (an SBD, or a bare document wrapped in a
+    new SBDH); raises ``ValueError`` with a one-line reason naming the options."""
+    from exchange import ExchangeError, OutboundRequest, document_from_sbd, prepare_document
+    from peppol.identifiers import DocumentTypeId, IdentifierError, ParticipantId, ProcessId
+    from transport.sender import is_sbd
+
+    try:
+        if is_sbd(file):
+            return document_from_sbd(file)
+        missing = [
+            name
+            for name, v in (("--sender", sender), ("--receiver", receiver), ("--country-c1", country_c1))
+            if not v
+        ]
+        if missing:
+            raise ValueError(f"a bare document needs {', '.join(missing)} to build its SBDH")
+        assert sender is not None and receiver is not None and country_c1 is not None
+        request = OutboundRequest(
+            payload=file.read_bytes(),
+            sender=ParticipantId.parse(sender) if "::" in sender else ParticipantId.of(sender),
+            receiver=ParticipantId.parse(receiver) if "::" in receiver else ParticipantId.of(receiver),
+            c1_country=country_c1,
+            document_type=DocumentTypeId.parse(doctype) if doctype else None,
+            process=ProcessId.parse(process) if process else None,
+        )
+        return prepare_document(request, validator=None)
+    except (ExchangeError, IdentifierError) as exc:
+        raise ValueError(str(exc)) from exc
 
 
 def send(
@@ -163,7 +288,10 @@ def send(
     ] = False,
 ) -> None:
     """Send FILE to an AS4 endpoint and verify the receipt. Exit 0 only on a verified receipt."""
-    from transport.sender import As4Sender, InsecureUrlError, prepare_message
+    from exchange import ExchangeError, FixedEndpoint, attempt, build, discover
+    from peppol.endpoint import TRANSPORT_PROFILE_AS4_V2, Endpoint
+    from peppol.pki import Identity, load_certificate
+    from transport.sender import As4Sender, InsecureUrlError
 
     if crl is not None and trust is None:
         raise _bad_input(
@@ -172,55 +300,110 @@ def send(
     if insecure_http:
         _err.print("[bold red]WARNING: --insecure-http: the message may travel over plain HTTP.[/bold red]")
     with tempfile.TemporaryDirectory(prefix="ap-send-") as tmp:
+        with As4Sender(ca_bundle=tls_ca, allow_http=insecure_http) as probe:
+            try:
+                probe.check_url(url)
+            except InsecureUrlError as exc:
+                raise _bad_input(str(exc)) from exc
         try:
             validator = _validator(trust, crl) if trust else None
-            prepared = prepare_message(
+            identity = Identity.load(cert, key)
+            resolver = FixedEndpoint(
+                Endpoint(url, TRANSPORT_PROFILE_AS4_V2, load_certificate(receiver_cert)),
+                validate_certificate=validator.validate if validator else None,
+            )
+            document = _document(
                 file,
-                key=key,
-                cert=cert,
-                receiver_cert=receiver_cert,
-                validate_receiver=validator.validate if validator else None,
                 sender=sender,
                 receiver=receiver,
                 doctype=doctype,
                 process=process,
                 country_c1=country_c1,
-                spool_dir=Path(tmp),
             )
-        except (OSError, ValueError) as exc:
-            raise _bad_input(str(exc)) from exc
+            endpoint = discover(document, resolver=resolver)
+            prepared = build(document, endpoint, identity=identity, spool_dir=Path(tmp))
+        except (OSError, ValueError, ExchangeError) as exc:
+            raise _bad_input(_one_line(exc)) from exc
         with As4Sender(
             ca_bundle=tls_ca,
             allow_http=insecure_http,
             validate_signer=validator.validate if validator else None,
         ) as client:
-            try:
-                outcome = client.send(
-                    prepared.message,
-                    url,
-                    prepared.receiver_certificate,
-                    attempts=attempts,
-                    retry_interval=retry_interval,
-                )
-            except InsecureUrlError as exc:
-                raise _bad_input(str(exc)) from exc
+            for number in range(1, attempts + 1):
+                outcome = attempt(prepared, endpoint, sender=client)
+                if outcome.delivered or outcome.permanent or number == attempts:
+                    break
+                _err.print(f"attempt {number}/{attempts} failed: {outcome.summary}", highlight=False)
+                time.sleep(retry_interval)
     report = {
         "delivered": outcome.delivered,
-        "message_id": prepared.message.message_id,
-        "receipt_id": getattr(outcome.receipt, "message_id", None),
+        "message_id": prepared.message_id,
+        "receipt_id": outcome.receipt_id,
         "code": outcome.code,
         "detail": outcome.detail,
-        "retryable": outcome.retryable,
+        "retryable": not outcome.delivered and not outcome.permanent,
         "http_status": outcome.http_status,
-        "attempts": outcome.attempts,
+        "attempts": number,
     }
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     elif outcome.delivered:
-        typer.echo(f"delivered {prepared.message.message_id}: receipt {report['receipt_id']} verified")
+        typer.echo(f"delivered {prepared.message_id}: receipt {report['receipt_id']} verified")
     else:
-        typer.echo(f"NOT delivered {prepared.message.message_id}: {outcome.summary}")
+        typer.echo(f"NOT delivered {prepared.message_id}: {outcome.summary}")
     raise typer.Exit(0 if outcome.delivered else 1)
+
+
+def inbox_list(
+    inbox: Annotated[Path, typer.Argument(help="The data directory of `ap as4 serve --inbox`.")],
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="Ledger database URL (default: SQLite in INBOX).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
+) -> None:
+    """List the messages the receiver accepted (one line each; the SBD file path last)."""
+    from access_point.store import open_store
+
+    if database_url is None and not (inbox / "ap.sqlite3").is_file():
+        raise _bad_input(f"{inbox} holds no ledger (ap.sqlite3): not an `ap as4 serve` inbox")
+    try:
+        store = open_store(inbox, database_url)
+    except Exception as exc:
+        raise _bad_input(f"cannot open the inbox: {_one_line(exc)}") from exc
+    try:
+        records = store.ledger.records()
+        rows = [
+            {
+                "id": r.id,
+                "message_id": r.message_id,
+                "received_at": r.received_at.isoformat(),
+                "status": r.status,
+                "sender": r.sender,
+                "receiver": r.receiver,
+                "document_type": r.document_type,
+                "process": r.process,
+                "instance_id": r.instance_id,
+                "country_c1": r.country_c1,
+                "receipt_id": r.receipt_id,
+                "payload_size": r.payload_size,
+                "payload": str(store.blobs.path(r.payload_sha256)),
+            }
+            for r in records
+        ]
+    finally:
+        store.close()
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    for row in rows:
+        typer.echo(
+            f"{row['received_at']}  {row['message_id']}  {row['sender']} -> {row['receiver']}"
+            f"  {row['payload']}"
+        )
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def register(app: typer.Typer) -> None:
@@ -228,4 +411,5 @@ def register(app: typer.Typer) -> None:
     group = typer.Typer(help="AS4 exchange: run a receiver, send a document.", no_args_is_help=True)
     group.command("serve")(serve)
     group.command("send")(send)
+    group.command("inbox")(inbox_list)
     app.add_typer(group, name="as4")

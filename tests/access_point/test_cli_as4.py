@@ -39,7 +39,9 @@ def server(
     test_pki: Any, tmp_path_factory: pytest.TempPathFactory, recorder: Recorder
 ) -> Iterator[RunningServer]:
     running = start_server(
-        create_app(receiver_config(test_pki, tmp_path_factory.mktemp("cli")), recorder.hooks())
+        create_app(
+            receiver_config(test_pki, tmp_path_factory.mktemp("cli"), recorder=recorder), recorder.hooks()
+        )
     )
     yield running
     running.stop()
@@ -143,6 +145,7 @@ def test_serve_tls_cert_without_key_exit_2(test_pki: Any, tmp_path: Path) -> Non
             "as4", "serve", "--port", "0",
             "--key", str(test_pki.aps[1].key), "--cert", str(test_pki.aps[1].cert),
             "--trust", str(test_pki.ap_truststore), "--inbox", str(tmp_path / "in"),
+            "--participant", RECEIVER,
             "--tls-cert", str(test_pki.tls_server_chain),
         ],
     )  # fmt: skip
@@ -168,6 +171,7 @@ def test_serve_plain_http_prints_loud_warning_and_builds_the_app(
             "--key", str(test_pki.aps[1].key), "--cert", str(test_pki.aps[1].cert),
             "--trust", str(test_pki.ap_truststore), "--crl", str(test_pki.ap_crl),
             "--inbox", str(tmp_path / "in"),
+            "--participant", RECEIVER,
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -185,6 +189,7 @@ def test_serve_unreadable_key_exit_2(test_pki: Any, tmp_path: Path) -> None:
             "as4", "serve", "--port", "8089",
             "--key", str(tmp_path / "missing.key"), "--cert", str(test_pki.aps[1].cert),
             "--trust", str(test_pki.ap_truststore), "--inbox", str(tmp_path / "in"),
+            "--participant", RECEIVER,
         ],
     )  # fmt: skip
     assert result.exit_code == 2
@@ -198,6 +203,7 @@ def test_serve_bad_tls_key_exit_2(test_pki: Any, tmp_path: Path) -> None:
             "as4", "serve", "--port", "8089",
             "--key", str(test_pki.aps[1].key), "--cert", str(test_pki.aps[1].cert),
             "--trust", str(test_pki.ap_truststore), "--inbox", str(tmp_path / "in"),
+            "--participant", RECEIVER,
             "--tls-cert", str(test_pki.tls_server_chain), "--tls-key", str(test_pki.aps[1].key),
         ],
     )  # fmt: skip

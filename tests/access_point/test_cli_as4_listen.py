@@ -24,6 +24,7 @@ def serve_args(pki: Any, port: int, inbox: Path) -> list[str]:
         sys.executable, "-m", "access_point.cli", "as4", "serve", "--port", str(port), "--host", "127.0.0.1",
         "--key", str(pki.aps[1].key), "--cert", str(pki.aps[1].cert),
         "--trust", str(pki.ap_truststore), "--inbox", str(inbox),
+        "--participant", "iso6523-actorid-upis::0088:5798000000001",
     ]  # fmt: skip
 
 

@@ -40,7 +40,6 @@ from transport.errors import DeliveryFailure, EbmsError, InvalidReceipt
 from transport.mime import MimeError, MimeLimits, MimePart, parse_content_type, read_message
 from transport.receiver import (
     CallbackHooks,
-    InMemoryDuplicateStore,
     ReceivedMessage,
     ReceiverConfig,
     ReceiverResponse,
@@ -125,11 +124,11 @@ def body_of(message: OutboundMessage) -> bytes:
 class Recorder:
     payloads: list[bytes] = field(default_factory=list)
 
-    def persist(self, message: ReceivedMessage) -> None:
+    def accepted(self, message: ReceivedMessage, receipt: bytes) -> None:
         self.payloads.append(message.sbd_path.read_bytes())
 
     def hooks(self) -> CallbackHooks:
-        return CallbackHooks(persist_fn=self.persist)
+        return CallbackHooks(acknowledged_fn=self.accepted)
 
 
 class Exchange:
@@ -171,7 +170,6 @@ class Exchange:
         config = ReceiverConfig(
             identity=self.pki.aps[1].identity(),
             validate_signer=self.validate,
-            duplicates=InMemoryDuplicateStore(),
             work_dir=self.work,
             mime_limits=limits if limits is not None else MimeLimits(),
         )
@@ -800,13 +798,13 @@ _ID_ALPHABET = st.sampled_from([*'abc019-_.@/\\:*?"<>|~ %\u00e9\u20ac\U0001f600\
 
 @fuzz_settings(25)
 @given(data=st.data())
-def test_directory_inbox_with_hostile_signed_message_ids(
+def test_sql_ledger_with_hostile_signed_message_ids(
     exchange: Exchange, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
 ) -> None:
-    """A sender controls the (signed) MessageId, which the inbox turns into file names: whatever it is,
+    """A sender controls the (signed) MessageId, which the ledger stores and keys on: whatever it is,
     the message is accepted or rejected with an ebMS error, files stay inside the inbox, and a resend
     gets the same receipt without a second delivery."""
-    from transport.receiver import DirectoryInbox
+    from access_point.store import open_store
 
     pieces = data.draw(st.lists(_ID_ALPHABET, min_size=1, max_size=60), label="pieces")
     message_id = "".join(pieces) + data.draw(st.sampled_from(("", "@x", "x" * 300)), label="suffix")
@@ -830,18 +828,24 @@ def test_directory_inbox_with_hostile_signed_message_ids(
         event("refused by the builder")
         return
     root = tmp_path_factory.mktemp("inbox-root")
-    inbox = DirectoryInbox(root / "inbox")
+    store = open_store(root / "inbox")
     config = ReceiverConfig(
         identity=exchange.pki.aps[1].identity(),
         validate_signer=exchange.validate,
-        duplicates=inbox,
+        ledger=store.ledger,
         work_dir=exchange.work,
     )
     body = body_of(message)
     answers = []
-    for _ in range(2):
-        with no_hang():
-            answers.append(receive({"Content-Type": message.content_type}, io.BytesIO(body), config, inbox))
+    try:
+        for _ in range(2):
+            with no_hang():
+                answers.append(
+                    receive({"Content-Type": message.content_type}, io.BytesIO(body), config, CallbackHooks())
+                )
+        records = store.ledger.records()
+    finally:
+        store.close()
     first, second = answers
     event(f"{first.status} {first.decision.verdict.value}")
     assert first.status == 200 and second.status == 200
@@ -849,8 +853,8 @@ def test_directory_inbox_with_hostile_signed_message_ids(
     if first.decision.verdict is Verdict.ACCEPTED:
         assert second.decision.verdict is Verdict.DUPLICATE
         assert second.body == first.body
-        stored = [p for p in (root / "inbox").iterdir() if p.name.endswith(".sbd.xml")]
-        assert len(stored) == 1 and stored[0].read_bytes() == exchange.sbd
+        assert [r.message_id for r in records] == [message_id]
+        assert store.blobs.read_bytes(records[0].payload_sha256) == exchange.sbd
     else:
         error = first.decision.error
         assert error is not None

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from tests.fuzz import fuzz_settings, mutated
 from tests.fuzz.test_fuzz_as4 import Exchange, Recorder, exchange
 from transport.mime import MimeLimits
-from transport.receiver import InMemoryDuplicateStore, ReceiverConfig
+from transport.receiver import ReceiverConfig
 from transport.server import create_app
 
 __all__ = ["exchange"]
@@ -63,7 +63,6 @@ def _app(ex: Exchange, limits: MimeLimits | None = None) -> Any:
     config = ReceiverConfig(
         identity=ex.pki.aps[1].identity(),
         validate_signer=ex.validate,
-        duplicates=InMemoryDuplicateStore(),
         work_dir=ex.work,
     )
     if limits is not None:

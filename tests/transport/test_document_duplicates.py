@@ -1,8 +1,8 @@
 """The same business document under a new MessageId is not delivered twice.
 
 Security test list (conformance.md §12 item 7): "same SBDH InstanceIdentifier with a new MessageId".
-The MessageId duplicate store cannot see it (the message is new); the receiver also remembers the
-documents it delivered by SBDH Sender + InstanceIdentifier and refuses a second one with EBMS:0004.
+The message is new, so its MessageId is not in the ledger; the ledger is also keyed by SBDH Sender +
+InstanceIdentifier and refuses a second delivery of the document (EBMS:0004 naming the first message).
 """
 
 from __future__ import annotations
@@ -61,15 +61,6 @@ def test_instance_identifier_is_unique_per_sender_not_globally(test_pki: Any, tm
     assert theirs.instance_id == same.instance_id
     assert (str(same.sender), str(theirs.sender)) != (OTHER_SENDER, OTHER_SENDER)
     assert str(theirs.sender) == OTHER_SENDER
-
-
-def test_document_check_can_be_turned_off(test_pki: Any, tmp_path: Path) -> None:
-    sbd = make_sbd()
-    config = receiver_config(test_pki, tmp_path, documents=None)
-    recorder = Recorder()
-    for message in (build_message(test_pki, sbd), build_message(test_pki, sbd)):
-        assert post(test_pki, tmp_path, message, recorder, config=config).decision.verdict is Verdict.ACCEPTED
-    assert len(recorder.persisted) == 2
 
 
 def test_concurrent_copies_of_one_document_are_delivered_once(test_pki: Any, tmp_path: Path) -> None:

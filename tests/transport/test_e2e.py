@@ -21,13 +21,13 @@ from typer.testing import CliRunner
 
 from access_point.cli import app
 from tests.transport.test_receiver_support import (
+    RECEIVER,
     Recorder,
     build_message,
     make_sbd,
     running_server,
     ubl_invoice,
 )
-from transport.receiver import safe_file_name
 from transport.sender import As4Sender
 from transport.server import RunningServer
 
@@ -58,7 +58,7 @@ def cli_server(test_pki: Any, tmp_path_factory: pytest.TempPathFactory) -> Itera
         "--key", str(test_pki.aps[1].key), "--cert", str(test_pki.aps[1].cert),
         "--trust", str(test_pki.ap_truststore), "--crl", str(test_pki.ap_crl),
         "--tls-cert", str(test_pki.tls_server_chain), "--tls-key", str(test_pki.tls_server.key),
-        "--inbox", str(inbox),
+        "--inbox", str(inbox), "--participant", RECEIVER,
     ]  # fmt: skip
     with log.open("wb") as log_fh:
         process = subprocess.Popen(args, stdout=log_fh, stderr=subprocess.STDOUT)
@@ -80,6 +80,21 @@ def cli_server(test_pki: Any, tmp_path_factory: pytest.TempPathFactory) -> Itera
         process.wait(timeout=30)
 
 
+def inbox_record(inbox: Path, message_id: str) -> tuple[Any, bytes | None]:
+    """The ledger record of ``message_id`` in an ``ap as4 serve`` inbox and its stored SBD."""
+    from access_point.store import open_store
+
+    store = open_store(inbox)
+    try:
+        record = store.ledger.get_by_message_id(message_id)
+        if record is None:
+            return None, None
+        with store.ledger.open_payload(record) as fh:
+            return record, fh.read()
+    finally:
+        store.close()
+
+
 def test_e2e_sender_to_ap_as4_serve_over_tls(cli_server: CliServer, test_pki: Any) -> None:
     sbd = make_sbd(ubl_invoice("end to end over TLS"))
     message = build_message(test_pki, sbd)
@@ -88,12 +103,11 @@ def test_e2e_sender_to_ap_as4_serve_over_tls(cli_server: CliServer, test_pki: An
         outcome = client.send(message, cli_server.url, test_pki.aps[1].certificate())
     assert outcome.delivered, outcome
     assert outcome.receipt is not None and outcome.receipt.ref_to_message_id == message.message_id
-    stem = safe_file_name(message.message_id)
-    assert (cli_server.inbox / f"{stem}.sbd.xml").read_bytes() == sbd
-    meta = json.loads((cli_server.inbox / f"{stem}.json").read_text())
-    assert meta["receipt_id"] == outcome.receipt.message_id
-    assert meta["from_party"] == test_pki.aps[0].seat_id and meta["to_party"] == test_pki.aps[1].seat_id
-    assert meta["country_c1"] == "FR"
+    record, stored = inbox_record(cli_server.inbox, message.message_id)
+    assert stored == sbd
+    assert record.receipt_id == outcome.receipt.message_id
+    assert record.from_party == test_pki.aps[0].seat_id and record.to_party == test_pki.aps[1].seat_id
+    assert record.country_c1 == "FR"
     assert "plain http" not in cli_server.log.read_text().lower()
 
 
@@ -112,7 +126,7 @@ def test_e2e_ap_as4_send_to_ap_as4_serve(cli_server: CliServer, test_pki: Any, t
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert (cli_server.inbox / f"{safe_file_name(report['message_id'])}.sbd.xml").read_bytes() == sbd
+    assert inbox_record(cli_server.inbox, report["message_id"])[1] == sbd
 
 
 def test_e2e_untrusted_tls_server_is_not_delivered(cli_server: CliServer, test_pki: Any) -> None:
@@ -121,7 +135,7 @@ def test_e2e_untrusted_tls_server_is_not_delivered(cli_server: CliServer, test_p
         outcome = client.send(message, cli_server.url, test_pki.aps[1].certificate(), attempts=3)
     assert not outcome.delivered and not outcome.retryable and outcome.attempts == 1
     assert outcome.code == "EBMS:0005" and "TLS" in (outcome.detail or "")
-    assert not (cli_server.inbox / f"{safe_file_name(message.message_id)}.sbd.xml").exists()
+    assert inbox_record(cli_server.inbox, message.message_id) == (None, None)
 
 
 # --- property: round trips over payload sizes and contents (in-thread TLS server) ---

@@ -1,8 +1,9 @@
 """Replay protection beyond the duplicate window: a new message's signed eb:Timestamp must be fresh.
 
 Security test list (conformance.md §12 item 7): "same MessageId resent (inside and outside the
-duplicate window)". Inside the window the stored receipt answers (test_security_suite); outside it the
-MessageId is forgotten, so only the signed timestamp stops a captured message from being delivered twice.
+duplicate window)". While the ledger holds the message the stored receipt answers (test_security_suite);
+once a ledger has forgotten it (a purge of old records), only the signed timestamp stops a captured
+message from being delivered twice.
 """
 
 from __future__ import annotations
@@ -13,22 +14,17 @@ from typing import Any
 
 from tests.transport.test_receiver import error_of, post
 from tests.transport.test_receiver_support import Recorder, body_of, build_message, receiver_config
-from transport.receiver import InMemoryDuplicateStore, ReceiverConfig, ReceiverResponse, Verdict
-
-HOUR = 3600.0
+from transport.receiver import InMemoryLedger, ReceiverConfig, ReceiverResponse, Verdict
 
 
 class Clocks:
-    """One fake "now" driving both the receiver's wall clock and the duplicate store's clock."""
+    """One fake "now" driving the receiver's wall clock."""
 
     def __init__(self) -> None:
         self.now = datetime.now(UTC)
 
     def wall(self) -> datetime:
         return self.now
-
-    def mono(self) -> float:
-        return self.now.timestamp()
 
 
 def deliver(
@@ -38,18 +34,20 @@ def deliver(
 
 
 def accepted_then_later(
-    pki: Any, work: Path, *, retention_hours: float, later_hours: float
+    pki: Any, work: Path, *, forgotten: bool, later_hours: float
 ) -> tuple[ReceiverConfig, Any, bytes, Recorder, ReceiverResponse]:
-    """A message accepted now; then the clocks (receiver and duplicate store) move ``later_hours`` on."""
+    """A message accepted now; then the receiver's clock moves ``later_hours`` on, and with
+    ``forgotten`` the ledger loses its record (as after a purge)."""
     clocks = Clocks()
-    store = InMemoryDuplicateStore(retention_seconds=retention_hours * HOUR, clock=clocks.mono)
-    config = receiver_config(pki, work, duplicates=store, clock=clocks.wall)
+    recorder = Recorder()
+    config = receiver_config(pki, work, recorder=recorder, clock=clocks.wall)
     message = build_message(pki)
     body = body_of(message)
-    recorder = Recorder()
     first = deliver(config, message, recorder, body)
     assert first.decision.verdict is Verdict.ACCEPTED
     clocks.now += timedelta(hours=later_hours)
+    if forgotten:
+        recorder.ledger = InMemoryLedger()
     return config, message, body, recorder, first
 
 
@@ -67,18 +65,18 @@ def test_stale_timestamp_is_refused_with_ebms_0004_and_not_delivered(test_pki: A
 
 def test_replay_after_duplicate_window_is_refused_not_delivered_twice(test_pki: Any, tmp_path: Path) -> None:
     config, message, body, recorder, _ = accepted_then_later(
-        test_pki, tmp_path, retention_hours=24, later_hours=25
+        test_pki, tmp_path, forgotten=True, later_hours=25
     )
-    assert config.duplicates.get(message.message_id) is None  # the store has forgotten the MessageId
+    assert config.ledger.find(message.message_id) is None  # the ledger has forgotten the MessageId
     code, _ = error_of(deliver(config, message, recorder, body))
     assert code == "EBMS:0004"
     assert [m.message_id for m in recorder.persisted] == [message.message_id]
 
 
 def test_old_resend_of_a_stored_message_still_gets_its_receipt(test_pki: Any, tmp_path: Path) -> None:
-    # older than the age limit, still in the store
+    # older than the age limit, still in the ledger
     config, message, body, recorder, first = accepted_then_later(
-        test_pki, tmp_path, retention_hours=48, later_hours=30
+        test_pki, tmp_path, forgotten=False, later_hours=30
     )
     second = deliver(config, message, recorder, body)
     assert second.decision.verdict is Verdict.DUPLICATE

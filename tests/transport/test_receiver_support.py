@@ -14,7 +14,14 @@ from typing import Any
 
 from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
 from transport.as4 import OutboundMessage, build_user_message, new_user_message_header
-from transport.receiver import CallbackHooks, InMemoryDuplicateStore, ReceivedMessage, ReceiverConfig
+from transport.receiver import (
+    CallbackHooks,
+    InMemoryLedger,
+    LedgerEntry,
+    LedgerResult,
+    ReceivedMessage,
+    ReceiverConfig,
+)
 from transport.server import RunningServer, create_app, start_server
 
 SENDER = "iso6523-actorid-upis::0088:5790000435951"
@@ -94,7 +101,9 @@ def build_message(
 
 @dataclass
 class Recorder:
-    """Hooks that record what reached ``persist`` (and can be told to fail or to refuse service)."""
+    """Hooks recording what the ledger accepted (``acknowledged`` runs once per accepted new message),
+    and an inbound ledger (an :class:`InMemoryLedger` inside; used with ``receiver_config(recorder=)``)
+    that can be told to fail storing (``fail``); ``served=False`` refuses service."""
 
     persisted: list[ReceivedMessage] = field(default_factory=list)
     payloads: list[bytes] = field(default_factory=list)
@@ -102,29 +111,37 @@ class Recorder:
     served: bool = True
     fail: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    ledger: InMemoryLedger = field(default_factory=InMemoryLedger)
 
-    def persist(self, message: ReceivedMessage) -> None:
+    # --- InboundLedger ---
+
+    def find(self, message_id: str) -> LedgerEntry | None:
+        return self.ledger.find(message_id)
+
+    def accept(self, message: ReceivedMessage, receipt: bytes) -> LedgerResult:
         if self.fail:
             raise OSError("disk full")
-        with self.lock:
-            self.persisted.append(message)
-            self.payloads.append(message.sbd_path.read_bytes())
+        return self.ledger.accept(message, receipt)
+
+    # --- hooks ---
 
     def acknowledged(self, message: ReceivedMessage, receipt: bytes) -> None:
+        payload = message.sbd.read_bytes()
         with self.lock:
+            self.persisted.append(message)
+            self.payloads.append(payload)
             self.receipts.append(receipt)
 
     def hooks(self) -> CallbackHooks:
-        return CallbackHooks(
-            persist_fn=self.persist,
-            is_served_fn=lambda r, d, p: self.served,
-            acknowledged_fn=self.acknowledged,
-        )
+        return CallbackHooks(is_served_fn=lambda r, d, p: self.served, acknowledged_fn=self.acknowledged)
 
 
 def receiver_config(pki: Any, work_dir: Path, **kw: Any) -> ReceiverConfig:
+    """The receiver config of ``aps[1]``; ``recorder=`` makes that recorder the ledger."""
     validator = kw.pop("validator", None) or pki.ap_validator()
-    kw.setdefault("duplicates", InMemoryDuplicateStore())
+    recorder = kw.pop("recorder", None)
+    if recorder is not None:
+        kw.setdefault("ledger", recorder)
     return ReceiverConfig(
         identity=pki.aps[1].identity(), validate_signer=validator.validate, work_dir=work_dir, **kw
     )
@@ -134,7 +151,7 @@ def running_server(
     pki: Any, work_dir: Path, recorder: Recorder, *, tls: bool = False, **kw: Any
 ) -> Iterator[RunningServer]:
     """Generator for a fixture: the real ASGI app on an ephemeral loopback port."""
-    app = create_app(receiver_config(pki, work_dir, **kw), recorder.hooks())
+    app = create_app(receiver_config(pki, work_dir, recorder=recorder, **kw), recorder.hooks())
     if tls:
         server = start_server(
             app,

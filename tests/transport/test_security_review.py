@@ -30,12 +30,10 @@ from tests.transport.test_receiver_support import (
 from transport.as4 import parse_signal
 from transport.as4.dsig import b64, digest_element
 from transport.receiver import (
-    DirectoryInbox,
     ReceiverConfig,
     ReceiverResponse,
     Verdict,
     receive,
-    safe_file_name,
 )
 
 
@@ -350,20 +348,3 @@ def test_oversized_signed_info_is_refused_0103(test_pki: Any, tmp_path: Path) ->
     response = post(receiver_config(test_pki, tmp_path), message, recorder, body)
     assert error_code(response) == "EBMS:0103"
     assert recorder.persisted == []
-
-
-# --- DirectoryInbox: file names derived from attacker-chosen MessageIds -------------------------------
-
-
-def test_inbox_file_names_of_distinct_message_ids_never_collide(tmp_path: Path) -> None:
-    """An altered file name (unsafe characters, over-long id) must not be itself a valid MessageId's
-    name: else another AP could send the altered form as its own MessageId and read the victim's
-    stored receipt, or overwrite its stored SBD when the inbox is not the duplicate store."""
-    for victim in ("<abc def>@host", "uuid/1@host", "y" * 400 + "@host", ".hidden@host"):
-        squatter = safe_file_name(victim)
-        assert squatter != victim
-        assert safe_file_name(squatter) != safe_file_name(victim), victim
-    inbox = DirectoryInbox(tmp_path)
-    inbox.put("<abc def>@host", b"<receipt/>")
-    assert inbox.get(safe_file_name("<abc def>@host")) is None
-    assert inbox.get("<abc def>@host") == b"<receipt/>"

@@ -73,7 +73,8 @@ def recorder() -> Recorder:
 def server(
     test_pki: Any, tmp_path_factory: pytest.TempPathFactory, recorder: Recorder
 ) -> Iterator[RunningServer]:
-    app = create_app(receiver_config(test_pki, tmp_path_factory.mktemp("sender")), recorder.hooks())
+    config = receiver_config(test_pki, tmp_path_factory.mktemp("sender"), recorder=recorder)
+    app = create_app(config, recorder.hooks())
     running = start_server(app)
     yield running
     running.stop()
@@ -132,7 +133,8 @@ def test_retry_reposts_identical_bytes_and_receiver_delivers_once(
     test_pki: Any, tmp_path: Path, client: As4Sender
 ) -> None:
     recorder = Recorder()
-    wrapper = LoseFirstResponse(create_app(receiver_config(test_pki, tmp_path), recorder.hooks()))
+    config = receiver_config(test_pki, tmp_path, recorder=recorder)
+    wrapper = LoseFirstResponse(create_app(config, recorder.hooks()))
     running = start_server(wrapper)  # type: ignore[arg-type]
     sleeps: list[float] = []
     try:
@@ -318,27 +320,3 @@ def test_error_signal_without_error_code_is_classified_by_http_status(
         )
     assert not outcome.delivered and outcome.code is None
     assert outcome.retryable is retryable and outcome.http_status == status
-
-
-def test_prepare_message_bare_document_needs_parties_and_country(test_pki: Any, tmp_path: Path) -> None:
-    """The library refuses a bare document without what its SBDH needs (the CLI is only a layer on it)."""
-    from tests.transport.test_receiver_support import ubl_invoice
-    from transport.sender import prepare_message
-
-    document = tmp_path / "invoice.xml"
-    document.write_bytes(ubl_invoice())
-    files = {"key": test_pki.aps[0].key, "cert": test_pki.aps[0].cert, "receiver_cert": test_pki.aps[1].cert}
-    with pytest.raises(ValueError, match="a bare document needs --receiver, --country-c1 to build its SBDH"):
-        prepare_message(
-            document, **files, sender="iso6523-actorid-upis::0088:5790000435951", spool_dir=tmp_path
-        )
-    prepared = prepare_message(
-        document,
-        **files,
-        sender="iso6523-actorid-upis::0088:5790000435951",
-        receiver="iso6523-actorid-upis::0088:5798000000001",
-        country_c1="SE",
-        spool_dir=tmp_path,
-    )
-    assert prepared.sbdh.country_c1 == "SE"
-    assert f">{test_pki.aps[1].seat_id}<".encode() in prepared.message.envelope  # eb:To/eb:PartyId

@@ -1,16 +1,24 @@
-"""Inbound AS4 (C3): the receiver core and its hook contract.
+"""Inbound AS4 (C3): the receiver core and its hook and ledger contracts.
 
 Public API: :func:`receive`, :class:`ReceiverConfig`, :class:`ReceiverHooks` (protocol),
 :class:`CallbackHooks`, :class:`ReceivedMessage`, :class:`ReceiverResponse`, :class:`Decision`,
-:class:`Verdict`, :class:`DuplicateStore` (protocol), :class:`InMemoryDuplicateStore`,
-:class:`DirectoryInbox` (hooks writing accepted messages to a directory).
+:class:`Verdict`, and the inbound ledger contract (re-exported by :mod:`exchange.inbound`):
+:class:`InboundLedger` (protocol), :class:`LedgerResult`, :class:`LedgerStatus`, :class:`LedgerEntry`,
+:class:`InMemoryLedger`.
 """
 
 from __future__ import annotations
 
-from transport.duplicates import DuplicateStore, InMemoryDuplicateStore
 from transport.receiver.core import receive
-from transport.receiver.inbox import DirectoryInbox, safe_file_name
+from transport.receiver.ledger import (
+    InboundLedger,
+    InMemoryLedger,
+    LedgerEntry,
+    LedgerResult,
+    LedgerStatus,
+    StoredMessage,
+    document_key,
+)
 from transport.receiver.model import (
     CallbackHooks,
     Decision,
@@ -25,15 +33,18 @@ from transport.receiver.model import (
 __all__ = [
     "CallbackHooks",
     "Decision",
-    "DirectoryInbox",
-    "DuplicateStore",
-    "InMemoryDuplicateStore",
+    "InMemoryLedger",
+    "InboundLedger",
+    "LedgerEntry",
+    "LedgerResult",
+    "LedgerStatus",
     "ReceivedMessage",
     "ReceiverConfig",
     "ReceiverHooks",
     "ReceiverResponse",
+    "StoredMessage",
     "Verdict",
+    "document_key",
     "receive",
-    "safe_file_name",
     "serve_everything",
 ]

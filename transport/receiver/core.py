@@ -2,8 +2,9 @@
 
 Order of work: MIME (small parts in memory, large ones streamed to disk) →
 :func:`transport.as4.process_inbound` (decrypt, verify, gunzip with caps) → SBDH read and checked
-against the ebMS header → hooks ``is_served`` → duplicate store → ``persist`` → signed receipt (stored,
-then returned).
+against the ebMS header → hook ``is_served`` → ledger ``find`` (a resend is answered with its stored
+receipt) → freshness of a new message → signed receipt → ledger ``accept`` (payload, metadata and receipt
+stored in one atomic step; the receipt that won is returned) → hook ``acknowledged``.
 
 A message whose parts fit in :attr:`ReceiverConfig.memory_bytes` is processed without touching the
 file system: the per-request working directory is only created when something must go to disk (a large
@@ -21,7 +22,6 @@ HTTP mapping (documented in ``docs/as4-operations.md``):
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
 import tempfile
@@ -40,14 +40,13 @@ from transport.as4 import (
     build_error_signal,
     build_receipt,
     message_id_of,
-    parse_signal,
     process_inbound,
 )
 from transport.as4.header import MAX_MESSAGE_ID_CHARS
 from transport.as4.inbound import certificate_cn, message_id_in, parse_envelope
-from transport.duplicates import DuplicateStore
 from transport.errors import DeliveryFailure, EbmsError, InvalidHeader, NotServiced, OtherError
 from transport.mime import BodyTooLargeError, MimeError, NotSoapError, ParsedMime, read_message
+from transport.receiver.ledger import LedgerStatus
 from transport.receiver.model import (
     SOAP_RESPONSE_CONTENT_TYPE,
     TEXT_RESPONSE_CONTENT_TYPE,
@@ -63,23 +62,6 @@ from transport.sbdh import SbdhError, check_as4_consistency, read_sbd
 log = logging.getLogger(__name__)
 
 _NS_S12: Final = "http://www.w3.org/2003/05/soap-envelope"
-#: Concurrent requests for the same MessageId are serialised on one of these (duplicate check → persist
-#: → store receipt must not interleave, or a message could be delivered twice).
-_LOCK_STRIPES: Final = 64
-_locks: Final = tuple(threading.Lock() for _ in range(_LOCK_STRIPES))
-#: The same for one business document (SBDH Sender + InstanceIdentifier) sent under several MessageIds;
-#: a separate pool, always taken after the MessageId lock, so two requests cannot wait on each other.
-_document_locks: Final = tuple(threading.Lock() for _ in range(_LOCK_STRIPES))
-
-
-def _lock_for(message_id: str) -> threading.Lock:
-    return _locks[hash(message_id) % _LOCK_STRIPES]
-
-
-def _document_key(message: ReceivedMessage) -> str | None:
-    if message.instance_id is None:
-        return None
-    return f"{message.sender}\n{message.instance_id}"
 
 
 class _LazyWorkDir:
@@ -222,64 +204,53 @@ def _process(
     message = _check_sbdh(message_id, inbound)
     if not hooks.is_served(message.receiver, message.document_type, message.process):
         raise NotServiced()
-    with _lock_for(message_id):
-        stored = config.duplicates.get(message_id)
-        if stored is not None:
-            _check_same_message(message_id, stored, inbound)
-            log.info("duplicate %s answered with its stored receipt", message_id)
-            decision = Decision(Verdict.DUPLICATE, message_id=message_id, reason="duplicate MessageId")
-            return ReceiverResponse(200, SOAP_RESPONSE_CONTENT_TYPE, stored, decision)
-        _check_fresh(inbound, config)  # only new messages: a resend of a stored one gets its receipt
-        doc_key = _document_key(message) if config.documents is not None else None
-        doc_lock = _document_locks[hash(doc_key) % _LOCK_STRIPES] if doc_key else contextlib.nullcontext()
-        with doc_lock:
-            if doc_key and config.documents is not None:
-                _check_new_document(message, doc_key, config.documents)
-            try:
-                hooks.persist(message)
-            except Exception as exc:
-                log.exception("persist hook failed for %s", message_id)
-                raise DeliveryFailure(f"the message could not be stored: {type(exc).__name__}") from exc
-            receipt = build_receipt(inbound, signer=config.identity)
-            config.duplicates.put(message_id, receipt)
-            if doc_key and config.documents is not None:
-                config.documents.put(doc_key, message_id.encode())
+    stored = config.ledger.find(message_id)
+    if stored is not None:  # a resend: answered from the ledger without signing anything new
+        if stored.fingerprint != message.fingerprint:
+            raise _reused(message_id)
+        return _duplicate(message_id, stored.receipt)
+    _check_fresh(inbound, config)  # only new messages: a resend of a stored one gets its receipt
+    receipt = build_receipt(inbound, signer=config.identity)
     try:
-        hooks.acknowledged(message, receipt)
+        result = config.ledger.accept(message, receipt)
+    except Exception as exc:
+        log.exception("the ledger could not store %s", message_id)
+        raise DeliveryFailure(f"the message could not be stored: {type(exc).__name__}") from exc
+    if result.status is LedgerStatus.DUPLICATE and result.receipt is not None:  # a concurrent resend won
+        return _duplicate(message_id, result.receipt)
+    if result.status is LedgerStatus.MESSAGE_ID_REUSED:
+        raise _reused(message_id)
+    if result.status is LedgerStatus.DOCUMENT_DELIVERED:
+        # The SBDH InstanceIdentifier is unique per document (Peppol Envelope): the same document sent
+        # again under a new MessageId is refused naming the message that delivered it, never delivered
+        # twice (conformance.md §12 item 7). Refusing, not answering with a receipt, loses nothing: a
+        # document that reused an identifier by mistake comes back to its sender as an error.
+        raise OtherError(
+            f"document {message.instance_id!r} from {message.sender} was already delivered in message"
+            f" {result.message_id!r}; it is not delivered again"
+        )
+    if result.status is not LedgerStatus.ACCEPTED or result.receipt is None:
+        raise DeliveryFailure(f"the ledger answered {result.status} without a receipt")
+    try:
+        hooks.acknowledged(message, result.receipt)
     except Exception:
         log.exception("acknowledged hook failed for %s (the receipt is sent anyway)", message_id)
     decision = Decision(Verdict.ACCEPTED, message_id=message_id, message=message)
+    return ReceiverResponse(200, SOAP_RESPONSE_CONTENT_TYPE, result.receipt, decision)
+
+
+def _duplicate(message_id: str, receipt: bytes) -> ReceiverResponse:
+    log.info("duplicate %s answered with its stored receipt", message_id)
+    decision = Decision(Verdict.DUPLICATE, message_id=message_id, reason="duplicate MessageId")
     return ReceiverResponse(200, SOAP_RESPONSE_CONTENT_TYPE, receipt, decision)
 
 
-def _check_same_message(message_id: str, stored_receipt: bytes, inbound: InboundUserMessage) -> None:
-    """A stored receipt answers only a resend of the *same* message: its NRR references (digests of the
-    eb:Messaging, the Body and every part as first received) must equal the signed references of this
-    one. Another message reusing the MessageId (another seat that learnt it, or a sender re-using ids)
-    must neither get the first sender's receipt nor count as delivered: EBMS:0004."""
-    try:
-        previous = parse_signal(stored_receipt).references
-    except EbmsError:
-        previous = ()
-    current = inbound.references
-    if len(previous) != len(current) or not all(
-        sum(1 for p in previous if p.matches(ref)) == 1 for ref in current
-    ):
-        raise OtherError(f"eb:MessageId {message_id!r} was already received for a different message")
-
-
-def _check_new_document(message: ReceivedMessage, key: str, documents: DuplicateStore) -> None:
-    """The SBDH InstanceIdentifier is unique per document (Peppol Envelope): the same document sent again
-    under a new MessageId (a sender that rebuilt its AS4 message, or a replayed SBD re-wrapped) is
-    refused with EBMS:0004 naming the message that delivered it, never delivered twice
-    (conformance.md §12 item 7). Refusing, not answering with a receipt, loses nothing: a document
-    that reused an identifier by mistake comes back to its sender as an error instead of vanishing."""
-    first = documents.get(key)
-    if first is not None:
-        raise OtherError(
-            f"document {message.instance_id!r} from {message.sender} was already delivered in message"
-            f" {first.decode(errors='replace')!r}; it is not delivered again"
-        )
+def _reused(message_id: str) -> OtherError:
+    """A stored receipt answers only a resend of the *same* message (same NRR digests, see
+    :attr:`ReceivedMessage.fingerprint`). Another message reusing the MessageId (another seat that
+    learnt it, or a sender re-using ids) must neither get the first sender's receipt nor count as
+    delivered: EBMS:0004."""
+    return OtherError(f"eb:MessageId {message_id!r} was already received for a different message")
 
 
 def _check_fresh(inbound: InboundUserMessage, config: ReceiverConfig) -> None:

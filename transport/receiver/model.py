@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from hashlib import sha256
 from pathlib import Path
 from typing import Final, Protocol
 
@@ -15,9 +16,9 @@ from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
 from peppol.pki import Identity
 from transport.as4 import InboundUserMessage, SecurityPolicy, UserMessageHeader
 from transport.as4.streams import Spooled
-from transport.duplicates import DEFAULT_RETENTION_SECONDS, DuplicateStore, InMemoryDuplicateStore
 from transport.errors import EbmsError
 from transport.mime import MimeLimits
+from transport.receiver.ledger import InboundLedger, InMemoryLedger
 from transport.sbdh import SbdhHeader
 
 SOAP_RESPONSE_CONTENT_TYPE: Final = "application/soap+xml; charset=UTF-8"
@@ -25,10 +26,10 @@ TEXT_RESPONSE_CONTENT_TYPE: Final = "text/plain; charset=UTF-8"
 #: Attachments and payloads up to this size (per request) are processed in memory, larger ones are
 #: streamed through files in the working directory (memory stays flat for any message size).
 DEFAULT_MEMORY_BYTES: Final = 4 * 1024 * 1024
-#: Oldest signed ``eb:Timestamp`` a new message may carry (seconds). A replay of an accepted message
-#: after the duplicate store has forgotten its MessageId would otherwise be delivered again, so this
-#: is the duplicate store's retention; keep it no longer than the retention of the store you plug in.
-DEFAULT_MAX_MESSAGE_AGE_SECONDS: Final = DEFAULT_RETENTION_SECONDS
+#: Oldest signed ``eb:Timestamp`` a new message may carry (seconds). A ledger that forgets MessageIds
+#: (a purge of old records) would otherwise deliver a replay again: keep it no longer than the ledger's
+#: retention. A resend of a message the ledger still holds is answered with its receipt at any age.
+DEFAULT_MAX_MESSAGE_AGE_SECONDS: Final = 24 * 3600.0
 #: How far ahead of our clock an ``eb:Timestamp`` may be (sender clock skew, seconds).
 DEFAULT_MAX_CLOCK_SKEW_SECONDS: Final = 3600.0
 
@@ -39,13 +40,13 @@ def _utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class ReceivedMessage:
-    """A message that passed every check, handed to :meth:`ReceiverHooks.persist`.
+    """A message that passed every check, handed to :meth:`InboundLedger.accept`.
 
     ``sbd`` is the decrypted, decompressed StandardBusinessDocument, in memory for small messages or in
     a file in the per-request working directory: read it with ``sbd.read_bytes()``/``sbd.open()`` or
     store it with ``sbd.copy_to(path)`` (no temporary file for a small message). ``sbd_path`` names a
     file in that directory (written on first access for an in-memory SBD); the directory is deleted when
-    :func:`~transport.receiver.receive` returns: ``persist`` must copy or move what it keeps.
+    :func:`~transport.receiver.receive` returns: the ledger must copy what it keeps.
     ``sender``/``receiver``/``document_type``/``process`` are the SBDH values (Peppol
     identifier objects, also in ``sbdh``); ``from_party``/``to_party`` the C2/C3 seat ids of the ebMS header.
     """
@@ -71,27 +72,34 @@ class ReceivedMessage:
         """A file holding the SBD (see the class docstring; valid only during the hooks)."""
         return self.sbd.path
 
+    @property
+    def fingerprint(self) -> str:
+        """What makes a resend the *same* message: SHA-256 (hex) over the signed references (URI and
+        digest of the eb:Messaging, the Body and every part as received), order-independent. A resend
+        of identical bytes has the same fingerprint; another message reusing the MessageId has not."""
+        lines = sorted(
+            f"{r.uri} {r.digest_method} {''.join(r.digest_value.split())}" for r in self.inbound.references
+        )
+        return sha256("\n".join(lines).encode()).hexdigest()
+
 
 #: ``is_served(receiver, document_type, process)``.
 IsServed = Callable[[ParticipantId, DocumentTypeId, ProcessId], bool]
 
 
 class ReceiverHooks(Protocol):
-    """What the caller plugs into the receiver; called in this order for a message that passed the
-    security and SBDH checks (documented in ``docs/as4-operations.md``)."""
+    """What the caller plugs into the receiver besides the ledger; called for a message that passed the
+    security and SBDH checks: ``is_served`` before the ledger, ``acknowledged`` after it accepted the
+    message (documented in ``docs/as4-operations.md``)."""
 
     def is_served(self, receiver: ParticipantId, document_type: DocumentTypeId, process: ProcessId) -> bool:
         """Whether this access point serves the (receiver, document type, process) triple. False →
         ``EBMS:0004`` with ``PEPPOL:NOT_SERVICED``."""
         ...
 
-    def persist(self, message: ReceivedMessage) -> None:
-        """Store the message durably; raise to refuse it (→ ``EBMS:0202`` DeliveryFailure, no receipt).
-        Called at most once per MessageId (per duplicate store window)."""
-        ...
-
     def acknowledged(self, message: ReceivedMessage, receipt: bytes) -> None:
-        """Called after the signed receipt is built and stored; failures here are logged, not reported."""
+        """Called once the ledger accepted a new message (not for a duplicate), before the receipt is
+        returned; e.g. to wake a worker. Failures are logged, not reported: the ledger holds the message."""
         ...
 
 
@@ -106,17 +114,13 @@ def _ignore_ack(message: ReceivedMessage, receipt: bytes) -> None:
 
 @dataclass(frozen=True, slots=True)
 class CallbackHooks:
-    """:class:`ReceiverHooks` built from plain callables."""
+    """:class:`ReceiverHooks` built from plain callables (the defaults serve everything, ignore acks)."""
 
-    persist_fn: Callable[[ReceivedMessage], None]
     is_served_fn: IsServed = serve_everything
     acknowledged_fn: Callable[[ReceivedMessage, bytes], None] = _ignore_ack
 
     def is_served(self, receiver: ParticipantId, document_type: DocumentTypeId, process: ProcessId) -> bool:
         return self.is_served_fn(receiver, document_type, process)
-
-    def persist(self, message: ReceivedMessage) -> None:
-        self.persist_fn(message)
 
     def acknowledged(self, message: ReceivedMessage, receipt: bytes) -> None:
         self.acknowledged_fn(message, receipt)
@@ -125,24 +129,21 @@ class CallbackHooks:
 @dataclass(frozen=True, slots=True)
 class ReceiverConfig:
     """Receiver settings: our AP identity (decrypts, signs receipts and errors), the signer check
-    (e.g. ``CertificateValidator(...).validate``; raise to reject), the duplicate store, the security
-    policy, MIME caps, where per-request working directories are created and up to what size a message
-    is processed in memory instead (``memory_bytes``: the attachments of one request together, and
-    separately its decompressed payload; 0 = always through files), and the freshness window of a new
-    message's signed ``eb:Timestamp`` (``max_message_age`` back, ``max_clock_skew`` ahead)."""
+    (e.g. ``CertificateValidator(...).validate``; raise to reject), the inbound ledger (default: a
+    process-local :class:`InMemoryLedger`), the security policy, MIME caps, where per-request working
+    directories are created and up to what size a message is processed in memory instead
+    (``memory_bytes``: the attachments of one request together, and separately its decompressed
+    payload; 0 = always through files), and the freshness window of a new message's signed
+    ``eb:Timestamp`` (``max_message_age`` back, ``max_clock_skew`` ahead)."""
 
     identity: Identity
     validate_signer: Callable[[x509.Certificate], object]
-    duplicates: DuplicateStore = field(default_factory=InMemoryDuplicateStore)
+    ledger: InboundLedger = field(default_factory=InMemoryLedger)
     policy: SecurityPolicy = field(default_factory=SecurityPolicy)
     mime_limits: MimeLimits = field(default_factory=MimeLimits)
     work_dir: Path | None = None
     memory_bytes: int = DEFAULT_MEMORY_BYTES
-    #: Business documents already delivered, keyed by SBDH Sender + InstanceIdentifier (value: the
-    #: MessageId that delivered it); ``None`` turns the check off (the same document sent again under a
-    #: new MessageId is then delivered again)
-    documents: DuplicateStore | None = field(default_factory=InMemoryDuplicateStore)
-    #: ``None`` turns the age check off (then a replay after the duplicate window is delivered again)
+    #: ``None`` turns the age check off (for a ledger that never forgets)
     max_message_age: float | None = DEFAULT_MAX_MESSAGE_AGE_SECONDS
     max_clock_skew: float = DEFAULT_MAX_CLOCK_SKEW_SECONDS
     clock: Callable[[], datetime] = _utc_now
