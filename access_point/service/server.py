@@ -1,0 +1,105 @@
+"""``ap serve``: the service on one port — ``/as4`` (the AS4 receiver core on the inbound ledger) and the
+REST API — under uvicorn with TLS, a connection cap and the body limits of :mod:`.limits`."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import uvicorn
+
+from access_point.service.api import create_api
+from access_point.service.config import ServiceConfig
+from access_point.service.runtime import Service
+
+#: Seconds an idle keep-alive connection is kept.
+KEEP_ALIVE_SECONDS: Final = 5
+STARTUP_TIMEOUT_SECONDS: Final = 30.0
+
+
+def build_app(service: Service) -> Any:
+    """The ASGI application of ``service``."""
+    from transport.mime import MimeLimits
+    from transport.receiver import ReceiverConfig
+    from transport.server import create_app
+
+    work = service.config.data_dir / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    receiver = ReceiverConfig(
+        identity=service.identity,
+        validate_signer=service.ap_validator.validate,
+        ledger=service.ledger,
+        work_dir=work,
+        mime_limits=MimeLimits(max_total_bytes=service.config.limits.max_as4_body_bytes),
+    )
+    return create_api(service, create_app(receiver, service.receiver_hooks()))
+
+
+def _uvicorn_config(app: Any, config: ServiceConfig) -> uvicorn.Config:
+    from transport.server import TLS12_CIPHERS
+
+    return uvicorn.Config(
+        app,
+        ssl_certfile=str(config.tls_cert) if config.tls_cert else None,
+        ssl_keyfile=str(config.tls_key) if config.tls_key else None,
+        ssl_ciphers=TLS12_CIPHERS,
+        limit_concurrency=config.limits.max_connections,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+    )
+
+
+def serve(config: ServiceConfig, *, on_listening: Callable[[str, int], None] | None = None) -> None:
+    """Run the service until interrupted (``ap serve``); ``on_listening(url, re-enqueued)``."""
+    from transport.server import bind_socket
+
+    sock = bind_socket(config.host, config.port)
+    service = Service(config)
+    try:
+        pending = service.start()
+        app = build_app(service)
+        if on_listening is not None:
+            scheme = "https" if config.tls_cert else "http"
+            on_listening(f"{scheme}://{config.host}:{sock.getsockname()[1]}", pending)
+        uvicorn.Server(_uvicorn_config(app, config)).run(sockets=[sock])
+    finally:
+        service.close()
+
+
+@dataclass
+class RunningService:
+    """A service running in a background thread (tests, the demo, benchmarks)."""
+
+    service: Service
+    server: uvicorn.Server
+    thread: threading.Thread
+    port: int
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=STARTUP_TIMEOUT_SECONDS)
+        self.service.close()
+
+
+def start_service(config: ServiceConfig, **kwargs: Any) -> RunningService:
+    """Start the service of ``config`` in this process; returns once it listens."""
+    from transport.server import bind_socket
+
+    sock = bind_socket(config.host, config.port)
+    service = Service(config, **kwargs)
+    service.start()
+    server = uvicorn.Server(_uvicorn_config(build_app(service), config))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="ap-service")
+    thread.start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            service.close()
+            raise RuntimeError("the service did not start")
+        time.sleep(0.01)
+    return RunningService(service, server, thread, sock.getsockname()[1])
