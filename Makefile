@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test lint bench install clean servers
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,15 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m access_point.demo
 
-test: $(STAMP)
+# Server binaries the integration tests start themselves (tests/servers.py): PostgreSQL. CI runs as
+# root on a clean clone, so they are installed here when missing; elsewhere those tests skip.
+servers:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql; \
+	else echo "note: PostgreSQL server binaries missing (apt-get install postgresql): those tests will skip"; fi
+
+test: $(STAMP) servers
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -q
 
 lint: $(STAMP)
