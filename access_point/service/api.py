@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from access_point.service.limits import PROBLEM_MEDIA_TYPE, BodyLimits
 from access_point.service.runtime import Principal, Service, ServiceError
@@ -148,8 +149,8 @@ def create_api(service: Service, as4_app: Any | None = None) -> Any:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    if as4_app is not None:
-        app.mount("/", as4_app)
+    if as4_app is not None:  # the AS4 receiver's own app, for exactly POST /as4
+        app.router.routes.append(Route("/as4", endpoint=as4_app, methods=["POST"]))
     limits = service.config.limits
 
     def max_bytes(path: str) -> int:

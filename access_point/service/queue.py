@@ -103,7 +103,7 @@ class Queue:
         self.broker.close()
         if self.embedded is not None:
             try:
-                self.embedded.shutdown(save=True, now=True)
+                self.embedded.shutdown(nosave=True)  # disposable: the database is the record
             except Exception:  # the embedded server may already be gone
                 log.debug("embedded Redis shutdown", exc_info=True)
             self.embedded = None

@@ -18,6 +18,8 @@ from access_point.service.runtime import Service
 #: Seconds an idle keep-alive connection is kept.
 KEEP_ALIVE_SECONDS: Final = 5
 STARTUP_TIMEOUT_SECONDS: Final = 30.0
+#: Seconds open requests get to finish at shutdown (work in flight is safe: the database has it).
+GRACEFUL_SHUTDOWN_SECONDS: Final = 3
 
 
 def build_app(service: Service) -> Any:
@@ -48,6 +50,7 @@ def _uvicorn_config(app: Any, config: ServiceConfig) -> uvicorn.Config:
         ssl_ciphers=TLS12_CIPHERS,
         limit_concurrency=config.limits.max_connections,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         log_level="warning",
         lifespan="off",
         access_log=False,
