@@ -16,6 +16,7 @@ from __future__ import annotations
 from peppol.endpoint import TRANSPORT_PROFILE_AS4_V2
 from smp_client.cache import DEFAULT_CACHE_SIZE, DEFAULT_CACHE_TTL, TtlCache
 from smp_client.discovery import (
+    DEFAULT_LOOKUP_DEADLINE,
     Discovery,
     DiscoveryConfig,
     EndpointCheck,
@@ -34,6 +35,7 @@ from smp_client.errors import (
     DocumentTypeNotServed,
     DomainNameSyntaxError,
     IdentifierMismatch,
+    LookupDeadlineExceeded,
     NoMatchingEndpoint,
     NoMatchingSmpService,
     ParticipantNotRegistered,
@@ -60,6 +62,7 @@ __all__ = [
     "DEFAULT_CACHE_SIZE",
     "DEFAULT_CACHE_TTL",
     "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_LOOKUP_DEADLINE",
     "DEFAULT_READ_TIMEOUT",
     "TRANSPORT_PROFILE_AS4_V2",
     "BadSmpResponse",
@@ -74,6 +77,7 @@ __all__ = [
     "EndpointDirectory",
     "HttpSettings",
     "IdentifierMismatch",
+    "LookupDeadlineExceeded",
     "LookupResult",
     "Nameserver",
     "NoMatchingEndpoint",

@@ -19,10 +19,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from cryptography import x509
 
+from peppol.deadline import DeadlineExceeded, deadline
 from peppol.endpoint import TRANSPORT_PROFILE_AS4_V2, Endpoint
 from peppol.identifiers import (
     DEFAULT_SML_ZONE,
@@ -45,6 +46,7 @@ from smp_client.errors import (
     DocumentTypeNotServed,
     DomainNameSyntaxError,
     IdentifierMismatch,
+    LookupDeadlineExceeded,
     NoMatchingEndpoint,
     RedirectError,
     SmlRecordError,
@@ -223,6 +225,11 @@ def lookup_wildcard(
     return replace(result, steps=(*group.steps, pick, *result.steps))
 
 
+#: Total seconds one lookup may take by default: several times what an honest SML + SMP need (DNS 3 s
+#: per server, connect 5 s, read 10 s), yet a server trickling its answer cannot hold a send for long.
+DEFAULT_LOOKUP_DEADLINE: Final = 30.0
+
+
 def default_sml_config() -> SmlConfig:
     return SmlConfig(zone=resolve_zone(DEFAULT_SML_ZONE))
 
@@ -241,6 +248,8 @@ class DiscoveryConfig:
     skip_smp_signer_trust: bool = False
     cache_ttl: float = DEFAULT_CACHE_TTL
     cache_size: int = DEFAULT_CACHE_SIZE
+    #: Total seconds one lookup may take, DNS and HTTP together (``None``: per-read timeouts only).
+    deadline: float | None = DEFAULT_LOOKUP_DEADLINE
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,7 +369,7 @@ class Discovery(DirectoryMethods):
         """
         self._check_smp_url(smp_url)
         steps: list[Step] = []
-        with attach_steps(steps):
+        with attach_steps(steps), within_deadline(self.config.deadline):
             when = _moment(moment)
             base = smp_url or self._resolve(participant, steps).smp_url
             key = (base, participant.uri, document_type.uri)
@@ -423,7 +432,7 @@ class Discovery(DirectoryMethods):
         """:meth:`service_group` with the steps (for ``ap lookup`` without ``--doctype``)."""
         self._check_smp_url(smp_url)
         steps: list[Step] = []
-        with attach_steps(steps):
+        with attach_steps(steps), within_deadline(self.config.deadline):
             base = smp_url or self._resolve(participant, steps).smp_url
             url = service_group_url(base, (participant.scheme, participant.value), self.config.dialect)
             response = self.http.get(url)
@@ -646,3 +655,14 @@ def attach_steps(steps: list[Step]) -> Iterator[None]:
         if not exc.steps:
             exc.steps = (*steps, Step("error", f"{exc.code}: {exc}", ok=False))
         raise
+
+
+@contextmanager
+def within_deadline(seconds: float | None) -> Iterator[None]:
+    """Run a lookup under its total deadline (:mod:`peppol.deadline`); running out of it is
+    :class:`LookupDeadlineExceeded`, whichever DNS or HTTP step was waiting."""
+    with deadline(seconds, "the lookup"):
+        try:
+            yield
+        except DeadlineExceeded as exc:
+            raise LookupDeadlineExceeded(str(exc)) from exc

@@ -148,6 +148,18 @@ class RedirectError(BadSmpResponse):
     code = "SMP_REDIRECT_ERROR"
 
 
+# --- The whole lookup ----------------------------------------------------------------------------
+
+
+class LookupDeadlineExceeded(DiscoveryError):
+    """The lookup (DNS + HTTP, however many reads) did not finish within its total deadline: a slow or
+    trickling SML/SMP. Per-read timeouts alone cannot catch a server sending one byte at a time."""
+
+    code = "LOOKUP_DEADLINE_EXCEEDED"
+    retryable = True
+    exit_code = 12
+
+
 # --- Endpoint selection --------------------------------------------------------------------------
 
 
@@ -197,6 +209,7 @@ ALL_ERRORS: tuple[type[DiscoveryError], ...] = (
     SmpSignerUntrusted,
     IdentifierMismatch,
     RedirectError,
+    LookupDeadlineExceeded,
     NoMatchingEndpoint,
     UntrustedEndpointCertificate,
     StaticDirectoryError,

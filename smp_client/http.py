@@ -11,12 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, NoReturn
 from urllib.parse import urlsplit
 
 import requests
 from cryptography import x509
 
+from peppol.deadline import Deadline, mount_deadline_adapter
+from peppol.deadline import current as current_deadline
 from smp_client.errors import (
     BadSmpResponse,
     DocumentTypeNotServed,
@@ -69,7 +71,10 @@ class SmpHttp:
         self.settings = settings or HttpSettings()
         if self.settings.ca_bundle is not None:
             _check_ca_bundle(self.settings.ca_bundle)
-        self.session = session or requests.Session()
+        if session is None:
+            session = requests.Session()
+            mount_deadline_adapter(session)  # a lookup's deadline can cut a trickling response
+        self.session = session
         if self.settings.proxies is not None:
             self.session.trust_env = False
 
@@ -90,24 +95,24 @@ class SmpHttp:
         s = self.settings
         headers = {"User-Agent": USER_AGENT, "Accept": "application/xml, text/xml", **s.headers}
         started = time.perf_counter()
+        scope = current_deadline()
+        timeout = (s.connect_timeout, s.read_timeout)
+        if scope is not None:  # never wait on one read longer than the whole lookup has left
+            timeout = (scope.cap(s.connect_timeout), scope.cap(s.read_timeout))
         try:
             response = self.session.get(
                 url,
                 headers=headers,
-                timeout=(s.connect_timeout, s.read_timeout),
+                timeout=timeout,
                 allow_redirects=False,
                 verify=s.ca_bundle if s.ca_bundle else True,
                 proxies=dict(s.proxies) if s.proxies is not None else None,
                 stream=True,
             )
-        except requests.exceptions.SSLError as exc:
-            raise SmpTlsError(f"TLS failure talking to {url}: {_short(exc)}") from exc
-        except requests.exceptions.Timeout as exc:
-            raise SmpUnavailable(f"timeout talking to {url}: {_short(exc)}") from exc
-        except requests.exceptions.ConnectionError as exc:
-            raise SmpUnavailable(f"cannot connect to {url}: {_short(exc)}") from exc
         except requests.exceptions.RequestException as exc:
-            raise BadSmpResponse(f"HTTP request to {url} failed: {_short(exc)}") from exc
+            if scope is not None and scope.expired:  # the watchdog cut the connection
+                raise scope.error() from exc
+            _raise_request_error(exc, url)
         except OSError as exc:  # e.g. the CA bundle vanished after start-up
             raise SmpTlsError(f"cannot set up TLS for {url}: {exc}") from exc
         try:
@@ -121,7 +126,7 @@ class SmpHttp:
                 )
             if status != 200:
                 raise SmpHttpError(f"SMP answered HTTP {status} for {url}", status)
-            body = self._read(response, url)
+            body = self._read(response, url, scope)
         finally:
             response.close()
         return HttpResult(
@@ -132,23 +137,37 @@ class SmpHttp:
             elapsed=time.perf_counter() - started,
         )
 
-    def _read(self, response: requests.Response, url: str) -> bytes:
+    def _read(self, response: requests.Response, url: str, scope: Deadline | None) -> bytes:
         limit = self.settings.max_bytes
         chunks: list[bytes] = []
         size = 0
         try:
             for chunk in response.iter_content(_CHUNK):
+                if scope is not None:
+                    scope.check()
                 size += len(chunk)
                 if size > limit:
                     raise BadSmpResponse(f"SMP response from {url} exceeds {limit} bytes")
                 chunks.append(chunk)
-        except requests.exceptions.Timeout as exc:
-            raise SmpUnavailable(f"timeout reading from {url}: {_short(exc)}") from exc
         except requests.exceptions.RequestException as exc:
+            if scope is not None and scope.expired:  # the watchdog cut the connection
+                raise scope.error() from exc
+            if isinstance(exc, requests.exceptions.Timeout):
+                raise SmpUnavailable(f"timeout reading from {url}: {_short(exc)}") from exc
             raise SmpUnavailable(f"connection to {url} broke while reading: {_short(exc)}") from exc
         if not chunks:
             raise BadSmpResponse(f"SMP response from {url} is empty")
         return b"".join(chunks)
+
+
+def _raise_request_error(exc: requests.exceptions.RequestException, url: str) -> NoReturn:
+    if isinstance(exc, requests.exceptions.SSLError):
+        raise SmpTlsError(f"TLS failure talking to {url}: {_short(exc)}") from exc
+    if isinstance(exc, requests.exceptions.Timeout):
+        raise SmpUnavailable(f"timeout talking to {url}: {_short(exc)}") from exc
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        raise SmpUnavailable(f"cannot connect to {url}: {_short(exc)}") from exc
+    raise BadSmpResponse(f"HTTP request to {url} failed: {_short(exc)}") from exc
 
 
 def _check_ca_bundle(path: str) -> None:

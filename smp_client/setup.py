@@ -21,7 +21,7 @@ from peppol.pki import (
     TrustStore,
 )
 from smp_client.cache import DEFAULT_CACHE_SIZE, DEFAULT_CACHE_TTL
-from smp_client.discovery import Discovery, DiscoveryConfig
+from smp_client.discovery import DEFAULT_LOOKUP_DEADLINE, Discovery, DiscoveryConfig
 from smp_client.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, HttpSettings
 from smp_client.model import SmpDialect
 from smp_client.signature import SignaturePolicy
@@ -54,6 +54,8 @@ class DiscoverySettings:
     legacy_cname: bool = False
     #: INSECURE: do not check that the SMP signer chains to the SMP CA (see docs/discovery.md).
     skip_smp_signer_trust: bool = False
+    #: Total seconds per lookup (DNS + HTTP); ``None``: per-read timeouts only.
+    deadline: float | None = DEFAULT_LOOKUP_DEADLINE
 
 
 def load_validator(
@@ -121,6 +123,7 @@ def build_discovery(settings: DiscoverySettings) -> Discovery:
         skip_smp_signer_trust=s.skip_smp_signer_trust,
         cache_ttl=s.cache_ttl,
         cache_size=s.cache_size,
+        deadline=s.deadline,
     )
     return Discovery(config, smp_validator=smp_validator, ap_validator=ap_validator)
 

@@ -24,6 +24,7 @@ import dns.rdatatype
 import dns.resolver
 from dns.rdtypes.IN.NAPTR import NAPTR
 
+from peppol.deadline import current as current_deadline
 from smp_client.errors import (
     DnsTechnicalFailure,
     DomainNameSyntaxError,
@@ -137,7 +138,8 @@ class SmlClient:
     def _exchange(self, query: dns.message.Message, server: Nameserver) -> tuple[dns.message.Message, str]:
         """One query against one server: UDP first, TCP on truncation or UDP timeout."""
         where = server.address()
-        timeout = self.config.timeout
+        scope = current_deadline()
+        timeout = self.config.timeout if scope is None else scope.cap(self.config.timeout)
         try:
             response = dns.query.udp(query, where, timeout=timeout, port=server.port, ignore_unexpected=True)
             if not response.flags & dns.flags.TC:
@@ -147,6 +149,8 @@ class SmlClient:
         except dns.exception.Timeout:
             if not self.config.tcp_fallback:
                 raise
+        if scope is not None:
+            timeout = scope.cap(self.config.timeout)
         return dns.query.tcp(query, where, timeout=timeout, port=server.port), "tcp"
 
     def query(
@@ -161,7 +165,10 @@ class SmlClient:
         qname = _to_name(dns_name)
         query = dns.message.make_query(qname, rdtype)
         failures: list[str] = []
+        scope = current_deadline()
         for server in self._servers():
+            if scope is not None:
+                scope.check()
             try:
                 response, transport = self._exchange(query, server)
             except dns.exception.Timeout:

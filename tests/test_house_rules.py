@@ -170,3 +170,46 @@ def test_no_test_or_bench_module_in_the_product_packages() -> None:
         and (rel := path.relative_to(ROOT).as_posix()) not in _PENDING_MOVE
     ]
     assert not misplaced, misplaced
+
+
+def _run_as_program(path: Path) -> bool:
+    """``if __name__ == "__main__":`` or a package's ``__main__.py``: an entry point of its own."""
+    if path.name == "__main__.py":
+        return True
+    for node in tree_of(path).body:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Compare):
+            left = node.test.left
+            if isinstance(left, ast.Name) and left.id == "__name__":
+                return True
+    return False
+
+
+def _named_in_strings(path: Path, modules: set[str]) -> set[str]:
+    """Modules named in string constants (lazy imports such as the CLI's ``LazyCommand``)."""
+    found: set[str] = set()
+    for node in ast.walk(tree_of(path)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            name = node.value.partition(":")[0]
+            if name in modules:
+                found.add(name)
+    return found
+
+
+def test_no_product_module_is_used_only_by_tests_or_benches() -> None:
+    """Every product module that tests or benches import is also used by the product: imported or
+    lazily named by product code, or a program of its own (``python -m``). Test helpers belong under
+    ``tests/``, benchmark code under ``benches/``."""
+    files = {module_name(p): p for p in product_files()}
+    modules = set(files)
+    used: set[str] = set()
+    for name, path in files.items():
+        for target in _imports(path, modules) | _named_in_strings(path, modules):
+            parts = target.split(".")
+            used.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+        if _run_as_program(path):
+            used.add(name)
+    outside = [p for d in ("tests", "benches") for p in sorted((ROOT / d).rglob("*.py"))]
+    wanted = set().union(*(_imports(p, modules) for p in outside))
+    pending = {module_name(ROOT / rel) for rel in _PENDING_MOVE}
+    only_theirs = sorted(wanted - used - set(PRODUCT) - pending)
+    assert not only_theirs, f"product modules used only by tests/benches: {only_theirs}"

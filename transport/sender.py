@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import requests
 from cryptography import x509
 
+from peppol.deadline import Deadline, DeadlineExceeded, deadline, mount_deadline_adapter
 from peppol.xml import XmlError, pull_events
 from transport.as4 import OutboundMessage, ReceivedSignal, parse_signal, verify_receipt
 from transport.errors import (
@@ -48,6 +49,11 @@ DEFAULT_READ_TIMEOUT: Final = 120.0
 DEFAULT_ATTEMPTS: Final = 2
 #: Seconds between attempts (phase4 Peppol P-Mode: 10 s).
 DEFAULT_RETRY_INTERVAL: Final = 10.0
+#: Total seconds one attempt may take, upload and answer together (per-read timeouts cannot stop a
+#: receiver trickling its answer); generous for a 100 MB message on a slow link.
+DEFAULT_SEND_DEADLINE: Final = 300.0
+#: Largest response read (a receipt or error signal is a few kB).
+MAX_RESPONSE_BYTES: Final = 4 * 1024 * 1024
 #: How much of a non-SOAP response body is kept in :attr:`Outcome.detail`.
 DETAIL_LIMIT: Final = 500
 USER_AGENT: Final = "procurement-access-point-as4"
@@ -97,7 +103,8 @@ class As4Sender:
 
     ``ca_bundle`` replaces the system/certifi roots for TLS (e.g. a test CA); ``allow_http`` permits
     ``http://`` URLs and must only be set from an explicit, loud flag. ``validate_signer`` checks the
-    receipt signer's certificate (e.g. ``CertificateValidator(...).validate``).
+    receipt signer's certificate (e.g. ``CertificateValidator(...).validate``). ``deadline`` bounds
+    each attempt as a whole (seconds, ``None`` for per-read timeouts only; see :mod:`peppol.deadline`).
     """
 
     def __init__(
@@ -109,12 +116,17 @@ class As4Sender:
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         validate_signer: Callable[[x509.Certificate], object] | None = None,
         session: requests.Session | None = None,
+        deadline: float | None = DEFAULT_SEND_DEADLINE,
     ) -> None:
         self._verify: str | bool = str(ca_bundle) if ca_bundle else True
         self._allow_http = allow_http
         self._timeout = (connect_timeout, read_timeout)
         self._validate_signer = validate_signer
-        self._session = session or requests.Session()
+        self._deadline = deadline
+        if session is None:
+            session = requests.Session()
+            mount_deadline_adapter(session)  # the deadline can cut a trickling receiver
+        self._session = session
         self._session.headers["User-Agent"] = USER_AGENT
 
     def close(self) -> None:
@@ -184,32 +196,51 @@ class As4Sender:
         self.check_url(url)
         headers = {str(k): str(v) for k, v in dict(message.headers).items()}
         headers.setdefault("Content-Type", message.content_type)
-        try:
-            with message.open_body() as stream:
-                # Small bodies go as bytes so headers and body leave in one send() (no Nagle /
-                # delayed-ACK stall); spooled bodies are streamed from their file.
-                body: bytes | BinaryIO = message.body if message.body is not None else stream
-                response = self._session.post(
-                    url,
-                    data=body,
-                    headers=headers,
-                    timeout=self._timeout,
-                    verify=self._verify,
-                    allow_redirects=False,
-                )
-        except requests.exceptions.SSLError as exc:
-            return _failure(ConnectionFailure(f"TLS failure: {exc}"), status=None, retryable=False)
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            return _failure(ConnectionFailure(f"{type(exc).__name__}: {exc}"), status=None, retryable=True)
-        except requests.exceptions.RequestException as exc:
-            return _failure(ConnectionFailure(f"{type(exc).__name__}: {exc}"), status=None, retryable=False)
-        return self.classify(
-            response.status_code,
-            response.headers.get("Content-Type"),
-            response.content,
-            message,
-            receiver_certificate,
-        )
+        with deadline(self._deadline, "the AS4 send") as scope:
+            try:
+                status, content_type, body = self._exchange(message, url, headers, scope)
+            except DeadlineExceeded as exc:
+                return _failure(ConnectionFailure(str(exc)), status=None, retryable=True)
+            except requests.exceptions.RequestException as exc:
+                if scope is not None and scope.expired:  # the watchdog cut the connection
+                    return _failure(ConnectionFailure(str(scope.error())), status=None, retryable=True)
+                return _request_failure(exc)
+        if body is None:
+            too_big = InvalidReceipt(f"HTTP {status} response larger than {MAX_RESPONSE_BYTES} bytes")
+            return _failure(too_big, status=status, retryable=False)
+        return self.classify(status, content_type, body, message, receiver_certificate)
+
+    def _exchange(
+        self, message: OutboundMessage, url: str, headers: dict[str, str], scope: Deadline | None
+    ) -> tuple[int, str | None, bytes | None]:
+        """POST and read the answer (``None`` body: above :data:`MAX_RESPONSE_BYTES`), each read
+        bounded by what is left of ``scope``."""
+        connect, read = self._timeout
+        timeout = (connect, read) if scope is None else (scope.cap(connect), scope.cap(read))
+        with message.open_body() as stream:
+            # Small bodies go as bytes so headers and body leave in one send() (no Nagle /
+            # delayed-ACK stall); spooled bodies are streamed from their file.
+            body: bytes | BinaryIO = message.body if message.body is not None else stream
+            response = self._session.post(
+                url,
+                data=body,
+                headers=headers,
+                timeout=timeout,
+                verify=self._verify,
+                allow_redirects=False,
+                stream=True,
+            )
+        with response:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_content(64 * 1024):
+                if scope is not None:
+                    scope.check()
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    return response.status_code, response.headers.get("Content-Type"), None
+                chunks.append(chunk)
+            return response.status_code, response.headers.get("Content-Type"), b"".join(chunks)
 
     def classify(
         self,
@@ -269,6 +300,15 @@ class As4Sender:
         except Exception as exc:
             return _failure(InvalidReceipt(f"{type(exc).__name__}: {exc}"), status=status, retryable=False)
         return Outcome(True, receipt, None, None, False, status, receipt_bytes=body)
+
+
+def _request_failure(exc: requests.exceptions.RequestException) -> Outcome:
+    """A transport failure: TLS is permanent (never retried into a MITM), connection and timeout
+    errors are retryable, anything else (a malformed request) is permanent."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return _failure(ConnectionFailure(f"TLS failure: {exc}"), status=None, retryable=False)
+    retryable = isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout))
+    return _failure(ConnectionFailure(f"{type(exc).__name__}: {exc}"), status=None, retryable=retryable)
 
 
 def _with_attempts(outcome: Outcome, attempts: int) -> Outcome:

@@ -41,11 +41,13 @@ if TYPE_CHECKING:
 # signxml and requests (and ``peppol.endpoint`` cryptography), which every ``ap`` command would then pay
 # for at start-up. They equal ``peppol.endpoint.TRANSPORT_PROFILE_AS4_V2``,
 # ``smp_client.http.DEFAULT_CONNECT_TIMEOUT`` / ``DEFAULT_READ_TIMEOUT`` and
-# ``smp_client.sml.DEFAULT_DNS_TIMEOUT`` (tests/access_point/test_cli_startup.py checks it).
+# ``smp_client.sml.DEFAULT_DNS_TIMEOUT``, ``smp_client.DEFAULT_LOOKUP_DEADLINE``
+# (tests/access_point/test_cli_startup.py checks it).
 TRANSPORT_PROFILE_AS4_V2: Final = "peppol-transport-as4-v2_0"
 DEFAULT_CONNECT_TIMEOUT: Final = 5.0
 DEFAULT_READ_TIMEOUT: Final = 10.0
 DEFAULT_DNS_TIMEOUT: Final = 3.0
+DEFAULT_LOOKUP_DEADLINE: Final = 30.0
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -55,7 +57,7 @@ _EPILOG = (
     "4 DNS technical failure (retry); 5 no Meta:SMP NAPTR record; 6 bad SML record; "
     "7 SMP unavailable (retry) or TLS failure; 8 not served at the SMP (HTTP 404); 9 bad SMP response "
     "(XML, signature, signer, identifiers, redirect, HTTP status); 10 no matching endpoint; "
-    "11 untrusted endpoint certificate."
+    "11 untrusted endpoint certificate; 12 the lookup exceeded its --deadline (retry)."
 )
 
 
@@ -212,6 +214,14 @@ def lookup(
     connect_timeout: Annotated[float, typer.Option("--connect-timeout", min=0.1)] = DEFAULT_CONNECT_TIMEOUT,
     read_timeout: Annotated[float, typer.Option("--read-timeout", min=0.1)] = DEFAULT_READ_TIMEOUT,
     dns_timeout: Annotated[float, typer.Option("--dns-timeout", min=0.1)] = DEFAULT_DNS_TIMEOUT,
+    deadline: Annotated[
+        float,
+        typer.Option(
+            "--deadline",
+            min=0.1,
+            help="Total seconds for the whole lookup (DNS + HTTP); the timeouts above bound each read.",
+        ),
+    ] = DEFAULT_LOOKUP_DEADLINE,
     crl: Annotated[
         list[Path] | None, typer.Option("--crl", help="CRL file (DER/PEM) for revocation checks.")
     ] = None,
@@ -288,6 +298,7 @@ def lookup(
                     connect_timeout=connect_timeout,
                     read_timeout=read_timeout,
                     dns_timeout=dns_timeout,
+                    deadline=deadline,
                     legacy_sha1=legacy_sha1,
                     legacy_cname=legacy_cname,
                     skip_smp_signer_trust=insecure_skip_smp_signer_trust,

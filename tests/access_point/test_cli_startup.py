@@ -105,6 +105,7 @@ def test_root_help_lists_every_command_in_registration_order() -> None:
 
 def test_written_out_defaults_match_their_libraries() -> None:
     from peppol.endpoint import TRANSPORT_PROFILE_AS4_V2
+    from smp_client import DEFAULT_LOOKUP_DEADLINE
     from smp_client.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
     from smp_client.sml import DEFAULT_DNS_TIMEOUT
     from ubl.validate import AUTO
@@ -113,6 +114,7 @@ def test_written_out_defaults_match_their_libraries() -> None:
     assert lookup_cmd.DEFAULT_CONNECT_TIMEOUT == DEFAULT_CONNECT_TIMEOUT
     assert lookup_cmd.DEFAULT_READ_TIMEOUT == DEFAULT_READ_TIMEOUT
     assert lookup_cmd.DEFAULT_DNS_TIMEOUT == DEFAULT_DNS_TIMEOUT
+    assert lookup_cmd.DEFAULT_LOOKUP_DEADLINE == DEFAULT_LOOKUP_DEADLINE
     assert validate_cmd.AUTO == AUTO
 
 
