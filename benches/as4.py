@@ -112,10 +112,23 @@ def fresh_sbd(document: bytes) -> tuple[bytes, Any]:
     return build_sbd(sbdh, document), sbdh
 
 
+_IDENTITIES: list[tuple[Any, tuple[Any, Any]]] = []
+
+
+def _identities(pki: Any) -> tuple[Any, Any]:
+    """Sender and receiver identities, loaded once (an access point holds its key objects)."""
+    for known, pair in _IDENTITIES:
+        if known is pki:
+            return pair
+    pair = (pki.aps[0].identity(), pki.aps[1].identity())
+    _IDENTITIES[:] = [(pki, pair)]
+    return pair
+
+
 def build_message(pki: Any, sbd: bytes | Path, sbdh: Any, spool_dir: Path | None = None) -> Any:
     from transport.as4 import build_user_message, new_user_message_header
 
-    sender_id, receiver_id = pki.aps[0].identity(), pki.aps[1].identity()
+    sender_id, receiver_id = _identities(pki)
     header = new_user_message_header(
         from_party=sender_id.seat_id,
         to_party=receiver_id.seat_id,
