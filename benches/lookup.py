@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from benches._common import rounds
 from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId, sml_naptr_name
 from peppol.testpki import generate_test_pki
 from peppol.xml import parse_bytes
@@ -29,10 +30,10 @@ CACHED_ROUNDS = 20000
 PRIMITIVE_ROUNDS = 150
 
 
-def _time(fn: Callable[[], object], rounds: int) -> list[float]:
+def _time(fn: Callable[[], object], n: int) -> list[float]:
     fn()  # warm-up (connections, caches of the layer below)
     samples = []
-    for _ in range(rounds):
+    for _ in range(rounds(n)):
         start = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - start)

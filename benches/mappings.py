@@ -22,6 +22,7 @@ from typing import Any
 
 from lxml import etree
 
+from benches._common import quick, rounds
 from mappings.decp import export_decp, import_decp
 from mappings.eforms import build_notice, build_tree, read_notice
 from mappings.model import decp_errors
@@ -36,22 +37,22 @@ CORPUS = Path(
 SOURCE = CORPUS / "eforms-sdk-1.14.2/examples/notices/cn_24_maximal_100_lots.xml"
 
 
-def _timed(fn: Callable[[], object], rounds: int = ROUNDS) -> float:
-    """Median seconds of ``fn`` over ``rounds`` runs (after one warm-up)."""
+def _timed(fn: Callable[[], object], n: int = ROUNDS) -> float:
+    """Median seconds of ``fn`` over ``n`` runs (after one warm-up)."""
     fn()
     samples = []
-    for _ in range(rounds):
+    for _ in range(rounds(n)):
         t0 = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - t0)
     return statistics.median(samples)
 
 
-def fifty_lot_release() -> dict[str, Any]:
+def fifty_lot_release(lots: int = LOTS) -> dict[str, Any]:
     release = read_notice(SOURCE.read_bytes())
     tender = release["tender"]
-    keep = {lot["id"] for lot in tender["lots"][:LOTS]}
-    tender["lots"] = tender["lots"][:LOTS]
+    keep = {lot["id"] for lot in tender["lots"][:lots]}
+    tender["lots"] = tender["lots"][:lots]
     tender["items"] = [i for i in tender.get("items", []) if i.get("relatedLot") in (None, *keep)]
     raws = release["platform"]["eforms"]
     release["platform"]["eforms"] = {k: v for k, v in raws.items() if k.split("|")[1] in (*keep, "")}
@@ -73,7 +74,8 @@ def main() -> None:
     if not SOURCE.is_file():
         print(f"skipped: {SOURCE} not found (set AP_CORPUS_DIR)")
         return
-    release = fifty_lot_release()
+    lot_count = 3 if quick() else LOTS
+    release = fifty_lot_release(lot_count)
     notice = build_notice(release, "cn")
     lots = len(read_notice(notice)["tender"]["lots"])
     for party in release.get("parties", []):
@@ -82,7 +84,7 @@ def main() -> None:
             "identifier": {"scheme": "0009", "id": "21350238800019"},
         }
     t004 = build_document(release, "t004")
-    decp_doc = decp_document(LOTS)
+    decp_doc = decp_document(lot_count)
     decp_releases = import_decp(decp_doc)
     blob = json.dumps(release)
 
@@ -98,9 +100,9 @@ def main() -> None:
         "OCDS -> eForms CN, traced (--validate)": _timed(lambda: build_tree(release, "cn", trace={})),
         "OCDS -> Peppol T004": _timed(lambda: build_document(release, "t004")),
         "Peppol T004 -> OCDS": _timed(lambda: read_document(t004)),
-        f"DECP ({LOTS} marchés) -> OCDS": _timed(lambda: import_decp(decp_doc)),
-        f"  of which input validation ({LOTS} marchés)": _timed(lambda: decp_errors(decp_doc)),
-        f"OCDS -> DECP ({LOTS} marchés)": _timed(lambda: export_decp(decp_releases)),
+        f"DECP ({lot_count} marchés) -> OCDS": _timed(lambda: import_decp(decp_doc)),
+        f"  of which input validation ({lot_count} marchés)": _timed(lambda: decp_errors(decp_doc)),
+        f"OCDS -> DECP ({lot_count} marchés)": _timed(lambda: export_decp(decp_releases)),
     }
     print(
         f"notice: {lots} lots, {len(notice) / 1024:.0f} KiB; T004 {len(t004) / 1024:.0f} KiB; release JSON "

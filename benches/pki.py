@@ -16,13 +16,14 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from benches._common import rounds
 from peppol.pki import clear_key_cache, load_certificate, load_private_key
 from peppol.testpki import generate_test_pki
 
 
-def _median(fn: Callable[[], object], rounds: int) -> float:
+def _median(fn: Callable[[], object], n: int) -> float:
     samples = []
-    for _ in range(rounds):
+    for _ in range(rounds(n)):
         start = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - start)

@@ -37,6 +37,7 @@ from peppol.identifiers import (
     sml_naptr_name,
 )
 from peppol.pki import CertificateError, CertificateValidator, ValidatedCertificate
+from peppol.pki.memo import PerObject
 from peppol.xml import XmlError, parse_bytes
 from smp_client.cache import DEFAULT_CACHE_SIZE, DEFAULT_CACHE_TTL, TtlCache
 from smp_client.documents import detect_dialect, parse_service_group, parse_service_metadata
@@ -271,12 +272,21 @@ def _moment(moment: datetime | None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _render_dns(cert: x509.Certificate) -> tuple[str, str]:
+    return cert.subject.rfc4514_string(), cert.issuer.rfc4514_string()
+
+
+#: Subject and issuer as RFC 4514 strings, rendered once per certificate object (a cached lookup
+#: returns the same decoded certificate every time).
+_dn_strings: Final = PerObject(_render_dns)
+
+
 def check_endpoint_certificate(
     validator: CertificateValidator, cert: x509.Certificate, moment: datetime | None = None
 ) -> tuple[EndpointCheck, ValidatedCertificate]:
     """Validate an endpoint certificate with the AP ``validator`` (chain to the AP CA, dates,
     revocation) before anyone encrypts to it; :class:`UntrustedEndpointCertificate` otherwise."""
-    subject = cert.subject.rfc4514_string()
+    subject, issuer = _dn_strings(cert)
     try:
         validated = validator.validate(cert, moment=moment)
     except CertificateError as exc:
@@ -286,7 +296,7 @@ def check_endpoint_certificate(
     revocation = "revocation checked" if validated.revocation_checked else "revocation NOT checked"
     check = EndpointCheck(
         subject=subject,
-        issuer=cert.issuer.rfc4514_string(),
+        issuer=issuer,
         valid=True,
         detail=f"valid, chains to the AP CA, {revocation}",
         seat_id=validated.seat_id,

@@ -99,14 +99,31 @@ class ParsedMime:
     attachments: tuple[MimePart, ...] = field(default=())
 
 
+#: ``type/subtype`` followed by ``; name=token`` or ``; name="quoted"`` parameters, nothing else: the
+#: shape of every Content-Type an AS4 peer sends. Anything else (RFC 2231 ``name*=``, comments,
+#: stray characters) takes the general ``email`` parser.
+_MIME_CHARS: Final = r"[!#$%&'+.^_`|~0-9A-Za-z-]+"
+_QUOTED: Final = '"' + r'[^"\\\r\n]*' + '"'
+_SIMPLE_CONTENT_TYPE: Final = re.compile(
+    rf"\s*({_MIME_CHARS}/{_MIME_CHARS})\s*((?:;\s*{_MIME_CHARS}\s*=\s*(?:{_MIME_CHARS}|{_QUOTED})\s*)*)"
+)
+_SIMPLE_PARAM: Final = re.compile(rf"({_MIME_CHARS})\s*=\s*({_MIME_CHARS}|{_QUOTED})")
+
+
 def parse_content_type(value: str | None) -> tuple[str, dict[str, str]]:
     """Split a Content-Type header into its lower-cased media type and its parameters."""
     if not value:
         return "", {}
+    params: dict[str, str] = {}
+    simple = _SIMPLE_CONTENT_TYPE.fullmatch(value)
+    if simple is not None:  # fast path, same result as the email parser for this shape
+        for name, val in _SIMPLE_PARAM.findall(simple.group(2)):
+            # email's collapse_rfc2231_value unquotes once more: "<id>" -> id, as below
+            params[name.lower()] = email.utils.unquote(val[1:-1]) if val.startswith('"') else val
+        return simple.group(1).lower(), params
     msg = email.message.Message()
     msg["Content-Type"] = value
     media = msg.get_content_type() if "/" in value.split(";", 1)[0] else ""
-    params: dict[str, str] = {}
     for name, val in msg.get_params(failobj=[])[1:]:
         params[name.lower()] = email.utils.collapse_rfc2231_value(val)
     return media.lower(), params

@@ -10,8 +10,6 @@ skipped with the reason; an artifact set that exists but is not installed is an 
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -91,58 +89,13 @@ def _resolve(ref: ArtifactRef, store: ArtifactStore) -> Path | str:
 
 # -- Schematron (engine owned by ubl.schematron) -------------------------------------------------
 
-#: Budget of the per-process memo of compiled Schematrons, in bytes of generated XSLT. Saxon's heap
-#: for a stylesheet is ~35x its size: an eForms phase (5 MB of XSLT) holds ~175 MB, all 51 would need
-#: ~9 GB, a Peppol pre-award one (50-80 kB) ~3 MB. Past the budget the memo is reset (Saxon reuses the
-#: freed heap), and ``validate_files`` sorts documents by type so a worker meets each phase once.
-MEMO_BUDGET_BYTES: Final = int(os.environ.get("AP_SCHEMATRON_MEMO_MB", "40")) * 1024 * 1024
-
-_compiled: dict[tuple[str, int, str | None], CompiledSchematron] = {}
-_compiled_bytes: dict[tuple[str, int, str | None], int] = {}
-_compiled_lock = threading.Lock()
-
-
-def _forget_all() -> None:
-    """Reset our memo and the engine's (its executables hold the memory)."""
-    _compiled.clear()
-    _compiled_bytes.clear()
-    try:
-        from ubl.schematron.runtime import forget_compiled
-    except ImportError:  # pragma: no cover - older engine without the hook
-        return
-    forget_compiled()
-
-
-def _xslt_bytes(compiled: CompiledSchematron) -> int:
-    path = getattr(compiled, "xslt_path", None)
-    try:
-        return Path(path).stat().st_size if path is not None else 0
-    except OSError:
-        return 0
-
 
 def compiled_schematron(path: Path, phase: str | None, cache_dir: Path | None) -> CompiledSchematron:
-    """Compile (or fetch from the per-process memo, then the engine's disk cache) a Schematron.
+    """The compiled rules of ``path`` for ``phase`` from the engine's memo (``ubl.schematron.runtime``
+    owns it and its budget), compiling when needed; many-phase schemas compile by phase groups."""
+    from ubl.schematron.runtime import DEFAULT_PHASE_GROUP, compile_schematron
 
-    The memo stays within :data:`MEMO_BUDGET_BYTES` of XSLT; a new stylesheet that would exceed it
-    resets the memo first (Saxon reuses the freed heap, so the process stays bounded).
-    """
-    from ubl.schematron import compile_schematron  # type: ignore[attr-defined,import-not-found,unused-ignore]
-
-    st = path.stat()
-    key = (str(path), st.st_mtime_ns, phase)
-    with _compiled_lock:
-        hit = _compiled.get(key)
-        if hit is None:
-            hit = compile_schematron(path, phase=phase, cache_dir=cache_dir)
-            assert hit is not None
-            size = _xslt_bytes(hit)
-            if _compiled and sum(_compiled_bytes.values()) + size > MEMO_BUDGET_BYTES:
-                _forget_all()
-                hit = compile_schematron(path, phase=phase, cache_dir=cache_dir)
-            _compiled[key] = hit
-            _compiled_bytes[key] = size
-    return hit
+    return compile_schematron(path, phase=phase, cache_dir=cache_dir, phase_group=DEFAULT_PHASE_GROUP)
 
 
 def _schematron_layer(
@@ -308,11 +261,13 @@ AFFINITY_CHUNK: Final = 16
 
 
 def _type_key(path: Path) -> str:
-    """The registry key of ``path`` (header only), or "" when unknown: used to group work by rule set."""
+    """Rule set, phase and registry key of ``path`` (header only), or "" when unknown: work is sorted
+    by it, so the phases the engine compiles together (sorted phase ids) come one after the other."""
     try:
-        return detect(path).key
+        found = detect(path)
     except (UnknownDocumentType, XmlError, OSError):
         return ""
+    return f"{found.schematron}|{found.phase or ''}|{found.key}"
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
 
@@ -28,6 +30,8 @@ EXIT_USAGE = 2
 AUTO: Final = "auto"
 #: From this many files on, a progress bar is shown (on a terminal).
 PROGRESS_FROM = 2
+#: Environment variable: megabytes of generated XSLT the Schematron memo keeps compiled per process.
+MEMO_ENV = "AP_SCHEMATRON_MEMO_MB"
 
 
 def _fail(console: Console, message: str) -> typer.Exit:
@@ -139,6 +143,7 @@ def validate(
     if not paths:
         raise _fail(err, "no XML file to validate")
 
+    _apply_memo_budget(err)
     stream_text = fmt == "text" and output is None
     out = Console(highlight=False)
     show_progress = len(paths) >= PROGRESS_FROM and err.is_terminal and not stream_text
@@ -152,9 +157,23 @@ def validate(
         disable=not show_progress,
     )
     task = progress.add_task("validate", total=len(paths))
+    # Not a terminal (a log, CI): one plain line per document on stderr, so a long run shows progress.
+    plain_progress = len(paths) >= PROGRESS_FROM and not err.is_terminal
+    done = 0
+    started = time.monotonic()
 
     def on_outcome(outcome: Outcome) -> None:
+        nonlocal done
+        done += 1
         progress.advance(task)
+        if plain_progress:
+            valid = outcome.result is not None and outcome.result.valid
+            verdict = outcome.error_code or ("valid" if valid else "invalid")
+            print(
+                f"[{done}/{len(paths)}] {outcome.source}: {verdict} ({time.monotonic() - started:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
         if stream_text:
             for part in document_renderables(entries([outcome])[0]):
                 out.print(part)
@@ -185,6 +204,20 @@ def validate(
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
     raise typer.Exit(exit_code(outcomes))
+
+
+def _apply_memo_budget(err: Console) -> None:
+    """``AP_SCHEMATRON_MEMO_MB``: generated XSLT kept compiled per process (read when the command runs)."""
+    raw = os.environ.get(MEMO_ENV)
+    if not raw:
+        return
+    from ubl.schematron.runtime import set_memo_budget
+
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        raise _fail(err, f"{MEMO_ENV}={raw!r} is not a number of megabytes") from None
+    set_memo_budget(int(megabytes * 1024 * 1024))
 
 
 def register(app: typer.Typer) -> None:

@@ -97,12 +97,16 @@ def _check_scheme(scheme: str, kind: str, *, strict: bool, allowed: tuple[str, .
         raise TooLongError(f"{kind} scheme {show(scheme)} is longer than {MAX_SCHEME_LENGTH} characters")
 
 
+#: C0 and C1 control characters and DEL (one regex search: identifiers are checked on every message).
+_CONTROL_RE: Final = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _check_latin1(value: str, kind: str) -> None:
     try:
         value.encode("iso-8859-1")
     except UnicodeEncodeError:
         raise BadCharsetError(f"{kind} value {show(value)} contains characters outside ISO-8859-1") from None
-    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value):
+    if _CONTROL_RE.search(value):
         raise BadCharsetError(f"{kind} value {show(value)} contains control characters")
 
 

@@ -68,6 +68,7 @@ from peppol.pki.errors import (
     WrongPurpose,
     WrongStage,
 )
+from peppol.pki.memo import PerObject
 from peppol.pki.names import Purpose, Stage, common_name, name_purpose, name_stage
 from peppol.pki.truststore import TrustStore
 
@@ -91,6 +92,14 @@ DEFAULT_FETCH_TIMEOUT: Final = 10.0
 #: Most cached results per validator; the oldest entries are dropped beyond it.
 MAX_CACHE_ENTRIES: Final = 10_000
 _SHA256: Final = hashes.SHA256()
+
+
+def _sha256_fingerprint(cert: x509.Certificate) -> bytes:
+    return cert.fingerprint(_SHA256)
+
+
+#: The cache key of a validation, computed once per certificate object.
+_fingerprint: Final = PerObject(_sha256_fingerprint)
 
 _DIGITAL_SIGNATURE: Final = "digital_signature"
 _KEY_ENCIPHERMENT: Final = "key_encipherment"
@@ -254,7 +263,7 @@ class CertificateValidator:
         intermediates: Sequence[x509.Certificate] = (),
     ) -> ValidatedCertificate:
         """Validate ``cert`` at ``moment`` (default now); raise a :class:`CertificateError` subclass."""
-        key = (cert.fingerprint(_SHA256), *(c.fingerprint(_SHA256) for c in intermediates))
+        key = (_fingerprint(cert), *(_fingerprint(c) for c in intermediates))
         if moment is None:
             cached = self._cached(key, cert)
             if isinstance(cached, CertificateRevoked):

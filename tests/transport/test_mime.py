@@ -56,6 +56,56 @@ def test_content_type_parameters() -> None:
     assert strip_content_id("plain@id") == "plain@id"
 
 
+def _email_content_type(value: str) -> tuple[str, dict[str, str]]:
+    """The general parser (``email``), which ``parse_content_type`` must agree with on its fast path."""
+    import email.message
+    import email.utils
+
+    msg = email.message.Message()
+    msg["Content-Type"] = value
+    media = msg.get_content_type() if "/" in value.split(";", 1)[0] else ""
+    return media.lower(), {
+        n.lower(): email.utils.collapse_rfc2231_value(v) for n, v in msg.get_params(failobj=[])[1:]
+    }
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        ctype("<root@x>"),
+        'Multipart/Related;boundary=abc;type="application/soap+xml"',
+        "application/soap+xml; charset=UTF-8",
+        'multipart/related; boundary="a;b"',
+        'multipart/related; boundary=" a b "',
+        "multipart/related; title*=us-ascii'en'This%20is",
+        'x/y; a="b\\"c"',
+        "x/y;",
+        "x/y ; a = b ; ",
+        "garbage",
+        "x/y; A=1; a=2",
+        'application/soap+xml; action=""',
+    ],
+)
+def test_content_type_fast_path_agrees_with_the_email_parser(value: str) -> None:
+    assert parse_content_type(value) == _email_content_type(value)
+
+
+_token = st.text(alphabet="abcXYZ09-._+", min_size=1, max_size=8)
+_param_value = st.one_of(_token, st.text(alphabet='ab <>;=/"\\', max_size=8).map(lambda v: f'"{v}"'))
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    media=st.tuples(_token, _token),
+    params=st.lists(st.tuples(_token, _param_value, st.sampled_from(["", " "])), max_size=4),
+)
+def test_content_type_parsing_equals_the_email_parser(
+    media: tuple[str, str], params: list[tuple[str, str, str]]
+) -> None:
+    value = f"{media[0]}/{media[1]}" + "".join(f";{sp}{n}{sp}={sp}{v}" for n, v, sp in params)
+    assert parse_content_type(value) == _email_content_type(value)
+
+
 def test_phase4_shape_without_start_first_part_is_root(tmp_path: Path) -> None:
     payload = bytes(range(256)) * 40
     body = multipart(

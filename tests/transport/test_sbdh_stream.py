@@ -192,3 +192,23 @@ def test_truncated_sbd_fails_on_extract(corpus: Path) -> None:
     with pytest.raises(SbdhError) as err:
         extract_payload(cut, io.BytesIO())
     assert err.value.code == "invalid-sbd-xml"
+
+
+@pytest.mark.parametrize("feed_bytes", [1 << 30, 64, 7])
+def test_header_values_are_whole_across_comments_and_feed_pieces(
+    corpus: Path, feed_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A comment inside a header value does not cut it (the value read is the whole text), however the
+    streaming reader slices its input; the in-memory parser reads the same."""
+    import transport.sbdh.reader as reader
+    from transport.sbdh import parse_sbd
+
+    monkeypatch.setattr(reader, "FEED_BYTES", feed_bytes)
+    data = _corpus_good(corpus, "good-bis3.xml").read_bytes()
+    original = read_sbd(data).header.instance_id
+    cut = len(original) // 2
+    marked = original[:cut] + "<!--x-->" + original[cut:]
+    tampered = data.replace(original.encode(), marked.encode(), 1)
+    assert tampered != data
+    assert read_sbd(tampered).header.instance_id == original
+    assert parse_sbd(tampered).header.instance_id == original

@@ -252,6 +252,31 @@ def test_bundled_phases_share_one_stylesheet_and_pick_phase_at_run_time(
     assert compile_schematron(path, phase="x", cache_dir=cache_dir, bundle_phases=True) is x
 
 
+def test_many_phases_compile_in_groups_each_phase_running_only_its_own_patterns(
+    write: Callable[[str, str], Path], cache_dir: Path
+) -> None:
+    """Five phases, groups of two (sorted ids: p1 p2 | p3 p4 | p5): phases of one group share one
+    stylesheet, every phase still fires exactly its own patterns, and a lone phase compiles alone."""
+    phases = "".join(f'<phase id="p{i}"><active pattern="a{i}"/></phase>' for i in range(1, 6))
+    patterns = "".join(
+        f'<pattern id="a{i}"><rule context="/*"><report id="r{i}" test="true()"/></rule></pattern>'
+        for i in range(1, 6)
+    )
+    path = write("groups.sch", f"<schema {SCH}>{phases}{patterns}</schema>")
+    compiled = {
+        f"p{i}": compile_schematron(path, phase=f"p{i}", cache_dir=cache_dir, phase_group=2)
+        for i in range(1, 6)
+    }
+    assert compiled["p1"].xslt_path == compiled["p2"].xslt_path
+    assert compiled["p3"].xslt_path == compiled["p4"].xslt_path != compiled["p1"].xslt_path
+    assert compiled["p5"].xslt_path not in (compiled["p1"].xslt_path, compiled["p3"].xslt_path)
+    for i in range(1, 6):
+        assert [item.rule_id for item in compiled[f"p{i}"].validate(DOC).items] == [f"r{i}"]
+    assert compile_schematron(path, phase="p3", cache_dir=cache_dir, phase_group=2) is compiled["p3"]
+    with pytest.raises(SchematronPhaseError, match="unknown phase 'p9'"):
+        compile_schematron(path, phase="p9", cache_dir=cache_dir, phase_group=2)
+
+
 def test_abstract_pattern_with_is_a_and_params(fired: Compile) -> None:
     body = """
         <pattern abstract="true" id="has">

@@ -145,22 +145,31 @@ def test_preaward_expected_results_with_auto_ruleset(corpus: Path, artifact_stor
         assert fired == sorted(failing), (case["document"], fired)
 
 
-def test_compiled_schematron_memo_is_bounded(
-    corpus: Path, artifact_store: ArtifactStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An eForms phase holds ~175 MB of Saxon heap: the per-process memo must not grow without bound."""
-    from ubl import validate as orchestrator
+def test_compiled_schematron_memo_is_bounded(corpus: Path, artifact_store: ArtifactStore) -> None:
+    """An eForms phase holds ~175 MB of Saxon heap: the engine's one memo keeps within the budget it
+    is given (here: only the stylesheet in use), least recently used out."""
+    from ubl.schematron import runtime
 
-    monkeypatch.setattr(orchestrator, "MEMO_BUDGET_BYTES", 1)  # every new rule set resets the memo
-    orchestrator._forget_all()
-    docs = [
-        PRE + "/T001/files/ExpressionOfInterestRequest-instance.xml",
-        PRE + "/T002/files/ExpressionOfInterestResponse-instance.xml",
-        PRE + "/T003/files/TenderStatusRequest-instance.xml",
-    ]
-    for doc in docs:
-        assert validate_document(corpus / doc, store=artifact_store).valid
-        assert len(orchestrator._compiled) == 1
+    runtime.forget_compiled()
+    before = runtime.memo_budget()
+    runtime.set_memo_budget(1)
+    try:
+        docs = [
+            PRE + "/T001/files/ExpressionOfInterestRequest-instance.xml",
+            PRE + "/T002/files/ExpressionOfInterestResponse-instance.xml",
+            PRE + "/T003/files/TenderStatusRequest-instance.xml",
+        ]
+        for doc in docs:
+            assert validate_document(corpus / doc, store=artifact_store).valid
+            assert len(runtime._executables) == 1 and len(runtime._compiled) == 1
+        runtime.set_memo_budget(10 * 1024 * 1024)
+        for doc in docs:
+            assert validate_document(corpus / doc, store=artifact_store).valid
+        assert len(runtime._executables) == 3
+        runtime.set_memo_budget(0)
+        assert not runtime._executables and not runtime._compiled
+    finally:
+        runtime.set_memo_budget(before)
 
 
 @pytest.mark.parametrize("as_file", [False, True])

@@ -158,15 +158,21 @@ def add_binary_security_token(
     parent: etree._Element, cert: x509.Certificate, token_id: str
 ) -> etree._Element:
     """Append a ``wsse:BinarySecurityToken`` (X509v3, base64 DER) with ``wsu:Id``."""
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     bst = etree.SubElement(
         parent,
         f"{WSSE}BinarySecurityToken",
         {"EncodingType": BST_ENCODING_BASE64, "ValueType": BST_VALUE_TYPE_X509V3, WSU_ID: token_id},
     )
-    bst.text = b64(cert.public_bytes(Encoding.DER))
+    bst.text = _der_b64(cert)
     return bst
+
+
+@functools.lru_cache(maxsize=64)
+def _der_b64(cert: x509.Certificate) -> str:
+    """Base64 DER of ``cert``: our own certificate goes into every signed message and receipt."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return b64(cert.public_bytes(Encoding.DER))
 
 
 def add_token_reference(parent: etree._Element, token_id: str) -> etree._Element:

@@ -35,6 +35,8 @@ MAX_HEADER_BYTES: Final = 1024 * 1024
 #: Read size while looking for the header: headers are a few KiB, and lxml builds a tree for whatever
 #: part of the payload arrives in the same chunk, so keep chunks small here.
 HEADER_CHUNK_SIZE: Final = 16 * 1024
+#: Bytes given to the pull parser at a time (see :func:`_scan_header`).
+FEED_BYTES: Final = 2 * 1024
 _ROOT = f"{{{SBDH_NS}}}StandardBusinessDocument"
 _HEADER = f"{{{SBDH_NS}}}StandardBusinessDocumentHeader"
 
@@ -110,15 +112,18 @@ def _scan_header(source: Source) -> _HeaderScan:
                 refuse_doctype(prolog)
             fed += len(chunk)
             try:
-                parser.feed(chunk)
-                for event, el in parser.read_events():
-                    if not isinstance(el, etree._Element):
-                        continue
-                    if event == "start":
-                        if _on_start(scan, el):
-                            return scan
-                    elif el is scan.header:
-                        header_done = True
+                # Fed in small pieces: lxml reports (and makes Python proxies for) every element of
+                # what it was fed, so a big piece would pay for payload elements read past its root.
+                for start in range(0, len(chunk), FEED_BYTES):
+                    parser.feed(chunk[start : start + FEED_BYTES])
+                    for event, el in parser.read_events():
+                        if not isinstance(el, etree._Element):
+                            continue
+                        if event == "start":
+                            if _on_start(scan, el):
+                                return scan
+                        elif el is scan.header:
+                            header_done = True
             except etree.XMLSyntaxError as exc:
                 raise _syntax_error(exc) from exc
             if not header_done and fed > MAX_HEADER_BYTES:

@@ -7,6 +7,7 @@ the first one gives :attr:`SbdhError.code`. Text values are trimmed before any c
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,6 +48,7 @@ from transport.sbdh.xsdatetime import parse_xs_datetime
 _MAX_LEGACY_PROCESS_SCHEME = 25
 
 
+@functools.cache
 def _q(local: str) -> str:
     return f"{{{SBDH_NS}}}{local}"
 

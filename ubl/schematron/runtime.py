@@ -1,6 +1,13 @@
 """Running compiled Schematron with saxonche.
 
-One ``PySaxonProcessor`` per process, created lazily. Saxon's compiled executables are thread-safe for
+One ``PySaxonProcessor`` per process, created lazily, and ONE memo of compiled stylesheets: it keeps
+executables within a budget of generated-XSLT bytes (:func:`set_memo_budget`; Saxon's heap for a
+stylesheet is ~35x its size), least recently used first out. A schema with many phases (eForms: 51
+notice subtypes) is compiled in groups of :data:`DEFAULT_PHASE_GROUP` phases per stylesheet, the phase
+chosen at run time: the patterns the phases share are compiled once per group instead of once per
+phase, while one group's heap stays well under the whole bundle's.
+
+ Saxon's compiled executables are thread-safe for
 transformations in Java, but the SaxonC/Python wrapper keeps per-call state on the executable object
 (stylesheet parameters, global context item) and the processor objects are not documented as
 thread-safe, so every call into Saxon is made under one process-wide lock (:data:`SAXON_LOCK`). Python
@@ -10,8 +17,10 @@ threads would serialise on the GIL anyway; use processes to validate in parallel
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -46,10 +55,46 @@ MAX_DOCUMENT_BYTES: Final = DEFAULT_MAX_BYTES
 #: that already went through ``peppol.xml.parse_bytes``/``parse_file`` (saves the second parse).
 Document = bytes | Path | etree._ElementTree | etree._Element
 
+#: Default budget of the memo, in bytes of generated XSLT: an eForms phase group (~12 MB of XSLT,
+#: ~0.9 GB of Saxon heap) plus the small Peppol rule sets (50-80 kB each).
+DEFAULT_MEMO_BUDGET_BYTES: Final = 16 * 1024 * 1024
+#: Phases compiled together for a schema with more phases than this (eForms: 51 → 4 stylesheets).
+DEFAULT_PHASE_GROUP: Final = 13
+
 _processor: Any = None
 _xslt_compiler: Any = None
-_executables: dict[Path, tuple[Any, float]] = {}
-_compiled: dict[tuple[Path, str | None, bool, int, int], CompiledSchematron] = {}
+_memo_budget = DEFAULT_MEMO_BUDGET_BYTES
+#: xslt path → (executable, Saxon compile seconds, XSLT bytes), least recently used first.
+_executables: OrderedDict[Path, tuple[Any, float, int]] = OrderedDict()
+#: (source as given, phase, bundle, group size) → (mtime_ns, size, compiled).
+_compiled: dict[tuple[str, str | None, bool, int], tuple[int, int, CompiledSchematron]] = {}
+#: (entry, mtime_ns, size) → the schema's phase ids, sorted.
+_phase_lists: dict[tuple[Path, int, int], list[str]] = {}
+
+
+def set_memo_budget(budget_bytes: int) -> None:
+    """Keep at most ``budget_bytes`` of generated XSLT compiled in this process (0: only the stylesheet
+    in use). Evicts least recently used executables at once when the new budget is smaller."""
+    global _memo_budget
+    with SAXON_LOCK:
+        _memo_budget = max(0, budget_bytes)
+        _evict(0)
+
+
+def memo_budget() -> int:
+    """The memo budget in bytes of generated XSLT."""
+    return _memo_budget
+
+
+def _evict(incoming: int) -> None:
+    """Drop least recently used executables until ``incoming`` more bytes fit the budget (under the
+    lock). Compiled objects already handed out keep working; the memo just forgets them."""
+    total = sum(size for _, _, size in _executables.values()) + incoming
+    while _executables and total > _memo_budget:
+        path, (_, _, size) = _executables.popitem(last=False)
+        total -= size
+        for key in [k for k, (_, _, c) in _compiled.items() if c.xslt_path == path]:
+            del _compiled[key]
 
 
 def _saxon() -> tuple[Any, Any]:
@@ -72,11 +117,15 @@ def _api_error() -> type[Exception]:
 
 
 def _executable(xslt_path: Path) -> tuple[Any, float]:
-    """The compiled executable of ``xslt_path`` (compiled once per process) and its compile seconds."""
+    """The compiled executable of ``xslt_path`` (compiled once while in the memo) and its compile
+    seconds."""
     with SAXON_LOCK:
         found = _executables.get(xslt_path)
         if found is not None:
-            return found
+            _executables.move_to_end(xslt_path)
+            return found[0], found[1]
+        size = xslt_path.stat().st_size
+        _evict(size)  # free the heap of old stylesheets before Saxon fills it with this one
         _, compiler = _saxon()
         start = time.perf_counter()
         try:
@@ -87,9 +136,9 @@ def _executable(xslt_path: Path) -> tuple[Any, float]:
             ) from exc
         if executable is None:  # pragma: no cover - older saxonche returned None instead of raising
             raise SchematronCompileError(f"Saxon rejected the generated XSLT {xslt_path.name}")
-        found = (executable, time.perf_counter() - start)
-        _executables[xslt_path] = found
-        return found
+        seconds = time.perf_counter() - start
+        _executables[xslt_path] = (executable, seconds, size)
+        return executable, seconds
 
 
 @dataclass(eq=False)
@@ -192,78 +241,124 @@ def items_from_report(report: bytes) -> list[Item]:
     return items_from_tree(etree.fromstring(report, parser))
 
 
+def _phase_list(entry: Path, stat: os.stat_result) -> list[str]:
+    """The phase ids of the schema at ``entry``, sorted (its model is built once per process)."""
+    key = (entry, stat.st_mtime_ns, stat.st_size)
+    found = _phase_lists.get(key)
+    if found is None:
+        found = sorted(build_model(load_schema(entry).root).phases)
+        _phase_lists[key] = found
+    return found
+
+
+def _group_of(entry: Path, stat: os.stat_result, phase: str | None, size: int) -> list[str] | None:
+    """The phases compiled together with ``phase``: the slice of ``size`` sorted phase ids holding it,
+    or None when the schema is not split (few phases, or no specific phase asked for)."""
+    if size < 2 or phase is None or phase in (DEFAULT_PHASE, ALL_PHASE):
+        return None
+    phases = _phase_list(entry, stat)
+    if len(phases) <= size or phase not in phases:
+        return None  # an unknown phase fails below with the usual message
+    start = phases.index(phase) // size * size
+    return phases[start : start + size]
+
+
 def compile_schematron(
     source: Path,
     *,
     phase: str | None = None,
     cache_dir: Path | None = None,
     bundle_phases: bool = False,
+    phase_group: int = 0,
 ) -> CompiledSchematron:
     """Compile ``source`` for ``phase`` (None → the schema's ``defaultPhase``, else ``#ALL``).
 
     ``bundle_phases=True`` compiles every phase of the schema into ONE stylesheet, shared by all the
     ``CompiledSchematron`` objects of that source, the phase being a run-time parameter: Saxon compiles the
-    shared patterns once instead of once per phase (eForms: one bundle ≈ 20 single phases). Same
-    arguments in one process → the same object.
+    shared patterns once instead of once per phase (eForms: one bundle ≈ 20 single phases).
+    ``phase_group=N`` does the same for the N phases (in sorted id order) around ``phase`` when the schema
+    has more than N phases (the orchestrator passes :data:`DEFAULT_PHASE_GROUP`). Same arguments in
+    one process → the same object, while it stays in the memo.
     """
-    entry = Path(source).resolve()
+    fast_key = (str(source), phase, bundle_phases, phase_group)
     try:
-        stat = entry.stat()
+        stat = os.stat(source)
     except OSError as exc:
-        raise SchematronSourceError(f"{entry}: no such Schematron file") from exc
-    # The entry file's mtime and size are part of the memo key so an edited source is recompiled.
-    memo_key = (entry, phase, bundle_phases, stat.st_mtime_ns, stat.st_size)
+        raise SchematronSourceError(f"{Path(source).resolve()}: no such Schematron file") from exc
     with SAXON_LOCK:
-        found = _compiled.get(memo_key)
-        if found is not None:
-            return found
-        directory = (cache_dir or cache.default_cache_dir()).expanduser()
+        # The file's mtime and size are part of the memo key so an edited source is recompiled.
+        hit = _compiled.get(fast_key)
+        if hit is not None and hit[0] == stat.st_mtime_ns and hit[1] == stat.st_size:
+            if hit[2].xslt_path in _executables:
+                _executables.move_to_end(hit[2].xslt_path)
+            return hit[2]
+        compiled = _compile(Path(source).resolve(), stat, phase, cache_dir, bundle_phases, phase_group)
+        _compiled[fast_key] = (stat.st_mtime_ns, stat.st_size, compiled)
+        return compiled
+
+
+def _compile(
+    entry: Path,
+    stat: os.stat_result,
+    phase: str | None,
+    cache_dir: Path | None,
+    bundle_phases: bool,
+    phase_group: int,
+) -> CompiledSchematron:
+    """Generate (or find in the disk cache) and compile; see :func:`compile_schematron`."""
+    directory = (cache_dir or cache.default_cache_dir()).expanduser()
+    group = None if bundle_phases else _group_of(entry, stat, phase, phase_group)
+    bundled = bundle_phases or group is not None
+    if group is not None:
+        key = cache.index_key(entry, "group:" + ",".join(group), True)
+    else:
         key = cache.index_key(entry, None if bundle_phases else phase, bundle_phases)
-        hit = cache.lookup(directory, key)
-        generate_seconds = 0.0
-        if hit is not None:
-            xslt_path, phases, default = hit.xslt_path, hit.phases, hit.default_phase
+    hit = cache.lookup(directory, key)
+    generate_seconds = 0.0
+    if hit is not None:
+        xslt_path, phases, default = hit.xslt_path, hit.phases, hit.default_phase
+    else:
+        start = time.perf_counter()
+        loaded = load_schema(entry)
+        model = build_model(loaded.root)
+        if group is not None:
+            default, phases = group[0], list(group)
         else:
-            start = time.perf_counter()
-            loaded = load_schema(entry)
-            model = build_model(loaded.root)
             default = model.resolve_phase(None if bundle_phases else phase)
             phases = [*model.phases, ALL_PHASE] if bundle_phases else [default]
-            xslt = generate_xslt(model, phases)
-            generate_seconds = time.perf_counter() - start
-            files = [*loaded.files, *loaded.xsl_files]
+        xslt = generate_xslt(model, phases)
+        generate_seconds = time.perf_counter() - start
+        files = [*loaded.files, *loaded.xsl_files]
+        try:
+            xslt_path = cache.store(directory, key, files, phases, default, xslt)
+        except OSError:
+            fallback = cache.fallback_cache_dir()
+            log.warning("Schematron cache dir %s is not writable; using %s", directory, fallback)
             try:
-                xslt_path = cache.store(directory, key, files, phases, default, xslt)
-            except OSError:
-                fallback = cache.fallback_cache_dir()
-                log.warning("Schematron cache dir %s is not writable; using %s", directory, fallback)
-                try:
-                    xslt_path = cache.store(fallback, key, files, phases, default, xslt)
-                except OSError as exc:
-                    raise SchematronCacheError(
-                        f"cannot write the compiled XSLT to {directory} or {fallback}: {exc}"
-                    ) from exc
-        resolved = default if phase is None or phase == DEFAULT_PHASE else phase
-        if resolved not in phases:
-            known = ", ".join(p for p in phases[:10])
-            raise SchematronPhaseError(f"unknown phase {resolved!r} (known: {known})")
-        was_compiled = xslt_path in _executables
-        executable, saxon_seconds = _executable(xslt_path)
-        if was_compiled:
-            saxon_seconds = 0.0
-        compiled = CompiledSchematron(
-            source=entry,
-            phase=resolved,
-            xslt_path=xslt_path,
-            compile_seconds=generate_seconds + saxon_seconds,
-            from_disk_cache=hit is not None,
-            generate_seconds=generate_seconds,
-            saxon_compile_seconds=saxon_seconds,
-            bundled=bundle_phases,
-            _executable=executable,
-        )
-        _compiled[memo_key] = compiled
-        return compiled
+                xslt_path = cache.store(fallback, key, files, phases, default, xslt)
+            except OSError as exc:
+                raise SchematronCacheError(
+                    f"cannot write the compiled XSLT to {directory} or {fallback}: {exc}"
+                ) from exc
+    resolved = default if phase is None or phase == DEFAULT_PHASE else phase
+    if resolved not in phases:
+        known = ", ".join(p for p in phases[:10])
+        raise SchematronPhaseError(f"unknown phase {resolved!r} (known: {known})")
+    was_compiled = xslt_path in _executables
+    executable, saxon_seconds = _executable(xslt_path)
+    if was_compiled:
+        saxon_seconds = 0.0
+    return CompiledSchematron(
+        source=entry,
+        phase=resolved,
+        xslt_path=xslt_path,
+        compile_seconds=generate_seconds + saxon_seconds,
+        from_disk_cache=hit is not None,
+        generate_seconds=generate_seconds,
+        saxon_compile_seconds=saxon_seconds,
+        bundled=bundled,
+        _executable=executable,
+    )
 
 
 def forget_compiled() -> None:
@@ -271,3 +366,4 @@ def forget_compiled() -> None:
     with SAXON_LOCK:
         _compiled.clear()
         _executables.clear()
+        _phase_lists.clear()
