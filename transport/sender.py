@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import requests
 from cryptography import x509
 
-from transport.as4 import OutboundMessage, ReceivedSignal, parse_signal, verify_receipt
+from transport.as4 import OutboundMessage, ReceiptSignerPolicy, ReceivedSignal, parse_signal, verify_receipt
 from transport.errors import (
     ConnectionFailure,
     EbmsError,
@@ -95,7 +95,10 @@ class As4Sender:
 
     ``ca_bundle`` replaces the system/certifi roots for TLS (e.g. a test CA); ``allow_http`` permits
     ``http://`` URLs and must only be set from an explicit, loud flag. ``validate_signer`` checks the
-    receipt signer's certificate (e.g. ``CertificateValidator(...).validate``).
+    receipt signer's certificate (e.g. ``CertificateValidator(...).validate``); ``receipt_signer``
+    says whether the receipt must be signed by exactly the receiver certificate we encrypted for
+    (default) or may be signed by another valid certificate of the same seat (a receiver renewing its
+    certificate; needs ``validate_signer``).
     """
 
     def __init__(
@@ -107,11 +110,13 @@ class As4Sender:
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         validate_signer: Callable[[x509.Certificate], object] | None = None,
         session: requests.Session | None = None,
+        receipt_signer: ReceiptSignerPolicy = ReceiptSignerPolicy.SAME_CERTIFICATE,
     ) -> None:
         self._verify: str | bool = str(ca_bundle) if ca_bundle else True
         self._allow_http = allow_http
         self._timeout = (connect_timeout, read_timeout)
         self._validate_signer = validate_signer
+        self._receipt_signer = receipt_signer
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = USER_AGENT
 
@@ -258,8 +263,9 @@ class As4Sender:
                 body,
                 sent=message,
                 receiver_certificate=receiver_certificate,
-                validate_signer=validate_signer,
+                validate_signer=validate_signer if check is not None else None,
                 content_type=content_type,
+                signer_policy=self._receipt_signer,
             )
         except EbmsError as exc:
             invalid = exc if isinstance(exc, InvalidReceipt) else InvalidReceipt(str(exc))
@@ -333,6 +339,7 @@ def prepare_message(
     key: Path,
     cert: Path,
     receiver_cert: Path,
+    key_password: bytes | None = None,
     validate_receiver: Callable[[x509.Certificate], object] | None = None,
     sender: str | None = None,
     receiver: str | None = None,
@@ -342,20 +349,21 @@ def prepare_message(
     spool_dir: Path | None = None,
 ) -> PreparedMessage:
     """Build the AS4 UserMessage for ``document`` (an SBD, or a bare business document for which an
-    SBDH is built from the options). ``validate_receiver`` (e.g. an AP ``CertificateValidator``'s
+    SBDH is built from the options). ``key`` may be a PKCS#12 file or an encrypted key
+    (``key_password``). ``validate_receiver`` (e.g. an AP ``CertificateValidator``'s
     ``validate``) checks the receiver certificate before anything is encrypted for it.
     Raises ``ValueError`` (or ``OSError``) with a one-line reason for bad input."""
     from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
     from peppol.pki import (
         CertificateError,
-        Identity,
         load_certificate,
+        load_identity,
     )
     from peppol.pki.names import seat_id
     from transport.as4 import build_user_message, new_user_message_header
     from transport.sbdh import header_for_document, read_sbd, write_sbd
 
-    identity = Identity.load(cert, key)
+    identity = load_identity(key, cert, password=key_password)
     receiver_certificate = load_certificate(receiver_cert)
     if validate_receiver is not None:
         try:

@@ -15,11 +15,16 @@ from peppol.pki.errors import (
     WrongPurpose,
     WrongStage,
 )
+from peppol.pki.identities import IdentitySet
 from peppol.pki.loading import (
+    KEY_PASSWORD_ENV,
     Identity,
     clear_key_cache,
+    is_pkcs12,
+    key_password,
     load_certificate,
     load_certificates,
+    load_identity,
     load_pkcs12,
     load_private_key,
 )
@@ -35,12 +40,14 @@ from peppol.pki.validation import (
 
 __all__ = [
     "DEFAULT_REVOCATION_POLICY",
+    "KEY_PASSWORD_ENV",
     "CertificateError",
     "CertificateExpired",
     "CertificateRevoked",
     "CertificateUntrusted",
     "CertificateValidator",
     "Identity",
+    "IdentitySet",
     "KeyLoadError",
     "Purpose",
     "RevocationPolicy",
@@ -52,9 +59,12 @@ __all__ = [
     "WrongStage",
     "check_usage",
     "clear_key_cache",
+    "is_pkcs12",
     "is_self_signed",
+    "key_password",
     "load_certificate",
     "load_certificates",
+    "load_identity",
     "load_pkcs12",
     "load_private_key",
     "name_purpose",
