@@ -29,6 +29,7 @@ from peppol.pki.loading import (
     load_private_key,
 )
 from peppol.pki.names import Purpose, Stage, name_purpose, name_stage, seat_id
+from peppol.pki.network import NETWORK_BUNDLES, network_bundle, network_truststore, select_truststore
 from peppol.pki.truststore import TrustStore, is_self_signed
 from peppol.pki.validation import (
     DEFAULT_REVOCATION_POLICY,
@@ -41,6 +42,7 @@ from peppol.pki.validation import (
 __all__ = [
     "DEFAULT_REVOCATION_POLICY",
     "KEY_PASSWORD_ENV",
+    "NETWORK_BUNDLES",
     "CertificateError",
     "CertificateExpired",
     "CertificateRevoked",
@@ -69,5 +71,8 @@ __all__ = [
     "load_private_key",
     "name_purpose",
     "name_stage",
+    "network_bundle",
+    "network_truststore",
     "seat_id",
+    "select_truststore",
 ]
