@@ -33,8 +33,10 @@ from peppol.pki.network import NETWORK_BUNDLES, network_bundle, network_truststo
 from peppol.pki.truststore import TrustStore, is_self_signed
 from peppol.pki.validation import (
     DEFAULT_REVOCATION_POLICY,
+    SOFT_FAILS,
     CertificateValidator,
     RevocationPolicy,
+    SoftFailMonitor,
     ValidatedCertificate,
     check_usage,
 )
@@ -43,6 +45,7 @@ __all__ = [
     "DEFAULT_REVOCATION_POLICY",
     "KEY_PASSWORD_ENV",
     "NETWORK_BUNDLES",
+    "SOFT_FAILS",
     "CertificateError",
     "CertificateExpired",
     "CertificateRevoked",
@@ -54,6 +57,7 @@ __all__ = [
     "Purpose",
     "RevocationPolicy",
     "RevocationUnknown",
+    "SoftFailMonitor",
     "Stage",
     "TrustStore",
     "ValidatedCertificate",
