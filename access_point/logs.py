@@ -141,6 +141,16 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is at the time (test runners swap it per test)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def parse_level(level: str | int) -> int:
     """A logging level from ``"info"``, ``"INFO"`` or ``20``; ``ValueError`` names the accepted ones."""
     if isinstance(level, int):
@@ -167,7 +177,9 @@ def configure_logging(
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
         root.removeHandler(old)
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler: logging.StreamHandler[Any] = logging.StreamHandler(
+        stream if stream is not None else _CurrentStderr()
+    )
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     setattr(handler, _HANDLER_MARK, True)
     root.addHandler(handler)

@@ -186,7 +186,6 @@ def _root(
     ] = _DEFAULT_FORMAT,
 ) -> None:
     """Procurement Access Point."""
-    _console.configure_output()
     _console.reset_warnings()
     configure_logging(log_level.value, log_format.value)
 
@@ -196,5 +195,6 @@ for _module in (id_cmd, lookup_cmd, as4_cmd, validate_cmd, artifacts_cmd):
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point (also ``python -m access_point``)."""
+    _console.configure_output()
     app()
