@@ -197,4 +197,4 @@ for _module in (id_cmd, lookup_cmd, as4_cmd, validate_cmd, artifacts_cmd):
 def main() -> None:
     """Console-script entry point (also ``python -m access_point``)."""
     _console.configure_output()
-    app()
+    app(prog_name="ap")

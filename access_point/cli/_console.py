@@ -146,7 +146,7 @@ def _describe_http(exc: BaseException) -> str:
 
 def usage_error_line(error: click_exceptions.ClickException) -> str:
     """click's usage error as one line naming the command's help."""
-    message = one_line(error.format_message())
+    message = one_line(error.format_message()).replace("Value error, ", "")  # pydantic's prefix
     ctx = getattr(error, "ctx", None)
     if isinstance(error, click_exceptions.UsageError) and ctx is not None:
         return f"{message} (see '{ctx.command_path} --help')"

@@ -74,12 +74,14 @@ def init(
     except OSError as exc:
         raise _fail(console, f"cannot write {directory}: {exc.strerror or exc}") from exc
     elapsed = time.perf_counter() - started
-    table = Table(title=f"Test PKI in {pki.directory} (FOR TEST ONLY)")
+    # the directory on its own line: a table title would be wrapped to the table's width
+    table = Table()
     table.add_column("File", style="cyan", no_wrap=True)
     table.add_column("Role")
     for name, role in pki.roles():
         table.add_row(name, role)
     out = Console()
+    out.print(f"Test PKI in {escape(str(pki.directory))} (FOR TEST ONLY)", highlight=False, soft_wrap=True)
     out.print(table)
     out.print(f"generated in {elapsed:.2f} s; PKCS#12 password: {pki.p12_password.decode()}", highlight=False)
 
