@@ -21,12 +21,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import TYPE_CHECKING, Any, BinaryIO, Final
 from urllib.parse import urlsplit
 
 import requests
 from cryptography import x509
 
+if TYPE_CHECKING:
+    from peppol.pki import Identity
 from transport.as4 import OutboundMessage, ReceiptSignerPolicy, ReceivedSignal, parse_signal, verify_receipt
 from transport.errors import (
     ConnectionFailure,
@@ -117,6 +119,7 @@ class As4Sender:
         self._timeout = (connect_timeout, read_timeout)
         self._validate_signer = validate_signer
         self._receipt_signer = receipt_signer
+        self._warned_http: set[str] = set()
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = USER_AGENT
 
@@ -147,10 +150,15 @@ class As4Sender:
         if scheme == "https":
             return
         if scheme == "http" and self._allow_http:
-            log.warning("sending AS4 over plain HTTP to %s (insecure flag set)", url)
+            if url not in self._warned_http:  # once per URL, not once per attempt
+                self._warned_http.add(url)
+                log.warning("sending AS4 over plain HTTP to %s (insecure flag set)", url)
             return
         if scheme == "http":
-            raise InsecureUrlError(f"refusing plain HTTP endpoint {url} (needs the explicit insecure flag)")
+            raise InsecureUrlError(
+                f"refusing plain HTTP endpoint {url}: Peppol requires https:// "
+                "(allow it for tests only with the explicit insecure flag, ap as4 send --insecure-http)"
+            )
         raise InsecureUrlError(f"not an HTTP(S) endpoint: {url}")
 
     def send(
@@ -201,9 +209,17 @@ class As4Sender:
                     allow_redirects=False,
                 )
         except requests.exceptions.SSLError as exc:
-            return _failure(ConnectionFailure(f"TLS failure: {exc}"), status=None, retryable=False)
+            return _failure(
+                ConnectionFailure(f"TLS failure with {_host(url)}: {_request_reason(exc)}"),
+                status=None,
+                retryable=False,
+            )
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            return _failure(ConnectionFailure(f"{type(exc).__name__}: {exc}"), status=None, retryable=True)
+            return _failure(
+                ConnectionFailure(f"cannot reach {_host(url)}: {_request_reason(exc)}"),
+                status=None,
+                retryable=True,
+            )
         except requests.exceptions.RequestException as exc:
             return _failure(ConnectionFailure(f"{type(exc).__name__}: {exc}"), status=None, retryable=False)
         return self.classify(
@@ -337,9 +353,10 @@ def prepare_message(
     document: Path,
     *,
     key: Path,
-    cert: Path,
+    cert: Path | None,
     receiver_cert: Path,
     key_password: bytes | None = None,
+    identity: Identity | None = None,
     validate_receiver: Callable[[x509.Certificate], object] | None = None,
     sender: str | None = None,
     receiver: str | None = None,
@@ -350,7 +367,8 @@ def prepare_message(
 ) -> PreparedMessage:
     """Build the AS4 UserMessage for ``document`` (an SBD, or a bare business document for which an
     SBDH is built from the options). ``key`` may be a PKCS#12 file or an encrypted key
-    (``key_password``). ``validate_receiver`` (e.g. an AP ``CertificateValidator``'s
+    (``key_password``); an ``identity`` already loaded replaces ``key``/``cert``. ``validate_receiver``
+    (e.g. an AP ``CertificateValidator``'s
     ``validate``) checks the receiver certificate before anything is encrypted for it.
     Raises ``ValueError`` (or ``OSError``) with a one-line reason for bad input."""
     from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
@@ -363,7 +381,8 @@ def prepare_message(
     from transport.as4 import build_user_message, new_user_message_header
     from transport.sbdh import header_for_document, read_sbd, write_sbd
 
-    identity = load_identity(key, cert, password=key_password)
+    if identity is None:
+        identity = load_identity(key, cert, password=key_password)
     receiver_certificate = load_certificate(receiver_cert)
     if validate_receiver is not None:
         try:
@@ -406,6 +425,37 @@ def prepare_message(
         header, sbd_path, signer=identity, recipient_certificate=receiver_certificate, spool_dir=work
     )
     return PreparedMessage(message, receiver_certificate, sbdh)
+
+
+#: Phrases of urllib3/ssl error texts and the short reason shown instead of the whole library chain
+#: (``HTTPSConnectionPool(host=…): Max retries exceeded with url: … (Caused by …)``).
+_REQUEST_REASONS: Final = (
+    ("CERTIFICATE_VERIFY_FAILED", "the server's TLS certificate is not trusted"),
+    ("Connection refused", "connection refused"),
+    ("Name or service not known", "unknown host name"),
+    ("Temporary failure in name resolution", "host name not resolved"),
+    ("No route to host", "no route to host"),
+    ("Read timed out", "read timed out"),
+    ("timed out", "connection timed out"),
+    ("Connection reset", "connection reset by the server"),
+    ("RemoteDisconnected", "the server closed the connection without answering"),
+)
+
+
+def _host(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+    except ValueError:
+        return url
+
+
+def _request_reason(exc: BaseException) -> str:
+    text = str(exc)
+    for needle, reason in _REQUEST_REASONS:
+        if needle in text:
+            return f"{reason} ({type(exc).__name__})"
+    return type(exc).__name__
 
 
 def _one_line(exc: BaseException) -> str:

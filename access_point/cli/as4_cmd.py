@@ -18,13 +18,20 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from access_point.cli._keys import KeyPasswordFileOpt, load_cli_identity
+
 _err = Console(stderr=True)
 
 #: ``ap as4 serve``: the address cannot be bound (port in use, no such address).
 EXIT_CANNOT_LISTEN = 3
 
-KeyOpt = Annotated[Path, typer.Option("--key", help="Our AP private key (PEM).")]
-CertOpt = Annotated[Path, typer.Option("--cert", help="Our AP certificate (PEM, chain after the leaf).")]
+KeyOpt = Annotated[
+    Path, typer.Option("--key", help="Our AP private key: PEM (optionally encrypted) or PKCS#12 (.p12).")
+]
+CertOpt = Annotated[
+    Path | None,
+    typer.Option("--cert", help="Our AP certificate (PEM, chain after the leaf); optional with a .p12 key."),
+]
 
 
 def _bad_input(reason: str) -> typer.Exit:
@@ -55,7 +62,6 @@ def _check_tls_files(cert: Path, key: Path) -> None:
 def serve(
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port to listen on.")],
     key: KeyOpt,
-    cert: CertOpt,
     trust: Annotated[Path, typer.Option("--trust", help="AP CA bundle (PEM) that signers must chain to.")],
     inbox: Annotated[
         Path, typer.Option("--inbox", help="Directory for accepted messages (.sbd.xml + .json).")
@@ -68,16 +74,17 @@ def serve(
     crl: Annotated[
         Path | None, typer.Option("--crl", help="CRL of the AP CA (offline revocation checks).")
     ] = None,
+    cert: CertOpt = None,
+    key_password_file: KeyPasswordFileOpt = None,
 ) -> None:
     """Run the AS4 receiver at /as4; accepted messages are written to the inbox directory."""
-    from peppol.pki import Identity
     from transport.receiver import DirectoryInbox, ReceiverConfig
     from transport.server import create_app, run_server
 
     if (tls_cert is None) != (tls_key is None):
         raise _bad_input("--tls-cert and --tls-key go together")
+    identity = load_cli_identity(key, cert, key_password_file)
     try:
-        identity = Identity.load(cert, key)
         validator = _validator(trust, crl)
         hooks = DirectoryInbox(inbox)
         if tls_cert is not None and tls_key is not None:
@@ -128,7 +135,6 @@ def send(
     file: Annotated[Path, typer.Argument(help="An SBD, or a bare UBL document (an SBDH is built for it).")],
     url: Annotated[str, typer.Option("--url", help="The receiver's AS4 endpoint URL.")],
     key: KeyOpt,
-    cert: CertOpt,
     receiver_cert: Annotated[
         Path, typer.Option("--receiver-cert", help="The receiver AP certificate (PEM).")
     ],
@@ -161,6 +167,8 @@ def send(
     insecure_http: Annotated[
         bool, typer.Option("--insecure-http", help="INSECURE: allow a plain http:// URL (tests only).")
     ] = False,
+    cert: CertOpt = None,
+    key_password_file: KeyPasswordFileOpt = None,
 ) -> None:
     """Send FILE to an AS4 endpoint and verify the receipt. Exit 0 only on a verified receipt."""
     from transport.sender import As4Sender, InsecureUrlError, prepare_message
@@ -169,8 +177,7 @@ def send(
         raise _bad_input(
             "--crl needs --trust: revocation is checked while validating against the AP CA bundle"
         )
-    if insecure_http:
-        _err.print("[bold red]WARNING: --insecure-http: the message may travel over plain HTTP.[/bold red]")
+    identity = load_cli_identity(key, cert, key_password_file)
     with tempfile.TemporaryDirectory(prefix="ap-send-") as tmp:
         try:
             validator = _validator(trust, crl) if trust else None
@@ -178,6 +185,7 @@ def send(
                 file,
                 key=key,
                 cert=cert,
+                identity=identity,
                 receiver_cert=receiver_cert,
                 validate_receiver=validator.validate if validator else None,
                 sender=sender,
