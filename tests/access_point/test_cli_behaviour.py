@@ -148,3 +148,12 @@ def test_log_format_json_option_makes_library_warnings_json(test_pki: object, tm
 def test_bad_log_options_are_usage_errors(bad: str) -> None:
     proc = _ap(bad, "--version")
     assert proc.returncode == 2 or "ap (" in proc.stdout
+
+
+def test_lookup_errors_name_the_trust_flags() -> None:
+    result = runner.invoke(app, ["lookup", "iso6523-actorid-upis::9915:good"])
+    assert result.exit_code == 2
+    assert "--ap-trust FILE or --network" in result.stderr
+    result = runner.invoke(app, ["lookup", "iso6523-actorid-upis::9915:good", "--ap-trust", "x.pem"])
+    assert result.exit_code == 2
+    assert "--smp-trust FILE or --network" in result.stderr
