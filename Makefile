@@ -1,17 +1,18 @@
 # Set-up and developer commands. Every target creates .venv when missing and installs what it needs;
-# the install is redone only when pyproject.toml changes.
+# the install is redone only when pyproject.toml or constraints.txt changes. Versions are pinned by
+# constraints.txt (reproducible installs); `make constraints` rewrites it from the current .venv.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test lint bench install clean servers
+.PHONY: demo test lint bench install clean servers constraints
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -36,6 +37,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benches
+
+constraints: $(STAMP)
+	{ sed -n '1,2p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -299,6 +299,23 @@ class TestPki:
         """An offline AP validator: generated CRL loaded, hard-fail, no fetching (override via kw)."""
         return self._validator(self.ap_trust(), Purpose.AP, kw)
 
+    def renewed_ap(self, index: int = 0) -> Identity:
+        """A renewal of ``aps[index]``: a new key and a certificate with the same subject (seat id),
+        issued now by the AP CA (in memory)."""
+        old = self.aps[index].certificate()
+        key = new_key()
+        now = datetime.now(UTC)
+        cert = issue_certificate(
+            old.subject,
+            key.public_key(),
+            self.ap_ca.identity(),
+            profile="ap",
+            not_before=now - BACKDATE,
+            not_after=now + LEAF_VALIDITY,
+            crl_url=DEFAULT_AP_CRL_URL,
+        )
+        return Identity.of(key, cert, (self.ap_ca.certificate(), self.root.certificate()))
+
     def smp_validator(self, **kw: Any) -> CertificateValidator:
         """An offline SMP-certificate validator (same defaults as :meth:`ap_validator`)."""
         return self._validator(self.smp_trust(), Purpose.SMP, kw)

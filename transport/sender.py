@@ -30,7 +30,7 @@ from cryptography import x509
 
 from peppol.deadline import Deadline, DeadlineExceeded, deadline, mount_deadline_adapter
 from peppol.xml import XmlError, pull_events
-from transport.as4 import OutboundMessage, ReceivedSignal, parse_signal, verify_receipt
+from transport.as4 import OutboundMessage, ReceiptSignerPolicy, ReceivedSignal, parse_signal, verify_receipt
 from transport.errors import (
     ConnectionFailure,
     EbmsError,
@@ -103,8 +103,11 @@ class As4Sender:
 
     ``ca_bundle`` replaces the system/certifi roots for TLS (e.g. a test CA); ``allow_http`` permits
     ``http://`` URLs and must only be set from an explicit, loud flag. ``validate_signer`` checks the
-    receipt signer's certificate (e.g. ``CertificateValidator(...).validate``). ``deadline`` bounds
-    each attempt as a whole (seconds, ``None`` for per-read timeouts only; see :mod:`peppol.deadline`).
+    receipt signer's certificate (e.g. ``CertificateValidator(...).validate``); ``receipt_signer``
+    says whether the receipt must be signed by exactly the receiver certificate we encrypted for
+    (default) or may be signed by another valid certificate of the same seat (a receiver renewing its
+    certificate; needs ``validate_signer``). ``deadline`` bounds each attempt as a whole (seconds,
+    ``None`` for per-read timeouts only; see :mod:`peppol.deadline`).
     """
 
     def __init__(
@@ -117,12 +120,15 @@ class As4Sender:
         validate_signer: Callable[[x509.Certificate], object] | None = None,
         session: requests.Session | None = None,
         deadline: float | None = DEFAULT_SEND_DEADLINE,
+        receipt_signer: ReceiptSignerPolicy = ReceiptSignerPolicy.SAME_CERTIFICATE,
     ) -> None:
         self._verify: str | bool = str(ca_bundle) if ca_bundle else True
         self._allow_http = allow_http
         self._timeout = (connect_timeout, read_timeout)
         self._validate_signer = validate_signer
         self._deadline = deadline
+        self._receipt_signer = receipt_signer
+        self._warned_http: set[str] = set()
         if session is None:
             session = requests.Session()
             mount_deadline_adapter(session)  # the deadline can cut a trickling receiver
@@ -156,10 +162,15 @@ class As4Sender:
         if scheme == "https":
             return
         if scheme == "http" and self._allow_http:
-            log.warning("sending AS4 over plain HTTP to %s (insecure flag set)", url)
+            if url not in self._warned_http:  # once per URL, not once per attempt
+                self._warned_http.add(url)
+                log.warning("sending AS4 over plain HTTP to %s (insecure flag set)", url)
             return
         if scheme == "http":
-            raise InsecureUrlError(f"refusing plain HTTP endpoint {url} (needs the explicit insecure flag)")
+            raise InsecureUrlError(
+                f"refusing plain HTTP endpoint {url}: Peppol requires https:// "
+                "(allow it for tests only with the explicit insecure flag, ap as4 send --insecure-http)"
+            )
         raise InsecureUrlError(f"not an HTTP(S) endpoint: {url}")
 
     def send(
@@ -204,7 +215,7 @@ class As4Sender:
             except requests.exceptions.RequestException as exc:
                 if scope is not None and scope.expired:  # the watchdog cut the connection
                     return _failure(ConnectionFailure(str(scope.error())), status=None, retryable=True)
-                return _request_failure(exc)
+                return _request_failure(exc, url)
         if body is None:
             too_big = InvalidReceipt(f"HTTP {status} response larger than {MAX_RESPONSE_BYTES} bytes")
             return _failure(too_big, status=status, retryable=False)
@@ -291,8 +302,9 @@ class As4Sender:
                 body,
                 sent=message,
                 receiver_certificate=receiver_certificate,
-                validate_signer=validate_signer,
+                validate_signer=validate_signer if check is not None else None,
                 content_type=content_type,
+                signer_policy=self._receipt_signer,
             )
         except EbmsError as exc:
             invalid = exc if isinstance(exc, InvalidReceipt) else InvalidReceipt(str(exc))
@@ -302,13 +314,23 @@ class As4Sender:
         return Outcome(True, receipt, None, None, False, status, receipt_bytes=body)
 
 
-def _request_failure(exc: requests.exceptions.RequestException) -> Outcome:
-    """A transport failure: TLS is permanent (never retried into a MITM), connection and timeout
-    errors are retryable, anything else (a malformed request) is permanent."""
+def _request_failure(exc: requests.exceptions.RequestException, url: str) -> Outcome:
+    """A transport failure, described without the urllib3 chain: TLS is permanent (never retried into
+    a MITM), connection and timeout errors are retryable, anything else (a malformed request) is
+    permanent."""
     if isinstance(exc, requests.exceptions.SSLError):
-        return _failure(ConnectionFailure(f"TLS failure: {exc}"), status=None, retryable=False)
-    retryable = isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout))
-    return _failure(ConnectionFailure(f"{type(exc).__name__}: {exc}"), status=None, retryable=retryable)
+        return _failure(
+            ConnectionFailure(f"TLS failure with {_host(url)}: {_request_reason(exc)}"),
+            status=None,
+            retryable=False,
+        )
+    if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
+        return _failure(
+            ConnectionFailure(f"cannot reach {_host(url)}: {_request_reason(exc)}"),
+            status=None,
+            retryable=True,
+        )
+    return _failure(ConnectionFailure(f"{type(exc).__name__}: {exc}"), status=None, retryable=False)
 
 
 def _with_attempts(outcome: Outcome, attempts: int) -> Outcome:
@@ -350,6 +372,37 @@ def is_sbd(path: Path) -> bool:
     except XmlError:
         return False
     return False
+
+
+#: Phrases of urllib3/ssl error texts and the short reason shown instead of the whole library chain
+#: (``HTTPSConnectionPool(host=…): Max retries exceeded with url: … (Caused by …)``).
+_REQUEST_REASONS: Final = (
+    ("CERTIFICATE_VERIFY_FAILED", "the server's TLS certificate is not trusted"),
+    ("Connection refused", "connection refused"),
+    ("Name or service not known", "unknown host name"),
+    ("Temporary failure in name resolution", "host name not resolved"),
+    ("No route to host", "no route to host"),
+    ("Read timed out", "read timed out"),
+    ("timed out", "connection timed out"),
+    ("Connection reset", "connection reset by the server"),
+    ("RemoteDisconnected", "the server closed the connection without answering"),
+)
+
+
+def _host(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+    except ValueError:
+        return url
+
+
+def _request_reason(exc: BaseException) -> str:
+    text = str(exc)
+    for needle, reason in _REQUEST_REASONS:
+        if needle in text:
+            return f"{reason} ({type(exc).__name__})"
+    return type(exc).__name__
 
 
 def _one_line(exc: BaseException) -> str:

@@ -4,20 +4,51 @@ library function; this module only assembles them."""
 from __future__ import annotations
 
 import importlib
-from typing import Annotated, Any, NamedTuple
+import sys
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Annotated, Any, Final, NamedTuple
 
 import typer
 import typer.main
+from typer._click import exceptions as click_exceptions
 from typer.core import TyperCommand, TyperGroup
 
 from access_point import __version__
 from access_point.cli import (
+    _console,
     artifacts_cmd,
     as4_cmd,
     id_cmd,
     lookup_cmd,
     validate_cmd,
 )
+from access_point.logs import (
+    DEFAULT_LOG_FORMAT,
+    DEFAULT_LOG_LEVEL,
+    configure_logging,
+)
+
+
+class LogLevel(StrEnum):
+    """``--log-level`` values (``access_point.logs.LOG_LEVELS``)."""
+
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+    critical = "critical"
+
+
+class LogFormatChoice(StrEnum):
+    """``--log-format`` values (``access_point.logs.LOG_FORMATS``)."""
+
+    text = "text"
+    json = "json"
+
+
+_DEFAULT_LEVEL: Final = LogLevel(DEFAULT_LOG_LEVEL)
+_DEFAULT_FORMAT: Final = LogFormatChoice(DEFAULT_LOG_FORMAT)
 
 
 class LazyCommand(NamedTuple):
@@ -69,8 +100,8 @@ def load_command(name: str) -> Any:
     module.register(holder)
     built = typer.main.get_command(holder)
     if isinstance(built, TyperGroup) and name in built.commands:  # registered with add_typer
-        return built.commands[name]
-    return built
+        built = built.commands[name]
+    return _console.readable_metavars(built)
 
 
 def _listing_key(name: str) -> int:
@@ -87,6 +118,40 @@ class _LazyGroup(TyperGroup):
             entries[name] = _Placeholder(name=name, help=lazy.help)
         self.commands.clear()
         self.commands.update((name, entries[name]) for name in sorted(entries, key=_listing_key))
+        _console.readable_metavars(self)
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run, printing click's usage errors as one ``error: …`` line instead of a box."""
+        try:
+            result = super().main(
+                args, prog_name, complete_var, False, windows_expand_args=windows_expand_args, **extra
+            )
+        except click_exceptions.ClickException as exc:
+            if not standalone_mode:
+                raise
+            if isinstance(exc, click_exceptions.NoArgsIsHelpError):  # "ap" or "ap pki" alone: help
+                from typer import rich_utils
+
+                rich_utils.rich_format_error(exc)
+            else:
+                _console.fail(_console.usage_error_line(exc))
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            if not standalone_mode:
+                raise
+            _console.fail("aborted")
+            sys.exit(1)
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         if args and isinstance(self.commands.get(args[0]), _Placeholder):
@@ -120,8 +185,25 @@ def _root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = False,
+    log_level: Annotated[
+        LogLevel,
+        typer.Option(
+            "--log-level",
+            envvar="AP_LOG_LEVEL",
+            case_sensitive=False,
+            help="Log records at this level and above go to stderr.",
+        ),
+    ] = _DEFAULT_LEVEL,
+    log_format: Annotated[
+        LogFormatChoice,
+        typer.Option(
+            "--log-format", envvar="AP_LOG_FORMAT", help="Log line format: text, or one JSON object per line."
+        ),
+    ] = _DEFAULT_FORMAT,
 ) -> None:
     """Procurement Access Point."""
+    _console.reset_warnings()
+    configure_logging(log_level.value, log_format.value)
 
 
 for _module in (id_cmd, lookup_cmd, as4_cmd, validate_cmd, artifacts_cmd):
@@ -129,5 +211,6 @@ for _module in (id_cmd, lookup_cmd, as4_cmd, validate_cmd, artifacts_cmd):
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point (also ``python -m access_point``)."""
+    _console.configure_output()
+    app(prog_name="ap")

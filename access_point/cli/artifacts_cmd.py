@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from access_point.cli._console import emit_json
+
 if TYPE_CHECKING:
     from ubl.artifacts import ArtifactError, ArtifactStore, InstalledSet
 
@@ -34,9 +36,21 @@ StoreOption = Annotated[
 ]
 
 
-def _fail(console: Console, message: str, code: int = EXIT_USAGE) -> typer.Exit:
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object (shape in docs/cli.md).")]
+
+
+def _fail(
+    console: Console, message: str, code: int = EXIT_USAGE, *, json_error: dict[str, object] | None = None
+) -> typer.Exit:
+    """One ``error:`` line on stderr; with ``--json`` (``json_error`` given) also the JSON on stdout."""
     console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    if json_error is not None:
+        emit_json(json_error)
     return typer.Exit(code)
+
+
+def _error_json(name: str | None, code: str, message: str, as_json: bool) -> dict[str, object] | None:
+    return {"name": name, "ok": False, "error": {"code": code, "message": message}} if as_json else None
 
 
 def _exit_code(err: ArtifactError) -> int:
@@ -95,24 +109,43 @@ def install(
     ] = False,
     version: Annotated[str | None, typer.Option("--version", help="Version label of a --custom set.")] = None,
     store: StoreOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Install an artifact set, checking every file against the shipped SHA-256 manifest."""
     from ubl.artifacts import ArtifactError, ArtifactStore
 
     err = Console(stderr=True)
     if source is not None and not source.exists():
-        raise _fail(err, f"{source}: no such directory or zip file")
+        message = f"{source}: no such directory or zip file"
+        raise _fail(err, message, json_error=_error_json(name, "bad-source", message, as_json))
     if custom and source is None:
-        raise _fail(err, "--custom needs --from DIR_OR_ZIP")
+        message = "--custom needs --from DIR_OR_ZIP"
+        raise _fail(err, message, json_error=_error_json(name, "usage", message, as_json))
     target = ArtifactStore(store)
     try:
         got = install_set(
             name, store=target, source=source, url=url, custom=custom, version=version, console=err
         )
     except ArtifactError as exc:
-        raise _fail(err, str(exc), _exit_code(exc)) from exc
+        error = _error_json(name, exc.code, str(exc.args[0]), as_json)
+        raise _fail(err, str(exc), _exit_code(exc), json_error=error) from exc
     except OSError as exc:
-        raise _fail(err, f"cannot write the store {target.root}: {exc.strerror or exc}") from exc
+        message = f"cannot write the store {target.root}: {exc.strerror or exc}"
+        raise _fail(
+            err, message, json_error=_error_json(name, "store-not-writable", message, as_json)
+        ) from exc
+    if as_json:
+        emit_json(
+            {
+                "name": got.name,
+                "ok": True,
+                "version": got.version,
+                "files": got.file_count,
+                "official": got.official,
+                "path": str(got.path),
+            }
+        )
+        return
     kind = "official, verified" if got.official else "custom"
     Console().print(
         f"installed {escape(got.name)} {escape(got.version)} ({got.file_count} files, {kind})"
@@ -128,15 +161,48 @@ def list_sets(
     available: Annotated[
         bool, typer.Option("--available", help="Also list the official sets that are not installed.")
     ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List installed artifact sets: name, version, file count, location."""
     from ubl.artifacts import OFFICIAL_SETS, UNAVAILABLE_SETS, ArtifactStore
 
     target = ArtifactStore(store)
     if target.root.exists() and not target.root.is_dir():
-        raise _fail(Console(stderr=True), f"the store {target.root} is not a directory")
+        message = f"the store {target.root} is not a directory (--store DIR)"
+        raise _fail(Console(stderr=True), message, json_error=_error_json(None, "usage", message, as_json))
     installed = target.installed()
-    table = Table(title=f"Artifact sets in {target.root}")
+    if as_json:
+        rows: list[dict[str, object]] = [
+            {
+                "name": s.name,
+                "version": s.version,
+                "files": s.file_count,
+                "status": "official" if s.official else "custom",
+                "location": str(s.path),
+            }
+            for s in installed
+        ]
+        if available:
+            names = {s.name for s in installed}
+            rows += [
+                {
+                    "name": spec.name,
+                    "version": spec.version,
+                    "files": len(spec.manifest()),
+                    "status": "not-installed",
+                    "location": spec.url,
+                }
+                for spec in OFFICIAL_SETS.values()
+                if spec.name not in names
+            ]
+            rows += [
+                {"name": name, "version": None, "files": None, "status": "not-available", "location": reason}
+                for name, reason in UNAVAILABLE_SETS.items()
+                if name not in names
+            ]
+        emit_json({"store": str(target.root), "sets": rows})
+        return
+    table = Table()
     table.add_column("Name", no_wrap=True)
     for col in ("Version", "Files", "Kind", "Location"):
         table.add_column(col, overflow="fold")
@@ -156,12 +222,15 @@ def list_sets(
     if not installed and not available:
         console.print(f"no artifact set installed in {escape(str(target.root))} (ap artifacts install NAME)")
         return
+    console.print(f"Artifact sets in {escape(str(target.root))}", highlight=False, soft_wrap=True)
     console.print(table)
 
 
 @artifacts_app.command("verify")
 def verify(
-    name: Annotated[str, typer.Argument(help="Installed set name.")], store: StoreOption = None
+    name: Annotated[str, typer.Argument(help="Installed set name.")],
+    store: StoreOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Re-hash an installed set; exit 1 if a file changed since it was installed."""
     from ubl.artifacts import ArtifactError, ArtifactStore
@@ -171,7 +240,12 @@ def verify(
     try:
         bad = target.verify(name)
     except ArtifactError as exc:
-        raise _fail(err, str(exc)) from exc
+        raise _fail(err, str(exc), json_error=_error_json(name, exc.code, str(exc.args[0]), as_json)) from exc
+    if as_json:
+        emit_json({"name": name, "ok": not bad, "changed": list(bad)})
+        if bad:
+            raise typer.Exit(EXIT_FAILED)
+        return
     if bad:
         for rel in bad:
             err.print(f"[red]changed or missing:[/red] {escape(rel)}", highlight=False)

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from access_point.cli._keys import KeyPasswordFileOpt, load_cli_identity
+
 if TYPE_CHECKING:
     from peppol.identifiers import ParticipantId
 
@@ -28,8 +30,13 @@ _err = Console(stderr=True)
 #: ``ap as4 serve``: the address cannot be bound (port in use, no such address).
 EXIT_CANNOT_LISTEN = 3
 
-KeyOpt = Annotated[Path, typer.Option("--key", help="Our AP private key (PEM).")]
-CertOpt = Annotated[Path, typer.Option("--cert", help="Our AP certificate (PEM, chain after the leaf).")]
+KeyOpt = Annotated[
+    Path, typer.Option("--key", help="Our AP private key: PEM (optionally encrypted) or PKCS#12 (.p12).")
+]
+CertOpt = Annotated[
+    Path | None,
+    typer.Option("--cert", help="Our AP certificate (PEM, chain after the leaf); optional with a .p12 key."),
+]
 
 
 def _bad_input(reason: str) -> typer.Exit:
@@ -80,7 +87,6 @@ def served_participants(ids: list[str], file: Path | None) -> frozenset[Particip
 def serve(
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port to listen on.")],
     key: KeyOpt,
-    cert: CertOpt,
     trust: Annotated[Path, typer.Option("--trust", help="AP CA bundle (PEM) that signers must chain to.")],
     inbox: Annotated[
         Path,
@@ -118,6 +124,8 @@ def serve(
         float | None,
         typer.Option("--body-timeout", min=0.1, help="Seconds to receive a whole request body [120]."),
     ] = None,
+    cert: CertOpt = None,
+    key_password_file: KeyPasswordFileOpt = None,
 ) -> None:
     """Run the AS4 receiver at /as4; accepted messages go to the durable ledger in the inbox directory.
 
@@ -126,12 +134,12 @@ def serve(
     """
     from access_point.store import open_store
     from access_point.store.blobs import process_work_dir
-    from peppol.pki import Identity
     from transport.receiver import CallbackHooks, ReceiverConfig, serve_everything
     from transport.server import ServerLimits, create_app, run_server
 
     if (tls_cert is None) != (tls_key is None):
         raise _bad_input("--tls-cert and --tls-key go together")
+    identity = load_cli_identity(key, cert, key_password_file)
     try:
         served = served_participants(participant or [], participants_file)
     except (OSError, ValueError) as exc:
@@ -144,7 +152,6 @@ def serve(
     if served and serve_any:
         raise _bad_input("--serve-any and a list of served participants exclude each other")
     try:
-        identity = Identity.load(cert, key)
         validator = _validator(trust, crl)
         if tls_cert is not None and tls_key is not None:
             _check_tls_files(tls_cert, tls_key)
@@ -253,7 +260,6 @@ def send(
     file: Annotated[Path, typer.Argument(help="An SBD, or a bare UBL document (an SBDH is built for it).")],
     url: Annotated[str, typer.Option("--url", help="The receiver's AS4 endpoint URL.")],
     key: KeyOpt,
-    cert: CertOpt,
     receiver_cert: Annotated[
         Path, typer.Option("--receiver-cert", help="The receiver AP certificate (PEM).")
     ],
@@ -286,19 +292,20 @@ def send(
     insecure_http: Annotated[
         bool, typer.Option("--insecure-http", help="INSECURE: allow a plain http:// URL (tests only).")
     ] = False,
+    cert: CertOpt = None,
+    key_password_file: KeyPasswordFileOpt = None,
 ) -> None:
     """Send FILE to an AS4 endpoint and verify the receipt. Exit 0 only on a verified receipt."""
     from exchange import ExchangeError, FixedEndpoint, attempt, build, discover
     from peppol.endpoint import TRANSPORT_PROFILE_AS4_V2, Endpoint
-    from peppol.pki import Identity, load_certificate
+    from peppol.pki import load_certificate
     from transport.sender import As4Sender, InsecureUrlError
 
     if crl is not None and trust is None:
         raise _bad_input(
             "--crl needs --trust: revocation is checked while validating against the AP CA bundle"
         )
-    if insecure_http:
-        _err.print("[bold red]WARNING: --insecure-http: the message may travel over plain HTTP.[/bold red]")
+    identity = load_cli_identity(key, cert, key_password_file)
     with tempfile.TemporaryDirectory(prefix="ap-send-") as tmp:
         with As4Sender(ca_bundle=tls_ca, allow_http=insecure_http) as probe:
             try:
@@ -307,7 +314,6 @@ def send(
                 raise _bad_input(str(exc)) from exc
         try:
             validator = _validator(trust, crl) if trust else None
-            identity = Identity.load(cert, key)
             resolver = FixedEndpoint(
                 Endpoint(url, TRANSPORT_PROFILE_AS4_V2, load_certificate(receiver_cert)),
                 validate_certificate=validator.validate if validator else None,

@@ -73,6 +73,13 @@ class Revocation(StrEnum):
     off = "off"
 
 
+class NetworkChoice(StrEnum):
+    """``--network``: the shipped OpenPeppol CA bundle (``peppol.pki.network``)."""
+
+    test = "test"
+    production = "production"
+
+
 class UsageError(Exception):
     """Bad command-line input; exit 2 with a one-line reason."""
 
@@ -196,6 +203,13 @@ def lookup(
     ap_trust: Annotated[
         Path | None, typer.Option("--ap-trust", help="PEM bundle with the AP CA (endpoint certificates).")
     ] = None,
+    network: Annotated[
+        NetworkChoice | None,
+        typer.Option(
+            "--network",
+            help="Trust the shipped OpenPeppol CAs of this network (where --smp-trust/--ap-trust are unset).",
+        ),
+    ] = None,
     tls_ca: Annotated[
         Path | None,
         typer.Option("--tls-ca", help="PEM bundle trusted for SMP TLS instead of the system roots."),
@@ -273,6 +287,22 @@ def lookup(
             except SmlRecordError as exc:
                 raise UsageError(f"--smp-url: {exc}") from exc
         revocation_policy = RevocationPolicy(revocation.value)
+        if network is not None:
+            from peppol.pki import network_bundle
+
+            bundle = network_bundle(network.value)
+            ap_trust = ap_trust or bundle
+            smp_trust = smp_trust or (None if insecure_skip_smp_signer_trust else bundle)
+        if static is None and ap_trust is None:
+            raise UsageError(
+                "an AP trust store is required (endpoint certificates are validated before use): "
+                "give --ap-trust FILE or --network test|production"
+            )
+        if static is None and smp_trust is None and not insecure_skip_smp_signer_trust:
+            raise UsageError(
+                "an SMP trust store is required (SMP signatures are verified against the SMP CA): "
+                "give --smp-trust FILE or --network test|production"
+            )
         directory: StaticDirectory | Discovery
         try:
             if static is not None:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from access_point.cli._console import emit_json
 from ubl.reports import FORMATS
 
 if TYPE_CHECKING:
@@ -61,17 +62,40 @@ def exit_code(outcomes: list[Outcome]) -> int:
     return EXIT_OK
 
 
-def _list_types() -> None:
+def _list_types(as_json: bool) -> None:
     from ubl import registry
 
+    types = registry.document_types()
+    if as_json:
+        emit_json(
+            [
+                {
+                    "key": t.key,
+                    "name": t.name,
+                    "root": t.root,
+                    "xsd": str(t.xsd),
+                    "schematron": None if t.schematron is None else str(t.schematron),
+                    "phase": t.phase,
+                }
+                for t in types
+            ]
+        )
+        return
     table = Table(title="Registered document types (use the key with --ruleset)")
     table.add_column("Key", no_wrap=True)
     for col in ("Name", "Root", "XSD", "Schematron (phase)"):
         table.add_column(col, overflow="fold")
-    for t in registry.document_types():
+    for t in types:
         sch = "—" if t.schematron is None else f"{t.schematron}" + (f" ({t.phase})" if t.phase else "")
         table.add_row(t.key, t.name, t.root, str(t.xsd), sch)
     Console().print(table)
+
+
+def _unreadable(path: Path) -> Outcome:
+    """The outcome of an input that does not exist (reported like any file that cannot be validated)."""
+    from ubl.validate import Outcome
+
+    return Outcome(str(path), error="no such file or directory", error_code="not-found")
 
 
 def validate(
@@ -89,7 +113,7 @@ def validate(
         Path | None, typer.Option("--xsd", help="XSD to use instead (FILE.xsd or SET:path).")
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help=f"Report format: {', '.join(FORMATS)}.")
+        str, typer.Option("--format", "-f", metavar="|".join(FORMATS), help="Report format.")
     ] = "text",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
@@ -103,6 +127,9 @@ def validate(
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=64, help="Worker processes.")] = 1,
     list_types: Annotated[
         bool, typer.Option("--list-types", help="List the registered document types and exit.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --list-types: print the types as a JSON array.")
     ] = False,
 ) -> None:
     """Validate documents: detect the type, run the XSD then the Schematron.
@@ -119,8 +146,10 @@ def validate(
 
     err = Console(stderr=True)
     if list_types:
-        _list_types()
+        _list_types(as_json)
         return
+    if as_json:
+        raise _fail(err, "--json goes with --list-types; for a JSON report use -f json")
     if not files:
         raise _fail(err, "give at least one FILE or folder (or --list-types)")
     if fmt not in FORMATS:
@@ -136,12 +165,15 @@ def validate(
         xsd_path = resolve_artifact(xsd, target) if xsd is not None else None
     except (FileNotFoundError, ArtifactError) as exc:
         raise _fail(err, str(exc)) from exc
-    missing = [f for f in files if not f.exists()]
-    if missing:
-        raise _fail(err, f"{missing[0]}: no such file or directory")
-    paths = expand_paths(files)
-    if not paths:
+    # an input that does not exist is reported in the report (JSON, JUnit …) like any file that could
+    # not be validated, so a machine reading -f json always gets a report (exit 2)
+    missing = [_unreadable(f) for f in files if not f.exists()]
+    paths = expand_paths(f for f in files if f.exists())
+    if not paths and not missing:
         raise _fail(err, "no XML file to validate")
+    for outcome in missing:
+        if fmt != "text" or output is not None:
+            err.print(f"[red]error:[/red] {escape(outcome.source)}: {outcome.error}", highlight=False)
 
     _apply_memo_budget(err)
     stream_text = fmt == "text" and output is None
@@ -178,8 +210,10 @@ def validate(
             for part in document_renderables(entries([outcome])[0]):
                 out.print(part)
 
+    for outcome in missing:
+        on_outcome(outcome)
     with progress:
-        outcomes = validate_files(
+        outcomes = missing + validate_files(
             paths,
             workers=workers,
             on_outcome=on_outcome,

@@ -8,8 +8,10 @@ process-wide cache keyed by path + mtime (+ size + password digest), so a rewrit
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TypeVar
@@ -27,6 +29,12 @@ from peppol.pki.names import seat_id as _seat_id
 MAX_FILE_BYTES: Final = 4 * 1024 * 1024
 #: Entries kept by the process-wide key and identity cache.
 CACHE_SIZE: Final = 64
+
+#: Environment variable holding the password of an encrypted key or PKCS#12 file
+#: (:func:`key_password`); a password is never taken on the command line.
+KEY_PASSWORD_ENV: Final = "AP_KEY_PASSWORD"  # noqa: S105 (a variable name, not a password)
+#: File name endings read as PKCS#12 (the content is sniffed too).
+PKCS12_SUFFIXES: Final = (".p12", ".pfx")
 
 _PEM_MARKER: Final = b"-----BEGIN"
 _T = TypeVar("_T")
@@ -97,14 +105,33 @@ def _as_rsa(key: object, what: str) -> rsa.RSAPrivateKey:
     return key
 
 
+def is_pkcs12(data: bytes) -> bool:
+    """Whether DER ``data`` is a PKCS#12 PFX: a SEQUENCE whose first element is ``INTEGER 3``
+    (a DER private key starts with ``INTEGER 0``; PEM is never PKCS#12)."""
+    if len(data) < 8 or data[0] != 0x30 or _is_pem(data):
+        return False
+    length = data[1]
+    offset = 2 + (length & 0x7F if length & 0x80 else 0)
+    return data[offset : offset + 3] == b"\x02\x01\x03"
+
+
 def _decode_private_key(data: bytes, password: bytes | None) -> rsa.RSAPrivateKey:
+    if is_pkcs12(data):
+        raise KeyLoadError("this is a PKCS#12 file, not a private key: load it with load_identity()")
+    encrypted = b"ENCRYPTED" in data[:4096] if _is_pem(data) else False
     try:
         if _is_pem(data):
             key = serialization.load_pem_private_key(data, password=password)
         else:
             key = serialization.load_der_private_key(data, password=password)
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise KeyLoadError(f"cannot decode private key (wrong password or format?): {exc}") from exc
+    except TypeError as exc:  # encrypted without a password, or a password for a clear key
+        if password is None:
+            raise KeyLoadError("the private key is encrypted: a password is needed") from exc
+        raise KeyLoadError("the private key is not encrypted: give no password") from exc
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        if encrypted or password is not None:
+            raise KeyLoadError("cannot decrypt the private key: wrong password") from exc
+        raise KeyLoadError("not a PEM or DER private key (PKCS#1 or PKCS#8)") from exc
     return _as_rsa(key, "private key")
 
 
@@ -171,7 +198,12 @@ def load_private_key(source: Path | bytes, password: bytes | None = None) -> rsa
     cached = _CACHE.get(key)
     if isinstance(cached, rsa.RSAPrivateKey):
         return cached
-    loaded = _decode_private_key(_read(source, "private key"), password)
+    try:
+        loaded = _decode_private_key(_read(source, "private key"), password)
+    except KeyLoadError as exc:
+        if isinstance(source, bytes | bytearray | memoryview) or str(source) in str(exc):
+            raise
+        raise KeyLoadError(f"{source}: {exc}") from exc
     _CACHE.put(key, loaded)
     return loaded
 
@@ -191,6 +223,8 @@ class Identity:
         Cached per (cert path+mtime, key path+mtime); raises :class:`KeyLoadError` when the key does not
         belong to the certificate.
         """
+        if _looks_pkcs12(Path(key)):
+            return load_identity(Path(key), Path(cert), password=password)
         cache_key = ("identity", *_file_key("cert", Path(cert), None), *_file_key("key", Path(key), password))
         cached = _CACHE.get(cache_key)
         if isinstance(cached, Identity):
@@ -243,13 +277,67 @@ def load_pkcs12(source: Path | bytes, password: bytes | None) -> Identity:
         if isinstance(cached, Identity):
             return cached
     data = _read(source, "PKCS#12")
+    where = "PKCS#12" if isinstance(source, bytes | bytearray | memoryview) else f"PKCS#12 file {source}"
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(data, password)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise KeyLoadError(f"cannot decode PKCS#12 (wrong password or format?): {exc}") from exc
+        # cryptography's text here is parser detail ("ParseError { kind: UnexpectedTag … }")
+        if not is_pkcs12(data):
+            raise KeyLoadError(f"{where}: not a PKCS#12 file") from exc
+        if password is None:
+            raise KeyLoadError(f"{where}: wrong or missing password (this file needs one)") from exc
+        raise KeyLoadError(f"{where}: wrong password") from exc
     if key is None or cert is None:
-        raise KeyLoadError("PKCS#12 holds no private key and certificate")
+        raise KeyLoadError(f"{where} holds no private key and certificate")
     identity = Identity.of(_as_rsa(key, "PKCS#12 key"), _decoded(cert), tuple(_decoded(c) for c in extra))
     if cache_key is not None:
         _CACHE.put(cache_key, identity)
     return identity
+
+
+def key_password(
+    password_file: Path | None = None, environ: Mapping[str, str] | None = None
+) -> bytes | None:
+    """The password of an encrypted key / PKCS#12: the first line of ``password_file`` when given,
+    else ``$AP_KEY_PASSWORD``, else ``None``. Never from a command-line argument (visible in ``ps``)."""
+    if password_file is not None:
+        try:
+            text = Path(password_file).read_bytes()
+        except OSError as exc:
+            raise KeyLoadError(f"cannot read password file {password_file}: {exc.strerror or exc}") from exc
+        return text.splitlines()[0] if text.strip() else b""
+    value = (os.environ if environ is None else environ).get(KEY_PASSWORD_ENV)
+    return None if value is None else value.encode("utf-8")
+
+
+def _looks_pkcs12(path: Path) -> bool:
+    if path.suffix.lower() in PKCS12_SUFFIXES:
+        return True
+    try:
+        with path.open("rb") as fh:
+            return is_pkcs12(fh.read(16))
+    except OSError:
+        return False
+
+
+def load_identity(
+    key_path: Path, cert_path: Path | None = None, *, password: bytes | None = None
+) -> Identity:
+    """Our key and certificate from what an operator has: a PKCS#12 file (``cert_path`` optional; when
+    given it must be the PKCS#12's certificate, or the file supplies the chain), or a PEM/DER key —
+    plain or encrypted (``password``) — with its certificate file (PEM bundle: leaf, then chain).
+
+    Raises :class:`KeyLoadError` with a one-line reason naming the file.
+    """
+    key_path = Path(key_path)
+    if _looks_pkcs12(key_path):
+        identity = load_pkcs12(key_path, password)
+        if cert_path is None:
+            return identity
+        certs = load_certificates(cert_path)
+        if certs[0] != identity.certificate:
+            raise KeyLoadError(f"certificate {cert_path} is not the one in PKCS#12 file {key_path}")
+        return Identity(identity.private_key, identity.certificate, tuple(certs[1:]) or identity.chain)
+    if cert_path is None:
+        raise KeyLoadError(f"{key_path} is a private key: its certificate file is needed too")
+    return Identity.load(Path(cert_path), key_path, password)

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -71,6 +72,8 @@ from peppol.pki.errors import (
 from peppol.pki.memo import PerObject
 from peppol.pki.names import Purpose, Stage, common_name, name_purpose, name_stage
 from peppol.pki.truststore import TrustStore
+
+log = logging.getLogger("peppol.pki")
 
 
 class RevocationPolicy(StrEnum):
@@ -116,6 +119,59 @@ class ValidatedCertificate:
     revocation_checked: bool
     stage: Stage | None = None
     purpose: Purpose | None = None
+    #: Why the revocation status could not be established when soft-fail let the certificate pass
+    #: (``None`` when it was checked, or not asked for)
+    revocation_warning: str | None = None
+
+    @property
+    def revocation_status(self) -> str:
+        """``checked``; ``unknown`` (soft-fail: could not be checked, see ``revocation_warning``);
+        ``not-checked`` (policy off, or the certificate declares no CRL / OCSP URL)."""
+        if self.revocation_checked:
+            return "checked"
+        return "unknown" if self.revocation_warning is not None else "not-checked"
+
+
+class SoftFailMonitor:
+    """Counts validations that passed only because soft-fail ignored an unknown revocation status,
+    and calls listeners (a metrics counter, an alert) with ``(subject, reason)`` for each. Every such
+    event is also logged as a WARNING on the ``peppol.pki`` logger."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+        self._listeners: list[Callable[[str, str], None]] = []
+
+    @property
+    def count(self) -> int:
+        """Soft-fail passes so far in this process."""
+        return self._count
+
+    def add_listener(self, listener: Callable[[str, str], None]) -> None:
+        """Call ``listener(subject, reason)`` on every soft-fail pass."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[str, str], None]) -> None:
+        """Stop calling ``listener``."""
+        with self._lock:
+            self._listeners.remove(listener)
+
+    def report(self, subject: str, reason: str) -> None:
+        """Record one soft-fail pass (log, count, listeners; a failing listener is logged, not raised)."""
+        log.warning("revocation of %s could not be checked, accepted under soft-fail: %s", subject, reason)
+        with self._lock:
+            self._count += 1
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(subject, reason)
+            except Exception:
+                log.exception("revocation soft-fail listener failed")
+
+
+#: The process-wide soft-fail monitor (``SOFT_FAILS.count``, ``SOFT_FAILS.add_listener``).
+SOFT_FAILS: Final = SoftFailMonitor()
 
 
 def _to_asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
@@ -390,11 +446,13 @@ class CertificateValidator:
                 chain = tuple(self._crypto(c) for c in path.iter_certs(include_root=True))[::-1]
                 try:
                     stage = self._check_path(cert, chain)
-                    checked = await self._pkix_with_policy(context, path, moment, intermediates)
+                    checked, warning = await self._pkix_with_policy(context, path, moment, intermediates)
                 except CertificateError as exc:
                     first_error = first_error or exc
                     continue
                 cn = common_name(cert.subject)
+                if warning is not None:
+                    SOFT_FAILS.report(cert.subject.rfc4514_string(), warning)
                 return ValidatedCertificate(
                     certificate=cert,
                     chain=chain,
@@ -403,6 +461,7 @@ class CertificateValidator:
                     revocation_checked=checked,
                     stage=stage,
                     purpose=self.purpose,
+                    revocation_warning=warning,
                 )
             raise first_error or CertificateUntrusted("no certification path")
         finally:
@@ -414,11 +473,12 @@ class CertificateValidator:
         path: Any,
         moment: datetime | None,
         intermediates: tuple[x509.Certificate, ...],
-    ) -> bool:
-        """PKIX-validate ``path``; return whether the leaf's revocation status was actually established."""
+    ) -> tuple[bool, str | None]:
+        """PKIX-validate ``path``; return whether the leaf's revocation status was actually established
+        and, when soft-fail let it pass without, why it could not be."""
         try:
             await self._pkix(context, path)
-        except RevocationUnknown:
+        except RevocationUnknown as unknown:
             if self.revocation is not RevocationPolicy.SOFT_FAIL:
                 raise
             relaxed = self._context(moment, intermediates, RevocationPolicy.OFF)
@@ -426,8 +486,8 @@ class CertificateValidator:
                 await self._pkix(relaxed, path)
             finally:
                 await relaxed.aclose()  # type: ignore[no-untyped-call]
-            return False
-        return self.revocation is not RevocationPolicy.OFF and _declares_revinfo(path_leaf(path))
+            return False, unknown.reason
+        return self.revocation is not RevocationPolicy.OFF and _declares_revinfo(path_leaf(path)), None
 
     def _check_path(self, cert: x509.Certificate, chain: tuple[x509.Certificate, ...]) -> Stage | None:
         cas = chain[1:]

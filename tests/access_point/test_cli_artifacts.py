@@ -92,3 +92,36 @@ def test_cli_artifacts_custom_set(tmp_path: Path) -> None:
     (src / "my.sch").write_text("<schema xmlns='http://purl.oclc.org/dsdl/schematron'/>")
     code, out = _run("install", "my-rules", "--custom", "--from", str(src), "--store", str(tmp_path / "s"))
     assert code == 0 and "custom" in out
+
+
+def test_cli_artifacts_json_shapes(corpus: Path, tmp_path: Path) -> None:
+    import json
+
+    store = tmp_path / "s"
+    result = runner.invoke(
+        app, ["artifacts", "install", SET, "--from", str(corpus / SET), "--store", str(store), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    installed = json.loads(result.stdout)
+    assert installed == {
+        "name": SET,
+        "ok": True,
+        "version": installed["version"],
+        "files": 96,
+        "official": True,
+        "path": str(store / SET),
+    }
+    listed = json.loads(runner.invoke(app, ["artifacts", "list", "--store", str(store), "--json"]).stdout)
+    assert listed["store"] == str(store)
+    assert [(s["name"], s["files"], s["status"]) for s in listed["sets"]] == [(SET, 96, "official")]
+    (store / SET / "xsdrt/maindoc/UBL-Tender-2.2.xsd").write_text("changed")
+    changed = runner.invoke(app, ["artifacts", "verify", SET, "--store", str(store), "--json"])
+    assert changed.exit_code == 1
+    assert json.loads(changed.stdout) == {
+        "name": SET,
+        "ok": False,
+        "changed": ["xsdrt/maindoc/UBL-Tender-2.2.xsd"],
+    }
+    missing = runner.invoke(app, ["artifacts", "verify", "ubl-2.1", "--store", str(store), "--json"])
+    assert missing.exit_code == 2
+    assert json.loads(missing.stdout)["error"]["code"] == "not-installed"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -74,7 +75,7 @@ def test_pki_check_accepts_valid_ap_certificate(test_pki: TestPki) -> None:
     code, out = _check(test_pki, test_pki.aps[0].cert)
     assert code == 0, out
     assert "seat id: PFR000001" in out
-    assert "revocation checked: yes" in out
+    assert "revocation: checked, not revoked" in out
 
 
 @pytest.mark.parametrize(
@@ -121,7 +122,7 @@ def test_pki_check_at_a_past_moment_accepts_the_then_valid_certificate(test_pki:
     code, out = _check(test_pki, test_pki.expired_ap.cert, "--at", at)
     assert code == 0, out
     assert "PFR000999" in out
-    assert "revocation checked: no" in out  # the CRL was issued after that moment
+    assert "revocation: UNKNOWN" in out  # the CRL was issued after that moment
     code, out = _check(test_pki, test_pki.expired_ap.cert)
     assert code == 1 and "[expired]" in out
 
@@ -134,3 +135,107 @@ def test_pki_check_garbage_crl_is_usage_error(tmp_path: Path, test_pki: TestPki)
     )
     assert result.exit_code == 2
     assert "CRL" in result.output
+
+
+# --- revocation made visible, JSON output, the network setting (issue 14 items 2, 3, 7) -------------
+
+
+def _online_check(pki: TestPki, cert: Path, *extra: str) -> object:
+    """``ap pki check`` fetching the CRL from the certificate's URL: loopback port 9 refuses at once."""
+    return runner.invoke(app, ["pki", "check", str(cert), "-t", str(pki.ap_truststore), *extra])
+
+
+def test_pki_check_soft_fail_on_unreachable_crl_is_a_warning_not_a_silent_ok(test_pki: TestPki) -> None:
+    result = _online_check(test_pki, test_pki.revoked_ap.cert)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("OK with warnings:")
+    assert "revocation: UNKNOWN" in result.stdout and "--revocation hard-fail" in result.stdout
+    # the soft-fail is logged once on stderr (the peppol.pki WARNING record)
+    warnings = [line for line in result.stderr.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1 and "could not be checked" in warnings[0]
+
+
+def test_pki_check_hard_fail_refuses_the_revoked_certificate_whose_crl_is_unreachable(
+    test_pki: TestPki,
+) -> None:
+    result = _online_check(test_pki, test_pki.revoked_ap.cert, "--revocation", "hard-fail", "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data == {
+        "valid": False,
+        "error": {"code": "revocation-unknown", "message": data["error"]["message"]},
+    }
+    assert "[revocation-unknown]" in result.stderr
+
+
+def test_pki_check_json_shape(test_pki: TestPki) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "pki",
+            "check",
+            str(test_pki.aps[0].cert),
+            "-t",
+            str(test_pki.ap_truststore),
+            "--crl",
+            str(test_pki.ap_crl),
+            "--offline",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert list(data) == [
+        "valid",
+        "subject",
+        "seat_id",
+        "stage",
+        "purpose",
+        "chain",
+        "revocation",
+        "warnings",
+    ]
+    assert data["valid"] is True and data["seat_id"] == "PFR000001" and data["stage"] == "test"
+    assert data["revocation"] == {"status": "checked", "policy": "soft-fail", "reason": None}
+    assert len(data["chain"]) == 3 and data["warnings"] == []
+    soft = json.loads(_online_check(test_pki, test_pki.revoked_ap.cert, "--json").stdout)
+    assert soft["revocation"]["status"] == "unknown" and len(soft["warnings"]) == 1
+
+
+def test_pki_check_unreadable_input_with_json_still_prints_json(tmp_path: Path, test_pki: TestPki) -> None:
+    result = runner.invoke(app, ["pki", "check", str(tmp_path), "-t", str(test_pki.ap_truststore), "--json"])
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["code"] == "usage"
+    assert "Is a directory" in result.stderr and "Errno" not in result.stderr
+
+
+def test_pki_check_trust_from_the_network_setting(test_pki: TestPki) -> None:
+    missing = runner.invoke(app, ["pki", "check", str(test_pki.aps[0].cert)])
+    assert missing.exit_code == 2
+    assert "--truststore" in missing.stderr and "--network" in missing.stderr
+    # a generated TEST certificate against the shipped OpenPeppol production CAs: wrong stage
+    prod = runner.invoke(app, ["pki", "check", str(test_pki.aps[0].cert), "--network", "production"])
+    assert prod.exit_code == 1 and "[wrong-stage]" in prod.stderr
+    # the shipped test CAs do not know the generated CA: untrusted
+    test = runner.invoke(app, ["pki", "check", str(test_pki.aps[0].cert), "--network", "test", "--offline"])
+    assert test.exit_code == 1 and "[untrusted]" in test.stderr
+
+
+def test_pki_show_json_shape(test_pki: TestPki) -> None:
+    result = runner.invoke(app, ["pki", "show", str(test_pki.aps[0].cert), "--json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert list(data) == [
+        "subject",
+        "issuer",
+        "serial",
+        "not_before",
+        "not_after",
+        "seat_id",
+        "issuer_stage",
+        "issuer_purpose",
+        "sha256",
+    ]
+    assert (
+        data["seat_id"] == "PFR000001" and data["issuer_purpose"] == "ap" and data["issuer_stage"] == "test"
+    )

@@ -26,7 +26,6 @@ HEAVY = (
     "dns",
     "signxml",
     "jsonschema",
-    "xmlschema",
     "mappings",
     "pyhanko_certvalidator",
 )

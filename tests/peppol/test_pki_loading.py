@@ -93,9 +93,9 @@ def test_encrypted_private_key_needs_its_password(tmp_path: Path) -> None:
         )
     )
     assert load_private_key(path, b"s3cret").public_key() == key.public_key()
-    with pytest.raises(KeyLoadError, match="Incorrect password"):
+    with pytest.raises(KeyLoadError, match="wrong password"):
         load_private_key(path, b"wrong")
-    with pytest.raises(KeyLoadError, match="Password was not given"):
+    with pytest.raises(KeyLoadError, match="encrypted: a password is needed"):
         load_private_key(path)
 
 
@@ -141,9 +141,9 @@ def test_identity_from_bundle_keeps_the_chain(test_pki: TestPki, tmp_path: Path)
 def test_pkcs12_wrong_password_and_garbage_are_typed_errors(test_pki: TestPki) -> None:
     p12 = test_pki.aps[0].p12
     assert p12 is not None
-    with pytest.raises(KeyLoadError, match=r"cannot decode PKCS#12 .*Invalid password"):
+    with pytest.raises(KeyLoadError, match=r"PKCS#12 file .*: wrong password$"):
         load_pkcs12(p12, b"wrong")
-    with pytest.raises(KeyLoadError, match=r"cannot decode PKCS#12 .*Could not deserialize"):
+    with pytest.raises(KeyLoadError, match=r"PKCS#12: not a PKCS#12 file"):
         load_pkcs12(b"not a pkcs12", b"x")
     from_bytes = load_pkcs12(p12.read_bytes(), test_pki.p12_password)
     assert from_bytes.seat_id == "PFR000001"

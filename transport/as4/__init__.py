@@ -17,6 +17,7 @@ from transport.as4.inbound import (
     process_inbound,
 )
 from transport.as4.signals import (
+    ReceiptSignerPolicy,
     ReceivedSignal,
     SignalError,
     build_error_signal,
@@ -35,6 +36,7 @@ __all__ = [
     "InboundUserMessage",
     "KeyHolder",
     "OutboundMessage",
+    "ReceiptSignerPolicy",
     "ReceivedSignal",
     "Reference",
     "SecurityPolicy",

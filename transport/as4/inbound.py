@@ -323,13 +323,19 @@ def _decrypt_attachments(
     ek = eks[0]
     _check_key_transport(ek)
     cert = resolve_token_certificate(ek, soap.ids, "xenc:EncryptedKey")
-    if cert != identity.certificate:
+    # An identity set (``peppol.pki.IdentitySet``, a certificate renewal) decrypts for any of its
+    # certificates; a plain identity only for its own.
+    select = getattr(identity, "decryption_key", None)
+    private_key = select(cert) if callable(select) else None
+    if private_key is None and cert == identity.certificate:
+        private_key = identity.private_key
+    if private_key is None:
         raise FailedDecryption("the message is encrypted for another certificate")
     cipher_value = ek.find(f"{XENC}CipherData/{XENC}CipherValue")
     wrapped = _b64(cipher_value.text or "") if cipher_value is not None else None
     if not wrapped:
         raise FailedDecryption("xenc:EncryptedKey has no CipherValue")
-    key = unwrap_key(wrapped, identity.private_key)
+    key = unwrap_key(wrapped, private_key)
 
     out: dict[str, _Decrypted] = {}
     data_refs = ek.findall(f"{XENC}ReferenceList/{XENC}DataReference")

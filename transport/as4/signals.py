@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Final, Literal
 
 from cryptography import x509
@@ -35,7 +36,13 @@ from transport.as4.dsig import (
     xml_reference,
 )
 from transport.as4.header import format_timestamp, new_message_id
-from transport.as4.inbound import MAX_ENVELOPE_BYTES, InboundUserMessage, SoapHeaders, locate_headers
+from transport.as4.inbound import (
+    MAX_ENVELOPE_BYTES,
+    InboundUserMessage,
+    SoapHeaders,
+    certificate_cn,
+    locate_headers,
+)
 from transport.errors import EbmsError, FailedAuthentication, InvalidReceipt
 
 S12 = f"{{{NS_S12}}}"
@@ -293,12 +300,47 @@ def parse_signal(body: bytes, content_type: str | None = None) -> ReceivedSignal
 # --- verification -----------------------------------------------------------------------------------
 
 
+class ReceiptSignerPolicy(StrEnum):
+    """Which certificate may sign the receipt of a message we sent (``docs/as4-operations.md``).
+
+    ``SAME_CERTIFICATE`` (default, strict): exactly the receiver certificate we encrypted for (the
+    one its SMP publishes). ``SAME_SEAT``: during a receiver's certificate renewal its SMP may still
+    publish the old certificate while it already signs with the new one — accept any signer with the
+    same seat id (CN) that ``validate_signer`` accepts (chain to the Peppol AP CA, validity,
+    revocation); without a ``validate_signer`` this policy is refused.
+    """
+
+    SAME_CERTIFICATE = "same-certificate"
+    SAME_SEAT = "same-seat"
+
+
+def _check_signer_is_receiver(
+    signer: x509.Certificate,
+    certificate: x509.Certificate,
+    policy: ReceiptSignerPolicy,
+    validate_signer: Callable[[x509.Certificate], None] | None,
+) -> None:
+    if signer == certificate:
+        return
+    if policy is ReceiptSignerPolicy.SAME_SEAT:
+        if validate_signer is None:
+            raise InvalidReceipt("receipt signer policy 'same-seat' needs a signer validator (AP trust)")
+        if certificate_cn(signer) is not None and certificate_cn(signer) == certificate_cn(certificate):
+            return
+        raise InvalidReceipt(
+            f"the signal is signed by seat {certificate_cn(signer)!r}, the receiver is "
+            f"{certificate_cn(certificate)!r}"
+        )
+    raise InvalidReceipt("the signal is signed with another certificate than the receiver's")
+
+
 def verify_signal(
     body: bytes,
     content_type: str | None = None,
     *,
     certificate: x509.Certificate | None = None,
     validate_signer: Callable[[x509.Certificate], None] | None = None,
+    signer_policy: ReceiptSignerPolicy = ReceiptSignerPolicy.SAME_CERTIFICATE,
 ) -> tuple[ReceivedSignal, x509.Certificate]:
     """Parse a signal and verify its signature; return it with the signer certificate.
 
@@ -318,8 +360,8 @@ def verify_signal(
         if len(signatures) != 1:
             raise InvalidReceipt("the signal must carry exactly one ds:Signature")
         signer = resolve_token_certificate(signatures[0], soap.ids, "ds:Signature")
-        if certificate is not None and signer != certificate:
-            raise InvalidReceipt("the signal is signed with another certificate than the receiver's")
+        if certificate is not None:
+            _check_signer_is_receiver(signer, certificate, signer_policy, validate_signer)
         refs = verify_signature(signatures[0], soap.ids, signer, None)
         uris = {r.uri for r in refs}
         for name, el in (("eb:Messaging", soap.messaging), ("S12:Body", soap.body)):
@@ -346,14 +388,20 @@ def verify_receipt(
     receiver_certificate: x509.Certificate | None,
     validate_signer: Callable[[x509.Certificate], None] | None = None,
     content_type: str | None = None,
+    signer_policy: ReceiptSignerPolicy = ReceiptSignerPolicy.SAME_CERTIFICATE,
 ) -> ReceivedSignal:
     """Check that ``body`` is a valid signed receipt for ``sent``; raises InvalidReceipt (EBMS:0302).
 
     Checks: it is a receipt; ``RefToMessageId`` is our MessageId; the signature verifies with the
-    receiver's certificate (and ``validate_signer``); its NRR references equal what we signed.
+    receiver's certificate — or, with ``signer_policy=SAME_SEAT``, a certificate of the same seat —
+    (and ``validate_signer``); its NRR references equal what we signed.
     """
     signal, _ = verify_signal(
-        body, content_type, certificate=receiver_certificate, validate_signer=validate_signer
+        body,
+        content_type,
+        certificate=receiver_certificate,
+        validate_signer=validate_signer,
+        signer_policy=signer_policy,
     )
     if signal.kind != "receipt":
         codes = ", ".join(e.code for e in signal.errors)
