@@ -11,8 +11,10 @@ import copy
 import re
 import uuid
 from dataclasses import replace
+from functools import cache
 from typing import Any, Final, Literal
 
+import pycountry
 from lxml import etree
 
 from mappings import engine
@@ -71,6 +73,16 @@ DEFAULTED_HEADER: Final = ("cbc:ID", "cbc:NoticeLanguageCode")
 _EXT_PATH: Final = "ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/efext:EformsExtension"
 
 
+@cache
+def _iso_countries() -> None:
+    """Complete the spec's ``country`` table (eForms alpha-3 -> OCDS alpha-2) with every ISO 3166-1
+    country from ``pycountry`` (a Colombian or Ukrainian buyer has a country code too); the spec's own
+    entries keep precedence. Done once, on the cached spec its rules share the table with."""
+    table = load_spec(SPEC_NAME).tables["country"]
+    for country in pycountry.countries:
+        table.setdefault(country.alpha_3, country.alpha_2)
+
+
 def _first(root: etree._Element, xpath: str) -> str:
     found = root.xpath(xpath, namespaces=NS)
     if isinstance(found, list) and found:
@@ -91,6 +103,7 @@ def notice_kind(root: etree._Element) -> NoticeKind:
 def read_tree(root: etree._Element, *, ocid_prefix: str = DEFAULT_OCID_PREFIX) -> dict[str, Any]:
     """OCDS release for a parsed eForms notice."""
     kind = notice_kind(root)
+    _iso_countries()
     release = engine.read(root, load_spec(SPEC_NAME))
     read_withheld(root, release)
     link_results(root, release)
@@ -422,6 +435,7 @@ def build_tree(
     ``trace`` (optional) receives, for each element written from the release, the OCDS path of its
     value (see :func:`mappings.engine.write`).
     """
+    _iso_countries()
     platform = release.get("platform") or {}
     notice = platform.get("notice") or {}
     if subtype is not None and subtype not in SUBTYPES_OF[kind]:
