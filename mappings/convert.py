@@ -264,6 +264,8 @@ def convert(
     if source == "ocds" and target in PREPARED_TARGETS:
         directory = profiles.Directory.load(enrich)
         release, findings = ocds_prepare.prepare(release, target, directory)
+        if directory:  # again: prepare may have added parties (a buyer named without id)
+            release = profiles.apply_profiles(release, directory)
         findings += profiles.missing(release, target, directory)
     traced: Trace | None = {} if trace else None
     if target in ("eforms-cn", "eforms-can"):

@@ -52,6 +52,9 @@ SUBTYPES_OF: Final[dict[str, frozenset[str]]] = {
 #: ``cbc:RegulatoryDomain`` (BT-01) of a subtype when the release names no legal basis: the E
 #: subtypes are notices under national ("other") law.
 REGULATORY_DOMAIN_BY_SUBTYPE: Final[dict[str, str]] = {
+    # the concession (2014/23) and utilities (2014/25) subtypes, as the SDK examples write them
+    **{s: "32014L0023" for s in ("19", "23", "28", "32", "35", "40")},
+    **{s: "32014L0025" for s in ("17", "30")},
     "E3": "other",
     "E4": "other",
     "E5": "other",

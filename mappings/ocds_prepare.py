@@ -65,6 +65,13 @@ LOT_FIELDS: Final = (
     "awardCriteria",
     "selectionCriteria",
     "submissionMethodDetails",
+    "techniques",
+    "coveredBy",
+    "contractTerms",
+    "bidOpening",
+    "reviewDetails",
+    "otherRequirements",
+    "sustainability",
 )
 #: Classification schemes holding CPV codes (OCDS ``CPV``; Prozorro's ДК021 is the CPV).
 CPV_SCHEMES: Final = frozenset({"CPV", "ДК021", "DK021"})
@@ -158,20 +165,19 @@ def _fix_addresses(release: dict[str, Any], findings: list[Finding]) -> None:
 
 
 def _values(node: Any, path: str) -> Any:
-    """Every OCDS Value object (``amount``) in ``node`` with its path."""
-    if isinstance(node, dict):
-        if "amount" in node and not isinstance(node.get("amount"), dict):
-            yield node, path
-        for key, value in node.items():
-            if key != "platform":
-                yield from _values(value, f"{path}.{key}" if path else key)
-    elif isinstance(node, list):
-        for i, item in enumerate(node):
-            yield from _values(item, f"{path}[{i}]")
+    """Every OCDS Value object (``amount``) in ``node``: ``(container, key, value, path)``."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in list(items):
+        sub = (f"{path}.{key}" if path else str(key)) if isinstance(key, str) else f"{path}[{key}]"
+        if key == "platform":
+            continue
+        if isinstance(value, dict) and "amount" in value and not isinstance(value.get("amount"), dict):
+            yield node, key, value, sub
+        yield from _values(value, sub)
 
 
 def _fix_currencies(release: dict[str, Any], currency: str | None, findings: list[Finding]) -> None:
-    for value, path in list(_values(release, "")):
+    for container, key, value, path in list(_values(release, "")):
         if value.get("currency"):
             continue
         if currency:
@@ -184,7 +190,10 @@ def _fix_currencies(release: dict[str, Any], currency: str | None, findings: lis
                 "an amount without currency is not written",
             )
         )
-        value.pop("amount", None)
+        if isinstance(container, dict):
+            container.pop(key, None)
+        else:
+            container[key] = {}
 
 
 def _cpv(classification: Any) -> str | None:
@@ -283,6 +292,26 @@ def _imply_lot(tender: dict[str, Any], release: dict[str, Any]) -> None:
             bid["relatedLots"] = [IMPLIED_LOT]
 
 
+def _places(tender: dict[str, Any]) -> None:
+    """The procedure's places of performance (BT-5071/5141-Procedure), when the tender gives none:
+    those of its items."""
+    if tender.get("deliveryAddresses"):
+        return
+    places: list[dict[str, Any]] = []
+    for item in tender.get("items") or []:
+        if not isinstance(item, dict):
+            continue
+        found = list(item.get("deliveryAddresses") or [])
+        if isinstance(item.get("deliveryAddress"), dict):
+            found.append(item["deliveryAddress"])
+            item.setdefault("deliveryAddresses", [item["deliveryAddress"]])
+        for a in found:
+            if isinstance(a, dict) and (a.get("region") or a.get("country")) and a not in places:
+                places.append(dict(a))
+    if places:
+        tender["deliveryAddresses"] = places
+
+
 def _lot_documents(tender: dict[str, Any]) -> None:
     """Each lot lists the procurement documents of the tender that concern it (BT-15, OPT-140)."""
     lots = [lot for lot in tender.get("lots") or [] if isinstance(lot, dict)]
@@ -297,8 +326,8 @@ def _lot_documents(tender: dict[str, Any]) -> None:
             if any(isinstance(d, dict) and d.get("id") == doc["id"] for d in mine):
                 continue
             entry: dict[str, Any] = {"id": doc["id"]}
-            if doc.get("url"):
-                entry["accessDetails"] = "Unrestricted."
+            if doc.get("url"):  # a public document: BT-14 non-restricted, BT-15 its address
+                entry.update(url=doc["url"], accessDetails="Unrestricted.", accessDetailsURL=doc["url"])
             mine.append(entry)
             doc.setdefault("relatedLots", list(related))
             doc.setdefault("documentType", "biddingDocuments")
@@ -401,6 +430,7 @@ def prepare(
     out = copy.deepcopy(release)
     findings: list[Finding] = []
     _fix_buyer(out)
+    _places(out.setdefault("tender", {}))
     _fix_addresses(out, findings)
     _fix_currencies(out, directory.defaults.get("currency"), findings)
     tender = out.setdefault("tender", {})
@@ -418,7 +448,7 @@ def prepare(
         language = str(out.get("language") or "")
         if language and language not in load_spec("eforms").tables["language"].values():
             findings.append(
-                Finding("language", f"{language!r} is no official EU language: an eForms notice needs one")
+                Finding("language", f"add an official EU language (an eForms notice needs one): {language!r}")
             )
         ocid = str(out.get("ocid") or "")
         if not UUID_V4.fullmatch(str(tender.get("id") or "")):

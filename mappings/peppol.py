@@ -23,7 +23,7 @@ from lxml import etree
 from mappings import engine
 from mappings.eforms import DEFAULT_OCID_PREFIX
 from mappings.errors import MappingError
-from mappings.org_schemes import party_peppol_id
+from mappings.org_schemes import party_peppol_ids
 from mappings.spec import load_spec
 from mappings.xmlbuild import ensure_path, new_child
 from mappings.xmlns import NS, doc_ns
@@ -122,10 +122,7 @@ def _party_ids(
         # an organisation known by an identifier whose scheme has a Peppol ICD (FR-SIRET -> 0009,
         # FR-SIREN -> 0002, <CC>-VAT -> the country's VAT scheme…) is addressable by it
         party: dict[str, Any] = next((p for p in release.get("parties") or [] if p.get("id") == party_id), {})
-        found = party_peppol_id(party)
-        if found:
-            own = {"scheme": found[0], "id": found[1]}
-            ids = {"endpoint": own, "identifier": dict(own)}
+        ids = party_peppol_ids(party)
     if not ids.get("endpoint") or (need_identifier and not ids.get("identifier")):
         if lenient:
             return ids
