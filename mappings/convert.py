@@ -15,7 +15,7 @@ from typing import Any, Final, Literal, get_args
 
 from lxml import etree
 
-from mappings import decp, eforms, peppol, provenance
+from mappings import decp, eforms, ocds_merge, ocds_prepare, peppol, profiles, provenance
 from mappings.engine import Trace
 from mappings.errors import InputTooLarge, InputValidationError, MappingError, UnsupportedConversion
 from mappings.model import release_errors
@@ -32,6 +32,8 @@ XML_TARGETS: Final = frozenset(t for t in TARGETS if t.startswith(("eforms-", "p
 #: Largest input accepted (bytes). A 100-lot eForms notice is ~1 MB and a year of a platform's DECP
 #: a few MB; the cap keeps a runaway file from exhausting memory (XML also has the parser's caps).
 MAX_INPUT_BYTES: Final = 64 * 1024 * 1024
+#: Targets an OCDS release is prepared for (``mappings.ocds_prepare``: implied lot, CPV, procedure…).
+PREPARED_TARGETS: Final = frozenset({"eforms-cn", "eforms-can", "peppol-t004"})
 
 
 @dataclass
@@ -53,6 +55,9 @@ class Conversion:
     source: str = "ocds"
     #: for UBL input: OCDS object path -> the input element it was read from (XPath)
     origins: dict[str, str] = field(default_factory=dict)
+    #: what the input lacks for the target, found while converting (OCDS input: see
+    #: ``mappings.ocds_prepare`` and ``mappings.profiles.missing``); each names where to add it
+    findings: list[profiles.Finding] = field(default_factory=list)
 
     @property
     def is_xml(self) -> bool:
@@ -111,6 +116,9 @@ def _load(
             ]
             if errors:
                 raise InputValidationError(errors)
+        if enrich is not None:  # the organisation profiles complete the parties
+            directory = profiles.Directory.load(enrich)
+            releases = [profiles.apply_profiles(r, directory) for r in releases]
         return releases, prefix
     raise UnsupportedConversion(f"unknown source {source!r} (one of {', '.join(SOURCES)})")
 
@@ -132,6 +140,16 @@ def parse_json(data: bytes) -> Any:
 
 
 def _releases_of(parsed: Any) -> tuple[list[dict[str, Any]], str]:
+    """One release per contracting process: record packages give their compiled releases, several
+    releases of one ocid are merged (``mappings.ocds_merge``; the paths then name the merged release)."""
+    if isinstance(parsed, dict) and "records" in parsed and "releases" not in parsed:
+        return ocds_merge.record_releases(parsed["records"]), ""
+    releases, prefix = _listed_releases(parsed)
+    merged = ocds_merge.group_by_ocid(releases)
+    return (releases, prefix) if len(merged) == len(releases) else (merged, "")
+
+
+def _listed_releases(parsed: Any) -> tuple[list[dict[str, Any]], str]:
     if isinstance(parsed, dict) and "releases" in parsed:
         items, prefix = parsed["releases"], "releases"
         if not isinstance(items, list):
@@ -242,6 +260,13 @@ def convert(
         data_out = json.dumps(doc, ensure_ascii=False, indent=2).encode() + b"\n"
         return Conversion(data_out, target, releases, origin=list_path, source=source)
     release = _one(releases, target)
+    findings: list[profiles.Finding] = []
+    if source == "ocds" and target in PREPARED_TARGETS:
+        directory = profiles.Directory.load(enrich)
+        release, findings = ocds_prepare.prepare(release, target, directory)
+        if directory:  # again: prepare may have added parties (a buyer named without id)
+            release = profiles.apply_profiles(release, directory)
+        findings += profiles.missing(release, target, directory)
     traced: Trace | None = {} if trace else None
     if target in ("eforms-cn", "eforms-can"):
         kind: eforms.NoticeKind = "cn" if target == "eforms-cn" else "can"
@@ -259,4 +284,5 @@ def convert(
         origin=_origin(source, prefix, release),
         source=source,
         origins=origins,
+        findings=findings,
     )
