@@ -15,7 +15,7 @@ from typing import Any, Final, Literal, get_args
 
 from lxml import etree
 
-from mappings import decp, eforms, peppol, provenance
+from mappings import decp, eforms, peppol, profiles, provenance
 from mappings.engine import Trace
 from mappings.errors import InputTooLarge, InputValidationError, MappingError, UnsupportedConversion
 from mappings.model import release_errors
@@ -114,6 +114,9 @@ def _load(
             ]
             if errors:
                 raise InputValidationError(errors)
+        if enrich is not None:  # the organisation profiles complete the parties
+            directory = profiles.Directory.load(enrich)
+            releases = [profiles.apply_profiles(r, directory) for r in releases]
         return releases, prefix
     raise UnsupportedConversion(f"unknown source {source!r} (one of {', '.join(SOURCES)})")
 

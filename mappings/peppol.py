@@ -23,6 +23,7 @@ from lxml import etree
 from mappings import engine
 from mappings.eforms import DEFAULT_OCID_PREFIX
 from mappings.errors import MappingError
+from mappings.org_schemes import party_peppol_id
 from mappings.spec import load_spec
 from mappings.xmlbuild import ensure_path, new_child
 from mappings.xmlns import NS, doc_ns
@@ -55,9 +56,6 @@ CFT_REFERENCE_CODE: Final = "311"
 TENDER_DOCUMENT_CODE: Final = "310"
 DEFAULT_VERSION: Final = "1"
 COUNTRY_LIST: Final = "ISO3166-1:Alpha2"
-#: OCDS identifier scheme of a SIRET (as written by the DECP import) and its Peppol ICD.
-SIRET_SCHEME: Final = "FR-SIRET"
-SIRET_ICD: Final = "0009"
 #: Prefix of the ocid given to a release read from a Peppol document (as for eForms notices).
 OCID_PREFIX: Final = DEFAULT_OCID_PREFIX
 #: File name endings of a certificate (a T004 ``AdditionalDocumentReference`` naming one is the
@@ -115,20 +113,29 @@ def _issue(release: dict[str, Any], meta: dict[str, Any]) -> tuple[str, str]:
 
 
 def _party_ids(
-    release: dict[str, Any], party_id: str, path: str, *, need_identifier: bool = True
+    release: dict[str, Any], party_id: str, path: str, *, need_identifier: bool = True, lenient: bool = False
 ) -> dict[str, Any]:
+    """The Peppol ids of a party; ``lenient``: those known (maybe none) instead of an error (T004 is
+    still written, XSD-valid, and its rules and the conversion's findings say what to add)."""
     ids: dict[str, Any] = (_peppol(release).get("parties") or {}).get(party_id) or {}
     if not ids:
-        # a French organisation known by its SIRET is addressable as Peppol ICD 0009 (FR:SIRET)
+        # an organisation known by an identifier whose scheme has a Peppol ICD (FR-SIRET -> 0009,
+        # FR-SIREN -> 0002, <CC>-VAT -> the country's VAT scheme…) is addressable by it
         party: dict[str, Any] = next((p for p in release.get("parties") or [] if p.get("id") == party_id), {})
-        ident = party.get("identifier") or {}
-        if ident.get("scheme") == SIRET_SCHEME and ident.get("id"):
-            siret = {"scheme": SIRET_ICD, "id": str(ident["id"])}
-            ids = {"endpoint": siret, "identifier": siret}
+        found = party_peppol_id(party)
+        if found:
+            own = {"scheme": found[0], "id": found[1]}
+            ids = {"endpoint": own, "identifier": dict(own)}
     if not ids.get("endpoint") or (need_identifier and not ids.get("identifier")):
+        if lenient:
+            return ids
         what = "endpoint and identifier" if need_identifier else "endpoint"
         raise MappingError(
-            f"Peppol {what} of party {party_id!r} are required", f"platform.peppol.parties.{path}"
+            f"Peppol {what} of party {party_id!r} are required: add them to the organisation profile "
+            '("peppol": ["0009:<SIRET>"]) or platform.peppol.parties.<id> '
+            '({"endpoint": {"scheme", "id"}, "identifier": {"scheme", "id"}}), or give the party an '
+            "identifier whose scheme has a Peppol ICD (FR-SIRET, FR-SIREN, <CC>-VAT)",
+            f"platform.peppol.parties.{path}",
         )
     return ids
 
@@ -173,13 +180,17 @@ def _write_party(
     full: bool = True,
     address: bool = False,
     legal: bool = False,
+    lenient: bool = False,
 ) -> None:
-    ids = _party_ids(release, party_id, party_id, need_identifier=full)
+    ids = _party_ids(release, party_id, party_id, need_identifier=full, lenient=lenient)
     party: dict[str, Any] = next((p for p in release.get("parties") or [] if p.get("id") == party_id), {})
-    new_child(parent, "cbc:EndpointID", str(ids["endpoint"]["id"]), schemeID=str(ids["endpoint"]["scheme"]))
+    if ids.get("endpoint"):
+        endpoint = ids["endpoint"]
+        new_child(parent, "cbc:EndpointID", str(endpoint["id"]), schemeID=str(endpoint["scheme"]))
     if full:
-        pid = new_child(parent, "cac:PartyIdentification")
-        new_child(pid, "cbc:ID", str(ids["identifier"]["id"]), schemeID=str(ids["identifier"]["scheme"]))
+        if ids.get("identifier"):
+            pid = new_child(parent, "cac:PartyIdentification")
+            new_child(pid, "cbc:ID", str(ids["identifier"]["id"]), schemeID=str(ids["identifier"]["scheme"]))
         if party.get("name"):
             new_child(new_child(parent, "cac:PartyName"), "cbc:Name", str(party["name"]))
         if address and isinstance(party.get("address"), dict) and party["address"]:
@@ -321,7 +332,7 @@ def build_t004(release: dict[str, Any], trace: engine.Trace | None = None) -> et
         _mark(trace, _write_procurement_document(root, doc, _peppol(body)), f"tender.documents[{i}]")
     buyer = _buyer_id(body)
     party_el = new_child(new_child(root, "cac:ContractingParty"), "cac:Party")
-    _write_party(party_el, body, buyer, legal=True)
+    _write_party(party_el, body, buyer, legal=True, lenient=True)
     _mark(trace, party_el, _party_path(release, buyer))
     _mark(trace, root.find("cbc:ContractFolderID", NS), "tender.id")
     terms = _peppol(body).get("tenderingTerms") or {}
@@ -339,7 +350,9 @@ def build_t004(release: dict[str, Any], trace: engine.Trace | None = None) -> et
             str(terms["additionalConditions"]),
         )
     recipient = ensure_path(root, "cac:TenderingTerms/cac:TenderRecipientParty")
-    _write_party(recipient, body, str(_peppol(body).get("tenderRecipient") or buyer), full=False)
+    _write_party(
+        recipient, body, str(_peppol(body).get("tenderRecipient") or buyer), full=False, lenient=True
+    )
     # a CFT business term set exists only for the lots, not the notice's eForms lot details
     lots_only = {
         "tender": {

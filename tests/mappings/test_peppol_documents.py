@@ -14,7 +14,6 @@ import pytest
 from lxml import etree
 
 from mappings.eforms import read_notice
-from mappings.errors import MappingError
 from mappings.peppol import build_document, read_document
 from tests.conftest import CORPUS_DIR
 from tests.mappings.conftest import EFORMS, notice_subtype
@@ -193,13 +192,24 @@ def test_t018_application_response(corpus: Path) -> None:
     }
 
 
-def test_t004_without_peppol_ids_names_the_missing_path() -> None:
+@pytest.mark.corpus
+def test_t004_without_peppol_ids_is_written_and_names_the_profile_key(corpus: Path) -> None:
+    """Before: no T004 at all (a MappingError). Now the document is written (XSD-valid; PEPPOL-T004-R034
+    says the buyer lacks its ids) and the finding names the profile key to add."""
+    from mappings.profiles import Directory, missing
+
     release = bid_release()
     release["tender"]["title"] = "X"
     del release["platform"]["peppol"]["parties"]["BUYER"]
-    with pytest.raises(MappingError) as info:
-        build_document(release, "t004")
-    assert info.value.path.startswith("platform.peppol.parties")
+    data = build_document(release, "t004")
+    xsd = etree.XMLSchema(etree.parse(str(corpus / "ubl-2.2/xsdrt/maindoc" / XSD["t004"])))
+    assert xsd.validate(etree.fromstring(data))
+    layer = compile_schematron(corpus / RULES / SCHEMATRON["t004"]).validate(data)
+    fired = {i.rule_id for i in layer.failures}
+    assert "PEPPOL-T004-R034" in fired
+    (finding,) = missing(release, "peppol-t004", Directory())
+    assert finding.path == 'organisations["BUYER"].peppol'
+    assert "Rennes Métropole" in finding.message and "FR-SIRET" in finding.message
 
 
 @pytest.mark.corpus

@@ -1,0 +1,298 @@
+"""Organisation profiles: the platform's organisation directory, used for OCDS and DECP input.
+
+Publishers' data name an organisation (an OCDS party, a DECP SIRET) but rarely hold what an eForms
+notice or a Peppol document needs of it: name, address with NUTS code, contact, buyer legal type
+(BT-11), main activity (BT-10), company size (BT-165), Peppol participant id. The platform knows them;
+its directory is a JSON file described by ``schema/organisation-profiles.schema.json``::
+
+    {"organisations": {
+        "FR-SIRET:21350238800019": {
+            "name": "Rennes Métropole",
+            "identifiers": [{"scheme": "FR-SIREN", "id": "213502388"}],
+            "address": {"streetAddress": "4 avenue Henri Fréville", "locality": "Rennes",
+                        "postalCode": "35200", "country": "FR"},
+            "nuts": "FRH03",
+            "contactPoint": {"email": "marches@rennesmetropole.fr", "telephone": "+33 2 99 86 60 60"},
+            "peppol": ["0009:21350238800019"],
+            "buyerLegalType": "la", "mainActivity": "gen-pub"}},
+     "defaults": {"currency": "EUR", "language": "fr"}}
+
+A key is ``SCHEME:ID`` (an OCDS org-id scheme) or a bare identifier; the DECP enrichment file
+(``{"organisations": {siret: {name, address, contactPoint}}}`` or the inner mapping alone) is a valid
+profiles file. A party gets the profile of its ``identifier`` or ``additionalIdentifiers`` (a bare key
+matches any scheme), else of its OCDS ``id``, else of its exact name. A party whose identifier is in a
+scheme with a Peppol ICD (``mappings.org_schemes``: ``FR-SIRET`` -> ``0009``) needs no Peppol id.
+
+:func:`apply_profiles` completes a release's parties (what the release says wins) and
+:func:`missing` lists, per target document, what is still missing as :class:`Finding` objects that
+name the organisation and the profile key to add.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any, Final
+
+import jsonschema
+
+from mappings.errors import InputValidationError
+from mappings.org_schemes import party_peppol_id
+
+SCHEMA_FILE: Final = "schema/organisation-profiles.schema.json"
+#: Path prefix of the problems found in a profiles file (they name that file, not the input).
+PROFILES_PREFIX: Final = "enrich:"
+#: OCDS ``details.classifications`` schemes of BT-11 and BT-10 (as ``specs/eforms.yaml`` reads them).
+BUYER_LEGAL_TYPE_SCHEME: Final = "eu-buyer-legal-type"
+MAIN_ACTIVITY_SCHEME: Final = "eu-main-activity"
+#: The Peppol participant-id syntax prefix a profile may write before ``ICD:ID``.
+PEPPOL_ID_PREFIX: Final = "iso6523-actorid-upis::"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something the input lacks for the target document: ``path`` is where to add it (an input path
+    such as ``tender.value.currency`` or a profile key such as
+    ``organisations["FR-SIRET:21350238800019"].buyerLegalType``), ``message`` what and why."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@cache
+def profiles_schema() -> dict[str, Any]:
+    """The JSON Schema of an organisation profiles file."""
+    loaded: dict[str, Any] = json.loads(resources.files("mappings").joinpath(SCHEMA_FILE).read_text("utf-8"))
+    return loaded
+
+
+def profile_errors(data: Any) -> list[tuple[str, str]]:
+    """Every problem of a profiles file as ``(path, reason)``, paths prefixed ``enrich:``."""
+    from mappings.model import FORMATS, dotted
+
+    validator = jsonschema.Draft7Validator(profiles_schema(), format_checker=FORMATS)
+    out = []
+    for e in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+        item = (PROFILES_PREFIX + dotted(e.absolute_path), e.message)
+        if item not in out:
+            out.append(item)
+    return out
+
+
+@dataclass
+class Directory:
+    """The organisation directory read from a profiles file (see the module docstring)."""
+
+    organisations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, data: Any) -> Directory:
+        """The directory of a parsed profiles file; :class:`InputValidationError` when it is invalid."""
+        if data is None:
+            return cls()
+        errors = profile_errors(data)
+        if errors:
+            raise InputValidationError(errors)
+        orgs = data.get("organisations")
+        if not isinstance(orgs, dict):  # the DECP enrichment's inner mapping alone
+            orgs = {k: v for k, v in data.items() if k != "defaults"}
+        return cls(dict(orgs), dict(data.get("defaults") or {}))
+
+    def __bool__(self) -> bool:
+        return bool(self.organisations or self.defaults)
+
+    def _keys(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        yield from self.organisations.items()
+
+    def find(self, scheme: str, ident: str) -> tuple[str, dict[str, Any]] | None:
+        """``(key, profile)`` of the organisation with identifier ``scheme`` / ``ident``."""
+        if not ident:
+            return None
+        for key, profile in self._keys():
+            if key in (f"{scheme}:{ident}", ident):
+                return key, profile
+            for other in profile.get("identifiers") or []:
+                if other.get("id") == ident and other.get("scheme") in (scheme, None, ""):
+                    return key, profile
+        return None
+
+    def find_party(self, party: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        """``(key, profile)`` of an OCDS party: by identifier, additional identifier, id, then name."""
+        for ident in [party.get("identifier"), *(party.get("additionalIdentifiers") or [])]:
+            if isinstance(ident, dict):
+                found = self.find(str(ident.get("scheme") or ""), str(ident.get("id") or ""))
+                if found:
+                    return found
+        if party.get("id") is not None and str(party["id"]) in self.organisations:
+            key = str(party["id"])
+            return key, self.organisations[key]
+        name = str(party.get("name") or "").strip().casefold()
+        if name:
+            for key, profile in self._keys():
+                if str(profile.get("name") or "").strip().casefold() == name:
+                    return key, profile
+        return None
+
+
+def peppol_ids(profile: dict[str, Any]) -> dict[str, Any] | None:
+    """``{"endpoint": {scheme, id}, "identifier": {scheme, id}}`` of a profile's Peppol id(s)."""
+    raw = profile.get("peppol")
+    if isinstance(raw, dict) and isinstance(raw.get("endpoint"), dict):
+        endpoint = dict(raw["endpoint"])
+        return {"endpoint": endpoint, "identifier": dict(raw.get("identifier") or endpoint)}
+    if isinstance(raw, list) and raw:
+        scheme, _, value = str(raw[0]).removeprefix(PEPPOL_ID_PREFIX).partition(":")
+        ident = {"scheme": scheme, "id": value}
+        return {"endpoint": ident, "identifier": dict(ident)}
+    return None
+
+
+def _set_classification(details: dict[str, Any], scheme: str, code: str) -> None:
+    found = details.setdefault("classifications", [])
+    if not any(isinstance(c, dict) and c.get("scheme") == scheme for c in found):
+        found.append({"scheme": scheme, "id": code})
+
+
+def complete_party(party: dict[str, Any], profile: dict[str, Any]) -> None:
+    """Fill what ``party`` lacks from ``profile`` (what the party says is kept)."""
+    if profile.get("name") and not party.get("name"):
+        party["name"] = profile["name"]
+    if isinstance(profile.get("address"), dict) or profile.get("nuts"):
+        address = party.setdefault("address", {})
+        for k, v in (profile.get("address") or {}).items():
+            address.setdefault(k, v)
+        if profile.get("nuts"):
+            # the profile's NUTS code is the region eForms writes (BT-507); a free-text region the
+            # publisher wrote is not a NUTS code
+            address["region"] = profile["nuts"]
+    if isinstance(profile.get("contactPoint"), dict):
+        contact = party.setdefault("contactPoint", {})
+        for k, v in profile["contactPoint"].items():
+            contact.setdefault(k, v)
+    if profile.get("url"):
+        party.setdefault("details", {}).setdefault("url", profile["url"])
+    details: dict[str, Any] = party["details"] if isinstance(party.get("details"), dict) else {}
+    if profile.get("buyerLegalType"):
+        _set_classification(details, BUYER_LEGAL_TYPE_SCHEME, str(profile["buyerLegalType"]))
+    if profile.get("mainActivity"):
+        _set_classification(details, MAIN_ACTIVITY_SCHEME, str(profile["mainActivity"]))
+    if profile.get("companySize"):
+        details.setdefault("scale", profile["companySize"])
+    if details:
+        party["details"] = details
+    for other in profile.get("identifiers") or []:
+        known = [party.get("identifier"), *(party.get("additionalIdentifiers") or [])]
+        if other not in known:
+            party.setdefault("additionalIdentifiers", []).append(dict(other))
+
+
+def apply_profiles(release: dict[str, Any], directory: Directory) -> dict[str, Any]:
+    """A copy of ``release`` whose parties are completed from ``directory`` and whose parties with a
+    Peppol id in their profile have it in ``platform.peppol.parties`` (kept entries win)."""
+    out = copy.deepcopy(release)
+    for party in out.get("parties") or []:
+        if not isinstance(party, dict):
+            continue
+        found = directory.find_party(party)
+        if found is None:
+            continue
+        complete_party(party, found[1])
+        ids = peppol_ids(found[1])
+        if ids and party.get("id") is not None:
+            known = out.setdefault("platform", {}).setdefault("peppol", {}).setdefault("parties", {})
+            known.setdefault(str(party["id"]), ids)
+    return out
+
+
+def profile_key(party: dict[str, Any], directory: Directory) -> str:
+    """The key under which ``party``'s profile is (or is to be added): ``organisations["…"]``."""
+    found = directory.find_party(party)
+    if found:
+        return f'organisations["{found[0]}"]'
+    ident: dict[str, Any] = party["identifier"] if isinstance(party.get("identifier"), dict) else {}
+    if ident.get("id"):
+        key = f"{ident['scheme']}:{ident['id']}" if ident.get("scheme") else str(ident["id"])
+    else:
+        key = str(party.get("id") or party.get("name") or "?")
+    return f'organisations["{key}"]'
+
+
+#: What each target needs of a party, per role: (profile key, party test, field named in the finding).
+_EFORMS_NEEDS: Final = (
+    ("name", lambda p: p.get("name"), "the name (BT-500)"),
+    ("address.locality", lambda p: (p.get("address") or {}).get("locality"), "the town (BT-513)"),
+    ("address.postalCode", lambda p: (p.get("address") or {}).get("postalCode"), "the postcode (BT-512)"),
+    ("address.country", lambda p: (p.get("address") or {}).get("country"), "the country code (BT-514)"),
+    ("nuts", lambda p: (p.get("address") or {}).get("region"), "the NUTS code (BT-507)"),
+)
+_BUYER_NEEDS: Final = (
+    (
+        "contactPoint.email",
+        lambda p: (p.get("contactPoint") or {}).get("email"),
+        "the contact e-mail (BT-506)",
+    ),
+    ("buyerLegalType", lambda p: _classified(p, BUYER_LEGAL_TYPE_SCHEME), "the buyer legal type (BT-11)"),
+    ("mainActivity", lambda p: _classified(p, MAIN_ACTIVITY_SCHEME), "the main activity (BT-10)"),
+)
+_WINNER_NEEDS: Final = (
+    ("companySize", lambda p: (p.get("details") or {}).get("scale"), "the size (BT-165)"),
+)
+
+
+def _classified(party: dict[str, Any], scheme: str) -> bool:
+    details: dict[str, Any] = party["details"] if isinstance(party.get("details"), dict) else {}
+    found = details.get("classifications") or []
+    return any(isinstance(c, dict) and c.get("scheme") == scheme for c in found)
+
+
+def _party_label(party: dict[str, Any], index: int) -> str:
+    name = f' "{party["name"]}"' if party.get("name") else ""
+    return f"organisation parties[{index}]{name}"
+
+
+def missing(release: dict[str, Any], target: str, directory: Directory) -> list[Finding]:
+    """What the parties of ``release`` (already completed) still lack for ``target``
+    (``eforms-cn``, ``eforms-can``, ``peppol-t004``…), each naming the organisation and the profile key."""
+    out: list[Finding] = []
+    parties = [p for p in release.get("parties") or [] if isinstance(p, dict)]
+    known = ((release.get("platform") or {}).get("peppol") or {}).get("parties") or {}
+    for i, party in enumerate(parties):
+        roles = set(party.get("roles") or [])
+        needs: list[tuple[str, Any, str]] = []
+        if target.startswith("eforms-"):
+            needs += _EFORMS_NEEDS
+            if "buyer" in roles:
+                needs += _BUYER_NEEDS
+            if target == "eforms-can" and roles & {"supplier", "tenderer"}:
+                needs += _WINNER_NEEDS
+        for key, test, what in needs:
+            if not test(party):
+                out.append(
+                    Finding(
+                        f"{profile_key(party, directory)}.{key}",
+                        f"add {what} of {_party_label(party, i)}",
+                    )
+                )
+        if (
+            target == "peppol-t004"
+            and "buyer" in roles
+            and str(party.get("id")) not in known
+            and party_peppol_id(party) is None
+        ):
+            out.append(
+                Finding(
+                    f"{profile_key(party, directory)}.peppol",
+                    f"add the Peppol participant id of {_party_label(party, i)} "
+                    '(e.g. "peppol": ["0009:<SIRET>"]), or give the party an identifier whose scheme '
+                    "has a Peppol ICD (FR-SIRET, FR-SIREN, <CC>-VAT…)",
+                )
+            )
+    return out
