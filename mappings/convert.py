@@ -63,11 +63,17 @@ class Conversion:
 
     def input_path(self, location: str) -> str | None:
         """The input path behind an output location (a validation finding's XPath), if known."""
+        found = self.ocds_path(location)
+        return None if found is None else self.name_input(found)
+
+    def ocds_path(self, location: str) -> str | None:
+        """The path in the written release of the value behind an output location, if traced."""
         if self.tree is None or not location:
             return None
-        found = provenance.input_path(self.tree.getroot(), self.trace, location)
-        if found is None:
-            return None
+        return provenance.input_path(self.tree.getroot(), self.trace, location)
+
+    def name_input(self, found: str) -> str:
+        """The input location of ``found``, a path in the written release (``tender.lots[0]``)."""
         if self.source == "ocds":
             return f"{self.origin}.{found}" if self.origin else found
         # DECP and UBL inputs are read into OCDS first: the path is named in that release, and for

@@ -19,8 +19,9 @@ from typing import Any, Final
 
 import yaml
 
+from mappings import profiles
 from mappings.errors import InputValidationError, MappingError
-from mappings.model import decp_errors, enrichment_errors
+from mappings.model import decp_errors
 
 DEFAULT_OCID_PREFIX: Final = "ocds-pap000"
 CURRENCY: Final = "EUR"  # DECP amounts are euros, excluding VAT
@@ -495,18 +496,44 @@ def import_decp(
     :func:`~mappings.model.enrichment_errors`): an :class:`InputValidationError` lists every
     ``(path, reason)``.
     """
-    errors = decp_errors(data) + (enrichment_errors(enrich) if enrich is not None else [])
+    errors = decp_errors(data) + (profiles.profile_errors(enrich) if enrich is not None else [])
     if errors:
         raise InputValidationError(errors)
     marches = data["marches"]
-    orgs = (enrich or {}).get("organisations", enrich or {})
+    directory = profiles.Directory.load(enrich)
+    # a profile's address (its country) comes before the country derived from a SIRET / VAT number;
+    # the rest of the profile is applied below
+    orgs: dict[str, Any] = {}
+    for key, profile in directory.organisations.items():
+        for ident in [key.rpartition(":")[2], *(str(o.get("id")) for o in profile.get("identifiers") or [])]:
+            orgs.setdefault(ident, profile)
     releases = [
         marche_to_release(m, enrich=orgs, ocid_prefix=ocid_prefix, path=f"marches.marche[{i}]")
         for i, m in enumerate(marches.get("marche", []))
     ]
     for i, c in enumerate(marches.get("contrat-concession", [])):
         releases.append(_concession_release(c, orgs, ocid_prefix, f"marches.contrat-concession[{i}]"))
+    if directory:
+        releases = [_named_refs(profiles.apply_profiles(r, directory)) for r in releases]
     return releases
+
+
+def _named_refs(release: dict[str, Any]) -> dict[str, Any]:
+    """``release`` with the organisation references (buyer, suppliers, tenderers) named as their
+    parties (after the profiles gave the parties their names)."""
+    names = {p.get("id"): p["name"] for p in release.get("parties") or [] if p.get("name")}
+    refs = [release.get("buyer")]
+    for award in release.get("awards") or []:
+        refs += award.get("suppliers") or []
+    for bid in (release.get("bids") or {}).get("details") or []:
+        refs += bid.get("tenderers") or []
+    for contract in release.get("contracts") or []:
+        for amendment in contract.get("amendments") or []:
+            refs += amendment.get("suppliers") or []
+    for ref in refs:
+        if isinstance(ref, dict) and ref.get("id") in names:
+            ref["name"] = names[ref["id"]]
+    return release
 
 
 #: The eForms award notice of a concession (Directive 2014/23): subtype and legal basis (BT-01).
