@@ -33,6 +33,11 @@ from mappings.model import release_errors
 from mappings.spec import Rule, load_spec
 
 NAMES_FILE: Final = "schema/eforms-names.json"
+#: Rule ids of the JSON Schema findings (no rule of their own: the schema that reported them).
+PLATFORM_RULE: Final = "platform-schema"
+OCDS_RULE: Final = "ocds-1.1"
+DECP_RULE: Final = "decp-schema"
+JSON_RULES: Final = frozenset({PLATFORM_RULE, OCDS_RULE, DECP_RULE})
 #: Diagnostic ids write a field id's parentheses as underscores: ``BT-01_c_-Procedure``.
 _PAREN: Final = re.compile(r"_([a-z0-9]+)_")
 _BR_RULE: Final = re.compile(r"^BR-(BT|OPT|OPP|OPA)-0*(\d+)-\d+$")
@@ -71,14 +76,22 @@ class Finding:
     input: str = ""
 
     def line(self) -> str:
-        """One line: ``RULE FIELD (name): message at LOCATION (input: PATH)``."""
-        parts = [self.rule]
+        """One line. XML: ``LAYER: RULE FIELD (name) LOCATION [text] (input: PATH)`` (a rule text that is
+        only an untranslated ``rule|text|…`` key is left out); a JSON schema finding:
+        ``LOCATION: message (input: PATH)``, or ``PATH: message`` on the converted release."""
+        tail = f" (input: {self.input})" if self.input else ""
+        if self.rule in JSON_RULES:
+            if self.location:
+                return f"{self.location}: {self.message}{tail}"
+            prefix = f"{self.layer}: " if self.rule == OCDS_RULE else ""
+            return f"{prefix}{self.input}: {self.message}"
+        parts = [f"{self.layer}:" if self.layer else "", self.rule]
         if self.field:
             parts.append(f"{self.field} ({self.field_name})" if self.field_name else self.field)
-        text = self.message if not self.message.startswith("rule|text|") else ""
-        head = " ".join(parts) + (f": {text}" if text else "")
-        where = f" at {self.location}" if self.location else ""
-        return f"{head}{where}" + (f" (input: {self.input})" if self.input else "")
+        parts.append(self.location)
+        if not self.message.startswith("rule|text|"):
+            parts.append(self.message)
+        return " ".join(p for p in parts if p) + tail
 
     def as_dict(self) -> dict[str, str]:
         return {k: v for k, v in asdict(self).items() if v}
@@ -272,7 +285,7 @@ def ocds_findings(conversion: Conversion, official_schema: Path | None = None) -
     (``release-schema.json`` of OCDS 1.1, draft-04) on every release of an OCDS result."""
     out = [
         Finding(
-            rule="platform-schema",
+            rule=PLATFORM_RULE,
             message=reason,
             layer="platform",
             input=release_input_path(conversion, i, p),
@@ -290,7 +303,7 @@ def ocds_findings(conversion: Conversion, official_schema: Path | None = None) -
                 path = ".".join(str(p) for p in e.absolute_path) or "$"
                 out.append(
                     Finding(
-                        rule="ocds-1.1",
+                        rule=OCDS_RULE,
                         message=e.message,
                         layer="OCDS 1.1 release schema",
                         input=release_input_path(conversion, i, path),
@@ -308,7 +321,7 @@ def decp_findings(conversion: Conversion, schema_file: Path) -> list[Finding]:
         where = ".".join(str(p) for p in e.absolute_path) or "$"
         found = decp_finding_input(conversion, list(e.absolute_path), e.message)
         out.append(
-            Finding(rule="decp-schema", message=e.message, layer="DECP", location=where, input=found or "")
+            Finding(rule=DECP_RULE, message=e.message, layer="DECP", location=where, input=found or "")
         )
     return out
 
