@@ -34,6 +34,9 @@ XML_TARGETS: Final = frozenset(t for t in TARGETS if t.startswith(("eforms-", "p
 MAX_INPUT_BYTES: Final = 64 * 1024 * 1024
 #: Targets an OCDS release is prepared for (``mappings.ocds_prepare``: implied lot, CPV, procedure…).
 PREPARED_TARGETS: Final = frozenset({"eforms-cn", "eforms-can", "peppol-t004"})
+#: Contract ids listed in the message of an input with several contracts.
+MAX_LISTED_IDS: Final = 10
+MAX_NAME_LENGTH: Final = 100
 
 
 @dataclass
@@ -65,11 +68,17 @@ class Conversion:
 
     def input_path(self, location: str) -> str | None:
         """The input path behind an output location (a validation finding's XPath), if known."""
+        found = self.ocds_path(location)
+        return None if found is None else self.name_input(found)
+
+    def ocds_path(self, location: str) -> str | None:
+        """The path in the written release of the value behind an output location, if traced."""
         if self.tree is None or not location:
             return None
-        found = provenance.input_path(self.tree.getroot(), self.trace, location)
-        if found is None:
-            return None
+        return provenance.input_path(self.tree.getroot(), self.trace, location)
+
+    def name_input(self, found: str) -> str:
+        """The input location of ``found``, a path in the written release (``tender.lots[0]``)."""
         if self.source == "ocds":
             return f"{self.origin}.{found}" if self.origin else found
         # DECP and UBL inputs are read into OCDS first: the path is named in that release, and for
@@ -184,10 +193,57 @@ def _read_ubl(data: bytes, origins: dict[str, str] | None = None) -> dict[str, A
     raise MappingError(f"unsupported UBL document {local}", "/*")
 
 
-def _one(releases: list[dict[str, Any]], target: str) -> dict[str, Any]:
+def contract_id(release: dict[str, Any]) -> str:
+    """The id a release is picked by (``--contract``) and named after: its first contract's id (a DECP
+    marché or concession id), else its tender id, else its ocid."""
+    contracts = release.get("contracts") or []
+    first = contracts[0] if contracts and isinstance(contracts[0], dict) else {}
+    return str(first.get("id") or (release.get("tender") or {}).get("id") or release.get("ocid") or "")
+
+
+def _pick(releases: list[dict[str, Any]], target: str, contract: str | None) -> int:
+    """The index of the release a one-document target is made from."""
+    if contract is not None:
+        found = [
+            i
+            for i, r in enumerate(releases)
+            if contract in (contract_id(r), str(r.get("ocid")), str(r.get("id")))
+            or contract in {str(c.get("id")) for c in r.get("contracts") or [] if isinstance(c, dict)}
+        ]
+        if len(found) == 1:
+            return found[0]
+        known = ", ".join(contract_id(r) for r in releases[:MAX_LISTED_IDS])
+        more = f" (and {len(releases) - MAX_LISTED_IDS} more)" if len(releases) > MAX_LISTED_IDS else ""
+        reason = "names several contracts" if found else "names no contract"
+        raise MappingError(f"--contract {contract!r} {reason} of the input: {known}{more}", "--contract")
     if len(releases) != 1:
-        raise MappingError(f"{target} is made from exactly one release ({len(releases)} given)", "$")
-    return releases[0]
+        ids = ", ".join(contract_id(r) for r in releases[:MAX_LISTED_IDS])
+        raise MappingError(
+            f"{target} is made from one release and the input holds {len(releases)} ({ids}"
+            f"{', …' if len(releases) > MAX_LISTED_IDS else ''}): pick one with --contract ID, or write "
+            "one file per contract with --output DIR",
+            "$",
+        )
+    return 0
+
+
+def output_names(releases: list[dict[str, Any]], suffix: str) -> list[str]:
+    """One file name per release (``--output DIR``): its contract id made safe for a file name,
+    prefixed by the buyer id when two releases share it (DECP ids are unique per buyer only)."""
+    stems = [_safe_name(contract_id(r)) or f"release-{i + 1}" for i, r in enumerate(releases)]
+    clash = {s for s in stems if stems.count(s) > 1}
+    out = []
+    for i, (stem, r) in enumerate(zip(stems, releases, strict=True)):
+        if stem in clash:
+            stem = f"{_safe_name(str((r.get('buyer') or {}).get('id') or ''))}-{stem}"
+            if stem in out or stems.count(stem) > 1:
+                stem = f"{stem}-{i + 1}"
+        out.append(stem)
+    return [f"{stem}{suffix}" for stem in out]
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")[:MAX_NAME_LENGTH]
 
 
 def release_input_path(conversion: Conversion, index: int, path: str) -> str:
@@ -224,11 +280,13 @@ def decp_finding_input(conversion: Conversion, path: list[Any], message: str = "
     return release_input_path(conversion, index, decp.field_source(release, field) if field else "$")
 
 
-def _origin(data_source: str, parsed_prefix: str, release: dict[str, Any]) -> str:
+def _origin(data_source: str, list_path: str, releases: list[dict[str, Any]], index: int) -> str:
+    """Where the ``index``-th release lies in the input: ``marches.marche[3]``, ``releases[2]``."""
     if data_source == "decp":
-        platform = release.get("platform") or {}
-        return "marches.contrat-concession[0]" if "decpConcession" in platform else "marches.marche[0]"
-    return parsed_prefix
+        return release_input_path(Conversion(b"", "", releases, source="decp"), index, "$").removesuffix(
+            " (OCDS $)"
+        )
+    return f"{list_path}[{index}]" if list_path else ""
 
 
 def convert(
@@ -239,9 +297,12 @@ def convert(
     subtype: str | None = None,
     enrich: dict[str, Any] | None = None,
     trace: bool = False,
+    contract: str | None = None,
 ) -> Conversion:
     """Convert ``data`` from ``source`` to ``target``.
 
+    An XML target is one document, made from the one release of ``data`` or the one ``contract``
+    names (:func:`contract_id`, an ocid or a release id); :func:`convert_all` makes one per release.
     ``trace=True`` keeps, for an XML result, which input value each element came from
     (:meth:`Conversion.input_path`), for naming the input behind validation findings.
     """
@@ -259,7 +320,45 @@ def convert(
         doc = decp.export_decp(releases)
         data_out = json.dumps(doc, ensure_ascii=False, indent=2).encode() + b"\n"
         return Conversion(data_out, target, releases, origin=list_path, source=source)
-    release = _one(releases, target)
+    index = _pick(releases, target, contract)
+    return _build(releases, index, source, target, subtype, trace, list_path, origins, enrich)
+
+
+def convert_all(
+    data: bytes,
+    *,
+    source: str,
+    target: str,
+    subtype: str | None = None,
+    enrich: dict[str, Any] | None = None,
+    trace: bool = False,
+) -> list[Conversion]:
+    """One document per release of ``data`` (a DECP file's marchés and concessions, a release
+    package's releases) for an XML ``target``: see :func:`convert` and :func:`output_names`."""
+    if target not in XML_TARGETS:
+        raise UnsupportedConversion(f"one document per contract is for XML targets, not {target!r}")
+    origins: dict[str, str] = {}
+    releases, list_path = _load(
+        data, source, enrich=enrich, validate_input=True, origins=origins if trace else None
+    )
+    return [
+        _build(releases, i, source, target, subtype, trace, list_path, origins, enrich)
+        for i in range(len(releases))
+    ]
+
+
+def _build(
+    releases: list[dict[str, Any]],
+    index: int,
+    source: str,
+    target: str,
+    subtype: str | None,
+    trace: bool,
+    list_path: str,
+    origins: dict[str, str],
+    enrich: dict[str, Any] | None = None,
+) -> Conversion:
+    release = releases[index]
     findings: list[profiles.Finding] = []
     if source == "ocds" and target in PREPARED_TARGETS:
         directory = profiles.Directory.load(enrich)
@@ -270,18 +369,18 @@ def convert(
     traced: Trace | None = {} if trace else None
     if target in ("eforms-cn", "eforms-can"):
         kind: eforms.NoticeKind = "cn" if target == "eforms-cn" else "can"
-        tree = eforms.build_tree(release, kind, subtype=subtype, trace=traced)
+        written, default_subtype = decp.eforms_release(release, kind) if source == "decp" else (release, None)
+        tree = eforms.build_tree(written, kind, subtype=subtype or default_subtype, trace=traced)
     else:
         ptarget: peppol.PeppolTarget = target.removeprefix("peppol-")  # type: ignore[assignment]
         tree = peppol.build_tree(release, ptarget, trace=traced)
-    prefix = f"{list_path}[0]" if list_path else ""
     return Conversion(
         peppol.serialise(tree),
         target,
         releases,
         tree=tree if trace else None,
         trace=traced or {},
-        origin=_origin(source, prefix, release),
+        origin=_origin(source, list_path, releases, index),
         source=source,
         origins=origins,
         findings=findings,

@@ -12,14 +12,16 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any, Final
 
 import yaml
 
+from mappings import profiles
 from mappings.errors import InputValidationError, MappingError
-from mappings.model import decp_errors, enrichment_errors
+from mappings.model import decp_errors
 
 DEFAULT_OCID_PREFIX: Final = "ocds-pap000"
 CURRENCY: Final = "EUR"  # DECP amounts are euros, excluding VAT
@@ -200,33 +202,25 @@ def marche_to_release(
     parties = [buyer]
     suppliers = []
     for i, entry in enumerate(marche.get("titulaires", [])):
-        tit = entry.get("titulaire", {}) if isinstance(entry, dict) else {}
-        tid, ttype = str(tit.get("id", "")), str(tit.get("typeIdentifiant", ""))
-        if not tid:
-            raise MappingError("titulaire.id is required", f"{path}.titulaires[{i}]")
-        party: dict[str, Any] = {
-            "id": tid,
-            "identifier": {"scheme": t["identifier-scheme"].get(ttype, ttype), "id": tid},
-            "roles": ["supplier"],
-        }
-        _enrich(party, enrich.get(tid))
-        if party["identifier"]["scheme"] == BUYER_SCHEME:
-            _siret_country(party)
-        elif ttype == VAT_TYPE and (country := vat_country(tid)):
-            address = party.setdefault("address", {})
-            if isinstance(address, dict) and not address.get("country"):
-                address["country"] = country
+        party = _holder_party(entry, "titulaire", enrich, t, f"{path}.titulaires[{i}]")
         parties.append(party)
-        suppliers.append({"id": tid, **({"name": party["name"]} if "name" in party else {})})
+        suppliers.append(_org_ref(party))
     award_id = AWARD_ID
     value = {"amount": marche["montant"], "currency": CURRENCY} if "montant" in marche else None
     tender: dict[str, Any] = {"id": mid, "status": "complete"}
     if "objet" in marche:
-        tender["title"] = marche["objet"]
+        # DECP's objet is "a short description of the object of the marché": the title and the
+        # description (eForms BT-21 and BT-24)
+        tender["title"] = tender["description"] = marche["objet"]
     if "codeCPV" in marche:
         cpv = CPV_CHECK_DIGIT.sub("", marche["codeCPV"])
         tender["items"] = [{"id": "1", "classification": {"scheme": "CPV", "id": cpv}}]
-    tender["lots"] = [{"id": LOT_ID, **({"title": marche["objet"]} if "objet" in marche else {})}]
+    tender["lots"] = [
+        {
+            "id": LOT_ID,
+            **({"title": marche["objet"], "description": marche["objet"]} if "objet" in marche else {}),
+        }
+    ]
     category = cpv_category(str(marche.get("codeCPV", "")))
     if category:
         tender["mainProcurementCategory"] = category
@@ -264,6 +258,11 @@ def marche_to_release(
         bid["value"] = dict(value)
     if "dureeMois" in marche:
         contract["period"] = {"durationInDays": int(marche["dureeMois"]) * DAYS_PER_MONTH}
+    amendments = _amendments(
+        marche.get("modifications"), MARCHE_MODIFICATION, parties, enrich, t, f"{path}.modifications"
+    )
+    if amendments:
+        contract["amendments"] = amendments
     release: dict[str, Any] = {
         "ocid": f"{ocid_prefix}-decp-{buyer_id}-{mid}",
         "id": f"decp-{buyer_id}-{mid}",
@@ -317,6 +316,159 @@ def marche_to_release(
     return release
 
 
+@dataclass(frozen=True)
+class ModificationShape:
+    """The keys of a DECP modification (they differ between marchés and concessions)."""
+
+    date: str
+    value: str
+    holders: str | None
+    holder: str
+
+
+MARCHE_MODIFICATION: Final = ModificationShape(
+    "dateNotificationModification", "montant", "titulaires", "titulaire"
+)
+CONCESSION_MODIFICATION: Final = ModificationShape(
+    "dateSignatureModification", "valeurGlobale", None, "concessionnaire"
+)
+
+
+def _org_ref(party: dict[str, Any]) -> dict[str, Any]:
+    return {"id": party["id"], **({"name": party["name"]} if "name" in party else {})}
+
+
+def _holder_party(
+    entry: Any, key: str, enrich: dict[str, Any], t: dict[str, dict[str, str]], path: str
+) -> dict[str, Any]:
+    """The OCDS party of a DECP ``titulaire`` / ``concessionnaire`` entry (``{key: {typeIdentifiant,
+    id}}``)."""
+    holder = entry.get(key, {}) if isinstance(entry, dict) else {}
+    tid, ttype = str(holder.get("id", "")), str(holder.get("typeIdentifiant", ""))
+    if not tid:
+        raise MappingError(f"{key}.id is required", path)
+    party: dict[str, Any] = {
+        "id": tid,
+        "identifier": {"scheme": t["identifier-scheme"].get(ttype, ttype), "id": tid},
+        "roles": ["supplier"],
+    }
+    _enrich(party, enrich.get(tid))
+    if party["identifier"]["scheme"] == BUYER_SCHEME:
+        _siret_country(party)
+    elif ttype == VAT_TYPE and (country := vat_country(tid)):
+        address = party.setdefault("address", {})
+        if isinstance(address, dict) and not address.get("country"):
+            address["country"] = country
+    return party
+
+
+def _amendments(
+    modifications: Any,
+    shape: ModificationShape,
+    parties: list[dict[str, Any]],
+    enrich: dict[str, Any],
+    t: dict[str, dict[str, str]],
+    path: str,
+) -> list[dict[str, Any]]:
+    """OCDS contract amendments of DECP ``modifications``: id, date and the values after the change
+    (``value``, ``period.durationInDays``, ``suppliers``: OCDS 1.1 has no field for an amendment's new
+    values, its ``changes`` being deprecated). A new holder becomes a party."""
+    out: list[dict[str, Any]] = []
+    for i, wrapper in enumerate(modifications if isinstance(modifications, list) else []):
+        mod = wrapper.get("modification") if isinstance(wrapper, dict) else None
+        if not isinstance(mod, dict):
+            continue
+        amendment: dict[str, Any] = {"id": str(mod.get("id", i + 1))}
+        if mod.get(shape.date):
+            amendment["date"] = _iso(mod[shape.date])
+        if shape.value in mod:
+            amendment["value"] = {"amount": mod[shape.value], "currency": CURRENCY}
+        if "dureeMois" in mod:
+            amendment["period"] = {"durationInDays": int(mod["dureeMois"]) * DAYS_PER_MONTH}
+        if shape.holders and isinstance(mod.get(shape.holders), list):
+            known = {p["id"]: p for p in parties}
+            refs = []
+            for j, entry in enumerate(mod[shape.holders]):
+                party = _holder_party(entry, shape.holder, enrich, t, f"{path}[{i}].{shape.holders}[{j}]")
+                if party["id"] not in known:
+                    parties.append(party)
+                    known[party["id"]] = party
+                refs.append(_org_ref(known[party["id"]]))
+            amendment["suppliers"] = refs
+        out.append(amendment)
+    return out
+
+
+def _modifications(
+    amendments: Any,
+    kept: Any,
+    shape: ModificationShape,
+    parties: dict[Any, dict[str, Any]],
+    t: dict[str, dict[str, str]],
+) -> list[dict[str, Any]]:
+    """DECP ``modifications`` from OCDS contract amendments (OCDS first; the kept DECP modification of
+    the same id gives what OCDS does not hold: the data publication date, unknown keys)."""
+    by_id = {
+        str(w["modification"].get("id")): w["modification"]
+        for w in (kept if isinstance(kept, list) else [])
+        if isinstance(w, dict) and isinstance(w.get("modification"), dict)
+    }
+    out = []
+    for amendment in amendments if isinstance(amendments, list) else []:
+        if not isinstance(amendment, dict):
+            continue
+        aid = str(amendment.get("id", ""))
+        mod = dict(by_id.get(aid) or {})
+        mod["id"] = int(aid) if aid.isdigit() else mod.get("id", aid)
+        if amendment.get("date"):
+            mod[shape.date] = _day(amendment["date"], "amendments.date")
+        if isinstance(amendment.get("value"), dict) and "amount" in amendment["value"]:
+            mod[shape.value] = amendment["value"]["amount"]
+        days = (amendment.get("period") or {}).get("durationInDays")
+        if days is not None:
+            mod["dureeMois"] = round(days / DAYS_PER_MONTH)
+        if shape.holders and isinstance(amendment.get("suppliers"), list):
+            mod[shape.holders] = _holders(amendment["suppliers"], parties, shape.holder, t)
+        out.append({"modification": dict(sorted(mod.items(), key=lambda kv: _MOD_ORDER.get(kv[0], 99)))})
+    return out
+
+
+#: Key order of a DECP modification as the schema lists them (the order a publisher writes).
+_MOD_ORDER: Final = {
+    k: i
+    for i, k in enumerate(
+        (
+            "id",
+            "dateNotificationModification",
+            "dateSignatureModification",
+            "datePublicationDonneesModification",
+            "dureeMois",
+            "montant",
+            "valeurGlobale",
+            "titulaires",
+        )
+    )
+}
+
+
+def _holders(
+    refs: list[Any], parties: dict[Any, dict[str, Any]], key: str, t: dict[str, dict[str, str]]
+) -> list[dict[str, Any]]:
+    """DECP ``titulaires`` / ``concessionnaires`` of OCDS organisation references."""
+    out = []
+    for sup in refs:
+        if not isinstance(sup, dict):
+            continue
+        party = parties.get(sup.get("id"), {})
+        ident = party.get("identifier") or {}
+        tid = str(ident.get("id", sup.get("id")))
+        ttype = _reverse(t["identifier-scheme"], ident.get("scheme", "")) or (
+            "SIRET" if SIRET.fullmatch(tid) else None  # an unknown scheme is not guessed
+        )
+        out.append({key: {**({"typeIdentifiant": ttype} if ttype else {}), "id": tid}})
+    return out
+
+
 def _siret_country(party: dict[str, Any]) -> None:
     """A party identified by a SIRET is in France (unless its enriched address says otherwise)."""
     address = party.setdefault("address", {})
@@ -344,40 +496,256 @@ def import_decp(
     :func:`~mappings.model.enrichment_errors`): an :class:`InputValidationError` lists every
     ``(path, reason)``.
     """
-    errors = decp_errors(data) + (enrichment_errors(enrich) if enrich is not None else [])
+    errors = decp_errors(data) + (profiles.profile_errors(enrich) if enrich is not None else [])
     if errors:
         raise InputValidationError(errors)
     marches = data["marches"]
-    orgs = (enrich or {}).get("organisations", enrich or {})
+    directory = profiles.Directory.load(enrich)
+    # a profile's address (its country) comes before the country derived from a SIRET / VAT number;
+    # the rest of the profile is applied below
+    orgs: dict[str, Any] = {}
+    for key, profile in directory.organisations.items():
+        for ident in [key.rpartition(":")[2], *(str(o.get("id")) for o in profile.get("identifiers") or [])]:
+            orgs.setdefault(ident, profile)
     releases = [
         marche_to_release(m, enrich=orgs, ocid_prefix=ocid_prefix, path=f"marches.marche[{i}]")
         for i, m in enumerate(marches.get("marche", []))
     ]
     for i, c in enumerate(marches.get("contrat-concession", [])):
-        releases.append(_concession_release(c, ocid_prefix, f"marches.contrat-concession[{i}]"))
+        releases.append(_concession_release(c, orgs, ocid_prefix, f"marches.contrat-concession[{i}]"))
+    if directory:
+        releases = [_named_refs(profiles.apply_profiles(r, directory)) for r in releases]
     return releases
 
 
-def _concession_release(concession: dict[str, Any], ocid_prefix: str, path: str) -> dict[str, Any]:
+def _named_refs(release: dict[str, Any]) -> dict[str, Any]:
+    """``release`` with the organisation references (buyer, suppliers, tenderers) named as their
+    parties (after the profiles gave the parties their names)."""
+    names = {p.get("id"): p["name"] for p in release.get("parties") or [] if p.get("name")}
+    refs = [release.get("buyer")]
+    for award in release.get("awards") or []:
+        refs += award.get("suppliers") or []
+    for bid in (release.get("bids") or {}).get("details") or []:
+        refs += bid.get("tenderers") or []
+    for contract in release.get("contracts") or []:
+        for amendment in contract.get("amendments") or []:
+            refs += amendment.get("suppliers") or []
+    for ref in refs:
+        if isinstance(ref, dict) and ref.get("id") in names:
+            ref["name"] = names[ref["id"]]
+    return release
+
+
+#: The eForms award notice of a concession (Directive 2014/23): subtype and legal basis (BT-01).
+CONCESSION_SUBTYPE: Final = "32"
+CONCESSION_LEGAL_BASIS: Final = "32014L0023"
+#: OCDS ``contracts[].implementation.charges`` id of the public subsidy of a concession (eForms BT-160,
+#: revenue from the buyer, as the guidance maps it).
+SUBSIDY_CHARGE: Final = "government"
+
+
+def _concession_release(
+    concession: dict[str, Any], enrich: dict[str, Any], ocid_prefix: str, path: str
+) -> dict[str, Any]:
+    """One OCDS release for one DECP ``contrat-concession``: the award of one lot to the
+    concessionnaires, the contract with its value, signature and start dates, duration, public subsidy
+    and modifications (amendments); the concession is also kept verbatim in
+    ``platform.decpConcession`` (what OCDS does not hold: nature, annual execution data, ...)."""
     try:
         cid = str(concession["id"])
         authority = str(concession["autoriteConcedante"]["id"])
     except (KeyError, TypeError) as exc:
         raise MappingError("id and autoriteConcedante.id are required", path) from exc
+    t = tables()
+    buyer: dict[str, Any] = {
+        "id": authority,
+        "identifier": {"scheme": BUYER_SCHEME, "id": authority},
+        "roles": ["buyer"],
+    }
+    _enrich(buyer, enrich.get(authority))
+    _siret_country(buyer)
+    parties = [buyer]
+    suppliers = []
+    for i, entry in enumerate(concession.get("concessionnaires") or []):
+        party = _holder_party(entry, "concessionnaire", enrich, t, f"{path}.concessionnaires[{i}]")
+        parties.append(party)
+        suppliers.append(_org_ref(party))
+    tender: dict[str, Any] = {"id": cid, "status": "complete"}
+    lot: dict[str, Any] = {"id": LOT_ID}
+    if "objet" in concession:
+        tender["title"] = tender["description"] = lot["title"] = lot["description"] = concession["objet"]
+    category = t["concession-category"].get(str(concession.get("nature")))
+    if category:
+        tender["mainProcurementCategory"] = lot["mainProcurementCategory"] = category
+    tender["lots"] = [lot]
+    if "procedure" in concession:
+        tender["procurementMethodDetails"] = concession["procedure"]
+        method = t["concession-procedure-method"].get(concession["procedure"])
+        if method:
+            tender["procurementMethod"] = method
+    tender["legalBasis"] = {"wasDerivedFrom": {"scheme": "CELEX", "id": CONCESSION_LEGAL_BASIS}}
+    award: dict[str, Any] = {
+        "id": AWARD_ID,
+        "status": "active",
+        "suppliers": suppliers,
+        "relatedLots": [LOT_ID],
+        "relatedBids": [BID_ID],
+    }
+    bid: dict[str, Any] = {"id": BID_ID, "relatedLots": [LOT_ID], "tenderers": [dict(x) for x in suppliers]}
+    contract: dict[str, Any] = {
+        "id": cid,
+        "awardID": AWARD_ID,
+        "status": "active",
+        "identifiers": [{"scheme": CONTRACT_REFERENCE_SCHEME, "id": cid}],
+        "relatedBids": [BID_ID],
+    }
+    if "valeurGlobale" in concession:
+        value = {"amount": concession["valeurGlobale"], "currency": CURRENCY}
+        award["value"], contract["value"], bid["value"] = dict(value), dict(value), dict(value)
+    if "dateSignature" in concession:
+        award["date"] = contract["dateSigned"] = _iso(concession["dateSignature"])
+    period: dict[str, Any] = {}
+    if "dateDebutExecution" in concession:
+        period["startDate"] = _iso(concession["dateDebutExecution"])
+    if "dureeMois" in concession:
+        period["durationInDays"] = int(concession["dureeMois"]) * DAYS_PER_MONTH
+    if period:
+        contract["period"] = period
+    if "montantSubventionPublique" in concession:
+        contract["implementation"] = {
+            "charges": [
+                {
+                    "id": SUBSIDY_CHARGE,
+                    "paidBy": SUBSIDY_CHARGE,
+                    "estimatedValue": {
+                        "amount": concession["montantSubventionPublique"],
+                        "currency": CURRENCY,
+                    },
+                }
+            ]
+        }
+    amendments = _amendments(
+        concession.get("modifications"), CONCESSION_MODIFICATION, parties, enrich, t, f"{path}.modifications"
+    )
+    if amendments:
+        contract["amendments"] = amendments
     return {
         "ocid": f"{ocid_prefix}-decp-{authority}-{cid}",
         "id": f"decp-concession-{authority}-{cid}",
-        "date": _iso(concession.get("datePublicationDonnees") or "1970-01-01"),
-        "tag": ["contract"],
+        "date": _iso(
+            concession.get("datePublicationDonnees") or concession.get("dateSignature") or "1970-01-01"
+        ),
+        "tag": ["award", "contract"],
         "initiationType": "tender",
-        "parties": [
-            {"id": authority, "identifier": {"scheme": BUYER_SCHEME, "id": authority}, "roles": ["buyer"]}
-        ],
-        "buyer": {"id": authority},
-        "tender": {"id": cid, "title": concession.get("objet", "")},
-        "contracts": [{"id": cid}],
+        "language": "fr",
+        "parties": parties,
+        "buyer": _org_ref(buyer),
+        "tender": tender,
+        "awards": [award],
+        "bids": {"details": [bid]},
+        "contracts": [contract],
         "platform": {"decpConcession": copy.deepcopy(concession)},
     }
+
+
+def release_to_concession(release: dict[str, Any], path: str = "release") -> dict[str, Any]:
+    """The DECP ``contrat-concession`` of a release made from one (OCDS first, the kept verbatim
+    concession for what OCDS does not hold)."""
+    kept = copy.deepcopy((release.get("platform") or {}).get("decpConcession") or {})
+    tender = release.get("tender") or {}
+    contract = (release.get("contracts") or [{}])[0]
+    award = next(
+        (a for a in release.get("awards") or [] if a.get("id") == contract.get("awardID")),
+        (release.get("awards") or [{}])[0],
+    )
+    t = tables()
+    out = dict(kept)
+    if contract.get("id") or tender.get("id"):
+        out["id"] = str(contract.get("id") or tender.get("id"))
+    buyer_id = (release.get("buyer") or {}).get("id")
+    if buyer_id:
+        out["autoriteConcedante"] = {**(kept.get("autoriteConcedante") or {}), "id": str(buyer_id)}
+    if "title" in tender:
+        out["objet"] = tender["title"]
+    period = contract.get("period") or {}
+    if period.get("durationInDays") is not None:
+        out["dureeMois"] = round(period["durationInDays"] / DAYS_PER_MONTH)
+    if contract.get("dateSigned"):
+        out["dateSignature"] = _day(contract["dateSigned"], f"{path}.contracts[0].dateSigned")
+    if period.get("startDate"):
+        out["dateDebutExecution"] = _day(period["startDate"], f"{path}.contracts[0].period.startDate")
+    value = contract.get("value") or award.get("value")
+    if isinstance(value, dict) and "amount" in value:
+        if value.get("currency", CURRENCY) != CURRENCY:
+            raise MappingError("DECP amounts are in EUR", f"{path}.contracts[0].value.currency")
+        out["valeurGlobale"] = value["amount"]
+    charges = (contract.get("implementation") or {}).get("charges") or []
+    subsidy = next((c for c in charges if isinstance(c, dict) and c.get("id") == SUBSIDY_CHARGE), None)
+    if subsidy and "amount" in (subsidy.get("estimatedValue") or {}):
+        out["montantSubventionPublique"] = subsidy["estimatedValue"]["amount"]
+    parties = {p.get("id"): p for p in release.get("parties") or []}
+    if award.get("suppliers"):
+        out["concessionnaires"] = _holders(award["suppliers"], parties, "concessionnaire", t)
+    if "amendments" in contract:
+        modifications = _modifications(
+            contract["amendments"], kept.get("modifications"), CONCESSION_MODIFICATION, parties, t
+        )
+        if modifications:
+            out["modifications"] = modifications
+        else:
+            out.pop("modifications", None)
+    order = list(kept) or list(CONCESSION_ORDER)
+    return dict(sorted(out.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
+
+
+#: Key order of a DECP contrat-concession as the schema lists them.
+CONCESSION_ORDER: Final = (
+    "id",
+    "autoriteConcedante",
+    "nature",
+    "objet",
+    "procedure",
+    "dureeMois",
+    "dateSignature",
+    "datePublicationDonnees",
+    "dateDebutExecution",
+    "valeurGlobale",
+    "montantSubventionPublique",
+    "donneesExecution",
+    "concessionnaires",
+    "considerationsSociales",
+    "considerationsEnvironnementales",
+    "modifications",
+)
+
+
+def is_concession(release: dict[str, Any]) -> bool:
+    """Whether ``release`` was made from a DECP ``contrat-concession``."""
+    return "decpConcession" in (release.get("platform") or {})
+
+
+def eforms_release(release: dict[str, Any], kind: str) -> tuple[dict[str, Any], str | None]:
+    """The release an eForms notice of a DECP contract is written from, and its default subtype.
+
+    The DECP procedure label becomes its eForms procedure type (BT-105, through the eForms label the
+    spec writes: ``procedure-eforms`` / ``concession-procedure-eforms``); a concession's award notice
+    is subtype 32 (Directive 2014/23). Paths are unchanged, so findings still name the release path.
+    """
+    tender = release.get("tender") or {}
+    concession = is_concession(release)
+    table = tables()["concession-procedure-eforms" if concession else "procedure-eforms"]
+    code = table.get(str(tender.get("procurementMethodDetails")))
+    if code is None:
+        return release, (CONCESSION_SUBTYPE if concession and kind == "can" else None)
+    labels: dict[str, Any] = _eforms_labels()
+    out = {**release, "tender": {**tender, "procurementMethodDetails": labels.get(code, code)}}
+    return out, (CONCESSION_SUBTYPE if concession and kind == "can" else None)
+
+
+def _eforms_labels() -> dict[str, Any]:
+    from mappings.spec import load_spec  # the eForms spec's labels (BT-105 procedure type)
+
+    return load_spec("eforms").tables.get("procedure-label") or {}
 
 
 def release_to_marche(release: dict[str, Any], path: str = "release") -> dict[str, Any] | None:
@@ -447,25 +815,24 @@ def release_to_marche(release: dict[str, Any], path: str = "release") -> dict[st
         if k in kept:
             marche[k] = kept[k]
     parties = {p.get("id"): p for p in release.get("parties") or []}
-    titulaires = []
-    for sup in award.get("suppliers") or []:
-        party = parties.get(sup.get("id"), {})
-        ident = party.get("identifier") or {}
-        tid = str(ident.get("id", sup.get("id")))
-        ttype = _reverse(t["identifier-scheme"], ident.get("scheme", "")) or (
-            "SIRET" if SIRET.fullmatch(tid) else None  # an unknown scheme is not guessed
-        )
-        titulaires.append({"titulaire": {**({"typeIdentifiant": ttype} if ttype else {}), "id": tid}})
+    titulaires = _holders(award.get("suppliers") or [], parties, "titulaire", t)
     if titulaires:
         marche["titulaires"] = titulaires
     for k in (
         "considerationsSociales",
         "considerationsEnvironnementales",
         "modificationsActesSousTraitance",
-        "modifications",
     ):
         if k in kept:
             marche[k] = kept[k]
+    if "amendments" in contract:
+        modifications = _modifications(
+            contract["amendments"], kept.get("modifications"), MARCHE_MODIFICATION, parties, t
+        )
+        if modifications:
+            marche["modifications"] = modifications
+    elif "modifications" in kept:
+        marche["modifications"] = kept["modifications"]
     marche.update(kept.get("extra") or {})
     return marche
 
@@ -482,9 +849,7 @@ def _decp_procedure(tender: dict[str, Any]) -> str | None:
 
 
 def _eforms_procedure_code(label: str) -> str | None:
-    from mappings.spec import load_spec  # the eForms spec's labels (BT-105 procedure type)
-
-    labels: dict[str, Any] = load_spec("eforms").tables.get("procedure-label") or {}
+    labels = _eforms_labels()
     return next((code for code, text in labels.items() if text == label or code == label), None)
 
 
@@ -495,7 +860,7 @@ def export_decp(releases: Iterable[dict[str, Any]]) -> dict[str, Any]:
     for i, release in enumerate(releases):
         marche = release_to_marche(release, path=f"releases[{i}]")
         if marche is None:
-            concessions.append(copy.deepcopy((release.get("platform") or {})["decpConcession"]))
+            concessions.append(release_to_concession(release, path=f"releases[{i}]"))
         else:
             marches.append(marche)
     out: dict[str, Any] = {}

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import jsonschema
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -20,20 +19,23 @@ from mappings.convert import (
     MAX_INPUT_BYTES,
     SOURCES,
     TARGETS,
+    XML_TARGETS,
     Conversion,
     convert,
-    decp_finding_input,
+    convert_all,
+    output_names,
     parse_json,
-    release_input_path,
 )
 from mappings.errors import InputTooLarge, InputValidationError, MappingError
-from mappings.model import ENRICH_PREFIX, release_errors
+from mappings.findings import INPUT_RULE, Finding, validate_conversion
+from mappings.model import ENRICH_PREFIX
 
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
-#: Findings printed on the console with ``--validate`` (the rest is summarised).
+#: Findings printed on the console with ``--validate`` unless ``--max-findings`` says (0 = all).
 MAX_PRINTED_FINDINGS = 20
+FORMATS = ("text", "json")
 
 
 def _fail(console: Console, message: str) -> typer.Exit:
@@ -52,55 +54,27 @@ def _read_capped(path: Path) -> bytes:
 
 
 def validate_output(
-    conversion: Conversion, *, store_dir: Path | None = None, decp_schema: Path | None = None
+    conversion: Conversion,
+    *,
+    store_dir: Path | None = None,
+    decp_schema: Path | None = None,
+    ocds_schema: Path | None = None,
 ) -> list[str]:
-    """Findings of the official validation of a conversion's result (empty = valid)."""
-    if conversion.is_xml:
-        from ubl.artifacts import ArtifactStore, default_store
-        from ubl.validate import validate_document
+    """Findings of the official validation of a conversion's result, one line each (empty = valid)."""
+    found = validate_conversion(
+        conversion, store_dir=store_dir, decp_schema=decp_schema, ocds_schema=ocds_schema
+    )
+    return [f.line() for f in found]
 
-        store = ArtifactStore(store_dir) if store_dir else default_store()
-        result = validate_document(conversion.data, store=store)
-        return [
-            f"{layer.name}: {item.rule_id} {item.location or ''} {item.text}".strip()
-            + _from_input(conversion, item.location)
-            for layer in result.layers
-            for item in layer.failures
-        ] + [
-            f"{layer.name}: invalid"
-            for layer in result.layers
-            if layer.status.value == "invalid" and not layer.failures
-        ]
-    if conversion.target == "ocds":
-        return [
-            f"{release_input_path(conversion, i, path)}: {reason}"
-            for i, r in enumerate(conversion.releases)
-            for path, reason in release_errors(r)
-        ]
-    if decp_schema is None:
-        raise MappingError(
-            "--validate with --to decp needs --decp-schema (schema_decp_v2.0.3.json)", "--decp-schema"
+
+def _print_findings(err: Console, findings: list[Finding], limit: int, label: str = "") -> None:
+    shown = findings if limit == 0 else findings[:limit]
+    for f in shown:
+        err.print(f"[red]invalid[/red] {escape(label + f.line())}", highlight=False, soft_wrap=True)
+    if len(findings) > len(shown):
+        err.print(
+            f"... {len(findings) - len(shown)} more (--max-findings 0 shows all, --format json lists all)"
         )
-    schema = json.loads(decp_schema.read_text(encoding="utf-8"))
-    doc: Any = json.loads(conversion.data)
-    validator = jsonschema.Draft7Validator(schema)
-    findings = []
-    for e in validator.iter_errors(doc):
-        where = ".".join(str(p) for p in e.absolute_path) or "$"
-        findings.append(f"{where}: {e.message}{_decp_input(conversion, list(e.absolute_path), e.message)}")
-    return findings
-
-
-def _from_input(conversion: Conversion, location: str | None) -> str:
-    """`` (input: tender.lots[0].tenderPeriod)`` for a finding on the output, when known."""
-    found = conversion.input_path(location or "")
-    return f" (input: {found})" if found else ""
-
-
-def _decp_input(conversion: Conversion, path: list[Any], message: str = "") -> str:
-    """`` (input: contracts[0].value.amount)`` for a DECP schema finding, when it names a marché."""
-    found = decp_finding_input(conversion, path, message)
-    return f" (input: {found})" if found else ""
 
 
 def convert_command(
@@ -135,7 +109,34 @@ def convert_command(
         ),
     ] = False,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Output file (default: stdout).")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output file (default: stdout); a directory (existing, or a new path without an extension) "
+            "gets one file per contract of the input, named by its id.",
+        ),
+    ] = None,
+    contract: Annotated[
+        str | None,
+        typer.Option(
+            "--contract", help="The contract (DECP marché/concession id, ocid) an XML document is made from."
+        ),
+    ] = None,
+    max_findings: Annotated[
+        int, typer.Option("--max-findings", min=0, help="Findings printed with --validate (0 = all).")
+    ] = MAX_PRINTED_FINDINGS,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="Findings as text (stderr) or json (every finding: rule, field, field_name, location, "
+            "input; on stdout when the result goes to --output, else on stderr).",
+        ),
+    ] = "text",
+    ocds_schema: Annotated[
+        Path | None,
+        typer.Option("--ocds-schema", help="Official OCDS 1.1 release-schema.json for --validate --to ocds."),
     ] = None,
     store: Annotated[
         Path | None, typer.Option("--store", help="Artifact store directory for --validate.")
@@ -158,6 +159,19 @@ def convert_command(
         )
     if decp_schema is not None and target != "decp":
         raise _fail(err, f"--decp-schema validates DECP output: it needs --to decp, not {target}")
+    if ocds_schema is not None and target != "ocds":
+        raise _fail(err, f"--ocds-schema validates OCDS output: it needs --to ocds, not {target}")
+    if output_format not in FORMATS:
+        raise _fail(err, f"--format must be one of {', '.join(FORMATS)}")
+    per_contract = output is not None and (output.is_dir() or (not output.exists() and not output.suffix))
+    if per_contract and target not in XML_TARGETS:
+        raise _fail(
+            err, f"--output DIR writes one document per contract: it needs an XML target, not {target}"
+        )
+    if per_contract and contract is not None:
+        raise _fail(err, "--contract picks one contract: give --output FILE, not a directory")
+    if contract is not None and target not in XML_TARGETS:
+        raise _fail(err, f"--contract picks the contract of an XML document: not for --to {target}")
     try:
         data = _read_capped(input_path)
         enrichment = parse_json(_read_capped(enrich)) if enrich else None
@@ -168,9 +182,22 @@ def convert_command(
     except MappingError as exc:  # the enrichment file is not JSON
         raise _fail(err, f"{enrich}: {exc.path}: {exc.reason}") from exc
     try:
-        result = convert(
-            data, source=source, target=target, subtype=subtype, enrich=enrichment, trace=validate
-        )
+        if per_contract:
+            results = convert_all(
+                data, source=source, target=target, subtype=subtype, enrich=enrichment, trace=validate
+            )
+        else:
+            results = [
+                convert(
+                    data,
+                    source=source,
+                    target=target,
+                    subtype=subtype,
+                    enrich=enrichment,
+                    trace=validate,
+                    contract=contract,
+                )
+            ]
     except InputValidationError as exc:
         for path, reason in exc.errors[:MAX_PRINTED_FINDINGS]:
             where = (
@@ -191,26 +218,77 @@ def convert_command(
     except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
         # a shape the schema lets through but a mapping does not expect: one line, not a traceback
         raise _fail(err, f"{input_path}: cannot convert: {type(exc).__name__}: {exc}") from exc
-    if output:
-        output.write_bytes(result.data)
+    written: list[Path | None] = []
+    if per_contract and output is not None:
+        output.mkdir(parents=True, exist_ok=True)
+        for result, name in zip(results, output_names(results[0].releases, ".xml"), strict=True):
+            (output / name).write_bytes(result.data)
+            written.append(output / name)
+    elif output:
+        output.write_bytes(results[0].data)
+        written.append(output)
     else:
-        typer.echo(result.data.decode("utf-8"), nl=False)
+        typer.echo(results[0].data.decode("utf-8"), nl=False)
+        written.append(None)
     if validate:
+        _validate_all(
+            err, results, written, target, store, decp_schema, ocds_schema, max_findings, output_format
+        )
+
+
+def _validate_all(
+    err: Console,
+    results: list[Conversion],
+    written: list[Path | None],
+    target: str,
+    store: Path | None,
+    decp_schema: Path | None,
+    ocds_schema: Path | None,
+    max_findings: int,
+    output_format: str,
+) -> None:
+    """Validate every result; print the findings (text or JSON); exit 1 when any fails."""
+    report = []
+    invalid = 0
+    for result, path in zip(results, written, strict=True):
         try:
             # what the input lacks (each names the input path or profile key), then the validation's
-            findings = [f"input: {f}" for f in result.findings]
-            findings += validate_output(result, store_dir=store, decp_schema=decp_schema)
+            findings = [
+                Finding(rule=INPUT_RULE, message=f.message, layer="input", input=f.path) for f in result.findings
+            ]
+            findings += validate_conversion(
+                result, store_dir=store, decp_schema=decp_schema, ocds_schema=ocds_schema
+            )
         except MappingError as exc:
             raise _fail(err, exc.reason) from exc
         except Exception as exc:  # artifact store missing, schema unreadable: a usage problem
             raise _fail(err, f"validation could not run: {exc}") from exc
-        for line in findings[:MAX_PRINTED_FINDINGS]:
-            err.print(f"[red]invalid[/red] {escape(line)}", highlight=False, soft_wrap=True)
-        if len(findings) > MAX_PRINTED_FINDINGS:
-            err.print(f"... {len(findings) - MAX_PRINTED_FINDINGS} more")
-        if findings:
-            raise typer.Exit(EXIT_INVALID)
-        err.print(f"[green]valid[/green] {target}", highlight=False)
+        invalid += bool(findings)
+        report.append({"output": str(path) if path else "-", "valid": not findings, "findings": findings})
+        if output_format == "text":
+            label = f"{path.name}: " if path is not None and len(results) > 1 else ""
+            _print_findings(err, findings, max_findings, label)
+    if output_format == "json":
+        text = json.dumps(
+            {
+                "valid": not invalid,
+                "documents": [{**d, "findings": [f.as_dict() for f in d["findings"]]} for d in report],  # type: ignore[attr-defined]
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+        if written and written[0] is not None:
+            typer.echo(text)
+        else:
+            err.print(text, highlight=False, soft_wrap=True, markup=False)
+    if invalid:
+        if len(results) > 1:
+            err.print(f"{invalid} of {len(results)} documents invalid", highlight=False)
+        raise typer.Exit(EXIT_INVALID)
+    err.print(
+        f"[green]valid[/green] {target}" + (f" ({len(results)} documents)" if len(results) > 1 else ""),
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:
