@@ -20,6 +20,7 @@ demo: $(STAMP)
 	$(PY) -m access_point.demo
 
 test: $(STAMP)
+	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || echo "WARNING: could not install chromium: the HTML report rendering test will be SKIPPED"
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -q
 
 lint: $(STAMP)
