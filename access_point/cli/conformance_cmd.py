@@ -117,6 +117,102 @@ def documents(
     _finish(run, "documents", report_dir)
 
 
+@conformance_app.command("as4")
+def as4(
+    target: Annotated[
+        str | None, typer.Option("--target", help="The AS4 endpoint URL of the access point under test.")
+    ] = None,
+    target_cert: Annotated[
+        Path | None,
+        typer.Option("--target-cert", help="Its AP certificate (PEM): we encrypt for it, it signs receipts."),
+    ] = None,
+    key: Annotated[Path | None, typer.Option("--key", help="Our (sending) AP private key (PEM).")] = None,
+    cert: Annotated[Path | None, typer.Option("--cert", help="Our (sending) AP certificate (PEM).")] = None,
+    trust: Annotated[
+        Path | None, typer.Option("--trust", help="AP CA bundle (PEM): validate the receipt signer's chain.")
+    ] = None,
+    crl: Annotated[Path | None, typer.Option("--crl", help="AP CA CRL (offline revocation checks).")] = None,
+    tls_ca: Annotated[
+        Path | None,
+        typer.Option("--tls-ca", help="CA bundle for the target's TLS certificate (default: system)."),
+    ] = None,
+    receiver: Annotated[
+        str | None, typer.Option("--receiver", help="A participant the target serves (C4).")
+    ] = None,
+    unserved: Annotated[
+        str | None, typer.Option("--unserved-receiver", help="A participant the target does NOT serve.")
+    ] = None,
+    doctype: Annotated[str | None, typer.Option("--doctype", help="Document type id to send.")] = None,
+    process: Annotated[str | None, typer.Option("--process", help="Process id to send.")] = None,
+    cases: Annotated[
+        str | None,
+        typer.Option("--cases", help="Case ids or public ids to run (shell patterns, comma-separated)."),
+    ] = None,
+    pki: Annotated[
+        Path | None,
+        typer.Option("--pki", help="A test PKI made by 'ap pki init' (expired, revoked and SMP signers)."),
+    ] = None,
+    inbox: Annotated[
+        Path | None,
+        typer.Option("--inbox", help="The target's inbox directory, when visible (checks deliveries)."),
+    ] = None,
+    large_size: Annotated[
+        int, typer.Option("--large-size", min=0, help="Bytes of the large-message case (0 skips it).")
+    ] = 50 * 1024 * 1024,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, help="Seconds to wait for each answer.")
+    ] = 120.0,
+    list_cases: Annotated[bool, typer.Option("--list", help="List the cases and exit.")] = False,
+    report_dir: ReportDir = None,
+    no_progress: Quiet = False,
+) -> None:
+    """Play the sending AP against an AS4 receiver and check every answer (receiving-side suite)."""
+    from access_point.cli.as4_cmd import _validator
+    from conformance.as4.cases import select
+    from conformance.as4.context import Context, PkiDirError, TestSigners, load_test_signers
+    from conformance.as4.runner import run_as4
+    from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
+    from peppol.pki import Identity, load_certificate
+
+    console = Console(stderr=True)
+    chosen = select(cases)
+    if list_cases:
+        for case in chosen:
+            typer.echo(f"{case.id}\t{case.public_id or '-'}\t{case.level.value}\t{case.title}")
+        raise typer.Exit(0)
+    if target is None or target_cert is None or key is None or cert is None:
+        raise _fail(console, "--target, --target-cert, --key and --cert are required")
+    if not chosen:
+        raise _fail(console, f"no case matches {cases!r} (see --list)")
+    if crl is not None and trust is None:
+        raise _fail(console, "--crl needs --trust")
+    try:
+        context = Context(
+            url=target,
+            target_certificate=load_certificate(target_cert),
+            identity=Identity.load(cert, key),
+            validate_signer=_validator(trust, crl).validate if trust is not None else None,
+            tls_ca=tls_ca,
+            signers=load_test_signers(pki) if pki is not None else TestSigners(),
+            inbox=inbox,
+            large_bytes=large_size,
+            timeout=timeout,
+        )
+        if receiver:
+            context.receiver = ParticipantId.parse(receiver)
+        if unserved:
+            context.unserved_receiver = ParticipantId.parse(unserved)
+        if doctype:
+            context.document_type = DocumentTypeId.parse(doctype)
+        if process:
+            context.process = ProcessId.parse(process)
+    except (OSError, ValueError, PkiDirError) as exc:
+        raise _fail(console, f"cannot set up the suite: {exc}") from None
+    with progress(len(chosen), "as4", enabled=not no_progress) as tick:
+        run = run_as4(context, chosen, tick=tick)
+    _finish(run, "as4", report_dir)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``conformance`` command group to ``app``."""
     app.add_typer(conformance_app, name="conformance")
