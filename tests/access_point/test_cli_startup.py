@@ -119,4 +119,6 @@ def test_written_out_defaults_match_their_libraries() -> None:
 def test_root_group_builds_every_command() -> None:
     group = typer.main.get_command(cli.app)
     assert isinstance(group, typer.core.TyperGroup)
-    assert set(group.commands) == {"lookup", "validate", "convert", "pki", "id", "as4", "artifacts"}
+    assert set(group.commands) == {
+        "lookup", "validate", "convert", "pki", "id", "as4", "artifacts", "conformance"
+    }
