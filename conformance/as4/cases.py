@@ -62,8 +62,12 @@ class Case:
 
 
 def base(ctx: Context, **kw: Any) -> Recipe:
+    """A valid message; with another ``signer``, its From PartyId is that signer's seat id (so the case
+    tests the certificate, not a From/signer mismatch)."""
+    signer = kw.get("signer")
+    from_party = {"from_party": signer.seat_id} if signer is not None and "header" not in kw else {}
     recipe = Recipe(
-        header=payloads.header(ctx),
+        header=payloads.header(ctx, **from_party),
         payload=payloads.sbd(ctx),
         signer=ctx.identity,
         recipient=ctx.target_certificate,

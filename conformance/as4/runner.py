@@ -42,7 +42,13 @@ def _delivered_check(case: Case, answer: Answer, observer: InboxObserver | None)
         return None
     count = observer.delivered(answer.message.message_id)
     if case.expect == "reject" and count:
-        return _fail(f"The target answered {answer.describe()} but delivered {case.defect} to its inbox")
+        if answer.kind == "receipt":
+            return _fail(
+                f"The target accepted {case.defect}, returned a receipt and delivered it to its inbox"
+            )
+        return _fail(
+            f"The target answered {answer.describe()} but still delivered the message ({case.defect})"
+        )
     return None
 
 

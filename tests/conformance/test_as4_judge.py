@@ -101,4 +101,4 @@ def test_a_rejected_message_found_in_the_inbox_fails(tmp_path: Path) -> None:
         _case("as4.cert.revoked"), _answer("error", codes=("EBMS:0101",)), InboxObserver(tmp_path)
     )
     assert verdict.outcome is Outcome.FAILED
-    assert "delivered a revoked signer certificate to its inbox" in verdict.reason
+    assert "but still delivered the message (a revoked signer certificate)" in verdict.reason

@@ -36,7 +36,7 @@ EXPECTED_MUST_FAILURES: dict[str, str] = {
 EXPECTED_REASONS = {
     "as4.comment.message-id": "does not verify (it refers to",
     "as4.comment.final-recipient": "only up to the comment",
-    "as4.routing.not-served": "a message for a participant it does not serve",
+    "as4.routing.not-served": "accepted a message for a participant it does not serve, returned a receipt",
 }
 
 
