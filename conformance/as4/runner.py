@@ -134,10 +134,13 @@ def _judge_either(case: Case, answer: Answer, observer: InboxObserver | None) ->
         return _fail(f"The target answered {case.defect} with {answer.describe()}")
     if not answer.receipt_verified:
         ref = answer.signal.ref_to_message_id if answer.signal else None
-        return _fail(
-            f"The receipt for {case.defect} does not verify (it refers to {ref!r}, "
-            f"the full MessageId is {answer.message.message_id!r}): {answer.receipt_problem}"
-        )
+        full = answer.message.message_id
+        if ref and ref != full and full.startswith(ref):
+            return _fail(
+                f"The receipt for {case.defect} refers to {ref!r}, the MessageId cut at the comment, "
+                f"instead of {full!r}"
+            )
+        return _fail(f"The receipt for {case.defect} does not verify: {answer.receipt_problem}")
     if observer is not None:
         stored = observer.find("message_id", answer.message.message_id)
         stored_truncated = [

@@ -20,6 +20,8 @@ from .build import Built, Recipe, build
 from .context import Context
 
 USER_AGENT: Final = "procurement-access-point-conformance"
+#: Larger request bodies are kept in the evidence up to this many bytes (the large-message case).
+EVIDENCE_LIMIT: Final = 1024 * 1024
 _DETAIL_LIMIT: Final = 300
 
 
@@ -92,8 +94,14 @@ class Session:
         answer = Answer(message)
         headers = {"Content-Type": content_type or message.content_type, "MIME-Version": "1.0"}
         body = message.body if message.body is not None else message.open_body().read()
+        kept = (
+            body
+            if len(body) <= EVIDENCE_LIMIT
+            else body[:EVIDENCE_LIMIT]
+            + (f"\r\n[... {len(body) - EVIDENCE_LIMIT} more bytes not kept]".encode())
+        )
         answer.evidence["request.mime"] = (
-            "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode() + b"\r\n" + body
+            "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode() + b"\r\n" + kept
         )
         start = time.perf_counter()
         try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Final
 
-from conformance.model import CaseResult, Outcome, Run
+from conformance.model import CaseResult, Level, Outcome, Run
 
 from .json_report import iso
 
@@ -75,8 +75,16 @@ def render_html(run: Run, evidence: dict[str, list[str]]) -> str:
         f"<span>{escape(name)}: <b>{counters[name]}</b></span>"
         for name in ("total", *(o.value for o in Outcome), "must_not_passed")
     )
-    # Cases that need attention first, then the rest in run order.
-    order = sorted(run.cases, key=lambda c: (c.outcome is Outcome.PASSED, c.outcome is Outcome.SKIPPED))
+    # Cases that need attention first (MUST before SHOULD before MAY), then the rest in run order.
+    levels = [level.value for level in Level]
+    order = sorted(
+        run.cases,
+        key=lambda c: (
+            c.outcome is Outcome.PASSED,
+            c.outcome is Outcome.SKIPPED,
+            levels.index(c.level.value),
+        ),
+    )
     rows = "\n".join(_case_row(case, evidence.get(case.id, [])) for case in order)
     title = f"Conformance report: {header.suite}"
     return (

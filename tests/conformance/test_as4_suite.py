@@ -34,7 +34,7 @@ EXPECTED_MUST_FAILURES: dict[str, str] = {
 }
 #: Reasons must name the defect: (case id, text the reason contains).
 EXPECTED_REASONS = {
-    "as4.comment.message-id": "does not verify (it refers to",
+    "as4.comment.message-id": "the MessageId cut at the comment",
     "as4.comment.final-recipient": "only up to the comment",
     "as4.routing.not-served": "accepted a message for a participant it does not serve, returned a receipt",
 }
