@@ -102,3 +102,35 @@ def test_a_rejected_message_found_in_the_inbox_fails(tmp_path: Path) -> None:
     )
     assert verdict.outcome is Outcome.FAILED
     assert "but still delivered the message (a revoked signer certificate)" in verdict.reason
+
+
+def test_cases_are_selected_by_id_or_public_id_patterns() -> None:
+    from conformance.as4.cases import select
+
+    assert [c.id for c in select("AS4_TA13")] == ["as4.compression.damaged-gzip"]
+    chosen = {c.id for c in select("as4.xsw.*, as4.cert.smp")}
+    assert "as4.cert.smp" in chosen and len(chosen) == 9
+    assert select("nothing-matches") == []
+    assert len(select(None)) == len(CASES)
+
+
+def test_cli_as4_list_and_usage_errors() -> None:
+    from typer.testing import CliRunner
+
+    from access_point.cli import app
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["conformance", "as4", "--list", "--cases", "as4.comment.*"])
+    assert listed.exit_code == 0
+    assert [line.split("\t")[0] for line in listed.output.splitlines()] == [
+        "as4.comment.message-id", "as4.comment.conversation-id", "as4.comment.final-recipient",
+        "as4.comment.party-id",
+    ]  # fmt: skip
+    missing = runner.invoke(app, ["conformance", "as4", "--target", "https://127.0.0.1:9/as4"])
+    assert missing.exit_code == 2 and "are required" in missing.output
+    none = runner.invoke(
+        app,
+        ["conformance", "as4", "--target", "https://x/as4", "--target-cert", "a", "--key", "b", "--cert", "c",
+         "--cases", "nope"],
+    )  # fmt: skip
+    assert none.exit_code == 2 and "no case matches 'nope'" in none.output
