@@ -226,7 +226,7 @@ CASES: Final[tuple[Case, ...]] = (
         f"{AS4} §5 receipts; ebMS3 §5.1.8",
         R,
         base,
-        "AS4_TA04",
+        "TC2A.2B, AS4_TA04",
     ),
     Case(
         "as4.valid.compressed",
@@ -250,9 +250,10 @@ CASES: Final[tuple[Case, ...]] = (
         "as4.valid.large",
         "A large message (default 50 MB) is accepted",
         SHOULD,
-        "conformance.md §7 large",
+        "conformance.md §7 large; Peppol Testbed large message reception",
         R,
         _large,
+        "TC2A.5B",
     ),
     Case(
         "as4.valid.ping",
@@ -862,6 +863,11 @@ CASES: Final[tuple[Case, ...]] = (
 )
 
 
+def public_ids(case: Case) -> list[str]:
+    """The public ids of a case (``public_id`` may list several, comma-separated)."""
+    return [i.strip() for i in (case.public_id or "").split(",") if i.strip()]
+
+
 def select(pattern: str | None) -> list[Case]:
     """Cases whose id, public id or title matches the shell-style ``pattern`` (comma-separated)."""
     from fnmatch import fnmatchcase
@@ -872,5 +878,7 @@ def select(pattern: str | None) -> list[Case]:
     return [
         c
         for c in CASES
-        if any(fnmatchcase(c.id, p) or (c.public_id and fnmatchcase(c.public_id, p)) for p in patterns)
+        if any(
+            fnmatchcase(c.id, p) or any(fnmatchcase(i.strip(), p) for i in public_ids(c)) for p in patterns
+        )
     ]

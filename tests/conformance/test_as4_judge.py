@@ -108,6 +108,7 @@ def test_cases_are_selected_by_id_or_public_id_patterns() -> None:
     from conformance.as4.cases import select
 
     assert [c.id for c in select("AS4_TA13")] == ["as4.compression.damaged-gzip"]
+    assert [c.id for c in select("AS4_TA04,TC2A.5*")] == ["as4.valid.receipt", "as4.valid.large"]
     chosen = {c.id for c in select("as4.xsw.*, as4.cert.smp")}
     assert "as4.cert.smp" in chosen and len(chosen) == 9
     assert select("nothing-matches") == []

@@ -102,7 +102,11 @@ def test_suite_against_our_own_receiver(test_pki: Any, receiver: tuple[str, Path
         assert text in cases[case_id]["reason"], cases[case_id]["reason"]
     assert result.exit_code == (1 if EXPECTED_MUST_FAILURES else 0), result.output
     valid = cases["as4.valid.receipt"]
-    assert (valid["http_status"], valid["signal"], valid["public_id"]) == (200, "receipt", "AS4_TA04")
+    assert (valid["http_status"], valid["signal"], valid["public_id"]) == (
+        200,
+        "receipt",
+        "TC2A.2B, AS4_TA04",
+    )
     assert any(p.endswith("request.mime") for p in valid["evidence"])
     assert cases["as4.compression.damaged-gzip"]["ebms_code"] == "EBMS:0303"
     duplicate = cases["as4.reliability.duplicate"]
