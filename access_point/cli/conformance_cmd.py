@@ -154,7 +154,13 @@ def as4(
     ] = None,
     inbox: Annotated[
         Path | None,
-        typer.Option("--inbox", help="The target's inbox directory, when visible (checks deliveries)."),
+        typer.Option(
+            "--inbox", help="The target's inbox of <message>.json files, when visible (checks deliveries)."
+        ),
+    ] = None,
+    inbox_command: Annotated[
+        str | None,
+        typer.Option("--inbox-command", help="A command printing the target's deliveries as a JSON list."),
     ] = None,
     large_size: Annotated[
         int, typer.Option("--large-size", min=0, help="Bytes of the large-message case (0 skips it).")
@@ -169,7 +175,7 @@ def as4(
     """Play the sending AP against an AS4 receiver and check every answer (receiving-side suite)."""
     from access_point.cli.as4_cmd import _validator
     from conformance.as4.cases import select
-    from conformance.as4.context import Context, PkiDirError, TestSigners, load_test_signers
+    from conformance.as4.context import Context, PkiDirError, TestSigners, load_test_signers, observer_for
     from conformance.as4.runner import run_as4
     from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
     from peppol.pki import Identity, load_certificate
@@ -194,7 +200,7 @@ def as4(
             validate_signer=_validator(trust, crl).validate if trust is not None else None,
             tls_ca=tls_ca,
             signers=load_test_signers(pki) if pki is not None else TestSigners(),
-            inbox=inbox,
+            observer=observer_for(inbox, inbox_command),
             large_bytes=large_size,
             timeout=timeout,
         )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import shlex
+import subprocess
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -24,6 +26,8 @@ DEFAULT_DOCTYPE: Final = (
 DEFAULT_PROCESS: Final = "cenbii-procid-ubl::urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 DEFAULT_LARGE_BYTES: Final = 50 * 1024 * 1024
 DEFAULT_TIMEOUT: Final = 120.0
+#: Seconds an inbox command may take.
+COMMAND_TIMEOUT: Final = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +54,7 @@ class Context:
     document_type: DocumentTypeId = field(default_factory=lambda: DocumentTypeId.parse(DEFAULT_DOCTYPE))
     process: ProcessId = field(default_factory=lambda: ProcessId.parse(DEFAULT_PROCESS))
     signers: TestSigners = field(default_factory=TestSigners)
-    inbox: Path | None = None
+    observer: DeliveryObserver | None = None
     large_bytes: int = DEFAULT_LARGE_BYTES
     timeout: float = DEFAULT_TIMEOUT
     country_c1: str = "FR"
@@ -76,9 +80,24 @@ def load_test_signers(pki_dir: Path) -> TestSigners:
     )
 
 
-class InboxObserver:
-    """Reads a local target's inbox (``ap as4 serve --inbox``): which message ids were delivered, with
-    what metadata. Only for targets whose inbox the suite can see (our own receiver in CI)."""
+class DeliveryObserver:
+    """What the suite can see of a target's deliveries: one record (a dict with at least
+    ``message_id``) per delivered message. Only for targets whose inbox the suite can read (our own
+    receiver in CI)."""
+
+    def deliveries(self) -> list[dict[str, object]]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def delivered(self, message_id: str) -> int:
+        return sum(1 for d in self.deliveries() if d.get("message_id") == message_id)
+
+    def find(self, key: str, value: str) -> list[dict[str, object]]:
+        return [d for d in self.deliveries() if d.get(key) == value]
+
+
+class InboxObserver(DeliveryObserver):
+    """A directory with one ``<message>.json`` metadata file per delivered message
+    (``transport.receiver.DirectoryInbox``)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -94,8 +113,35 @@ class InboxObserver:
                 out.append(data)
         return out
 
-    def delivered(self, message_id: str) -> int:
-        return sum(1 for d in self.deliveries() if d.get("message_id") == message_id)
 
-    def find(self, key: str, value: str) -> list[dict[str, object]]:
-        return [d for d in self.deliveries() if d.get(key) == value]
+class CommandObserver(DeliveryObserver):
+    """A command printing the delivered messages as a JSON list of objects (e.g. ``ap as4 inbox DIR
+    --json`` for a receiver that keeps a ledger)."""
+
+    def __init__(self, argv: Sequence[str], timeout: float = COMMAND_TIMEOUT) -> None:
+        self.argv = list(argv)
+        self.timeout = timeout
+
+    def deliveries(self) -> list[dict[str, object]]:
+        done = subprocess.run(self.argv, capture_output=True, timeout=self.timeout, check=False)
+        if done.returncode != 0:
+            stderr = done.stderr.decode(errors="replace")[-300:]
+            raise ObserverError(f"{' '.join(self.argv)} exited {done.returncode}: {stderr}")
+        try:
+            data = json.loads(done.stdout or b"[]")
+        except ValueError as exc:
+            raise ObserverError(f"{' '.join(self.argv)} did not print JSON: {exc}") from exc
+        return [d for d in data if isinstance(d, dict)] if isinstance(data, list) else []
+
+
+class ObserverError(RuntimeError):
+    """The inbox command failed (the case is reported as a suite error)."""
+
+
+def observer_for(inbox: Path | None, command: str | None) -> DeliveryObserver | None:
+    """``--inbox DIR`` (metadata files) or ``--inbox-command CMD`` (a JSON list on stdout)."""
+    if command:
+        return CommandObserver(shlex.split(command))
+    if inbox is not None:
+        return InboxObserver(inbox)
+    return None

@@ -13,7 +13,7 @@ from conformance.model import CaseResult, Outcome, Run, RunHeader, one_sentence
 
 from .build import Recipe
 from .cases import Case
-from .context import Context, InboxObserver
+from .context import Context, DeliveryObserver
 from .edits import split_point
 from .sending import Answer, Session, prepare, send
 
@@ -36,7 +36,7 @@ def _fail(reason: str, *details: str) -> Verdict:
     return Verdict(Outcome.FAILED, one_sentence(reason), list(details))
 
 
-def _delivered_check(case: Case, answer: Answer, observer: InboxObserver | None) -> Verdict | None:
+def _delivered_check(case: Case, answer: Answer, observer: DeliveryObserver | None) -> Verdict | None:
     """With a visible inbox: a rejected message must not be there, an accepted one exactly once."""
     if observer is None:
         return None
@@ -52,7 +52,7 @@ def _delivered_check(case: Case, answer: Answer, observer: InboxObserver | None)
     return None
 
 
-def judge(case: Case, answer: Answer, observer: InboxObserver | None) -> Verdict:
+def judge(case: Case, answer: Answer, observer: DeliveryObserver | None) -> Verdict:
     """The verdict on one answer, from the case's expectation."""
     seen = answer.describe()
     if answer.kind == "none":
@@ -115,7 +115,7 @@ def _truncated_in(text: str, value: str | None) -> str | None:
     return None
 
 
-def _judge_either(case: Case, answer: Answer, observer: InboxObserver | None) -> Verdict:
+def _judge_either(case: Case, answer: Answer, observer: DeliveryObserver | None) -> Verdict:
     """Comment cases: a refusal is fine unless it shows the value was read truncated; a receipt must be
     for the full value, and a visible inbox must hold the full value, never the truncated one."""
     truncated = _truncated_in(answer.error_text(), answer.split_value)
@@ -166,7 +166,7 @@ def _judge_either(case: Case, answer: Answer, observer: InboxObserver | None) ->
 
 
 def _duplicate(
-    session: Session, ctx: Context, case: Case, recipe: Recipe, observer: InboxObserver | None
+    session: Session, ctx: Context, case: Case, recipe: Recipe, observer: DeliveryObserver | None
 ) -> tuple[Verdict, Answer, dict[str, bytes]]:
     built = prepare(recipe)
     first = session.post(built.message)
@@ -205,7 +205,7 @@ def _duplicate(
 
 
 def _same_document(
-    session: Session, ctx: Context, case: Case, recipe: Recipe, observer: InboxObserver | None
+    session: Session, ctx: Context, case: Case, recipe: Recipe, observer: DeliveryObserver | None
 ) -> tuple[Verdict, Answer, dict[str, bytes]]:
     import dataclasses
 
@@ -227,7 +227,7 @@ def _same_document(
 _PROCEDURES: dict[
     str,
     Callable[
-        [Session, Context, Case, Recipe, InboxObserver | None], tuple[Verdict, Answer, dict[str, bytes]]
+        [Session, Context, Case, Recipe, DeliveryObserver | None], tuple[Verdict, Answer, dict[str, bytes]]
     ],
 ] = {
     "duplicate": _duplicate,
@@ -243,7 +243,7 @@ def _certificate_evidence(recipe: Recipe) -> dict[str, bytes]:
     }
 
 
-def run_case(session: Session, ctx: Context, case: Case, observer: InboxObserver | None) -> CaseResult:
+def run_case(session: Session, ctx: Context, case: Case, observer: DeliveryObserver | None) -> CaseResult:
     started = time.time()
     clock = time.perf_counter()
     result = CaseResult(
@@ -304,9 +304,9 @@ def run_as4(ctx: Context, cases: list[Case], *, tick: Callable[[str], None] | No
         "receiver": str(ctx.receiver),
         "document type": str(ctx.document_type),
         "process": str(ctx.process),
-        "inbox observed": str(ctx.inbox) if ctx.inbox else "no",
+        "deliveries observed": "yes" if ctx.observer is not None else "no",
     }
-    observer = InboxObserver(ctx.inbox) if ctx.inbox else None
+    observer = ctx.observer
     session = Session(ctx)
     try:
         for case in cases:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from conformance.as4.cases import select
-from conformance.as4.context import Context, TestSigners
+from conformance.as4.context import Context, InboxObserver, TestSigners
 from conformance.as4.runner import run_as4
 from conformance.model import Outcome
 from transport.receiver import DirectoryInbox, ReceiverConfig
@@ -47,7 +47,7 @@ def _run(pki: Any, work: Path, build: Build) -> dict[str, tuple[Outcome, str]]:
         signers=TestSigners(
             expired=pki.expired_ap.identity(), revoked=pki.revoked_ap.identity(), smp=pki.smp.identity()
         ),
-        inbox=work / "inbox",
+        observer=InboxObserver(work / "inbox"),
     )
     served = context.receiver
     inbox = DirectoryInbox(
