@@ -20,13 +20,19 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m access_point.demo
 
-# Server binaries the integration tests start themselves (tests/servers.py): PostgreSQL. CI runs as
-# root on a clean clone, so they are installed here when missing; elsewhere those tests skip.
+# Servers the integration tests start themselves (tests/servers.py and the tests' fixtures):
+# PostgreSQL, redis-server, and chromium for rendering the HTML reports. CI runs as root on a clean
+# clone, so the missing ones are installed here with apt-get; elsewhere those tests skip, saying why.
 servers:
-	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then :; \
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql; \
-	else echo "note: PostgreSQL server binaries missing (apt-get install postgresql): those tests will skip"; fi
+	  echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+	  || echo "WARNING: could not install$$missing: the tests that need them will be SKIPPED"; \
+	else echo "note: missing$$missing (apt-get install$$missing): the tests that need them will skip"; fi
 
 test: $(STAMP) servers
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -q

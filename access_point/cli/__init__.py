@@ -65,6 +65,7 @@ class LazyCommand(NamedTuple):
 #: ``peppol.pki`` (which loads pyhanko-certvalidator and requests, ~0.1 s) in its signatures,
 #: ``convert_cmd`` imports ``mappings`` and ``jsonschema`` (~0.1 s).
 LAZY_COMMANDS: dict[str, LazyCommand] = {
+    "conformance": LazyCommand("access_point.cli.conformance_cmd", "Conformance suites: documents, AS4."),
     "pki": LazyCommand("access_point.cli.pki_cmd", "Peppol PKI: generate a test PKI, check certificates."),
     "convert": LazyCommand(
         "access_point.cli.convert_cmd",

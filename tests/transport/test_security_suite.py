@@ -14,19 +14,17 @@ import io
 import os
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.x509.oid import NameOID
 from lxml import etree
 
+from conformance.as4.edits import unknown_ca_identity
 from peppol.pki import Identity
 from peppol.xml import exc_c14n
 from tests.transport.test_receiver_support import (
@@ -420,28 +418,6 @@ def test_encrypted_for_another_certificate_is_rejected(
     )
 
 
-def _unknown_ca_identity(seat: str) -> Identity:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name(
-        [x509.NameAttribute(NameOID.COUNTRY_NAME, "BE"), x509.NameAttribute(NameOID.COMMON_NAME, seat)]
-    )
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(
-            x509.KeyUsage(True, False, True, True, False, False, False, False, False), critical=True
-        )
-        .sign(key, hashes.SHA256())
-    )
-    return Identity.of(key, cert)
-
-
 @pytest.mark.parametrize(
     ("signer", "reason"),
     [
@@ -455,7 +431,7 @@ def test_untrusted_signer_is_rejected(
     server: RunningServer, recorder: Recorder, test_pki: Any, tmp_path: Path, signer: str, reason: str
 ) -> None:
     if signer == "unknown_ca":
-        identity = _unknown_ca_identity(test_pki.aps[0].seat_id)
+        identity = unknown_ca_identity(test_pki.aps[0].seat_id)
     else:
         identity = getattr(test_pki, signer).identity()
     run_case(server, recorder, test_pki, tmp_path, lambda p: None, "EBMS:0101", reason, signer=identity)
