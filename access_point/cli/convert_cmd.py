@@ -254,7 +254,8 @@ def _validate_all(
         try:
             # what the input lacks (each names the input path or profile key), then the validation's
             findings = [
-                Finding(rule=INPUT_RULE, message=f.message, layer="input", input=f.path) for f in result.findings
+                Finding(rule=INPUT_RULE, message=f.message, layer="input", input=f.path)
+                for f in result.findings
             ]
             findings += validate_conversion(
                 result, store_dir=store, decp_schema=decp_schema, ocds_schema=ocds_schema
