@@ -26,7 +26,14 @@ from signxml.exceptions import SignXMLException
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from peppol.pki import KeyLoadError, load_certificate
-from peppol.xml import XmlCanonicalizationError, XmlError, make_parser, parse_bytes
+from peppol.xml import (
+    XmlCanonicalizationError,
+    XmlError,
+    XmlMixedContentError,
+    make_parser,
+    parse_bytes,
+    simple_text,
+)
 from smp_client.errors import SmpSignatureError, SmpXmlError
 
 NS_DSIG: Final = "http://www.w3.org/2000/09/xmldsig#"
@@ -137,10 +144,14 @@ def _check_structure(root: etree._Element, policy: SignaturePolicy) -> tuple[etr
 def signer_certificate(signature: etree._Element) -> x509.Certificate:
     """The first ``KeyInfo/X509Data/X509Certificate`` (the signer; any further ones are chain)."""
     certs = signature.findall(f"{_ds('KeyInfo')}/{_ds('X509Data')}/{_ds('X509Certificate')}")
-    if not certs or not (certs[0].text or "").strip():
+    try:
+        text = simple_text(certs[0]) if certs else ""
+    except XmlMixedContentError as exc:
+        raise SmpSignatureError(f"KeyInfo/X509Data/X509Certificate: {exc}") from exc
+    if not text.strip():
         raise SmpSignatureError("signature has no KeyInfo/X509Data/X509Certificate")
     try:
-        der = base64.b64decode("".join((certs[0].text or "").split()), validate=True)
+        der = base64.b64decode("".join(text.split()), validate=True)
         # load_certificate also decodes subject and issuer now (cryptography parses names lazily):
         # a malformed name is refused here, not as a bare ValueError in the trust check's message.
         return load_certificate(der)
