@@ -233,3 +233,30 @@ def test_crash_after_commit_before_the_receipt_left_delivers_once(
         assert restarted.ledger.count() == 1
     finally:
         restarted.close()
+
+
+def test_the_database_constraints_decide_when_find_misses(
+    test_pki: Any, tmp_path: Path, store: Store
+) -> None:
+    """A request that read nothing (a concurrent one committed in between) reaches the INSERT: the
+    unique constraints answer DUPLICATE with the stored receipt, or refuse a copy of the document."""
+
+    class Blind:
+        def find(self, message_id: str) -> None:
+            return None
+
+        def accept(self, message: Any, receipt: bytes) -> Any:
+            return store.ledger.accept(message, receipt)
+
+    sbd = make_sbd()
+    message, copy = build_message(test_pki, sbd), build_message(test_pki, sbd)
+    config = receiver_config(test_pki, tmp_path, ledger=Blind())
+
+    def post(m: Any) -> ReceiverResponse:
+        return receive({"Content-Type": m.content_type}, io.BytesIO(body_of(m)), config, CallbackHooks())
+
+    first, again, refused = post(message), post(message), post(copy)
+    assert (first.decision.verdict, again.decision.verdict) == (Verdict.ACCEPTED, Verdict.DUPLICATE)
+    assert again.body == first.body
+    assert error_of(refused)[0] == "EBMS:0004"
+    assert store.ledger.count() == 1
