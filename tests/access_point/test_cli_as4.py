@@ -304,3 +304,22 @@ def test_inbox_lists_the_ledger_records(
     assert Path(row["payload"]).read_bytes().startswith(b"<?xml")
     empty = runner.invoke(app, ["as4", "inbox", str(tmp_path / "nothing")])
     assert empty.exit_code == 2 and "not an `ap as4 serve` inbox" in empty.stderr
+
+
+def test_send_retries_a_retryable_failure_with_the_same_message(test_pki: Any, tmp_path: Path) -> None:
+    """Nothing listens: each attempt fails retryably; --attempts bounds the posts; exit 1."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    path = tmp_path / "doc.sbd.xml"
+    path.write_bytes(make_sbd())
+    args = base_args(test_pki, f"http://127.0.0.1:{port}/as4")
+    result = runner.invoke(
+        app, [*args, str(path), "--insecure-http", "--json", "--attempts", "3", "--retry-interval", "0"]
+    )
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["attempts"] == 3 and report["retryable"] and not report["delivered"]
+    assert report["code"] == "EBMS:0005" and report["http_status"] is None

@@ -42,11 +42,12 @@ class Serve:
     log: Path
 
 
-def start_serve(pki: Any, inbox: Path, log: Path) -> Serve:
+def start_serve(pki: Any, inbox: Path, log: Path, database_url: str | None) -> Serve:
     args = [
         sys.executable, "-m", "access_point.cli", "as4", "serve", "--port", "0", "--host", "127.0.0.1",
         "--key", str(pki.aps[1].key), "--cert", str(pki.aps[1].cert), "--trust", str(pki.ap_truststore),
         "--crl", str(pki.ap_crl), "--inbox", str(inbox), "--participant", RECEIVER,
+        *(("--database-url", database_url) if database_url else ()),
     ]  # fmt: skip
     with log.open("wb") as fh:
         process = subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT)
@@ -63,8 +64,14 @@ def post_all(client: As4Sender, url: str, messages: list[OutboundMessage], cert:
         return list(pool.map(lambda m: client.post(m, url, cert), messages))
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """The ledger in SQLite in the inbox (the default), or on a real PostgreSQL."""
+    return None if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
+
+
 def test_kill_9_mid_burst_then_resend_loses_nothing_and_stores_nothing_twice(
-    test_pki: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    test_pki: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture, database_url: str | None
 ) -> None:
     caplog.set_level(logging.ERROR, logger="transport.sender")  # no plain-HTTP warning per message
     seed = random.randrange(1 << 30)
@@ -78,7 +85,7 @@ def test_kill_9_mid_burst_then_resend_loses_nothing_and_stores_nothing_twice(
     validator = test_pki.ap_validator()
     validator.validate(test_pki.aps[1].certificate())
 
-    first = start_serve(test_pki, inbox, tmp_path / "serve-1.log")
+    first = start_serve(test_pki, inbox, tmp_path / "serve-1.log", database_url)
     answered = threading.Semaphore(0)
 
     def killer() -> None:
@@ -101,7 +108,7 @@ def test_kill_9_mid_burst_then_resend_loses_nothing_and_stores_nothing_twice(
         assert first.process.wait(timeout=30) == -signal.SIGKILL
         unconfirmed = [m for m in messages if not outcomes[m.message_id].delivered]
         receipts = {m.message_id: outcomes[m.message_id].receipt_bytes for m in messages}
-        crashed = open_store(inbox)
+        crashed = open_store(inbox, database_url)
         committed = {r.message_id for r in crashed.ledger.records()}
         crashed.close()
         in_between = sum(1 for m in unconfirmed if m.message_id in committed)
@@ -111,7 +118,7 @@ def test_kill_9_mid_burst_then_resend_loses_nothing_and_stores_nothing_twice(
         )
         assert unconfirmed, "the kill came after the whole burst: nothing was tested"
 
-        second = start_serve(test_pki, inbox, tmp_path / "serve-2.log")
+        second = start_serve(test_pki, inbox, tmp_path / "serve-2.log", database_url)
         try:
             # the sender resends what had no verified receipt: identical bytes, same MessageId
             resent = post_all(client, second.url, unconfirmed, receiver_cert)
@@ -139,7 +146,7 @@ def test_kill_9_mid_burst_then_resend_loses_nothing_and_stores_nothing_twice(
             second.process.terminate()
             second.process.wait(timeout=30)
 
-    store = open_store(inbox)
+    store = open_store(inbox, database_url)
     try:
         records = store.ledger.records()
         assert sorted(r.message_id for r in records) == sorted(m.message_id for m in messages)  # 0 lost

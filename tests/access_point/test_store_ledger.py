@@ -175,3 +175,88 @@ def test_hostile_message_ids_are_keys_not_file_names(test_pki: Any, tmp_path: Pa
     assert {p.name for p in (tmp_path / "data").iterdir()} <= {
         "ap.sqlite3", "ap.sqlite3-wal", "ap.sqlite3-shm", "payloads"
     }  # fmt: skip
+
+
+def test_ledger_keeps_working_across_a_postgresql_restart(
+    test_pki: Any, tmp_path: Path, postgres_server: Any
+) -> None:
+    """Pooled connections die with the server; the next request must not fail on a stale one."""
+    store = open_store(tmp_path / "data", postgres_server.create_database())
+    try:
+        first = build_message(test_pki, make_sbd(ubl_invoice("before")))
+        assert deliver(test_pki, tmp_path, store, first).decision.verdict is Verdict.ACCEPTED
+        postgres_server.restart()
+        again = deliver(test_pki, tmp_path, store, first)
+        assert again.decision.verdict is Verdict.DUPLICATE
+        second = build_message(test_pki, make_sbd(ubl_invoice("after")))
+        assert deliver(test_pki, tmp_path, store, second).decision.verdict is Verdict.ACCEPTED
+        assert store.ledger.count() == 2
+    finally:
+        store.close()
+
+
+def test_crash_after_commit_before_the_receipt_left_delivers_once(
+    test_pki: Any, tmp_path: Path, data_dir: Path, database_url: str | None, store: Store
+) -> None:
+    """The process 'dies' right after the ledger committed, before the receipt reached the sender
+    (the window the kill -9 test only hits by chance): the resend to the restarted receiver gets the
+    receipt that was committed, and the message is stored once."""
+
+    class Died(BaseException):
+        pass
+
+    class DiesAfterCommit:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+            self.committed: bytes | None = None
+
+        def find(self, message_id: str) -> Any:
+            return self.inner.find(message_id)
+
+        def accept(self, message: Any, receipt: bytes) -> Any:
+            result = self.inner.accept(message, receipt)
+            self.committed = result.receipt
+            raise Died
+
+    message = build_message(test_pki)
+    dying = DiesAfterCommit(store.ledger)
+    config = receiver_config(test_pki, tmp_path, ledger=dying)
+    with pytest.raises(Died):
+        receive({"Content-Type": message.content_type}, io.BytesIO(body_of(message)), config, CallbackHooks())
+    store.close()
+    restarted = open_store(data_dir, database_url)
+    try:
+        answer = deliver(test_pki, tmp_path, restarted, message)
+        assert answer.decision.verdict is Verdict.DUPLICATE
+        assert answer.body == dying.committed
+        verify_receipt(answer.body, sent=message, receiver_certificate=test_pki.aps[1].certificate())
+        assert restarted.ledger.count() == 1
+    finally:
+        restarted.close()
+
+
+def test_the_database_constraints_decide_when_find_misses(
+    test_pki: Any, tmp_path: Path, store: Store
+) -> None:
+    """A request that read nothing (a concurrent one committed in between) reaches the INSERT: the
+    unique constraints answer DUPLICATE with the stored receipt, or refuse a copy of the document."""
+
+    class Blind:
+        def find(self, message_id: str) -> None:
+            return None
+
+        def accept(self, message: Any, receipt: bytes) -> Any:
+            return store.ledger.accept(message, receipt)
+
+    sbd = make_sbd()
+    message, copy = build_message(test_pki, sbd), build_message(test_pki, sbd)
+    config = receiver_config(test_pki, tmp_path, ledger=Blind())
+
+    def post(m: Any) -> ReceiverResponse:
+        return receive({"Content-Type": m.content_type}, io.BytesIO(body_of(m)), config, CallbackHooks())
+
+    first, again, refused = post(message), post(message), post(copy)
+    assert (first.decision.verdict, again.decision.verdict) == (Verdict.ACCEPTED, Verdict.DUPLICATE)
+    assert again.body == first.body
+    assert error_of(refused)[0] == "EBMS:0004"
+    assert store.ledger.count() == 1

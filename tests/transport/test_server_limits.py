@@ -1,5 +1,6 @@
 """Slow and hostile clients are bounded (issue 10; conformance.md §12): a connection cap answered with
-503, a body-read timeout answered with 408 (connection closed), a declared size over the cap refused
+503, a request-head deadline (idle and slowloris connections closed, so they cannot hold the connection
+slots), a body-read timeout answered with 408 (connection closed), a declared size over the cap refused
 before the body is read, and a client that disconnects mid-upload costs one log line, no traceback.
 
 Real sockets against the real ASGI app on loopback; no timing assertions beyond generous bounds.
@@ -25,13 +26,19 @@ CAP = 10
 SLOW_CLIENTS = 50
 IDLE_TIMEOUT = 1.0
 BODY_TIMEOUT = 4.0
+HEADER_TIMEOUT = 1.0
 DECLARED = 1024 * 1024
 ANSWER_WITHIN = 60.0  # generous: a bound, not a timing measurement
 
 
 @pytest.fixture
 def server(test_pki: Any, tmp_path: Path) -> Iterator[RunningServer]:
-    limits = ServerLimits(max_connections=CAP, body_idle_timeout=IDLE_TIMEOUT, body_timeout=BODY_TIMEOUT)
+    limits = ServerLimits(
+        max_connections=CAP,
+        body_idle_timeout=IDLE_TIMEOUT,
+        body_timeout=BODY_TIMEOUT,
+        header_timeout=HEADER_TIMEOUT,
+    )
     recorder = Recorder()
     app = create_app(receiver_config(test_pki, tmp_path, recorder=recorder), recorder.hooks(), limits=limits)
     running = start_server(app, limits=limits)
@@ -148,3 +155,24 @@ def test_declared_length_over_the_cap_is_refused_before_reading(
     answer = _answer(sock)
     sock.close()
     assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+
+
+def test_idle_and_slowloris_connections_are_closed_and_free_their_slots(
+    server: RunningServer, test_pki: Any
+) -> None:
+    """CAP connections that send nothing or half a head would otherwise hold every slot forever (each
+    new request answered 503): they are closed after the head deadline, then a real message goes in."""
+    address = _address(server.url)
+    socks = [socket.create_connection(address, timeout=10) for _ in range(CAP)]
+    for i, sock in enumerate(socks):
+        if i % 2:
+            sock.sendall(b"POST /as4 HTTP/1.1\r\nHost: slow\r\n")  # and never the rest
+    answers = [_answer(sock) for sock in socks]  # returns once the server closed the connection
+    for sock in socks:
+        sock.close()
+    assert answers == [b""] * CAP  # closed without a response, none left hanging
+    message = build_message(test_pki)
+    answer = requests.post(
+        server.url, data=body_of(message), headers={"Content-Type": message.content_type}, timeout=30
+    )
+    assert answer.status_code == 200 and b"Receipt" in answer.content
