@@ -342,3 +342,17 @@ def test_prepare_message_bare_document_needs_parties_and_country(test_pki: Any, 
     )
     assert prepared.sbdh.country_c1 == "SE"
     assert f">{test_pki.aps[1].seat_id}<".encode() in prepared.message.envelope  # eb:To/eb:PartyId
+
+
+def test_environment_is_read_once_when_no_proxy_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy variable: requests' per-post environment lookups (proxies, no_proxy, ~/.netrc) are
+    switched off; a CA bundle named by the environment is still used."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/tmp/bundle.pem")
+    with As4Sender() as sender:
+        assert sender._session.trust_env is False
+        assert sender._verify == "/tmp/bundle.pem"
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    with As4Sender() as sender:  # a proxy: requests keeps applying it (and no_proxy) per host
+        assert sender._session.trust_env is True
