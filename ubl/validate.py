@@ -30,7 +30,13 @@ from ubl.xsd import SchemaLoadError, validate_tree
 class CompiledSchematron(Protocol):
     """What the orchestrator needs of ``ubl.schematron.CompiledSchematron``."""
 
-    def validate(self, document: bytes | Path | etree._ElementTree, *, name: str | None = None) -> Layer: ...
+    def validate(
+        self,
+        document: bytes | Path | etree._ElementTree,
+        *,
+        name: str | None = None,
+        source_bytes: bytes | None = None,
+    ) -> Layer: ...
 
 
 #: ``ruleset`` value that detects the document type from the document.
@@ -77,9 +83,12 @@ def _skipped(name: str, kind: str, reason: str, artifact: str = "") -> Layer:
 
 def _resolve(ref: ArtifactRef, store: ArtifactStore) -> Path | str:
     """The installed path of ``ref``, or the reason it cannot exist (unavailable set)."""
-    if not store.is_installed(ref.set) and ref.set in UNAVAILABLE_SETS:
+    if store.is_installed(ref.set):  # one stat of the set's metadata (path() would check again)
+        path = store.root / ref.set / ref.path
+    elif ref.set in UNAVAILABLE_SETS:
         return UNAVAILABLE_SETS[ref.set]
-    path = store.path(ref.set) / ref.path
+    else:
+        path = store.path(ref.set) / ref.path  # raises not-installed
     if not path.is_file():
         raise ArtifactError(
             ArtifactError.MISSING_FILES, f"{ref}: not found in the installed set {path.parent}"
@@ -99,7 +108,7 @@ def compiled_schematron(path: Path, phase: str | None, cache_dir: Path | None) -
 
 
 def _schematron_layer(
-    tree: etree._ElementTree, path: Path, phase: str | None, store: ArtifactStore, name: str
+    tree: etree._ElementTree, data: bytes, path: Path, phase: str | None, store: ArtifactStore, name: str
 ) -> Layer:
     try:
         compiled = compiled_schematron(path, phase, store.cache_dir / "schematron")
@@ -107,7 +116,8 @@ def _schematron_layer(
         return _skipped(
             name, "schematron", "the Schematron engine (ubl.schematron) is not available", str(path)
         )
-    layer = compiled.validate(tree, name=name)  # the tree we parsed: no second hardened parse
+    # the tree we parsed (no second hardened parse) and its bytes (Saxon reads them, no re-serialising)
+    layer = compiled.validate(tree, name=name, source_bytes=data)
     if not layer.artifact:
         layer.artifact = str(path)
     return layer
@@ -214,7 +224,7 @@ def validate_document(
                 _skipped(sch_name, "schematron", "not run: the document is not schema-valid", str(sch_path))
             )
         else:
-            result.layers.append(_schematron_layer(tree, sch_path, sch_phase, store, sch_name))
+            result.layers.append(_schematron_layer(tree, data, sch_path, sch_phase, store, sch_name))
     if not result.layers:
         raise ValidationSetupError(f"{label}: nothing to validate against")
     return result

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
 
@@ -206,9 +206,8 @@ def validate(
                 file=sys.stderr,
                 flush=True,
             )
-        if stream_text:
-            for part in document_renderables(entries([outcome])[0]):
-                out.print(part)
+        if stream_text:  # one print per document: rich's per-call cost is most of the CLI's own
+            out.print(Group(*document_renderables(entries([outcome])[0])))
 
     for outcome in missing:
         on_outcome(outcome)

@@ -320,3 +320,17 @@ def test_error_signal_without_error_code_is_classified_by_http_status(
         )
     assert not outcome.delivered and outcome.code is None
     assert outcome.retryable is retryable and outcome.http_status == status
+
+
+def test_environment_is_read_once_when_no_proxy_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy variable: requests' per-post environment lookups (proxies, no_proxy, ~/.netrc) are
+    switched off; a CA bundle named by the environment is still used."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/tmp/bundle.pem")
+    with As4Sender() as sender:
+        assert sender._session.trust_env is False
+        assert sender._verify == "/tmp/bundle.pem"
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    with As4Sender() as sender:  # a proxy: requests keeps applying it (and no_proxy) per host
+        assert sender._session.trust_env is True

@@ -159,14 +159,18 @@ class CompiledSchematron:
     bundled: bool = False
     _executable: Any = field(default=None, repr=False)
 
-    def _load(self, document: Document) -> tuple[Any, str]:
+    def _load(self, document: Document, source_bytes: bytes | None = None) -> tuple[Any, str]:
         """Check ``document`` with the hardened parser, then hand it to Saxon. Returns (node, label).
 
         A tree is taken as already checked (it can only come from ``peppol.xml``'s parser or our own
-        code): it is serialised, which is cheaper than parsing the bytes a second time.
+        code): it is serialised, which is cheaper than parsing the bytes a second time; with
+        ``source_bytes`` (the bytes the tree was parsed from) Saxon reads those instead, as it would
+        without us.
         """
         processor, _ = _saxon()
         if isinstance(document, etree._ElementTree | etree._Element):
+            if source_bytes is not None:
+                return processor.parse_xml(xml_text=_decoded(source_bytes, document)), "<tree>"
             text = etree.tostring(document, encoding="unicode")
             return processor.parse_xml(xml_text=text), "<tree>"
         if isinstance(document, Path):
@@ -178,14 +182,9 @@ class CompiledSchematron:
                 ) from exc
             return processor.parse_xml(xml_file_name=str(document)), str(document)
         tree = parse_bytes(document, max_bytes=MAX_DOCUMENT_BYTES)
-        encoding = tree.docinfo.encoding or "utf-8"
-        try:
-            text = document.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
-        except (LookupError, UnicodeDecodeError) as exc:
-            raise SchematronRuntimeError(f"cannot decode document as {encoding}: {exc}") from exc
-        return processor.parse_xml(xml_text=text), "<bytes>"
+        return processor.parse_xml(xml_text=_decoded(document, tree)), "<bytes>"
 
-    def svrl(self, document: Document) -> bytes:
+    def svrl(self, document: Document, *, source_bytes: bytes | None = None) -> bytes:
         """Run the rules over ``document`` and return the SVRL report (UTF-8 bytes).
 
         Raises :class:`peppol.xml.XmlError` subclasses for unsafe or malformed input and
@@ -193,7 +192,7 @@ class CompiledSchematron:
         """
         with SAXON_LOCK:
             try:
-                node, _label = self._load(document)
+                node, _label = self._load(document, source_bytes)
                 return self._transform(node)
             except _api_error() as exc:
                 raise SchematronRuntimeError(f"Schematron run failed: {exc}") from exc
@@ -209,10 +208,13 @@ class CompiledSchematron:
             raise SchematronRuntimeError("Saxon returned no result")
         return str(result).encode("utf-8")
 
-    def validate(self, document: Document, *, name: str | None = None) -> Layer:
-        """Run the rules and return a ``schematron`` layer (items, status, SVRL kept)."""
+    def validate(
+        self, document: Document, *, name: str | None = None, source_bytes: bytes | None = None
+    ) -> Layer:
+        """Run the rules and return a ``schematron`` layer (items, status, SVRL kept). ``source_bytes``:
+        see :meth:`_load` (the orchestrator passes the tree and the bytes it parsed it from)."""
         start = time.perf_counter()
-        report = self.svrl(document)
+        report = self.svrl(document, source_bytes=source_bytes)
         items = items_from_report(report)
         status = LayerStatus.INVALID if any(i.severity.is_failure for i in items) else LayerStatus.VALID
         return Layer(
@@ -227,6 +229,16 @@ class CompiledSchematron:
 
     def default_layer_name(self) -> str:
         return f"{self.source.name}" + (f" [{self.phase}]" if self.phase and self.phase != ALL_PHASE else "")
+
+
+def _decoded(data: bytes, tree: etree._ElementTree | etree._Element) -> str:
+    """``data`` as text, in the encoding the parser found (its declaration or BOM)."""
+    docinfo = (tree if isinstance(tree, etree._ElementTree) else tree.getroottree()).docinfo
+    encoding = docinfo.encoding or "utf-8"
+    try:
+        return data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise SchematronRuntimeError(f"cannot decode document as {encoding}: {exc}") from exc
 
 
 def items_from_report(report: bytes) -> list[Item]:
