@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test lint bench install clean servers
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m access_point.demo
 
-test: $(STAMP)
+test: $(STAMP) servers
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -q
+
+# Real servers the integration tests start themselves (CI: root on a clean machine).
+servers:
+	command -v redis-server >/dev/null || (apt-get update && apt-get install -y --no-install-recommends redis-server)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check peppol ubl mappings smp_client transport exchange conformance access_point tests benches

@@ -3,6 +3,7 @@ REST API — under uvicorn with TLS, a connection cap and the body limits of :mo
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -63,6 +64,10 @@ def serve(config: ServiceConfig, *, on_listening: Callable[[str, int], None] | N
 
     sock = bind_socket(config.host, config.port)
     service = Service(config)
+    # uvicorn re-raises the SIGTERM/SIGINT it shut down for once it is done, to the handler it found:
+    # make that a no-op, so the service (its workers, the embedded Redis) is closed below.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _after_shutdown)
     try:
         pending = service.start()
         app = build_app(service)
@@ -72,6 +77,10 @@ def serve(config: ServiceConfig, *, on_listening: Callable[[str, int], None] | N
         uvicorn.Server(_uvicorn_config(app, config)).run(sockets=[sock])
     finally:
         service.close()
+
+
+def _after_shutdown(sig: int, frame: Any) -> None:
+    return None
 
 
 @dataclass
