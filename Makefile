@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m access_point.demo
+	$(PY) -m access_point.dev.demo
 
 test: $(STAMP) servers
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -q

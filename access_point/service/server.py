@@ -3,6 +3,7 @@ REST API — under uvicorn with TLS, a connection cap and the body limits of :mo
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 import time
@@ -21,6 +22,17 @@ KEEP_ALIVE_SECONDS: Final = 5
 STARTUP_TIMEOUT_SECONDS: Final = 30.0
 #: Seconds open requests get to finish at shutdown (work in flight is safe: the database has it).
 GRACEFUL_SHUTDOWN_SECONDS: Final = 3
+
+
+class _QuietGracefulTimeout(logging.Filter):
+    """uvicorn logs an ERROR when idle keep-alive connections outlive the graceful shutdown: expected
+    here (peer APs keep connections open), so it is not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Cancel ")
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietGracefulTimeout())
 
 
 def build_app(service: Service) -> Any:
