@@ -14,7 +14,9 @@ Public API (stable):
     ``build(document, endpoint, *, identity, spool_dir=None, conversation_id=None) -> PreparedMessage``;
     ``prepare(request, *, validator, resolver, identity, spool_dir=None) -> PreparedMessage``;
     ``attempt(message, endpoint, *, sender) -> AttemptOutcome``; ``FixedEndpoint(endpoint,
-    validate_certificate=None)``; ``Resolver`` (protocol); ``Validator`` (type).
+    validate_certificate=None)``; ``Resolver`` (protocol); ``Validator`` (type);
+    ``message_state(message) -> dict`` (JSON-able) and ``restore_message(state, *, body, document)``
+    to keep a built message across restarts (a retry posts the identical bytes).
 ``exchange.errors``
     ``ExchangeError`` (``code``, ``permanent``) ← ``InvalidRequest``, ``MappingFailed``,
     ``ValidationFailed`` (``result``), ``EnvelopeFailed``, ``DiscoveryFailed``, ``BuildFailed``.
@@ -44,8 +46,10 @@ from exchange.outbound import (
     build,
     discover,
     document_from_sbd,
+    message_state,
     prepare,
     prepare_document,
+    restore_message,
 )
 
 __all__ = [
@@ -69,6 +73,8 @@ __all__ = [
     "build",
     "discover",
     "document_from_sbd",
+    "message_state",
     "prepare",
     "prepare_document",
+    "restore_message",
 ]

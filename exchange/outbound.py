@@ -19,13 +19,16 @@ Errors are :class:`~exchange.errors.ExchangeError` subclasses with a ``code`` an
 
 from __future__ import annotations
 
+import base64
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Final, Literal, Protocol, get_args
+from typing import Any, Final, Literal, Protocol, get_args
 
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from exchange.errors import (
     BuildFailed,
@@ -49,6 +52,7 @@ from smp_client.errors import (
     UntrustedEndpointCertificate,
 )
 from transport.as4 import OutboundMessage, ReceivedSignal, build_user_message, new_user_message_header
+from transport.as4.dsig import Reference
 from transport.sbdh import SbdhError, SbdhHeader, build_sbd, header_for_document, read_sbd
 from transport.sender import As4Sender, InsecureUrlError
 from ubl.result import ValidationResult
@@ -334,6 +338,78 @@ def prepare(
     document = prepare_document(request, validator=validator)
     endpoint = discover(document, resolver=resolver)
     return build(document, endpoint, identity=identity, spool_dir=spool_dir)
+
+
+# --- keeping a built message across restarts ------------------------------------------------------
+
+
+def message_state(message: PreparedMessage) -> dict[str, Any]:
+    """What must be kept, besides the body bytes, to post ``message`` again after a restart and verify
+    its receipt: a JSON-serialisable dict (MessageId, content type, MIME headers, the signed references
+    the receipt must echo, the endpoint with its certificate). Store the body from
+    :meth:`PreparedMessage.body_bytes` (or the file ``message.message.body_path``) next to it."""
+    sent = message.message
+    endpoint = message.endpoint
+    return {
+        "message_id": sent.message_id,
+        "content_type": sent.content_type,
+        "headers": dict(sent.headers),
+        "payload_content_id": sent.payload_content_id,
+        "envelope": base64.b64encode(sent.envelope).decode(),
+        "signed_references": [
+            {
+                "uri": ref.uri,
+                "digest_method": ref.digest_method,
+                "digest_value": ref.digest_value,
+                "transforms": list(ref.transforms),
+            }
+            for ref in sent.signed_references
+        ],
+        "endpoint": {
+            "url": endpoint.url,
+            "transport_profile": endpoint.transport_profile,
+            "certificate": endpoint.certificate.public_bytes(Encoding.PEM).decode(),
+            "activation": endpoint.activation.isoformat() if endpoint.activation else None,
+            "expiration": endpoint.expiration.isoformat() if endpoint.expiration else None,
+        },
+    }
+
+
+def restore_message(
+    state: Mapping[str, Any], *, body: bytes | Path, document: PreparedDocument
+) -> PreparedMessage:
+    """The :class:`PreparedMessage` saved with :func:`message_state` (``body``: the exact bytes, or the
+    file holding them; ``document``: e.g. :func:`document_from_sbd` of the stored SBD). :func:`attempt`
+    on it posts the identical bytes and verifies the receipt against the stored references."""
+    from peppol.pki import load_certificate
+
+    saved = state["endpoint"]
+
+    def when(value: str | None) -> datetime | None:
+        return datetime.fromisoformat(value) if value else None
+
+    endpoint = Endpoint(
+        url=saved["url"],
+        transport_profile=saved["transport_profile"],
+        certificate=load_certificate(saved["certificate"].encode()),
+        activation=when(saved.get("activation")),
+        expiration=when(saved.get("expiration")),
+    )
+    references = tuple(
+        Reference(r["uri"], r["digest_method"], r["digest_value"], tuple(r["transforms"]))
+        for r in state["signed_references"]
+    )
+    sent = OutboundMessage(
+        message_id=state["message_id"],
+        content_type=state["content_type"],
+        body=body if isinstance(body, bytes) else None,
+        body_path=body if isinstance(body, Path) else None,
+        signed_references=references,
+        headers=dict(state["headers"]),
+        envelope=base64.b64decode(state.get("envelope", "")),
+        payload_content_id=state.get("payload_content_id", ""),
+    )
+    return PreparedMessage(sent, endpoint, document)
 
 
 # --- one attempt ----------------------------------------------------------------------------------

@@ -4,8 +4,11 @@ The request body (chunked or not; uvicorn undoes the transfer coding) is streame
 temporary file with a hard size cap, then :func:`transport.receiver.receive` runs in a worker thread
 so the event loop keeps serving other connections while we decrypt and verify.
 
-Slow or hostile clients are bounded (:class:`ServerLimits`): a declared ``Content-Length`` above the
-cap is refused before any byte of the body is read (413); the body must arrive within
+Slow or hostile clients are bounded (:class:`ServerLimits`): a connection must deliver a complete
+request head within ``header_timeout`` seconds of opening (or of sending the first byte of a next
+request on a kept-alive connection), else it is closed — idle or slowloris connections cannot hold the
+connection slots; a declared ``Content-Length`` above the cap is refused before any byte of the body is
+read (413); the body must arrive within
 ``body_timeout`` seconds with no pause longer than ``body_idle_timeout`` (else 408 and the connection
 is closed); at most ``max_connections`` connections are served at once (uvicorn answers 503 beyond);
 the part of a body kept in memory is bounded per request (:data:`SPOOL_MEMORY_BYTES`). A client that
@@ -14,6 +17,7 @@ disconnects mid-upload costs one log line, not a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import tempfile
@@ -31,6 +35,7 @@ from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from transport.receiver import ReceiverConfig, ReceiverHooks, receive
 
@@ -49,6 +54,8 @@ DEFAULT_BODY_IDLE_TIMEOUT: Final = 30.0
 DEFAULT_BODY_TIMEOUT: Final = 120.0
 #: Seconds an idle keep-alive connection is kept open.
 DEFAULT_KEEP_ALIVE_SECONDS: Final = 5
+#: Seconds a connection has to send a complete request head (slowloris bound).
+DEFAULT_HEADER_TIMEOUT: Final = 15.0
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +69,55 @@ class ServerLimits:
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     keep_alive_seconds: int = DEFAULT_KEEP_ALIVE_SECONDS
     spool_memory_bytes: int = SPOOL_MEMORY_BYTES
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+
+
+class _HeadTimeoutProtocol(H11Protocol):
+    """uvicorn's h11 protocol plus a deadline for the request head: uvicorn itself times out only idle
+    keep-alive connections *between* requests, so a client that connects and sends nothing, or a head
+    one byte at a time, would hold a connection slot forever (and with the connection cap, take the
+    server down). The deadline runs from the connection (or from the first byte of a next request) to
+    the end of the head; the body has its own timeouts in the app."""
+
+    head_timeout: float = DEFAULT_HEADER_TIMEOUT
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._update_head_timer()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self._update_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        super().connection_lost(exc)
+
+    def _waiting_for_head(self) -> bool:
+        return self.cycle is None or self.cycle.response_complete
+
+    def _update_head_timer(self) -> None:
+        if not self._waiting_for_head():
+            self._cancel_head_timer()
+        elif self._head_timer is None and self.timeout_keep_alive_task is None:
+            self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self._waiting_for_head() and not self.transport.is_closing():
+            client = f"{self.client[0]}:{self.client[1]}" if self.client else "?"
+            log.info("client %s sent no complete request head in %g s: closed", client, self.head_timeout)
+            self.transport.close()
+
+
+def _protocol_class(limits: ServerLimits) -> type[asyncio.Protocol]:
+    return type("HeadTimeoutProtocol", (_HeadTimeoutProtocol,), {"head_timeout": limits.header_timeout})
 
 
 class BodyTimeout(Exception):
@@ -186,6 +242,7 @@ def _uvicorn_config(
         access_log=False,
         limit_concurrency=limits.max_connections,
         timeout_keep_alive=limits.keep_alive_seconds,
+        http=_protocol_class(limits),
     )
 
 

@@ -3,7 +3,7 @@
 One row of ``inbound_messages`` per accepted message; the payload (the SBD) in the
 :class:`~access_point.store.blobs.BlobStore`. :meth:`SqlInboundLedger.accept`:
 
-1. a read by MessageId answers a resend without writing anything;
+1. (:meth:`SqlInboundLedger.find`, called by the receiver core first, answers a resend without writing);
 2. the payload is streamed into the blob store (fsynced, content-addressed) *before* the row exists;
 3. one ``INSERT`` of the row with its receipt commits the decision. The unique constraints on
    ``message_key`` (the MessageId) and ``document_key`` (SBDH Sender + InstanceIdentifier) make the
@@ -122,9 +122,8 @@ class SqlInboundLedger:
         return LedgerEntry(row.message_id, row.fingerprint, bytes(row.receipt))
 
     def accept(self, message: ReceivedMessage, receipt: bytes) -> LedgerResult:
-        stored = self.find(message.message_id)
-        if stored is not None:
-            return self._answer_for_stored(message, stored)
+        # No read first: the receiver core has just called find(); a duplicate that slips in between
+        # rewrites an identical blob (same name) and loses on the unique constraint below.
         blob = self._store_payload(message)
         record_id = str(uuid.uuid4())
         now = self._clock()

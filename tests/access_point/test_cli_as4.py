@@ -221,3 +221,105 @@ def test_send_crl_without_trust_is_a_usage_error(test_pki: Any, tmp_path: Path) 
     result = runner.invoke(app, [*args, str(path)])
     assert result.exit_code == 2
     assert "--crl needs --trust" in result.stderr
+
+
+def serve_with(
+    pki: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *extra: str
+) -> tuple[Any, list[dict[str, Any]]]:
+    """``ap as4 serve`` with ``extra`` options, ``run_server`` replaced (unit test: nothing listens)."""
+    import transport.server
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(transport.server, "run_server", lambda app_, **kw: calls.append({"app": app_, **kw}))
+    result = runner.invoke(
+        app,
+        [
+            "as4", "serve", "--port", "8089",
+            "--key", str(pki.aps[1].key), "--cert", str(pki.aps[1].cert),
+            "--trust", str(pki.ap_truststore), "--crl", str(pki.ap_crl),
+            "--inbox", str(tmp_path / "in"), *extra,
+        ],
+    )  # fmt: skip
+    return result, calls
+
+
+def test_serve_refuses_to_start_without_served_participants(
+    test_pki: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result, calls = serve_with(test_pki, tmp_path, monkeypatch)
+    assert result.exit_code == 2 and calls == []
+    assert "--participant" in result.stderr and "--serve-any" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_serve_any_is_loud(test_pki: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result, calls = serve_with(test_pki, tmp_path, monkeypatch, "--serve-any")
+    assert result.exit_code == 0, result.output
+    assert "WARNING: --serve-any" in result.stderr and len(calls) == 1
+    both, _ = serve_with(test_pki, tmp_path, monkeypatch, "--serve-any", "--participant", RECEIVER)
+    assert both.exit_code == 2
+
+
+def test_participants_file_lists_served_participants_and_names_a_bad_line(
+    test_pki: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from access_point.cli.as4_cmd import served_participants
+    from peppol.identifiers import ParticipantId
+
+    listing = tmp_path / "served.txt"
+    listing.write_text(f"# our platforms\n{RECEIVER}\n\n0088:5798000000002  # scheme added\n")
+    assert served_participants(["0009:78430177200025"], listing) == {
+        ParticipantId.parse(RECEIVER),
+        ParticipantId.parse("iso6523-actorid-upis::0088:5798000000002"),
+        ParticipantId.parse("iso6523-actorid-upis::0009:78430177200025"),
+    }
+    result, calls = serve_with(test_pki, tmp_path, monkeypatch, "--participants-file", str(listing))
+    assert result.exit_code == 0, result.output
+    assert len(calls) == 1
+    listing.write_text(f"{RECEIVER}\nnot a participant\n")
+    bad, _ = serve_with(test_pki, tmp_path, monkeypatch, "--participants-file", str(listing))
+    assert bad.exit_code == 2 and f"{listing}:2" in bad.stderr
+
+
+def test_inbox_lists_the_ledger_records(
+    server: RunningServer, recorder: Recorder, test_pki: Any, tmp_path: Path
+) -> None:
+    """``ap as4 inbox`` reads what ``ap as4 serve`` stored (here written through the store library)."""
+    import io
+
+    from access_point.store import open_store
+    from tests.transport.test_receiver_support import body_of, build_message
+    from transport.receiver import CallbackHooks, receive
+
+    inbox = tmp_path / "inbox"
+    store = open_store(inbox)
+    message = build_message(test_pki)
+    config = receiver_config(test_pki, tmp_path, ledger=store.ledger)
+    receive({"Content-Type": message.content_type}, io.BytesIO(body_of(message)), config, CallbackHooks())
+    store.close()
+    result = runner.invoke(app, ["as4", "inbox", str(inbox), "--json"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert row["message_id"] == message.message_id and row["receiver"] == RECEIVER
+    assert Path(row["payload"]).read_bytes().startswith(b"<?xml")
+    empty = runner.invoke(app, ["as4", "inbox", str(tmp_path / "nothing")])
+    assert empty.exit_code == 2 and "not an `ap as4 serve` inbox" in empty.stderr
+
+
+def test_send_retries_a_retryable_failure_with_the_same_message(test_pki: Any, tmp_path: Path) -> None:
+    """Nothing listens: each attempt fails retryably; --attempts bounds the posts; exit 1."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    path = tmp_path / "doc.sbd.xml"
+    path.write_bytes(make_sbd())
+    args = base_args(test_pki, f"http://127.0.0.1:{port}/as4")
+    result = runner.invoke(
+        app, [*args, str(path), "--insecure-http", "--json", "--attempts", "3", "--retry-interval", "0"]
+    )
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["attempts"] == 3 and report["retryable"] and not report["delivered"]
+    assert report["code"] == "EBMS:0005" and report["http_status"] is None

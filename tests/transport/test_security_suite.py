@@ -2,7 +2,7 @@
 
 Each hostile message is built by post-processing our own builder's output (or by building with the
 wrong key/certificate), posted with plain ``requests``, and must be rejected with its ebMS code while
-the persist hook never sees it.
+the ledger never accepts it.
 """
 
 from __future__ import annotations
