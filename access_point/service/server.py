@@ -50,24 +50,29 @@ def build_app(service: Service) -> Any:
         work_dir=work,
         mime_limits=MimeLimits(max_total_bytes=service.config.limits.max_as4_body_bytes),
     )
-    return create_api(service, create_app(receiver, service.receiver_hooks()))
+    as4 = create_app(receiver, service.receiver_hooks(), limits=_server_limits(service.config))
+    return create_api(service, as4)
+
+
+def _server_limits(config: ServiceConfig) -> Any:
+    from transport.server import ServerLimits
+
+    return ServerLimits(
+        max_connections=config.limits.max_connections,
+        body_idle_timeout=config.limits.body_read_timeout,
+        keep_alive_seconds=KEEP_ALIVE_SECONDS,
+    )
 
 
 def _uvicorn_config(app: Any, config: ServiceConfig) -> uvicorn.Config:
-    from transport.server import TLS12_CIPHERS
+    """The transport's server settings (TLS ciphers, connection cap, request-head deadline) for our app."""
+    from transport.server import _uvicorn_config as transport_config
 
-    return uvicorn.Config(
-        app,
-        ssl_certfile=str(config.tls_cert) if config.tls_cert else None,
-        ssl_keyfile=str(config.tls_key) if config.tls_key else None,
-        ssl_ciphers=TLS12_CIPHERS,
-        limit_concurrency=config.limits.max_connections,
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        log_level="warning",
-        lifespan="off",
-        access_log=False,
+    settings = transport_config(
+        app, config.host, config.port, config.tls_cert, config.tls_key, _server_limits(config)
     )
+    settings.timeout_graceful_shutdown = GRACEFUL_SHUTDOWN_SECONDS
+    return settings
 
 
 def serve(config: ServiceConfig, *, on_listening: Callable[[str, int], None] | None = None) -> None:
