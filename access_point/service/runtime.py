@@ -232,9 +232,27 @@ class Service:
     def start(self, *, workers: bool | None = None) -> int:
         """Start the in-process workers (default: when the Redis is embedded) and the sweeper, which
         re-enqueues every pending piece of work first; returns how many were re-enqueued."""
-        if workers if workers is not None else self.config.embedded_redis:
+        in_process = workers if workers is not None else self.config.embedded_redis
+        if in_process and self.config.embedded_redis:
+            self._reclaim_in_flight()
+        if in_process:
             self.queue.start_workers(self.config.limits.worker_threads)
         return self.sweeper.start()
+
+    def _reclaim_in_flight(self) -> None:
+        """With the embedded Redis this process is the only worker: what a previous run was sending when
+        it died is taken back at once (a shared Redis waits for the lease to run out instead)."""
+        o = t.outbound_messages
+        now = utc_now()
+        with self.engine.begin() as conn:
+            ids = conn.execute(select(o.c.id).where(o.c.status == SENDING)).scalars().all()
+            for outbound_id in ids:
+                conn.execute(
+                    update(o)
+                    .where(o.c.id == outbound_id)
+                    .values(status=RETRYING, lease_until=None, next_attempt_at=now)
+                )
+                self._event(conn, outbound_id, RETRYING, "taken back after a restart", now)
 
     def start_worker_only(self) -> None:
         self.queue.start_workers(self.config.limits.worker_threads)

@@ -3,6 +3,8 @@ REST API — under uvicorn with TLS, a connection cap and the body limits of :mo
 
 from __future__ import annotations
 
+import logging
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +24,17 @@ STARTUP_TIMEOUT_SECONDS: Final = 30.0
 GRACEFUL_SHUTDOWN_SECONDS: Final = 3
 
 
+class _QuietGracefulTimeout(logging.Filter):
+    """uvicorn logs an ERROR when idle keep-alive connections outlive the graceful shutdown: expected
+    here (peer APs keep connections open), so it is not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Cancel ")
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietGracefulTimeout())
+
+
 def build_app(service: Service) -> Any:
     """The ASGI application of ``service``."""
     from transport.mime import MimeLimits
@@ -37,24 +50,29 @@ def build_app(service: Service) -> Any:
         work_dir=work,
         mime_limits=MimeLimits(max_total_bytes=service.config.limits.max_as4_body_bytes),
     )
-    return create_api(service, create_app(receiver, service.receiver_hooks()))
+    as4 = create_app(receiver, service.receiver_hooks(), limits=_server_limits(service.config))
+    return create_api(service, as4)
+
+
+def _server_limits(config: ServiceConfig) -> Any:
+    from transport.server import ServerLimits
+
+    return ServerLimits(
+        max_connections=config.limits.max_connections,
+        body_idle_timeout=config.limits.body_read_timeout,
+        keep_alive_seconds=KEEP_ALIVE_SECONDS,
+    )
 
 
 def _uvicorn_config(app: Any, config: ServiceConfig) -> uvicorn.Config:
-    from transport.server import TLS12_CIPHERS
+    """The transport's server settings (TLS ciphers, connection cap, request-head deadline) for our app."""
+    from transport.server import _uvicorn_config as transport_config
 
-    return uvicorn.Config(
-        app,
-        ssl_certfile=str(config.tls_cert) if config.tls_cert else None,
-        ssl_keyfile=str(config.tls_key) if config.tls_key else None,
-        ssl_ciphers=TLS12_CIPHERS,
-        limit_concurrency=config.limits.max_connections,
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        log_level="warning",
-        lifespan="off",
-        access_log=False,
+    settings = transport_config(
+        app, config.host, config.port, config.tls_cert, config.tls_key, _server_limits(config)
     )
+    settings.timeout_graceful_shutdown = GRACEFUL_SHUTDOWN_SECONDS
+    return settings
 
 
 def serve(config: ServiceConfig, *, on_listening: Callable[[str, int], None] | None = None) -> None:
@@ -63,6 +81,10 @@ def serve(config: ServiceConfig, *, on_listening: Callable[[str, int], None] | N
 
     sock = bind_socket(config.host, config.port)
     service = Service(config)
+    # uvicorn re-raises the SIGTERM/SIGINT it shut down for once it is done, to the handler it found:
+    # make that a no-op, so the service (its workers, the embedded Redis) is closed below.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _after_shutdown)
     try:
         pending = service.start()
         app = build_app(service)
@@ -72,6 +94,10 @@ def serve(config: ServiceConfig, *, on_listening: Callable[[str, int], None] | N
         uvicorn.Server(_uvicorn_config(app, config)).run(sockets=[sock])
     finally:
         service.close()
+
+
+def _after_shutdown(sig: int, frame: Any) -> None:
+    return None
 
 
 @dataclass

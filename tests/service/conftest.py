@@ -54,7 +54,7 @@ class Pair:
             method, side["api_url"] + path, headers=headers, verify=self.ca, timeout=60, **kwargs
         )
 
-    def wait_for(self, name: str, path: str, done: Any, timeout: float = 60.0) -> Any:
+    def wait_for(self, name: str, path: str, done: Any, timeout: float = 120.0) -> Any:
         """Poll ``GET path`` on side ``name`` until ``done(json)`` holds; returns the last JSON."""
         deadline = time.monotonic() + timeout
         while True:

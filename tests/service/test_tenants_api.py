@@ -6,8 +6,15 @@ validation report and nothing queued, and an AS4 message for a participant no te
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -56,15 +63,55 @@ def services(pair: Pair, preaward_store: Path) -> Iterator[dict[str, Any]]:
         + f'\n[[tenants]]\nid = "other"\nparticipants = ["{OTHER}"]\ncountry = "FR"\n'
         + f'[[tenants.api_keys]]\nid = "{key.id}"\nhash = "{key.hash}"\n'
     )
+    hook = _WebhookReceiver()
+    partner_config = Path(pair.side("partner")["config"])
+    with_hook = partner_config.with_name("webhook.toml")
+    with_hook.write_text(
+        partner_config.read_text().replace(
+            "tender_receipt = false\n",
+            f'tender_receipt = false\nwebhook_url = "{hook.url}"\nwebhook_secret = "{WEBHOOK_SECRET}"\n',
+        )
+    )
     running: list[RunningService] = []
     try:
         running.append(start_service(load_config(two_tenants)))
-        running.append(start_service(load_config(pair.side("partner")["config"])))
-        yield {"market": running[0], "partner": running[1], "other_key": key.key}
+        running.append(start_service(load_config(with_hook)))
+        yield {"market": running[0], "partner": running[1], "other_key": key.key, "hook": hook}
     finally:
         for service in running:
             service.stop()
+        hook.stop()
         patch.undo()
+
+
+WEBHOOK_SECRET = "webhook-secret-for-tests"
+
+
+class _WebhookReceiver:
+    """The partner platform's webhook endpoint: answers 503 to the first delivery, then 204."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(503 if len(received) == 1 else 204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 def _call(
@@ -198,3 +245,29 @@ def test_a_participant_no_tenant_serves_gets_not_serviced(
     assert not outcome.delivered and outcome.permanent
     assert outcome.code == "EBMS:0004" and "NOT_SERVICED" in (outcome.detail or "")
     assert market_service.ledger.count() == before
+
+
+def test_webhook_deliveries_are_hmac_signed_and_retried(pair: Pair, services: dict[str, Any]) -> None:
+    """The partner tenant has a webhook: what it received reaches it signed; the delivery its endpoint
+    refused (a 503) was retried."""
+    hook = services["hook"]
+    engine = services["partner"].service.engine
+    deliveries = tables.webhook_deliveries
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            rows = conn.execute(select(deliveries)).all()
+        if rows and all(row.status == "delivered" for row in rows):
+            break
+        time.sleep(0.3)
+    assert rows and [row.status for row in rows] == ["delivered"] * len(rows)
+    assert sorted(row.attempts for row in rows)[-1] == 2 and len(hook.received) == len(rows) + 1
+    for headers, body in hook.received:
+        expected = hmac.new(
+            WEBHOOK_SECRET.encode(), headers["x-ap-timestamp"].encode() + b"." + body, hashlib.sha256
+        ).hexdigest()
+        assert headers["x-ap-signature"] == f"sha256={expected}"
+        event = json.loads(body)
+        assert event["event"] == "inbound.received" and event["format"] == "ubl"
+        assert event["inbound"]["document"] in ("CallForTenders", "TenderReceipt")
+        assert base64.b64decode(event["document"]).startswith(b"<?xml")
