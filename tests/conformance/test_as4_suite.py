@@ -20,8 +20,9 @@ import pytest
 from typer.testing import CliRunner
 
 from access_point.cli import app
+from conformance.as4 import context as context_module
 from conformance.as4.cases import CASES
-from conformance.as4.context import DEFAULT_RECEIVER
+from conformance.as4.context import DEFAULT_RECEIVER, DeliveryObserver
 
 STARTUP_SECONDS = 60.0
 LARGE_BYTES = 3 * 1024 * 1024
@@ -94,7 +95,28 @@ def test_catalogue_has_40_cases_with_ids_levels_and_spec_references() -> None:
     }
 
 
-def test_suite_against_our_own_receiver(test_pki: Any, receiver: tuple[str, Path], tmp_path: Path) -> None:
+class LedgerObserver(DeliveryObserver):
+    """The deliveries of the ledger receiver, read in-process (what 'ap as4 inbox --json' prints)."""
+
+    def __init__(self, inbox: Path) -> None:
+        self.inbox = inbox
+
+    def deliveries(self) -> list[dict[str, object]]:
+        from access_point.store import open_store  # type: ignore[import-not-found,unused-ignore]
+
+        store = open_store(self.inbox, None)
+        try:
+            return [
+                {"message_id": r.message_id, "receiver": r.receiver, "instance_id": r.instance_id}
+                for r in store.ledger.records()
+            ]
+        finally:
+            store.close()
+
+
+def test_suite_against_our_own_receiver(
+    test_pki: Any, receiver: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url, inbox = receiver
     report_dir = tmp_path / "report"
     args = [
@@ -105,8 +127,11 @@ def test_suite_against_our_own_receiver(test_pki: Any, receiver: tuple[str, Path
         "--large-size", str(LARGE_BYTES), "--report-dir", str(report_dir), "--no-progress",
     ]  # fmt: skip
     if LEDGER:
+        # The CLI route is --inbox-command 'ap as4 inbox DIR --json' (one process per look, slow in
+        # CI): the same records are read here in-process from the ledger.
         command = [sys.executable, "-m", "access_point.cli", "as4", "inbox", str(inbox), "--json"]
         args += ["--inbox-command", shlex.join(command)]
+        monkeypatch.setattr(context_module, "observer_for", lambda inbox_dir, cmd: LedgerObserver(inbox))
     else:
         args += ["--inbox", str(inbox)]
     result = CliRunner().invoke(app, args)
