@@ -88,11 +88,26 @@ class DeliveryObserver:
     def deliveries(self) -> list[dict[str, object]]:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def snapshot(self) -> DeliveryObserver:
+        """The deliveries read once (a verdict looks at them several times)."""
+        return Snapshot(self.deliveries())
+
     def delivered(self, message_id: str) -> int:
         return sum(1 for d in self.deliveries() if d.get("message_id") == message_id)
 
     def find(self, key: str, value: str) -> list[dict[str, object]]:
         return [d for d in self.deliveries() if d.get(key) == value]
+
+
+class Snapshot(DeliveryObserver):
+    def __init__(self, records: list[dict[str, object]]) -> None:
+        self._records = records
+
+    def deliveries(self) -> list[dict[str, object]]:
+        return self._records
+
+    def snapshot(self) -> DeliveryObserver:
+        return self
 
 
 class InboxObserver(DeliveryObserver):

@@ -54,6 +54,7 @@ def _delivered_check(case: Case, answer: Answer, observer: DeliveryObserver | No
 
 def judge(case: Case, answer: Answer, observer: DeliveryObserver | None) -> Verdict:
     """The verdict on one answer, from the case's expectation."""
+    observer = observer.snapshot() if observer is not None else None
     seen = answer.describe()
     if answer.kind == "none":
         return Verdict(
@@ -189,6 +190,7 @@ def _duplicate(
             second,
             evidence,
         )
+    observer = observer.snapshot() if observer is not None else None
     if observer is not None and observer.delivered(built.message.message_id) != 1:
         return (
             _fail(f"The message was delivered {observer.delivered(built.message.message_id)} times"),
