@@ -3,9 +3,9 @@ XSD-valid eForms CN and a valid Peppol T004 with the procedure and CPV it states
 give Schematron-valid notices (subtypes 16 and 19); without the organisation profiles every output is
 still XSD-valid and the findings name what to add.
 
-Before (the same 30 releases, pre-merged, on the code before the profiles): CN XSD-valid 21/30 (awards
+Before (the same 31 releases, pre-merged, on the code before the profiles): CN XSD-valid 21/31 (awards
 written into the CN, amounts without currencyID), complete releases Schematron-valid 0/2, a T004 at all
-12/30 (18 stopped at the missing Peppol id or the buyer id), procedure code and CPV right 1/30; record
+13/31 (18 stopped at the missing Peppol id or the buyer id), procedure code and CPV right 1/31; record
 packages and packages with several releases of one ocid were refused.
 """
 
