@@ -29,7 +29,7 @@ import jsonschema
 from mappings import decp
 from mappings.convert import Conversion, decp_finding_input, release_input_path
 from mappings.errors import MappingError
-from mappings.model import release_errors
+from mappings.model import dotted, release_errors
 from mappings.spec import Rule, load_spec
 
 NAMES_FILE: Final = "schema/eforms-names.json"
@@ -300,7 +300,7 @@ def ocds_findings(conversion: Conversion, official_schema: Path | None = None) -
         )
         for i, release in enumerate(conversion.releases):
             for e in validator.iter_errors(release):
-                path = ".".join(str(p) for p in e.absolute_path) or "$"
+                path = dotted(e.absolute_path)
                 out.append(
                     Finding(
                         rule=OCDS_RULE,

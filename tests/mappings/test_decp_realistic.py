@@ -38,7 +38,6 @@ DECP_LACKS: Final = {
     "BR-BT-13713": "BT-13713 received-submission breakdown (DECP counts offers only)",
     "ND-AwardingTerms": "award criteria",
     "ND-LotReviewTerms": "review body",
-    "ND-AuctionTerms": "e-auction terms",
     "BR-BT-00136": "BT-136 direct-award justification (marché sans publicité)",
     "BR-BT-00730": "BT-730/731 subcontracting value/share known",
     "BR-BT-00731": "BT-730/731 subcontracting value/share known",
@@ -117,6 +116,28 @@ def test_modifications_are_contract_amendments() -> None:
         export_decp([release])["marches"]["marche"][0]["modifications"][0]["modification"]["montant"]
         == 123456
     )
+
+
+def test_electronic_auction_and_award_parties_for_the_notice() -> None:
+    """BT-767 from the DECP techniques; a holder that came with a modification is no organisation of
+    the award notice (it would have no role there: OPT-200, BT-165 rules)."""
+    from mappings.decp import eforms_release
+
+    doc = _doc(HERE / "departement-avenants.json")
+    marche = next(
+        m
+        for m in doc["marches"]["marche"]
+        if any("titulaires" in x["modification"] for x in m.get("modifications", []))
+    )
+    (release,) = import_decp({"marches": {"marche": [marche]}})
+    assert release["tender"]["lots"][0]["techniques"] == {
+        "hasElectronicAuction": "Enchère électronique" in marche["techniques"]["technique"]
+    }
+    written, subtype = eforms_release(release, "can")
+    assert subtype is None and len(written["parties"]) < len(release["parties"])
+    winners = {s["id"] for s in release["awards"][0]["suppliers"]}
+    assert {p["id"] for p in written["parties"]} == {release["buyer"]["id"], *winners}
+    assert written["tender"]["procurementMethodDetails"] != release["tender"]["procurementMethodDetails"]
 
 
 def test_concession_maps_holders_value_dates_and_subsidy() -> None:
@@ -267,3 +288,33 @@ def test_cli_writes_one_file_per_contract_and_lists_every_finding_as_json(
     findings = report["documents"][0]["findings"]
     assert len(findings) > 20  # all of them, not the first 20
     assert all({"rule", "field", "field_name", "input"} <= set(f) for f in findings)
+
+
+def test_cli_to_ocds_validates_against_the_official_release_schema(corpus: Path, tmp_path: Path) -> None:
+    schema = corpus / "ocds-1.1" / "release-schema.json"
+    out = tmp_path / "r.json"
+    args = ["convert", str(HERE / "agglo-concessions.json"), "--from", "decp", "--to", "ocds", "-o", str(out)]
+    result = runner.invoke(app, [*args, "--validate", "--ocds-schema", str(schema)])
+    assert result.exit_code == 0, result.output
+    package = json.loads(out.read_text(encoding="utf-8"))
+    del package["releases"][1]["contracts"][0]["awardID"]  # what concessions lacked before
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(package), encoding="utf-8")
+    result = runner.invoke(
+        app,
+        [
+            "convert",
+            str(broken),
+            "--from",
+            "ocds",
+            "--to",
+            "ocds",
+            "--validate",
+            "--ocds-schema",
+            str(schema),
+        ],
+    )
+    assert result.exit_code == 1
+    assert (
+        "OCDS 1.1 release schema: releases[1].contracts[0]: 'awardID' is a required property" in result.stderr
+    )
