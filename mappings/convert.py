@@ -15,7 +15,7 @@ from typing import Any, Final, Literal, get_args
 
 from lxml import etree
 
-from mappings import decp, eforms, peppol, profiles, provenance
+from mappings import decp, eforms, ocds_merge, ocds_prepare, peppol, profiles, provenance
 from mappings.engine import Trace
 from mappings.errors import InputTooLarge, InputValidationError, MappingError, UnsupportedConversion
 from mappings.model import release_errors
@@ -35,6 +35,8 @@ MAX_INPUT_BYTES: Final = 64 * 1024 * 1024
 #: Contract ids listed in the message of an input with several contracts.
 MAX_LISTED_IDS: Final = 10
 MAX_NAME_LENGTH: Final = 100
+#: Targets an OCDS release is prepared for (``mappings.ocds_prepare``: implied lot, CPV, procedure…).
+PREPARED_TARGETS: Final = frozenset({"eforms-cn", "eforms-can", "peppol-t004"})
 
 
 @dataclass
@@ -56,6 +58,9 @@ class Conversion:
     source: str = "ocds"
     #: for UBL input: OCDS object path -> the input element it was read from (XPath)
     origins: dict[str, str] = field(default_factory=dict)
+    #: what the input lacks for the target, found while converting (OCDS input: see
+    #: ``mappings.ocds_prepare`` and ``mappings.profiles.missing``); each names where to add it
+    findings: list[profiles.Finding] = field(default_factory=list)
 
     @property
     def is_xml(self) -> bool:
@@ -144,6 +149,16 @@ def parse_json(data: bytes) -> Any:
 
 
 def _releases_of(parsed: Any) -> tuple[list[dict[str, Any]], str]:
+    """One release per contracting process: record packages give their compiled releases, several
+    releases of one ocid are merged (``mappings.ocds_merge``; the paths then name the merged release)."""
+    if isinstance(parsed, dict) and "records" in parsed and "releases" not in parsed:
+        return ocds_merge.record_releases(parsed["records"]), ""
+    releases, prefix = _listed_releases(parsed)
+    merged = ocds_merge.group_by_ocid(releases)
+    return (releases, prefix) if len(merged) == len(releases) else (merged, "")
+
+
+def _listed_releases(parsed: Any) -> tuple[list[dict[str, Any]], str]:
     if isinstance(parsed, dict) and "releases" in parsed:
         items, prefix = parsed["releases"], "releases"
         if not isinstance(items, list):
@@ -306,7 +321,7 @@ def convert(
         data_out = json.dumps(doc, ensure_ascii=False, indent=2).encode() + b"\n"
         return Conversion(data_out, target, releases, origin=list_path, source=source)
     index = _pick(releases, target, contract)
-    return _build(releases, index, source, target, subtype, trace, list_path, origins)
+    return _build(releases, index, source, target, subtype, trace, list_path, origins, enrich)
 
 
 def convert_all(
@@ -327,7 +342,8 @@ def convert_all(
         data, source, enrich=enrich, validate_input=True, origins=origins if trace else None
     )
     return [
-        _build(releases, i, source, target, subtype, trace, list_path, origins) for i in range(len(releases))
+        _build(releases, i, source, target, subtype, trace, list_path, origins, enrich)
+        for i in range(len(releases))
     ]
 
 
@@ -340,8 +356,16 @@ def _build(
     trace: bool,
     list_path: str,
     origins: dict[str, str],
+    enrich: dict[str, Any] | None = None,
 ) -> Conversion:
     release = releases[index]
+    findings: list[profiles.Finding] = []
+    if source == "ocds" and target in PREPARED_TARGETS:
+        directory = profiles.Directory.load(enrich)
+        release, findings = ocds_prepare.prepare(release, target, directory)
+        if directory:  # again: prepare may have added parties (a buyer named without id)
+            release = profiles.apply_profiles(release, directory)
+        findings += profiles.missing(release, target, directory)
     traced: Trace | None = {} if trace else None
     if target in ("eforms-cn", "eforms-can"):
         kind: eforms.NoticeKind = "cn" if target == "eforms-cn" else "can"
@@ -359,4 +383,5 @@ def _build(
         origin=_origin(source, list_path, releases, index),
         source=source,
         origins=origins,
+        findings=findings,
     )

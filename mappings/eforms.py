@@ -11,8 +11,10 @@ import copy
 import re
 import uuid
 from dataclasses import replace
+from functools import cache
 from typing import Any, Final, Literal
 
+import pycountry
 from lxml import etree
 
 from mappings import engine
@@ -50,6 +52,9 @@ SUBTYPES_OF: Final[dict[str, frozenset[str]]] = {
 #: ``cbc:RegulatoryDomain`` (BT-01) of a subtype when the release names no legal basis: the E
 #: subtypes are notices under national ("other") law.
 REGULATORY_DOMAIN_BY_SUBTYPE: Final[dict[str, str]] = {
+    # the concession (2014/23) and utilities (2014/25) subtypes, as the SDK examples write them
+    **{s: "32014L0023" for s in ("19", "23", "28", "32", "35", "40")},
+    **{s: "32014L0025" for s in ("17", "30")},
     "E3": "other",
     "E4": "other",
     "E5": "other",
@@ -69,6 +74,16 @@ DEFAULT_TENDER_RESULT_DATE: Final = "2000-01-01Z"
 DEFAULTED_HEADER: Final = ("cbc:ID", "cbc:NoticeLanguageCode")
 
 _EXT_PATH: Final = "ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/efext:EformsExtension"
+
+
+@cache
+def _iso_countries() -> None:
+    """Complete the spec's ``country`` table (eForms alpha-3 -> OCDS alpha-2) with every ISO 3166-1
+    country from ``pycountry`` (a Colombian or Ukrainian buyer has a country code too); the spec's own
+    entries keep precedence. Done once, on the cached spec its rules share the table with."""
+    table = load_spec(SPEC_NAME).tables["country"]
+    for country in pycountry.countries:
+        table.setdefault(country.alpha_3, country.alpha_2)
 
 
 def _first(root: etree._Element, xpath: str) -> str:
@@ -91,6 +106,7 @@ def notice_kind(root: etree._Element) -> NoticeKind:
 def read_tree(root: etree._Element, *, ocid_prefix: str = DEFAULT_OCID_PREFIX) -> dict[str, Any]:
     """OCDS release for a parsed eForms notice."""
     kind = notice_kind(root)
+    _iso_countries()
     release = engine.read(root, load_spec(SPEC_NAME))
     read_withheld(root, release)
     link_results(root, release)
@@ -422,6 +438,7 @@ def build_tree(
     ``trace`` (optional) receives, for each element written from the release, the OCDS path of its
     value (see :func:`mappings.engine.write`).
     """
+    _iso_countries()
     platform = release.get("platform") or {}
     notice = platform.get("notice") or {}
     if subtype is not None and subtype not in SUBTYPES_OF[kind]:

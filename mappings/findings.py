@@ -37,6 +37,9 @@ NAMES_FILE: Final = "schema/eforms-names.json"
 PLATFORM_RULE: Final = "platform-schema"
 OCDS_RULE: Final = "ocds-1.1"
 DECP_RULE: Final = "decp-schema"
+#: What the input lacks for the target, found before writing (``Conversion.findings``: a profile key
+#: or an input path to add).
+INPUT_RULE: Final = "input"
 JSON_RULES: Final = frozenset({PLATFORM_RULE, OCDS_RULE, DECP_RULE})
 #: Diagnostic ids write a field id's parentheses as underscores: ``BT-01_c_-Procedure``.
 _PAREN: Final = re.compile(r"_([a-z0-9]+)_")
@@ -80,6 +83,8 @@ class Finding:
         only an untranslated ``rule|text|…`` key is left out); a JSON schema finding:
         ``LOCATION: message (input: PATH)``, or ``PATH: message`` on the converted release."""
         tail = f" (input: {self.input})" if self.input else ""
+        if self.rule == INPUT_RULE:
+            return f"input: {self.input}: {self.message}"
         if self.rule in JSON_RULES:
             if self.location:
                 return f"{self.location}: {self.message}{tail}"
@@ -333,13 +338,17 @@ def validate_conversion(
     decp_schema: Path | None = None,
     ocds_schema: Path | None = None,
 ) -> list[Finding]:
-    """Findings of the official validation of a conversion's result (empty = valid)."""
+    """What the input lacks for the target (found while converting), then the findings of the official
+    validation of the conversion's result (empty = valid)."""
+    lacking = [
+        Finding(rule=INPUT_RULE, message=f.message, layer="input", input=f.path) for f in conversion.findings
+    ]
     if conversion.is_xml:
-        return xml_findings(conversion, store_dir)
+        return lacking + xml_findings(conversion, store_dir)
     if conversion.target == "ocds":
-        return ocds_findings(conversion, ocds_schema)
+        return lacking + ocds_findings(conversion, ocds_schema)
     if decp_schema is None:
         raise MappingError(
             "--validate with --to decp needs --decp-schema (schema_decp_v2.0.3.json)", "--decp-schema"
         )
-    return decp_findings(conversion, decp_schema)
+    return lacking + decp_findings(conversion, decp_schema)

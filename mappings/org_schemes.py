@@ -42,6 +42,8 @@ _COUNTRY_VAT: Final = re.compile(r"([A-Z]{2})-VAT")
 _VAT_VALUE: Final = re.compile(r"([A-Z]{2})[0-9A-Z+*.]{2,13}")
 #: VAT prefix -> ISO 3166 country of the VAT scheme (Greece writes ``EL``).
 VAT_PREFIX_COUNTRY: Final = {"EL": "GR"}
+#: Countries whose VAT number has a Peppol scheme other than ``<CC>:VAT`` (Italy: partita IVA).
+VAT_SCHEME_OF_COUNTRY: Final = {"IT": "IT:IVA"}
 
 
 @cache
@@ -79,16 +81,42 @@ def peppol_id(scheme: str, value: str) -> tuple[str, str] | None:
             country = m.group(1)
     if country is None:
         return None
-    icd = icd_of(f"{VAT_PREFIX_COUNTRY.get(country, country)}:VAT")
+    country = VAT_PREFIX_COUNTRY.get(country, country)
+    icd = icd_of(VAT_SCHEME_OF_COUNTRY.get(country, f"{country}:VAT"))
     return (icd, value) if icd else None
 
 
 def party_peppol_id(party: dict[str, Any]) -> tuple[str, str] | None:
     """The Peppol participant of an OCDS party from its identifiers (main one first), or ``None``."""
+    found = _party_peppol_ids(party)
+    return found[0] if found else None
+
+
+def _party_peppol_ids(party: dict[str, Any]) -> list[tuple[str, str]]:
     idents = [party.get("identifier"), *(party.get("additionalIdentifiers") or [])]
+    out = []
     for ident in idents:
         if isinstance(ident, dict):
             found = peppol_id(str(ident.get("scheme") or ""), str(ident.get("id") or ""))
             if found:
-                return found
-    return None
+                out.append(found)
+    return out
+
+
+#: ICDs a Peppol pre-award ``PartyIdentification`` may use (PEPPOL-T004-R011 and its siblings:
+#: 0003-0213); the 99xx schemes (VAT numbers) are endpoint identifiers only.
+PARTY_IDENTIFIER_ICD: Final = re.compile(r"0((00[3-9])|(0[1-9]\d)|(1\d{2})|(20\d)|(21[0-3]))")
+
+
+def party_peppol_ids(party: dict[str, Any]) -> dict[str, Any]:
+    """``{"endpoint": {scheme, id}, "identifier": {scheme, id}}`` derived from an OCDS party's
+    identifiers: the endpoint is the first identifier with a Peppol ICD, the party identifier the first
+    whose ICD a party identifier may use (so a VAT number gives an endpoint only); ``{}`` when none."""
+    found = _party_peppol_ids(party)
+    if not found:
+        return {}
+    out: dict[str, Any] = {"endpoint": {"scheme": found[0][0], "id": found[0][1]}}
+    ident = next((f for f in found if PARTY_IDENTIFIER_ICD.fullmatch(f[0])), None)
+    if ident:
+        out["identifier"] = {"scheme": ident[0], "id": ident[1]}
+    return out

@@ -23,7 +23,7 @@ from lxml import etree
 from mappings import engine
 from mappings.eforms import DEFAULT_OCID_PREFIX
 from mappings.errors import MappingError
-from mappings.org_schemes import party_peppol_id
+from mappings.org_schemes import party_peppol_ids
 from mappings.spec import load_spec
 from mappings.xmlbuild import ensure_path, new_child
 from mappings.xmlns import NS, doc_ns
@@ -122,10 +122,7 @@ def _party_ids(
         # an organisation known by an identifier whose scheme has a Peppol ICD (FR-SIRET -> 0009,
         # FR-SIREN -> 0002, <CC>-VAT -> the country's VAT scheme…) is addressable by it
         party: dict[str, Any] = next((p for p in release.get("parties") or [] if p.get("id") == party_id), {})
-        found = party_peppol_id(party)
-        if found:
-            own = {"scheme": found[0], "id": found[1]}
-            ids = {"endpoint": own, "identifier": dict(own)}
+        ids = party_peppol_ids(party)
     if not ids.get("endpoint") or (need_identifier and not ids.get("identifier")):
         if lenient:
             return ids
@@ -256,15 +253,17 @@ def _read_party(el: etree._Element | None, release: dict[str, Any], role: str) -
     return party_id
 
 
-def _buyer_id(release: dict[str, Any]) -> str:
+def _buyer_id(release: dict[str, Any], *, required: bool = True) -> str:
+    """The buyer's party id (``buyer.id``, else the party with role ``buyer``); ``""`` when there is
+    none and it is not ``required`` (OCDS does not require a buyer id)."""
     buyer = (release.get("buyer") or {}).get("id")
     if not buyer:
         buyer = next(
             (p["id"] for p in release.get("parties") or [] if "buyer" in (p.get("roles") or [])), None
         )
-    if not buyer:
+    if not buyer and required:
         raise MappingError("buyer.id is required", "buyer")
-    return str(buyer)
+    return str(buyer or "")
 
 
 def _doc_meta(release: dict[str, Any], root: etree._Element, target: str) -> None:
@@ -328,12 +327,17 @@ def build_t004(release: dict[str, Any], trace: engine.Trace | None = None) -> et
             new_child(ext, "cbc:MimeCode", str(cert.get("mimeCode") or CERTIFICATE_MIME))
         if cert.get("fileName"):
             new_child(ext, "cbc:FileName", str(cert["fileName"]))
+    lot_ids = [str(lot["id"]) for lot in tender.get("lots") or [] if isinstance(lot, dict) and lot.get("id")]
     for i, doc in enumerate(tender.get("documents") or []):
-        _mark(trace, _write_procurement_document(root, doc, _peppol(body)), f"tender.documents[{i}]")
-    buyer = _buyer_id(body)
+        written = _write_procurement_document(root, doc, _peppol(body), lot_ids)
+        _mark(trace, written, f"tender.documents[{i}]")
+    buyer = _buyer_id(body, required=False)
     party_el = new_child(new_child(root, "cac:ContractingParty"), "cac:Party")
-    _write_party(party_el, body, buyer, legal=True, lenient=True)
-    _mark(trace, party_el, _party_path(release, buyer))
+    if buyer:  # without one the Party stays empty (XSD-valid) and PEPPOL-T004-R034 says what is missing
+        _write_party(party_el, body, buyer, legal=True, lenient=True)
+        _mark(trace, party_el, _party_path(release, buyer))
+    else:
+        _mark(trace, party_el, "buyer")
     _mark(trace, root.find("cbc:ContractFolderID", NS), "tender.id")
     terms = _peppol(body).get("tenderingTerms") or {}
     variants = (tender.get("submissionTerms") or {}).get("variantPolicy")
@@ -350,9 +354,10 @@ def build_t004(release: dict[str, Any], trace: engine.Trace | None = None) -> et
             str(terms["additionalConditions"]),
         )
     recipient = ensure_path(root, "cac:TenderingTerms/cac:TenderRecipientParty")
-    _write_party(
-        recipient, body, str(_peppol(body).get("tenderRecipient") or buyer), full=False, lenient=True
-    )
+    if _peppol(body).get("tenderRecipient") or buyer:
+        _write_party(
+            recipient, body, str(_peppol(body).get("tenderRecipient") or buyer), full=False, lenient=True
+        )
     # a CFT business term set exists only for the lots, not the notice's eForms lot details
     lots_only = {
         "tender": {
@@ -445,13 +450,15 @@ REQUIRED: Final = "REQ"
 
 
 def _write_procurement_document(
-    root: etree._Element, doc: dict[str, Any], peppol: dict[str, Any]
+    root: etree._Element, doc: dict[str, Any], peppol: dict[str, Any], lot_ids: list[str]
 ) -> etree._Element | None:
     """A procurement document of the tender as a T004 ``AdditionalDocumentReference``.
 
     Peppol-only facts (type PRO/REQ, status, issue date and version as written) are kept per document id
     in ``platform.peppol.documentReferences``; a provided document needs a URL or a file name
-    (PEPPOL-T004-R035), a required one is only named (S317).
+    (PEPPOL-T004-R035), a required one is only named (S317). The ``DocumentDescription`` of a provided
+    document is the lot it belongs to (PEPPOL-T004-R030: a lot identifier of the call for tenders):
+    the first of its ``relatedLots`` among the T004's lots, none for a document of the whole tender.
     """
     if not isinstance(doc, dict) or not doc.get("id"):
         return None
@@ -472,8 +479,9 @@ def _write_procurement_document(
         new_child(ref, "cbc:LocaleCode", str(doc["language"]), listID="ISO639-1")
     if kept.get("versionId"):
         new_child(ref, "cbc:VersionID", str(kept["versionId"]))
-    if doc.get("description"):
-        new_child(ref, "cbc:DocumentDescription", str(doc["description"]))
+    lot = next((str(x) for x in doc.get("relatedLots") or [] if str(x) in lot_ids), None)
+    if lot:
+        new_child(ref, "cbc:DocumentDescription", lot)
     ext = new_child(new_child(ref, "cac:Attachment"), "cac:ExternalReference")
     for key, tag in (("url", "cbc:URI"), ("format", "cbc:MimeCode"), ("fileName", "cbc:FileName")):
         if doc.get(key):
@@ -494,6 +502,12 @@ def _read_procurement_document(ref: etree._Element, release: dict[str, Any]) -> 
         val = ref.findtext(tag, namespaces=NS)
         if val and val.strip():
             doc[key] = val.strip()
+    lots = {
+        (e.text or "").strip()
+        for e in ref.getroottree().getroot().findall("cac:ProcurementProjectLot/cbc:ID", NS)
+    }
+    if doc.get("description") in lots:  # PEPPOL-T004-R030: the description names the document's lot
+        doc["relatedLots"] = [doc.pop("description")]
     kept = {
         key: (ref.findtext(tag, namespaces=NS) or "").strip()
         for tag, key in (

@@ -41,7 +41,7 @@ from typing import Any, Final
 import jsonschema
 
 from mappings.errors import InputValidationError
-from mappings.org_schemes import party_peppol_id
+from mappings.org_schemes import party_peppol_ids
 
 SCHEMA_FILE: Final = "schema/organisation-profiles.schema.json"
 #: Path prefix of the problems found in a profiles file (they name that file, not the input).
@@ -220,9 +220,61 @@ def profile_key(party: dict[str, Any], directory: Directory) -> str:
     ident: dict[str, Any] = party["identifier"] if isinstance(party.get("identifier"), dict) else {}
     if ident.get("id"):
         key = f"{ident['scheme']}:{ident['id']}" if ident.get("scheme") else str(ident["id"])
-    else:
-        key = str(party.get("id") or party.get("name") or "?")
+    else:  # a party without identifier: its name (the directory finds a profile by name too)
+        key = str(party.get("name") or party.get("id") or "?")
     return f'organisations["{key}"]'
+
+
+#: Countries with NUTS codes (EU, EFTA and candidate countries): elsewhere no BT-507 is asked for.
+NUTS_COUNTRIES: Final = frozenset(
+    {
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "EL",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+        "IS",
+        "LI",
+        "NO",
+        "CH",
+        "ME",
+        "MK",
+        "AL",
+        "RS",
+        "TR",
+        "UK",
+        "GB",
+    }
+)
+
+
+def _nuts_or_elsewhere(party: dict[str, Any]) -> bool:
+    address = party.get("address") if isinstance(party.get("address"), dict) else {}
+    country = str((address or {}).get("country") or "")
+    return bool((address or {}).get("region")) or bool(country and country not in NUTS_COUNTRIES)
 
 
 #: What each target needs of a party, per role: (profile key, party test, field named in the finding).
@@ -231,7 +283,7 @@ _EFORMS_NEEDS: Final = (
     ("address.locality", lambda p: (p.get("address") or {}).get("locality"), "the town (BT-513)"),
     ("address.postalCode", lambda p: (p.get("address") or {}).get("postalCode"), "the postcode (BT-512)"),
     ("address.country", lambda p: (p.get("address") or {}).get("country"), "the country code (BT-514)"),
-    ("nuts", lambda p: (p.get("address") or {}).get("region"), "the NUTS code (BT-507)"),
+    ("nuts", _nuts_or_elsewhere, "the NUTS code (BT-507)"),
 )
 _BUYER_NEEDS: Final = (
     (
@@ -281,18 +333,26 @@ def missing(release: dict[str, Any], target: str, directory: Directory) -> list[
                         f"add {what} of {_party_label(party, i)}",
                     )
                 )
-        if (
-            target == "peppol-t004"
-            and "buyer" in roles
-            and str(party.get("id")) not in known
-            and party_peppol_id(party) is None
-        ):
-            out.append(
-                Finding(
-                    f"{profile_key(party, directory)}.peppol",
-                    f"add the Peppol participant id of {_party_label(party, i)} "
-                    '(e.g. "peppol": ["0009:<SIRET>"]), or give the party an identifier whose scheme '
-                    "has a Peppol ICD (FR-SIRET, FR-SIREN, <CC>-VAT…)",
+        if target == "peppol-t004" and "buyer" in roles:
+            ids = known.get(str(party.get("id"))) or party_peppol_ids(party)
+            where = f"{profile_key(party, directory)}.peppol"
+            if not ids.get("endpoint"):
+                out.append(
+                    Finding(
+                        where,
+                        f"add the Peppol participant id of {_party_label(party, i)} "
+                        '(e.g. "peppol": ["0009:<SIRET>"]), or give the party an identifier whose scheme '
+                        "has a Peppol ICD (FR-SIRET, FR-SIREN, <CC>-VAT…)",
+                    )
                 )
-            )
+            elif not ids.get("identifier"):
+                out.append(
+                    Finding(
+                        where,
+                        f"add the Peppol party identifier of {_party_label(party, i)} "
+                        '("peppol": {"endpoint": …, "identifier": {"scheme": "0xxx", "id": …}}): its '
+                        f"endpoint {ids['endpoint'].get('scheme')} is a VAT scheme, and a party identifier "
+                        "must use an ICD from 0003 to 0213 (PEPPOL-T004-R011)",
+                    )
+                )
     return out

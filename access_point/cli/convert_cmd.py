@@ -82,7 +82,10 @@ def convert_command(
         Path | None,
         typer.Option(
             "--enrich",
-            help='With --from decp: JSON {"organisations": {siret: {name, address, contactPoint}}}.',
+            help=(
+                "Organisation profiles (JSON, mappings/schema/organisation-profiles.schema.json; the DECP "
+                'enrichment {"organisations": {siret: {name, address, contactPoint}}} is one).'
+            ),
         ),
     ] = None,
     validate: Annotated[
@@ -135,8 +138,8 @@ def convert_command(
         raise _fail(err, f"--from must be one of {', '.join(SOURCES)}")
     if target not in TARGETS:
         raise _fail(err, f"--to must be one of {', '.join(TARGETS)}")
-    if enrich is not None and source != "decp":
-        raise _fail(err, "--enrich completes DECP input: it needs --from decp")
+    if enrich is not None and source not in ("decp", "ocds"):
+        raise _fail(err, "--enrich (organisation profiles) completes platform data: needs --from decp|ocds")
     if subtype is not None and not target.startswith("eforms-"):
         raise _fail(
             err, f"--subtype is an eForms notice subtype: it needs --to eforms-cn or eforms-can, not {target}"

@@ -151,11 +151,12 @@ def test_enrichment_errors_name_the_enrichment_file(tmp_path: Path) -> None:
     assert code == 2 and "broken.json: $: not JSON" in err
 
 
-def test_enrich_needs_decp_input(tmp_path: Path) -> None:
+def test_enrich_needs_platform_input(tmp_path: Path) -> None:
+    """Organisation profiles complete OCDS and DECP input, not UBL documents."""
     source = write_json(tmp_path / "r.json", {})
     enrich = write_json(tmp_path / "orgs.json", ENRICH)
-    code, err = run(source, "--from", "ocds", "--to", "ocds", "--enrich", enrich)
-    assert code == 2 and "--from decp" in err
+    code, err = run(source, "--from", "ubl", "--to", "ocds", "--enrich", enrich)
+    assert code == 2 and "--from decp|ocds" in err
 
 
 @pytest.mark.parametrize(
@@ -560,7 +561,7 @@ def test_peppol_example_keeps_its_content_through_ocds(
             ["--from", "ocds", "--to", "ocds", "--decp-schema", "s.json"],
             "--decp-schema validates DECP output",
         ),
-        (["--from", "ubl", "--to", "ocds", "--enrich", "e.json"], "--enrich completes DECP input"),
+        (["--from", "ubl", "--to", "ocds", "--enrich", "e.json"], "--enrich (organisation profiles)"),
         (["--from", "xml", "--to", "ocds"], "--from must be one of"),
     ],
     ids=["subtype-not-eforms", "decp-schema-not-decp", "enrich-not-decp", "unknown-source"],
