@@ -130,8 +130,8 @@ def _business_term(field: str) -> str | None:
     return match.group(1) if match else None
 
 
-def field_of(rule: str, diagnostics: list[str]) -> str:
-    """The eForms field (or node) a rule checks, from its diagnostics or its id."""
+def field_of(rule: str, diagnostics: list[str], location: str = "") -> str:
+    """The eForms field (or node) a rule checks, from its diagnostics, its id or its location."""
     known = names()
     for diag in diagnostics:
         node, _, rest = diag.partition("_") if diag.startswith("ND-") else ("", "", diag)
@@ -148,7 +148,29 @@ def field_of(rule: str, diagnostics: list[str]) -> str:
     match = _NODE_RULE.match(rule)
     if match and match.group(1) in known["nodes"]:
         return match.group(1)
+    return node_at(location)
+
+
+def node_at(location: str) -> str:
+    """The eForms node whose absolute XPath (predicates aside) is ``location`` or its nearest ancestor:
+    the field of a generic rule (``element-not-empty``) that names only the element."""
+    steps = [re.sub(r"\[\d+\]$", "", step) for step in location.split("/") if step]
+    by_path = _nodes_by_path()
+    while len(steps) > 1:
+        found = by_path.get("/*/" + "/".join(steps[1:]))
+        if found:
+            return found
+        steps.pop()
     return ""
+
+
+@cache
+def _nodes_by_path() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for node, info in names()["nodes"].items():
+        path = re.sub(r"\[[^\]]*\]", "", str(info.get("path", "")))
+        out.setdefault(path, node)
+    return out
 
 
 @cache
@@ -266,7 +288,8 @@ def xml_findings(conversion: Conversion, store_dir: Path | None = None) -> list[
         diagnostics = _svrl_diagnostics(layer.svrl) if eforms else {}
         for item in layer.failures:
             location = item.location or ""
-            field = field_of(item.rule_id, diagnostics.get((item.rule_id, location), [])) if eforms else ""
+            diags = diagnostics.get((item.rule_id, location), [])
+            field = field_of(item.rule_id, diags, location) if eforms else ""
             out.append(
                 Finding(
                     rule=item.rule_id,

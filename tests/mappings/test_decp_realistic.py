@@ -199,6 +199,10 @@ def test_field_of_a_rule_from_its_diagnostics_or_id() -> None:
     assert field_of("ND-AwardingTerms-29", []) == "ND-AwardingTerms"
     assert field_name("BT-514-Organization-Company").endswith("Country")
     assert "cac:AwardingTerms" in field_name("ND-AwardingTerms")
+    # a generic rule names only the element: its node from the location
+    assert (
+        field_of("element-not-empty", [], "/cn:ContractNotice/cac:ContractingParty/cac:Party") == "ND-Buyer"
+    )
 
 
 @pytest.fixture(scope="module")
