@@ -734,18 +734,25 @@ def eforms_release(release: dict[str, Any], kind: str) -> tuple[dict[str, Any], 
     """The release an eForms notice of a DECP contract is written from, and its default subtype.
 
     The DECP procedure label becomes its eForms procedure type (BT-105, through the eForms label the
-    spec writes: ``procedure-eforms`` / ``concession-procedure-eforms``); a concession's award notice
-    is subtype 32 (Directive 2014/23). Paths are unchanged, so findings still name the release path.
+    spec writes: ``procedure-eforms`` / ``concession-procedure-eforms``), the procedure id (BT-04) a
+    UUID derived from the ocid, the parties those of the award; a concession's award notice is subtype
+    32 (Directive 2014/23). Paths are unchanged, so findings still name the release path.
     """
     tender = release.get("tender") or {}
     concession = is_concession(release)
     subtype = CONCESSION_SUBTYPE if concession and kind == "can" else None
-    out = {**release, "parties": _award_parties(release)}
+    from mappings.ocds_prepare import UUID_V4, stable_uuid
+
+    out = {**release, "parties": _award_parties(release), "tender": dict(tender)}
     table = tables()["concession-procedure-eforms" if concession else "procedure-eforms"]
     code = table.get(str(tender.get("procurementMethodDetails")))
     if code is not None:
         labels: dict[str, Any] = _eforms_labels()
-        out["tender"] = {**tender, "procurementMethodDetails": labels.get(code, code)}
+        out["tender"]["procurementMethodDetails"] = labels.get(code, code)
+    if not UUID_V4.fullmatch(str(tender.get("id") or "")):
+        # BT-04 is a UUID the publisher gives the procedure; DECP has the contract id only (kept as the
+        # contract reference, BT-150): a UUID derived from the ocid, the same at every conversion
+        out["tender"]["id"] = stable_uuid(str(release.get("ocid") or ""), "procedure")
     return out, subtype
 
 

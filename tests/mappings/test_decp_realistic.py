@@ -31,7 +31,6 @@ PROFILES: Final[dict[str, Any]] = json.loads((HERE / "profiles.json").read_text(
 #: What a CAN made from DECP + complete organisation profiles still fails, because neither DECP nor a
 #: profile holds it (the value would have to be invented). Per rule id prefix.
 DECP_LACKS: Final = {
-    "BR-BT-00004": "BT-04 procedure id must be a UUID v4: DECP has the marché id only",
     "BR-BT-00727": "BT-727 place of performance: lieuExecution is an INSEE/postal code, no NUTS",
     "BR-BT-03201": "BT-3201 the tender's own reference",
     "BR-BT-13714": "BT-13714 the tender's lot (written only with BT-3201)",
