@@ -32,11 +32,11 @@ XML_TARGETS: Final = frozenset(t for t in TARGETS if t.startswith(("eforms-", "p
 #: Largest input accepted (bytes). A 100-lot eForms notice is ~1 MB and a year of a platform's DECP
 #: a few MB; the cap keeps a runaway file from exhausting memory (XML also has the parser's caps).
 MAX_INPUT_BYTES: Final = 64 * 1024 * 1024
-#: Targets an OCDS release is prepared for (``mappings.ocds_prepare``: implied lot, CPV, procedure…).
-PREPARED_TARGETS: Final = frozenset({"eforms-cn", "eforms-can", "peppol-t004"})
 #: Contract ids listed in the message of an input with several contracts.
 MAX_LISTED_IDS: Final = 10
 MAX_NAME_LENGTH: Final = 100
+#: Targets an OCDS release is prepared for (``mappings.ocds_prepare``: implied lot, CPV, procedure…).
+PREPARED_TARGETS: Final = frozenset({"eforms-cn", "eforms-can", "peppol-t004"})
 
 
 @dataclass
@@ -374,14 +374,6 @@ def _build(
     else:
         ptarget: peppol.PeppolTarget = target.removeprefix("peppol-")  # type: ignore[assignment]
         tree = peppol.build_tree(release, ptarget, trace=traced)
-    prefix = f"{list_path}[{index}]" if list_path else ""
-    if prefix:  # input paths name the release in the package; profile keys stay as they are
-        findings = [
-            f
-            if f.path.startswith(profiles.PROFILE_KEY_ROOT)
-            else profiles.Finding(f"{prefix}.{f.path}", f.message)
-            for f in findings
-        ]
     return Conversion(
         peppol.serialise(tree),
         target,

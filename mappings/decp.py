@@ -74,6 +74,8 @@ EU_VAT_PREFIXES: Final = frozenset(
         "SK",
     ]
 )
+#: The DECP ``technique`` of an electronic auction (eForms BT-767).
+ELECTRONIC_AUCTION: Final = "Enchère électronique"
 #: OCDS ``mainProcurementCategory`` (eForms BT-23) of a CPV division (first two digits), per the CPV
 #: structure: division 45 is construction work, 03-44 and 48 are supplies, 49-98 services.
 WORKS_DIVISIONS: Final = frozenset({45})
@@ -221,6 +223,10 @@ def marche_to_release(
             **({"title": marche["objet"], "description": marche["objet"]} if "objet" in marche else {}),
         }
     ]
+    techniques = (marche.get("techniques") or {}).get("technique")
+    if isinstance(techniques, list):
+        # BT-767: DECP lists the purchasing techniques used, an electronic auction among them or not
+        tender["lots"][0]["techniques"] = {"hasElectronicAuction": ELECTRONIC_AUCTION in techniques}
     category = cpv_category(str(marche.get("codeCPV", "")))
     if category:
         tender["mainProcurementCategory"] = category
@@ -728,18 +734,41 @@ def eforms_release(release: dict[str, Any], kind: str) -> tuple[dict[str, Any], 
     """The release an eForms notice of a DECP contract is written from, and its default subtype.
 
     The DECP procedure label becomes its eForms procedure type (BT-105, through the eForms label the
-    spec writes: ``procedure-eforms`` / ``concession-procedure-eforms``); a concession's award notice
-    is subtype 32 (Directive 2014/23). Paths are unchanged, so findings still name the release path.
+    spec writes: ``procedure-eforms`` / ``concession-procedure-eforms``), the procedure id (BT-04) a
+    UUID derived from the ocid, the parties those of the award; a concession's award notice is subtype
+    32 (Directive 2014/23). Paths are unchanged, so findings still name the release path.
     """
     tender = release.get("tender") or {}
     concession = is_concession(release)
+    subtype = CONCESSION_SUBTYPE if concession and kind == "can" else None
+    from mappings.ocds_prepare import UUID_V4, stable_uuid
+
+    out = {**release, "parties": _award_parties(release), "tender": dict(tender)}
     table = tables()["concession-procedure-eforms" if concession else "procedure-eforms"]
     code = table.get(str(tender.get("procurementMethodDetails")))
-    if code is None:
-        return release, (CONCESSION_SUBTYPE if concession and kind == "can" else None)
-    labels: dict[str, Any] = _eforms_labels()
-    out = {**release, "tender": {**tender, "procurementMethodDetails": labels.get(code, code)}}
-    return out, (CONCESSION_SUBTYPE if concession and kind == "can" else None)
+    if code is not None:
+        labels: dict[str, Any] = _eforms_labels()
+        out["tender"]["procurementMethodDetails"] = labels.get(code, code)
+    if not UUID_V4.fullmatch(str(tender.get("id") or "")):
+        # BT-04 is a UUID the publisher gives the procedure; DECP has the contract id only (kept as the
+        # contract reference, BT-150): a UUID derived from the ocid, the same at every conversion
+        out["tender"]["id"] = stable_uuid(str(release.get("ocid") or ""), "procedure")
+    return out, subtype
+
+
+def _award_parties(release: dict[str, Any]) -> list[dict[str, Any]]:
+    """The parties of the award (buyer, winners, tenderers): a holder that came only with a
+    modification is no organisation of the award notice (it would have no role there, OPT-200)."""
+    cited = {str((release.get("buyer") or {}).get("id"))}
+    for award in release.get("awards") or []:
+        cited |= {str(s.get("id")) for s in award.get("suppliers") or [] if isinstance(s, dict)}
+    for bid in (release.get("bids") or {}).get("details") or []:
+        cited |= {str(t.get("id")) for t in bid.get("tenderers") or [] if isinstance(t, dict)}
+    return [
+        p
+        for p in release.get("parties") or []
+        if set(p.get("roles") or []) - {"supplier"} or str(p.get("id")) in cited
+    ]
 
 
 def _eforms_labels() -> dict[str, Any]:

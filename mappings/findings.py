@@ -29,7 +29,7 @@ import jsonschema
 from mappings import decp
 from mappings.convert import Conversion, decp_finding_input, release_input_path
 from mappings.errors import MappingError
-from mappings.model import release_errors
+from mappings.model import dotted, release_errors
 from mappings.spec import Rule, load_spec
 
 NAMES_FILE: Final = "schema/eforms-names.json"
@@ -37,10 +37,10 @@ NAMES_FILE: Final = "schema/eforms-names.json"
 PLATFORM_RULE: Final = "platform-schema"
 OCDS_RULE: Final = "ocds-1.1"
 DECP_RULE: Final = "decp-schema"
-#: What the input lacks for the target document (``mappings.profiles.Finding``: an input path or a
-#: profile key to add), found before any validation.
+#: What the input lacks for the target, found before writing (``Conversion.findings``: a profile key
+#: or an input path to add).
 INPUT_RULE: Final = "input"
-JSON_RULES: Final = frozenset({PLATFORM_RULE, OCDS_RULE, DECP_RULE, INPUT_RULE})
+JSON_RULES: Final = frozenset({PLATFORM_RULE, OCDS_RULE, DECP_RULE})
 #: Diagnostic ids write a field id's parentheses as underscores: ``BT-01_c_-Procedure``.
 _PAREN: Final = re.compile(r"_([a-z0-9]+)_")
 _BR_RULE: Final = re.compile(r"^BR-(BT|OPT|OPP|OPA)-0*(\d+)-\d+$")
@@ -83,10 +83,12 @@ class Finding:
         only an untranslated ``rule|text|…`` key is left out); a JSON schema finding:
         ``LOCATION: message (input: PATH)``, or ``PATH: message`` on the converted release."""
         tail = f" (input: {self.input})" if self.input else ""
+        if self.rule == INPUT_RULE:
+            return f"input: {self.input}: {self.message}"
         if self.rule in JSON_RULES:
             if self.location:
                 return f"{self.location}: {self.message}{tail}"
-            prefix = f"{self.layer}: " if self.rule in (OCDS_RULE, INPUT_RULE) else ""
+            prefix = f"{self.layer}: " if self.rule == OCDS_RULE else ""
             return f"{prefix}{self.input}: {self.message}"
         parts = [f"{self.layer}:" if self.layer else "", self.rule]
         if self.field:
@@ -128,8 +130,8 @@ def _business_term(field: str) -> str | None:
     return match.group(1) if match else None
 
 
-def field_of(rule: str, diagnostics: list[str]) -> str:
-    """The eForms field (or node) a rule checks, from its diagnostics or its id."""
+def field_of(rule: str, diagnostics: list[str], location: str = "") -> str:
+    """The eForms field (or node) a rule checks, from its diagnostics, its id or its location."""
     known = names()
     for diag in diagnostics:
         node, _, rest = diag.partition("_") if diag.startswith("ND-") else ("", "", diag)
@@ -146,7 +148,29 @@ def field_of(rule: str, diagnostics: list[str]) -> str:
     match = _NODE_RULE.match(rule)
     if match and match.group(1) in known["nodes"]:
         return match.group(1)
+    return node_at(location)
+
+
+def node_at(location: str) -> str:
+    """The eForms node whose absolute XPath (predicates aside) is ``location`` or its nearest ancestor:
+    the field of a generic rule (``element-not-empty``) that names only the element."""
+    steps = [re.sub(r"\[\d+\]$", "", step) for step in location.split("/") if step]
+    by_path = _nodes_by_path()
+    while len(steps) > 1:
+        found = by_path.get("/*/" + "/".join(steps[1:]))
+        if found:
+            return found
+        steps.pop()
     return ""
+
+
+@cache
+def _nodes_by_path() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for node, info in names()["nodes"].items():
+        path = re.sub(r"\[[^\]]*\]", "", str(info.get("path", "")))
+        out.setdefault(path, node)
+    return out
 
 
 @cache
@@ -264,7 +288,8 @@ def xml_findings(conversion: Conversion, store_dir: Path | None = None) -> list[
         diagnostics = _svrl_diagnostics(layer.svrl) if eforms else {}
         for item in layer.failures:
             location = item.location or ""
-            field = field_of(item.rule_id, diagnostics.get((item.rule_id, location), [])) if eforms else ""
+            diags = diagnostics.get((item.rule_id, location), [])
+            field = field_of(item.rule_id, diags, location) if eforms else ""
             out.append(
                 Finding(
                     rule=item.rule_id,
@@ -303,7 +328,7 @@ def ocds_findings(conversion: Conversion, official_schema: Path | None = None) -
         )
         for i, release in enumerate(conversion.releases):
             for e in validator.iter_errors(release):
-                path = ".".join(str(p) for p in e.absolute_path) or "$"
+                path = dotted(e.absolute_path)
                 out.append(
                     Finding(
                         rule=OCDS_RULE,
@@ -336,13 +361,17 @@ def validate_conversion(
     decp_schema: Path | None = None,
     ocds_schema: Path | None = None,
 ) -> list[Finding]:
-    """Findings of the official validation of a conversion's result (empty = valid)."""
+    """What the input lacks for the target (found while converting), then the findings of the official
+    validation of the conversion's result (empty = valid)."""
+    lacking = [
+        Finding(rule=INPUT_RULE, message=f.message, layer="input", input=f.path) for f in conversion.findings
+    ]
     if conversion.is_xml:
-        return xml_findings(conversion, store_dir)
+        return lacking + xml_findings(conversion, store_dir)
     if conversion.target == "ocds":
-        return ocds_findings(conversion, ocds_schema)
+        return lacking + ocds_findings(conversion, ocds_schema)
     if decp_schema is None:
         raise MappingError(
             "--validate with --to decp needs --decp-schema (schema_decp_v2.0.3.json)", "--decp-schema"
         )
-    return decp_findings(conversion, decp_schema)
+    return lacking + decp_findings(conversion, decp_schema)

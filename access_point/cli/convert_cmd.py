@@ -1,8 +1,9 @@
 """``ap convert``: platform data (OCDS, DECP) <-> UBL (eForms notices, Peppol pre-award documents).
 
-A thin layer over :func:`mappings.convert.convert`; ``--validate`` runs the official validation of the
-result (XSD + Schematron for UBL via :func:`ubl.validate.validate_document`, the platform model's JSON
-Schema for OCDS, the DECP schema given with ``--decp-schema`` for DECP).
+A thin layer over :func:`mappings.convert.convert` / :func:`~mappings.convert.convert_all` (one document
+per contract with ``--output DIR``); ``--validate`` prints the findings of
+:func:`mappings.findings.validate_conversion` (XSD + Schematron for UBL, the platform model's schema and
+the official OCDS schema for OCDS, the DECP schema for DECP) as text or JSON.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from mappings.convert import (
     parse_json,
 )
 from mappings.errors import InputTooLarge, InputValidationError, MappingError
-from mappings.findings import INPUT_RULE, Finding, validate_conversion
+from mappings.findings import Finding, validate_conversion
 from mappings.model import ENRICH_PREFIX
 
 EXIT_OK = 0
@@ -51,20 +52,6 @@ def _read_capped(path: Path) -> bytes:
         too_large.path = str(path)  # the file is the input location here
         raise too_large
     return path.read_bytes()
-
-
-def validate_output(
-    conversion: Conversion,
-    *,
-    store_dir: Path | None = None,
-    decp_schema: Path | None = None,
-    ocds_schema: Path | None = None,
-) -> list[str]:
-    """Findings of the official validation of a conversion's result, one line each (empty = valid)."""
-    found = validate_conversion(
-        conversion, store_dir=store_dir, decp_schema=decp_schema, ocds_schema=ocds_schema
-    )
-    return [f.line() for f in found]
 
 
 def _print_findings(err: Console, findings: list[Finding], limit: int, label: str = "") -> None:
@@ -199,7 +186,8 @@ def convert_command(
                 )
             ]
     except InputValidationError as exc:
-        for path, reason in exc.errors[:MAX_PRINTED_FINDINGS]:
+        shown = exc.errors if max_findings == 0 else exc.errors[:max_findings]
+        for path, reason in shown:
             where = (
                 f"{enrich}: {path.removeprefix(ENRICH_PREFIX)}"
                 if path.startswith(ENRICH_PREFIX)
@@ -208,8 +196,8 @@ def convert_command(
             err.print(
                 f"[red]invalid input[/red] {escape(where)}: {escape(reason)}", highlight=False, soft_wrap=True
             )
-        if len(exc.errors) > MAX_PRINTED_FINDINGS:
-            err.print(f"... {len(exc.errors) - MAX_PRINTED_FINDINGS} more")
+        if len(exc.errors) > len(shown):
+            err.print(f"... {len(exc.errors) - len(shown)} more (--max-findings 0 shows all)")
         raise typer.Exit(EXIT_USAGE) from exc
     except MappingError as exc:
         raise _fail(
@@ -252,12 +240,7 @@ def _validate_all(
     invalid = 0
     for result, path in zip(results, written, strict=True):
         try:
-            # what the input lacks (each names the input path or profile key), then the validation's
-            findings = [
-                Finding(rule=INPUT_RULE, message=f.message, layer="input", input=f.path)
-                for f in result.findings
-            ]
-            findings += validate_conversion(
+            findings = validate_conversion(
                 result, store_dir=store, decp_schema=decp_schema, ocds_schema=ocds_schema
             )
         except MappingError as exc:

@@ -53,7 +53,11 @@ def build(corpus: Path) -> dict[str, Any]:
             current = queue.pop(0)
             held += [f for f in children.get(current, []) if f in fields and not f.endswith("-Language")]
             queue += subnodes.get(current, [])
-        nodes[node["id"]] = {"xpath": node["xpathRelative"], "holds": held[:FIELDS_PER_NODE]}
+        nodes[node["id"]] = {
+            "xpath": node["xpathRelative"],
+            "path": node["xpathAbsolute"],
+            "holds": held[:FIELDS_PER_NODE],
+        }
     return {
         "source": f"{SDK} translations/field_en.xml, business-term_en.xml, fields/fields.json (CC BY 4.0)",
         "fields": dict(sorted(fields.items())),

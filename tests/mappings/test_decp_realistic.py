@@ -31,14 +31,12 @@ PROFILES: Final[dict[str, Any]] = json.loads((HERE / "profiles.json").read_text(
 #: What a CAN made from DECP + complete organisation profiles still fails, because neither DECP nor a
 #: profile holds it (the value would have to be invented). Per rule id prefix.
 DECP_LACKS: Final = {
-    "BR-BT-00004": "BT-04 procedure id must be a UUID v4: DECP has the marché id only",
     "BR-BT-00727": "BT-727 place of performance: lieuExecution is an INSEE/postal code, no NUTS",
     "BR-BT-03201": "BT-3201 the tender's own reference",
     "BR-BT-13714": "BT-13714 the tender's lot (written only with BT-3201)",
     "BR-BT-13713": "BT-13713 received-submission breakdown (DECP counts offers only)",
     "ND-AwardingTerms": "award criteria",
     "ND-LotReviewTerms": "review body",
-    "ND-AuctionTerms": "e-auction terms",
     "BR-BT-00136": "BT-136 direct-award justification (marché sans publicité)",
     "BR-BT-00730": "BT-730/731 subcontracting value/share known",
     "BR-BT-00731": "BT-730/731 subcontracting value/share known",
@@ -119,6 +117,28 @@ def test_modifications_are_contract_amendments() -> None:
     )
 
 
+def test_electronic_auction_and_award_parties_for_the_notice() -> None:
+    """BT-767 from the DECP techniques; a holder that came with a modification is no organisation of
+    the award notice (it would have no role there: OPT-200, BT-165 rules)."""
+    from mappings.decp import eforms_release
+
+    doc = _doc(HERE / "departement-avenants.json")
+    marche = next(
+        m
+        for m in doc["marches"]["marche"]
+        if any("titulaires" in x["modification"] for x in m.get("modifications", []))
+    )
+    (release,) = import_decp({"marches": {"marche": [marche]}})
+    assert release["tender"]["lots"][0]["techniques"] == {
+        "hasElectronicAuction": "Enchère électronique" in marche["techniques"]["technique"]
+    }
+    written, subtype = eforms_release(release, "can")
+    assert subtype is None and len(written["parties"]) < len(release["parties"])
+    winners = {s["id"] for s in release["awards"][0]["suppliers"]}
+    assert {p["id"] for p in written["parties"]} == {release["buyer"]["id"], *winners}
+    assert written["tender"]["procurementMethodDetails"] != release["tender"]["procurementMethodDetails"]
+
+
 def test_concession_maps_holders_value_dates_and_subsidy() -> None:
     doc = _doc(HERE / "agglo-concessions.json")
     concession = doc["marches"]["contrat-concession"][0]
@@ -178,6 +198,10 @@ def test_field_of_a_rule_from_its_diagnostics_or_id() -> None:
     assert field_of("ND-AwardingTerms-29", []) == "ND-AwardingTerms"
     assert field_name("BT-514-Organization-Company").endswith("Country")
     assert "cac:AwardingTerms" in field_name("ND-AwardingTerms")
+    # a generic rule names only the element: its node from the location
+    assert (
+        field_of("element-not-empty", [], "/cn:ContractNotice/cac:ContractingParty/cac:Party") == "ND-Buyer"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -267,3 +291,33 @@ def test_cli_writes_one_file_per_contract_and_lists_every_finding_as_json(
     findings = report["documents"][0]["findings"]
     assert len(findings) > 20  # all of them, not the first 20
     assert all({"rule", "field", "field_name", "input"} <= set(f) for f in findings)
+
+
+def test_cli_to_ocds_validates_against_the_official_release_schema(corpus: Path, tmp_path: Path) -> None:
+    schema = corpus / "ocds-1.1" / "release-schema.json"
+    out = tmp_path / "r.json"
+    args = ["convert", str(HERE / "agglo-concessions.json"), "--from", "decp", "--to", "ocds", "-o", str(out)]
+    result = runner.invoke(app, [*args, "--validate", "--ocds-schema", str(schema)])
+    assert result.exit_code == 0, result.output
+    package = json.loads(out.read_text(encoding="utf-8"))
+    del package["releases"][1]["contracts"][0]["awardID"]  # what concessions lacked before
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(package), encoding="utf-8")
+    result = runner.invoke(
+        app,
+        [
+            "convert",
+            str(broken),
+            "--from",
+            "ocds",
+            "--to",
+            "ocds",
+            "--validate",
+            "--ocds-schema",
+            str(schema),
+        ],
+    )
+    assert result.exit_code == 1
+    assert (
+        "OCDS 1.1 release schema: releases[1].contracts[0]: 'awardID' is a required property" in result.stderr
+    )

@@ -150,10 +150,10 @@ class Corpus:
             locality, postcode, nuts = "Genève", "1201", "CH013"
         elif kind == "TAHITI":
             country, ident = "PF", f"{self.rng.randrange(100000, 999999)}"
-            locality, postcode, nuts = "Papeete", "98714", "FRZZZ"
+            locality, postcode, nuts = "Papeete", "98714", ""
         else:  # RIDET
             country, ident = "NC", f"{self.rng.randrange(1000000, 9999999)}.001"
-            locality, postcode, nuts = "Nouméa", "98800", "FRZZZ"
+            locality, postcode, nuts = "Nouméa", "98800", ""
         self.companies.append((kind, ident))
         self.profiles[ident] = {
             "name": f"{self.rng.choice(('Entreprise', 'Société', 'Groupe', 'Atelier', 'Cabinet'))} "
@@ -164,7 +164,7 @@ class Corpus:
                 "postalCode": postcode,
                 "country": country,
             },
-            "nuts": nuts,
+            **({"nuts": nuts} if nuts else {}),  # none outside the NUTS area (PF, NC)
             "contactPoint": {
                 "email": f"contact@entreprise-{n}.example",
                 "telephone": f"+33 1 00 00 {n:02d} 00",
