@@ -155,6 +155,8 @@ def convert_command(
         )
     if decp_schema is not None and target != "decp":
         raise _fail(err, f"--decp-schema validates DECP output: it needs --to decp, not {target}")
+    if validate and target == "decp" and decp_schema is None:  # usage before any work (issue 14)
+        raise _fail(err, "--validate --to decp needs --decp-schema FILE (the DECP JSON Schema)")
     try:
         data = _read_capped(input_path)
         enrichment = parse_json(_read_capped(enrich)) if enrich else None

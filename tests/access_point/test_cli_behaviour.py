@@ -157,3 +157,12 @@ def test_lookup_errors_name_the_trust_flags() -> None:
     result = runner.invoke(app, ["lookup", "iso6523-actorid-upis::9915:good", "--ap-trust", "x.pem"])
     assert result.exit_code == 2
     assert "--smp-trust FILE or --network" in result.stderr
+
+
+def test_usage_is_checked_before_any_work(tmp_path: Path) -> None:
+    source = tmp_path / "release.json"
+    source.write_text('{"ocid": "ocds-x-1", "id": "1", "date": "2024-01-01T00:00:00Z", "tag": ["tender"]}')
+    result = runner.invoke(app, ["convert", str(source), "--from", "ocds", "--to", "decp", "--validate"])
+    assert result.exit_code == 2
+    assert result.stdout == ""  # nothing converted or printed before the usage error
+    assert "--decp-schema" in result.stderr
