@@ -146,8 +146,9 @@ def test_log_format_json_option_makes_library_warnings_json(test_pki: object, tm
 
 @pytest.mark.parametrize("bad", ["--log-level=loud", "--log-format=xml"])
 def test_bad_log_options_are_usage_errors(bad: str) -> None:
-    proc = _ap(bad, "--version")
-    assert proc.returncode == 2 or "ap (" in proc.stdout
+    proc = _ap(bad, "id", "doctypes")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("error: Invalid value for '--log-") and proc.stderr.count("\n") == 1
 
 
 def test_lookup_errors_name_the_trust_flags() -> None:
