@@ -167,3 +167,16 @@ def test_usage_is_checked_before_any_work(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stdout == ""  # nothing converted or printed before the usage error
     assert "--decp-schema" in result.stderr
+
+
+def test_describe_and_warn_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from access_point.cli import _console
+
+    try:
+        tmp_path.read_bytes()
+    except OSError as exc:
+        assert _console.describe(exc) == f"{tmp_path}: Is a directory"
+    _console.reset_warnings()
+    _console.warn("SMP signer trust is NOT checked")
+    _console.warn("SMP signer trust is NOT checked")
+    assert capsys.readouterr().err.count("warning: SMP signer trust is NOT checked") == 1
