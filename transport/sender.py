@@ -397,7 +397,7 @@ def is_sbd(path: Path) -> bool:
 #: (``HTTPSConnectionPool(host=…): Max retries exceeded with url: … (Caused by …)``).
 _REQUEST_REASONS: Final = (
     ("CERTIFICATE_VERIFY_FAILED", "the server's TLS certificate is not trusted"),
-    ("Connection refused", "connection refused"),
+    ("Connection refused", "Connection refused"),
     ("Name or service not known", "unknown host name"),
     ("Temporary failure in name resolution", "host name not resolved"),
     ("No route to host", "no route to host"),

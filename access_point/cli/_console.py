@@ -7,9 +7,8 @@
 * **Readable metavars and listed choices**: :func:`readable_metavars` replaces typer's Python types
   (``<bool>``, ``<list[Path]>``, ``<str>``) by ``FILE``, ``DIR``, ``N``, ``a|b|c`` … in ``--help``.
 * **One-line errors**: :func:`fail` prints ``error: …`` on one line; :func:`usage_error_line` does
-  the same for click's usage errors (missing option, bad value); :func:`describe` turns library
-  exceptions (``[Errno 21] Is a directory``, ``HTTPSConnectionPool… Max retries exceeded``) into a
-  short reason.
+  the same for click's usage errors (missing option, bad value); :func:`describe` turns an
+  ``OSError`` (``[Errno 21] Is a directory``) into ``PATH: reason``.
 * **Each warning once**: :func:`warn` prints a given warning text at most once per process.
 """
 
@@ -105,43 +104,12 @@ _ERRNO_PREFIX = re.compile(r"^\[Errno \d+\]\s*")
 
 
 def describe(exc: BaseException) -> str:
-    """A short one-line reason for ``exc`` without library internals.
-
-    ``OSError`` → ``PATH: strerror``; a ``requests`` connection failure → ``cannot connect to HOST
-    (reason)``; anything else → its message on one line.
-    """
-    if isinstance(exc, OSError) and not _is_requests_error(exc):
-        where = exc.filename if exc.filename is not None else None
+    """A short one-line reason for ``exc`` without library internals: an ``OSError`` becomes
+    ``PATH: strerror`` (``[Errno 21] Is a directory: 'x'`` → ``x: Is a directory``)."""
+    if isinstance(exc, OSError):
         reason = exc.strerror or _ERRNO_PREFIX.sub("", str(exc))
-        return f"{where}: {reason}" if where is not None else one_line(reason)
-    if _is_requests_error(exc):
-        return _describe_http(exc)
+        return f"{exc.filename}: {reason}" if exc.filename is not None else one_line(reason)
     return one_line(_ERRNO_PREFIX.sub("", str(exc)) or type(exc).__name__)
-
-
-def _is_requests_error(exc: BaseException) -> bool:
-    return type(exc).__module__.startswith(("requests", "urllib3"))
-
-
-_HOST = re.compile(r"host='([^']+)'(?:, port=(\d+))?")
-_REASONS: Final = (
-    ("Connection refused", "connection refused"),
-    ("Name or service not known", "unknown host name"),
-    ("Temporary failure in name resolution", "host name not resolved"),
-    ("timed out", "timed out"),
-    ("CERTIFICATE_VERIFY_FAILED", "TLS certificate not trusted"),
-    ("SSLError", "TLS handshake failed"),
-)
-
-
-def _describe_http(exc: BaseException) -> str:
-    text = str(exc)
-    match = _HOST.search(text)
-    host = ""
-    if match:
-        host = f"{match.group(1)}:{match.group(2)}" if match.group(2) else match.group(1)
-    reason = next((short for needle, short in _REASONS if needle in text), type(exc).__name__)
-    return f"cannot connect to {host} ({reason})" if host else f"HTTP request failed ({reason})"
 
 
 def usage_error_line(error: click_exceptions.ClickException) -> str:
@@ -210,12 +178,3 @@ def readable_metavars(command: Any) -> Any:
         for sub in command.commands.values():
             readable_metavars(sub)
     return command
-
-
-def is_dir_or_missing_file(path: Path) -> str | None:
-    """Why ``path`` cannot be read as a file (``None`` when it can)."""
-    if not path.exists():
-        return f"{path}: no such file"
-    if path.is_dir():
-        return f"{path}: is a directory, not a file"
-    return None

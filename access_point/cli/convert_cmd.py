@@ -159,6 +159,8 @@ def convert_command(
         raise _fail(err, "--contract picks one contract: give --output FILE, not a directory")
     if contract is not None and target not in XML_TARGETS:
         raise _fail(err, f"--contract picks the contract of an XML document: not for --to {target}")
+    if validate and target == "decp" and decp_schema is None:  # usage before any work (issue 14)
+        raise _fail(err, "--validate --to decp needs --decp-schema FILE (the DECP JSON Schema)")
     try:
         data = _read_capped(input_path)
         enrichment = parse_json(_read_capped(enrich)) if enrich else None

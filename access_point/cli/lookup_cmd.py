@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from access_point.cli._console import warn
 from peppol.identifiers import (
     DEFAULT_SML_ZONE,
     DOCTYPE_WILDCARD_SCHEME,
@@ -337,8 +338,7 @@ def lookup(
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
         if insecure_skip_smp_signer_trust and static is None:
-            warning = "SMP signer trust is NOT checked (--insecure-skip-smp-signer-trust)"
-            err.print(f"[yellow]warning:[/yellow] {warning}")
+            warn("SMP signer trust is NOT checked (--insecure-skip-smp-signer-trust)")
         if doc is None or proc is None:
             if isinstance(directory, Discovery):
                 group = directory.service_group_result(pid, smp_url=smp_url)

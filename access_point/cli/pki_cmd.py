@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from access_point.cli._console import emit_json
+from access_point.cli._console import describe, emit_json
 from peppol.pki import (
     CertificateError,
     CertificateValidator,
@@ -134,7 +134,7 @@ def check(
     except KeyLoadError as exc:
         raise _fail(console, str(exc), as_json=as_json) from exc
     except OSError as exc:
-        raise _fail(console, f"{exc.filename}: {exc.strerror or exc}", as_json=as_json) from exc
+        raise _fail(console, describe(exc), as_json=as_json) from exc
     assert trust is not None
     try:
         validator = CertificateValidator(

@@ -172,8 +172,8 @@ def validate(
     if not paths and not missing:
         raise _fail(err, "no XML file to validate")
     for outcome in missing:
-        if fmt != "text" or output is not None:
-            err.print(f"[red]error:[/red] {escape(outcome.source)}: {outcome.error}", highlight=False)
+        line = f"{outcome.source}: {outcome.error}"
+        err.print(f"[red]error:[/red] {escape(line)}", highlight=False, soft_wrap=True)
 
     _apply_memo_budget(err)
     stream_text = fmt == "text" and output is None

@@ -146,8 +146,9 @@ def test_log_format_json_option_makes_library_warnings_json(test_pki: object, tm
 
 @pytest.mark.parametrize("bad", ["--log-level=loud", "--log-format=xml"])
 def test_bad_log_options_are_usage_errors(bad: str) -> None:
-    proc = _ap(bad, "--version")
-    assert proc.returncode == 2 or "ap (" in proc.stdout
+    proc = _ap(bad, "id", "doctypes")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("error: Invalid value for '--log-") and proc.stderr.count("\n") == 1
 
 
 def test_lookup_errors_name_the_trust_flags() -> None:
@@ -157,3 +158,25 @@ def test_lookup_errors_name_the_trust_flags() -> None:
     result = runner.invoke(app, ["lookup", "iso6523-actorid-upis::9915:good", "--ap-trust", "x.pem"])
     assert result.exit_code == 2
     assert "--smp-trust FILE or --network" in result.stderr
+
+
+def test_usage_is_checked_before_any_work(tmp_path: Path) -> None:
+    source = tmp_path / "release.json"
+    source.write_text('{"ocid": "ocds-x-1", "id": "1", "date": "2024-01-01T00:00:00Z", "tag": ["tender"]}')
+    result = runner.invoke(app, ["convert", str(source), "--from", "ocds", "--to", "decp", "--validate"])
+    assert result.exit_code == 2
+    assert result.stdout == ""  # nothing converted or printed before the usage error
+    assert "--decp-schema" in result.stderr
+
+
+def test_describe_and_warn_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from access_point.cli import _console
+
+    try:
+        tmp_path.read_bytes()
+    except OSError as exc:
+        assert _console.describe(exc) == f"{tmp_path}: Is a directory"
+    _console.reset_warnings()
+    _console.warn("SMP signer trust is NOT checked")
+    _console.warn("SMP signer trust is NOT checked")
+    assert capsys.readouterr().err.count("warning: SMP signer trust is NOT checked") == 1

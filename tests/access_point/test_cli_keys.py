@@ -93,7 +93,7 @@ def test_insecure_http_warns_once_and_a_refused_connection_is_described(
     result = runner.invoke(app, args)
     assert result.exit_code == 1
     assert result.stderr.count("plain HTTP") == 1
-    assert "cannot reach 127.0.0.1:9: connection refused (ConnectionError)" in result.stdout
+    assert "cannot reach 127.0.0.1:9: Connection refused (ConnectionError)" in result.stdout
     assert "Max retries" not in result.output and "HTTPConnectionPool" not in result.output
 
 
