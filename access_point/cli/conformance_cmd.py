@@ -303,6 +303,8 @@ def as4_sender(
     try:
         with progress(suite.total, "as4-sender", enabled=not no_progress) as tick:
             run = suite.run(endpoint.url, tick)
+    except KeyboardInterrupt:  # stopped by the operator: report what was seen so far
+        run = suite.results(endpoint.url)
     finally:
         endpoint.stop()
     _finish(run, "as4-sender", report_dir)

@@ -131,6 +131,12 @@ def judge(
         return result(Outcome.ERROR, "Attempts of one scenario carry several MessageIds")
     if same == "DIFFERENT signed content":
         return result(Outcome.FAILED, f"The sender re-sent {first.message_id} with different signed content")
+    if fault.first == "hold" and not first.client_hung_up:
+        return result(
+            Outcome.ERROR,
+            f"The sender waited the whole hold ({first.held:.0f} s) for the answer: --hold must exceed its "
+            "response timeout for this scenario to test anything",
+        )
     if fault.permanent:
         if len(attempts) > 1:
             return result(
@@ -150,10 +156,6 @@ def judge(
     if receipt_at is None:
         return result(Outcome.FAILED, "No attempt could be answered with a receipt (see details)")
     if receipt_at + 1 < len(attempts):
-        if fault.first == "hold" and receipt_at == 0 and not first.client_hung_up:
-            return result(
-                Outcome.ERROR, "The sender waited for the held answer: raise --hold above its timeout"
-            )
         extra = len(attempts) - receipt_at - 1
         return result(Outcome.FAILED, f"The sender kept sending after the receipt ({extra} more attempt(s))")
     if deliveries != 1 or other_ids_same_document:
