@@ -249,3 +249,50 @@ def test_cli_reports_and_exit_code(test_pki: Any, sender: As4Sender, tmp_path: P
     report = json.loads((report_dir / "report.json").read_text())
     assert report["header"]["suite"] == "as4-sender" and report["header"]["exit_code"] == 0
     assert (report_dir / "junit.xml").is_file() and (report_dir / "report.html").is_file()
+
+
+# --- the fault verdicts on recorded attempts (no network) --------------------------------------------
+
+
+def recorded(*answers: tuple[str, bytes], hung_up: bool = True) -> list[Any]:
+    """Attempts of one message 0.5 s apart, each (answer label, body)."""
+    from conformance.as4_sender.endpoint import Action, Attempt
+
+    out = []
+    for i, (label, body) in enumerate(answers):
+        kind = "hold" if label.startswith("held") else "answer"
+        attempt_ = Attempt(i + 1, 1000.0 + i / 2, 50.0 + i / 2, {}, body, "127.0.0.1:1", message_id="m@x")
+        attempt_.action = Action(kind, label=label)  # type: ignore[arg-type]
+        attempt_.client_hung_up, attempt_.held, attempt_.finished = hung_up, 1.0, 50.1 + i / 2
+        out.append(attempt_)
+    return out
+
+
+def verdict(fault_name: str, attempts: list[Any], receipts: list[bool], **kw: Any) -> Any:
+    from conformance.as4_sender.faults import judge
+
+    fault = next(f for f in FAULTS if f.name == fault_name)
+    args: dict[str, Any] = {"deliveries": 1, "other_ids_same_document": [], "waited": 2.0} | kw
+    return judge(fault, attempts, envelopes=[None] * len(attempts), receipt_given=receipts, **args)
+
+
+def test_fault_verdicts_name_what_the_sender_did_wrong() -> None:
+    after_receipt = verdict("http-500", recorded(("HTTP 500", b"a"), ("receipt", b"a"), ("receipt", b"a")),
+                            [False, True, True])  # fmt: skip
+    assert after_receipt.reason == "The sender kept sending after the receipt (1 more attempt(s))"
+    changed = verdict("no-answer-close", recorded(("closed", b"a"), ("receipt", b"b")), [False, True])
+    assert changed.reason == "The sender re-sent m@x with different signed content"
+    assert changed.actual.startswith("2 attempt(s), same MessageId, DIFFERENT signed content")
+    resent_as_new = verdict("http-500", recorded(("HTTP 500", b"a"), ("receipt", b"a")), [False, True],
+                            other_ids_same_document=["n@x"])  # fmt: skip
+    assert resent_as_new.reason.startswith("The document was delivered 2 times")
+    retried_permanent = verdict("ebms-0004", recorded(("0004", b"a"), ("0004", b"a")), [False, False])
+    assert (
+        retried_permanent.reason == "The sender retried after a permanent EBMS:0004 error (1 more attempt(s))"
+    )
+    outwaited = verdict("late-receipt", recorded(("held receipt", b"a"), hung_up=False), [True])
+    assert (outwaited.outcome.value, outwaited.reason[:40]) == (
+        "error",
+        "The sender waited the whole hold (1 s) f",
+    )
+    assert {v.outcome.value for v in (after_receipt, changed, resent_as_new, retried_permanent)} == {"failed"}
