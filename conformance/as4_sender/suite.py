@@ -44,6 +44,8 @@ DEFAULT_HOLD: Final = 150.0
 #: Request and response bytes kept as evidence per attempt.
 EVIDENCE_LIMIT: Final = 1024 * 1024
 _POLL: Final = 0.1
+#: Case id of the profile checks on messages 2….
+LATER_ID: Final = "as4s.profile.later-messages"
 HTTP_500_BODY: Final = b"Internal Server Error (conformance fault)\n"
 
 
@@ -249,6 +251,9 @@ class SenderSuite:
             "unassigned requests": str(len(self.extra)),
         }
         run.cases.extend(self._profile_cases(slots[0]))
+        later = [s.attempts[0] for s in slots[1:] if s.attempts]
+        if later:
+            run.cases.append(self._later_messages_case(later))
         for slot in slots[1:]:
             run.cases.append(self._fault_case(slot))
         run_faults = {s.fault.id for s in slots[1:] if s.fault is not None}
@@ -306,6 +311,38 @@ class SenderSuite:
             serialization.Encoding.PEM
         )
         return out
+
+    def _later_messages_case(self, attempts: list[Attempt]) -> CaseResult:
+        """Messages 2… (the fault scenarios' first attempts) against the same profile checks."""
+        case = _case(LATER_ID, "Messages 2… conform to the profile like message 1", Level.MUST,
+                     "as4.md §2–§5", None, "profile", Outcome.PASSED, "")  # fmt: skip
+        facts = Facts(identity=self.config.identity, validate_signer=self.config.validate_signer)
+        deviations = []
+        for number, attempt in enumerate(attempts, 2):
+            opened = open_message(attempt.content_type, attempt.body, self.config.identity)
+            for check in CHECKS:
+                if check.id == "as4s.receiver.accepted":  # answered by the fault, not by the core
+                    continue
+                try:
+                    verdict = check.judge(opened, facts)
+                except Exception as exc:
+                    deviations.append(f"message {number} ({attempt.message_id}): {check.id}: {exc}")
+                    continue
+                if verdict.outcome in (Outcome.FAILED, Outcome.ERROR):
+                    deviations.append(
+                        f"message {number} ({attempt.message_id}): {check.id}: {verdict.reason}"
+                    )
+        case.expected = "every profile check of message 1 also holds for every later message"
+        case.details = deviations or [f"message {n}: {a.message_id}" for n, a in enumerate(attempts, 2)]
+        if deviations:
+            case.outcome = Outcome.FAILED
+            case.reason = one_sentence(
+                f"{len(deviations)} deviation(s) in later messages, first: {deviations[0]}"
+            )
+        else:
+            case.reason = one_sentence(f"All {len(attempts)} later message(s) pass every profile check")
+        case.actual = case.reason
+        return case
 
     def _fault_case(self, slot: _Slot) -> CaseResult:
         fault = slot.fault

@@ -104,6 +104,7 @@ def test_our_sender_conforms_and_its_retries_are_reported_per_fault(
     assert not_passed == {}
     assert run.exit_code == 0 and run.verdict == "SUCCESS"
     assert len([c for c in run.cases if c.group == "profile"]) >= 20
+    assert by_id["as4s.profile.later-messages"].reason == "All 5 later message(s) pass every profile check."
     # What our sender did, per fault (attempts counted on our side and on the suite's side agree).
     assert outcomes["ebms-0004"].attempts == 1 and not outcomes["ebms-0004"].delivered
     for name in ("http-500", "ebms-0005", "no-answer-close", "late-receipt"):
@@ -128,12 +129,16 @@ def test_our_sender_conforms_and_its_retries_are_reported_per_fault(
 
 
 def _retries_nothing(test_pki: Any, sender: As4Sender) -> Callable[[str], None]:
+    """A sender without retries whose third message is signed with RSA-SHA1."""
+
     def send(url: str) -> None:
         first = message(test_pki, url)
         attempt(first, first.endpoint, sender=sender)
-        for _ in range(2):  # one attempt each: a sender without retries
-            built = message(test_pki, url)
-            sender.send(built.message, url, built.receiver_certificate, attempts=1)
+        for number in (2, 3):  # one attempt each: a sender without retries
+            built = message(test_pki, url).message
+            if number == 3:
+                built = _rework(built, resign_rsa_sha1(test_pki))
+            sender.send(built, url, test_pki.aps[1].certificate(), attempts=1)
 
     return send
 
@@ -148,6 +153,14 @@ def test_a_sender_that_never_retries_fails_the_retry_cases_and_keeps_the_permane
         "The sender did not retry after HTTP 500 without a signal"
     )
     assert by_id["as4s.fault.ebms-0004"].outcome.value == "passed"
+    later = by_id["as4s.profile.later-messages"]
+    assert later.outcome.value == "failed"
+    assert later.reason.startswith("1 deviation(s) in later messages, first: message 3 (")
+    assert (
+        "as4s.sig.algorithm: The signature method is http://www.w3.org/2000/09/xmldsig#rsa-sha1"
+        in later.reason
+    )
+    assert by_id["as4s.sig.algorithm"].outcome.value == "passed"  # message 1 was fine
     assert run.exit_code == 1
 
 
@@ -245,7 +258,7 @@ def test_cli_reports_and_exit_code(test_pki: Any, sender: As4Sender, tmp_path: P
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, out.decode() + err.decode()
-    assert out.decode().startswith("SUCCESS: 23 passed, 0 failed")
+    assert out.decode().startswith("SUCCESS: 24 passed, 0 failed")
     report = json.loads((report_dir / "report.json").read_text())
     assert report["header"]["suite"] == "as4-sender" and report["header"]["exit_code"] == 0
     assert (report_dir / "junit.xml").is_file() and (report_dir / "report.html").is_file()
