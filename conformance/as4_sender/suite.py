@@ -10,10 +10,12 @@ MessageId, so retries land in their scenario whenever they come.
 from __future__ import annotations
 
 import io
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final
 
 from cryptography import x509
@@ -403,9 +405,6 @@ class SenderSuite:
 
 def _envelope(attempt: Attempt) -> bytes | None:
     try:
-        import tempfile
-        from pathlib import Path
-
         with tempfile.TemporaryDirectory(prefix="as4s-id-") as work:
             mime = read_message(
                 attempt.content_type, io.BytesIO(attempt.body), Path(work), memory_bytes=len(attempt.body) + 1
