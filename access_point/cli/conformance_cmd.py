@@ -219,6 +219,97 @@ def as4(
     _finish(run, "as4", report_dir)
 
 
+@conformance_app.command("as4-sender")
+def as4_sender(
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free).")],
+    key: Annotated[Path, typer.Option("--key", help="Our (receiving) AP private key (PEM).")],
+    cert: Annotated[Path, typer.Option("--cert", help="Our (receiving) AP certificate (PEM).")],
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="TLS server certificate chain (PEM).")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option("--tls-key", help="TLS server private key (PEM).")] = None,
+    trust: Annotated[
+        Path | None, typer.Option("--trust", help="AP CA bundle (PEM): validate the sender's signing cert.")
+    ] = None,
+    crl: Annotated[Path | None, typer.Option("--crl", help="AP CA CRL (offline revocation checks).")] = None,
+    faults: Annotated[
+        str | None,
+        typer.Option("--faults", help="Fault scenarios, in order (comma-separated names; default: all)."),
+    ] = None,
+    expect: Annotated[
+        int | None,
+        typer.Option("--expect", min=1, help="Messages the sender will send (default: 1 + faults)."),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each new message.")
+    ] = 300.0,
+    retry_wait: Annotated[
+        float, typer.Option("--retry-wait", min=0.1, help="Seconds to wait for a retry after a fault.")
+    ] = 120.0,
+    quiet: Annotated[
+        float,
+        typer.Option("--quiet", min=0.0, help="Seconds to watch for unwanted resends after a final answer."),
+    ] = 15.0,
+    hold: Annotated[
+        float,
+        typer.Option("--hold", min=0.1, help="Longest a connection is held without an answer (seconds)."),
+    ] = 150.0,
+    list_cases: Annotated[bool, typer.Option("--list", help="List the cases and exit.")] = False,
+    report_dir: ReportDir = None,
+    no_progress: Quiet = False,
+) -> None:
+    """Play the receiving AP: check the sender's messages and its handling of faults (sending side)."""
+    from access_point.cli.as4_cmd import _validator
+    from conformance.as4_sender import (
+        CHECKS,
+        FAULTS,
+        SenderSuite,
+        SenderSuiteConfig,
+        select_faults,
+        start_endpoint,
+        tls_context,
+    )
+    from peppol.pki import Identity
+
+    console = Console(stderr=True)
+    chosen = select_faults(faults)
+    if list_cases:
+        rows = [(c.id, c.public_id, c.level, c.title) for c in CHECKS]
+        rows += [(f.id, f.public_id, f.level, f.title) for f in FAULTS]
+        for case_id, public_id, level, title in rows:
+            typer.echo(f"{case_id}\t{public_id or '-'}\t{level.value}\t{title}")
+        raise typer.Exit(0)
+    if faults and not chosen:
+        raise _fail(console, f"no fault matches {faults!r} (see --list)")
+    if (tls_cert is None) != (tls_key is None):
+        raise _fail(console, "--tls-cert and --tls-key go together")
+    if crl is not None and trust is None:
+        raise _fail(console, "--crl needs --trust")
+    try:
+        config = SenderSuiteConfig(
+            identity=Identity.load(cert, key),
+            validate_signer=_validator(trust, crl).validate if trust is not None else None,
+            faults=chosen, expect=expect, timeout=timeout, retry_wait=retry_wait, quiet=quiet, hold=hold,
+        )  # fmt: skip
+        tls = tls_context(tls_cert, tls_key) if tls_cert is not None and tls_key is not None else None
+        suite = SenderSuite(config)
+        endpoint = start_endpoint(suite.dispatch, host=host, port=port, tls=tls)
+    except (OSError, ValueError) as exc:
+        raise _fail(console, f"cannot set up the suite: {exc}") from None
+    console.print(
+        f"listening on {endpoint.url}: send {config.messages} message(s)", highlight=False, soft_wrap=True
+    )
+    try:
+        with progress(suite.total, "as4-sender", enabled=not no_progress) as tick:
+            run = suite.run(endpoint.url, tick)
+    except KeyboardInterrupt:  # stopped by the operator: report what was seen so far
+        run = suite.results(endpoint.url)
+    finally:
+        endpoint.stop()
+    _finish(run, "as4-sender", report_dir)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``conformance`` command group to ``app``."""
     app.add_typer(conformance_app, name="conformance")
