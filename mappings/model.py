@@ -123,14 +123,6 @@ def decp_errors(doc: Any) -> list[tuple[str, str]]:
     return schema_errors(_decp_validator(), doc)
 
 
-def enrichment_errors(enrich: Any) -> list[tuple[str, str]]:
-    """Every problem of a DECP enrichment mapping, paths prefixed ``enrich:``: it is checked as the
-    organisation profiles file it is a subset of (``mappings.profiles``)."""
-    from mappings.profiles import profile_errors
-
-    return profile_errors(enrich)
-
-
 def validate_release(release: Any) -> None:
     """Raise :class:`InputValidationError` listing every problem when ``release`` is not valid."""
     errors = release_errors(release)

@@ -18,6 +18,8 @@ from typing import Any
 
 from lxml import etree
 
+from peppol.xml import make_parser
+
 OUT = Path(__file__).resolve().parent.parent / "schema" / "eforms-names.json"
 SDK = "eforms-sdk-1.14.2"
 #: Fields named in a node's description.
@@ -25,7 +27,9 @@ FIELDS_PER_NODE = 3
 
 
 def _entries(path: Path, kind: str) -> dict[str, str]:
-    root = etree.parse(str(path)).getroot()
+    # the SDK's translations are Java properties XML with an external DOCTYPE: the hardened parser
+    # reads them without loading it (trusted corpus input of a developer tool, not received data)
+    root = etree.parse(str(path), make_parser()).getroot()
     prefix = f"{kind}|name|"
     return {
         str(e.get("key"))[len(prefix) :]: (e.text or "").strip()

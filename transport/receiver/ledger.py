@@ -27,7 +27,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from transport.receiver.model import ReceivedMessage
+    from transport.receiver.message import ReceivedMessage
 
 
 class LedgerStatus(StrEnum):
