@@ -19,10 +19,10 @@ from transport.receiver.ledger import (
     StoredMessage,
     document_key,
 )
+from transport.receiver.message import ReceivedMessage
 from transport.receiver.model import (
     CallbackHooks,
     Decision,
-    ReceivedMessage,
     ReceiverConfig,
     ReceiverHooks,
     ReceiverResponse,

@@ -47,11 +47,11 @@ from transport.as4.inbound import certificate_cn, message_id_in, parse_envelope
 from transport.errors import DeliveryFailure, EbmsError, InvalidHeader, NotServiced, OtherError
 from transport.mime import BodyTooLargeError, MimeError, NotSoapError, ParsedMime, read_message
 from transport.receiver.ledger import LedgerStatus
+from transport.receiver.message import ReceivedMessage
 from transport.receiver.model import (
     SOAP_RESPONSE_CONTENT_TYPE,
     TEXT_RESPONSE_CONTENT_TYPE,
     Decision,
-    ReceivedMessage,
     ReceiverConfig,
     ReceiverHooks,
     ReceiverResponse,
