@@ -306,14 +306,23 @@ def send(
             "--crl needs --trust: revocation is checked while validating against the AP CA bundle"
         )
     identity = load_cli_identity(key, cert, key_password_file)
-    with tempfile.TemporaryDirectory(prefix="ap-send-") as tmp:
-        with As4Sender(ca_bundle=tls_ca, allow_http=insecure_http) as probe:
-            try:
-                probe.check_url(url)
-            except InsecureUrlError as exc:
-                raise _bad_input(str(exc)) from exc
+    try:
+        validator = _validator(trust, crl) if trust else None
+    except (OSError, ValueError) as exc:
+        raise _bad_input(_one_line(exc)) from exc
+    with (
+        tempfile.TemporaryDirectory(prefix="ap-send-") as tmp,
+        As4Sender(
+            ca_bundle=tls_ca,
+            allow_http=insecure_http,
+            validate_signer=validator.validate if validator else None,
+        ) as client,
+    ):
+        try:  # the URL first: usage before any work (one sender, so the plain-HTTP warning comes once)
+            client.check_url(url)
+        except InsecureUrlError as exc:
+            raise _bad_input(str(exc)) from exc
         try:
-            validator = _validator(trust, crl) if trust else None
             resolver = FixedEndpoint(
                 Endpoint(url, TRANSPORT_PROFILE_AS4_V2, load_certificate(receiver_cert)),
                 validate_certificate=validator.validate if validator else None,
@@ -330,17 +339,12 @@ def send(
             prepared = build(document, endpoint, identity=identity, spool_dir=Path(tmp))
         except (OSError, ValueError, ExchangeError) as exc:
             raise _bad_input(_one_line(exc)) from exc
-        with As4Sender(
-            ca_bundle=tls_ca,
-            allow_http=insecure_http,
-            validate_signer=validator.validate if validator else None,
-        ) as client:
-            for number in range(1, attempts + 1):
-                outcome = attempt(prepared, endpoint, sender=client)
-                if outcome.delivered or outcome.permanent or number == attempts:
-                    break
-                _err.print(f"attempt {number}/{attempts} failed: {outcome.summary}", highlight=False)
-                time.sleep(retry_interval)
+        for number in range(1, attempts + 1):
+            outcome = attempt(prepared, endpoint, sender=client)
+            if outcome.delivered or outcome.permanent or number == attempts:
+                break
+            _err.print(f"attempt {number}/{attempts} failed: {outcome.summary}", highlight=False)
+            time.sleep(retry_interval)
     report = {
         "delivered": outcome.delivered,
         "message_id": prepared.message_id,

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from access_point.cli import app
 from peppol.pki import load_identity
 from tests.transport.test_receiver_support import Recorder, make_sbd
-from transport.receiver import InMemoryDuplicateStore, ReceiverConfig
+from transport.receiver import ReceiverConfig
 from transport.server import RunningServer, create_app, start_server
 
 runner = CliRunner()
@@ -25,14 +25,15 @@ runner = CliRunner()
 def tls_server(test_pki: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """A receiver whose identity is the PKCS#12 file ``ap pki init`` wrote, serving over TLS."""
     identity = load_identity(test_pki.aps[1].p12, password=test_pki.p12_password)
+    recorder = Recorder()
     config = ReceiverConfig(
         identity=identity,
         validate_signer=test_pki.ap_validator().validate,
-        duplicates=InMemoryDuplicateStore(),
+        ledger=recorder,
         work_dir=tmp_path_factory.mktemp("p12"),
     )
     running = start_server(
-        create_app(config, Recorder().hooks()),
+        create_app(config, recorder.hooks()),
         tls_cert=test_pki.tls_server_chain,
         tls_key=test_pki.tls_server.key,
         url_host="localhost",

@@ -22,7 +22,7 @@ from peppol.pki import (
 from tests.transport.test_receiver_support import Recorder, body_of, build_message
 from transport.as4 import ReceiptSignerPolicy, parse_signal, verify_receipt
 from transport.errors import InvalidReceipt
-from transport.receiver import InMemoryDuplicateStore, ReceiverConfig, Verdict, receive
+from transport.receiver import ReceiverConfig, Verdict, receive
 
 
 def test_the_pkcs12_files_ap_pki_init_writes_load_with_their_password(test_pki: Any) -> None:
@@ -120,7 +120,6 @@ def test_receiver_with_an_identity_set_decrypts_for_either_certificate_and_signs
     config = ReceiverConfig(
         identity=IdentitySet.of_identities(new, [old]),
         validate_signer=test_pki.ap_validator().validate,
-        duplicates=InMemoryDuplicateStore(),
         work_dir=tmp_path,
     )
     for recipient in (old.certificate, new.certificate):

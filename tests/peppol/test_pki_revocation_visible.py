@@ -15,7 +15,7 @@ import pytest
 from peppol.pki import SOFT_FAILS, CertificateValidator, Purpose, RevocationPolicy
 from tests.transport.test_receiver_support import Recorder, body_of, build_message
 from transport.as4 import parse_signal
-from transport.receiver import InMemoryDuplicateStore, ReceiverConfig, Verdict, receive
+from transport.receiver import ReceiverConfig, Verdict, receive
 
 
 def _receive_from_revoked(pki: Any, work: Path, policy: RevocationPolicy) -> Any:
@@ -24,7 +24,6 @@ def _receive_from_revoked(pki: Any, work: Path, policy: RevocationPolicy) -> Any
     config = ReceiverConfig(
         identity=pki.aps[1].identity(),
         validate_signer=validator.validate,
-        duplicates=InMemoryDuplicateStore(),
         work_dir=work,
     )
     message = build_message(pki, signer=pki.revoked_ap.identity())
