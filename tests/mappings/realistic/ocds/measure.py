@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -176,10 +175,6 @@ def main() -> None:
         print(f"\n{name}:")
         for line in lines[:8]:
             print(f"  {line}")
-
-
-def iter_cases() -> Iterator[Case]:
-    yield from cases()
 
 
 if __name__ == "__main__":
