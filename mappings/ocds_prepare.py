@@ -5,8 +5,8 @@ Platforms write OCDS their own way; the writers expect the shapes of the "OCDS f
 objects for what cannot be derived (each names the input path or profile key to add):
 
 * **no ``tender.lots``**: one lot ``LOT-0001`` is implied from the tender (title, description, value,
-  periods, submission terms); the items, documents and awards relate to it; lot ids off the eForms
-  pattern (``1``, ``lot-a``) become ``LOT-nnnn`` with every ``relatedLot(s)`` reference;
+  periods, submission terms); the items, documents and awards relate to it; for eForms, lot ids off
+  its pattern (``1``, ``lot-a``) become ``LOT-nnnn`` with every ``relatedLot(s)`` reference;
 * **classifications**: CPV codes wherever they are (any item, ``classification`` or
   ``additionalClassifications``; scheme ``CPV`` or Prozorro's ``ДК021``, check digit dropped); the
   procedure's main CPV is the first one (item ``1`` as the spec reads it), an item whose main
@@ -447,7 +447,8 @@ def prepare(
     if target.startswith("eforms-") or target == "peppol-t004":
         if not tender.get("lots"):
             _imply_lot(tender, out)
-        _rename_lots(tender, out)
+        if target.startswith("eforms-"):  # eForms lot ids are LOT-nnnn; a T004 keeps the publisher's
+            _rename_lots(tender, out)
         _lot_documents(tender)
         _fix_items(tender, findings if target.startswith("eforms-") else None)
         _fix_procedure(tender, findings)

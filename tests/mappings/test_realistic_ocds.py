@@ -46,6 +46,9 @@ def test_every_release_gives_valid_cn_and_t004_with_profiles(corpus: Path) -> No
             problems.append(f"{case.name}: CN not XSD-valid")
         if b"NoticeResult" in cn.data:
             problems.append(f"{case.name}: results in a CN")
+        can = run(case, "eforms-can", with_profiles=True)
+        if xsd_errors(corpus, "eforms-can", can.data):
+            problems.append(f"{case.name}: CAN not XSD-valid")
         if xsd_errors(corpus, "peppol-t004", t004.data) or schematron_failures(
             corpus, "peppol-t004", t004.data
         ):

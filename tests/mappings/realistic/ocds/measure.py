@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -77,6 +76,7 @@ def run(case: Case, target: str, *, with_profiles: bool) -> Conversion:
 def _xsd(corpus: Path, target: str) -> etree.XMLSchema:
     path = {
         "eforms-cn": corpus / EFORMS_SDK / "schemas/maindoc/UBL-ContractNotice-2.3.xsd",
+        "eforms-can": corpus / EFORMS_SDK / "schemas/maindoc/UBL-ContractAwardNotice-2.3.xsd",
         "peppol-t004": corpus / "ubl-2.2/xsdrt/maindoc/UBL-CallForTenders-2.2.xsd",
     }[target]
     return etree.XMLSchema(etree.parse(str(path)))
@@ -175,10 +175,6 @@ def main() -> None:
         print(f"\n{name}:")
         for line in lines[:8]:
             print(f"  {line}")
-
-
-def iter_cases() -> Iterator[Case]:
-    yield from cases()
 
 
 if __name__ == "__main__":
