@@ -131,7 +131,8 @@ def test_slow_clients_get_503_past_the_cap_and_408_when_too_slow(
     busy = [s for s in statuses if b" 503 " in s]
     print(f"{len(slow)} x 408, {len(busy)} x 503, RSS growth {(peak_rss - start_rss) / 1024:.1f} MB")
     assert len(slow) + len(busy) == SLOW_CLIENTS, statuses
-    assert 1 <= len(slow) <= CAP and len(busy) >= SLOW_CLIENTS - CAP
+    # which requests get a slot depends on how fast the loop reads the heads (all 503 is fine too)
+    assert len(slow) <= CAP and len(busy) >= SLOW_CLIENTS - CAP
     assert (peak_rss - start_rss) < 100 * 1024, f"RSS grew {(peak_rss - start_rss) / 1024:.0f} MB"
     too_slow = [r for r in caplog.records if "too slow" in r.getMessage()]
     assert len(too_slow) == len(slow) and all(r.exc_info is None for r in too_slow)
@@ -141,6 +142,20 @@ def test_slow_clients_get_503_past_the_cap_and_408_when_too_slow(
         server.url, data=body_of(message), headers={"Content-Type": message.content_type}, timeout=30
     )
     assert answer.status_code == 200 and b"Receipt" in answer.content
+
+
+def test_a_stalled_upload_gets_408_and_its_connection_closed(
+    server: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="transport.server")
+    sock = socket.create_connection(_address(server.url), timeout=10)
+    sock.sendall(_head() + b"x" * 65536)  # then nothing more
+    answer = _answer(sock)  # returns when the server closes the connection
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+    assert b"connection: close" in answer.lower()
+    (line,) = [r for r in caplog.records if "too slow" in r.getMessage()]
+    assert line.exc_info is None
 
 
 def test_client_disconnecting_mid_upload_is_one_log_line(
