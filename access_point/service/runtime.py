@@ -277,7 +277,14 @@ class Service:
     # --- tenants and API keys -------------------------------------------------------------------
 
     def sync_tenants(self) -> None:
-        """Make the tenant, participant and API key tables say what the configuration says."""
+        """Make the tenant, participant and API key tables say what the configuration says (a process
+        starting at the same moment may be doing the same: one retry)."""
+        try:
+            self._sync_tenants()
+        except IntegrityError:
+            self._sync_tenants()
+
+    def _sync_tenants(self) -> None:
         now = utc_now()
         with self.engine.begin() as conn:
             conn.execute(t.api_keys.delete())
