@@ -27,21 +27,36 @@ SLOW_CLIENTS = 50
 IDLE_TIMEOUT = 1.0
 BODY_TIMEOUT = 4.0
 HEADER_TIMEOUT = 1.0
+GENEROUS_HEADER_TIMEOUT = 30.0
 DECLARED = 1024 * 1024
 ANSWER_WITHIN = 60.0  # generous: a bound, not a timing measurement
 
 
-@pytest.fixture
-def server(test_pki: Any, tmp_path: Path) -> Iterator[RunningServer]:
+def _serve(pki: Any, work: Path, header_timeout: float) -> RunningServer:
     limits = ServerLimits(
         max_connections=CAP,
         body_idle_timeout=IDLE_TIMEOUT,
         body_timeout=BODY_TIMEOUT,
-        header_timeout=HEADER_TIMEOUT,
+        header_timeout=header_timeout,
     )
     recorder = Recorder()
-    app = create_app(receiver_config(test_pki, tmp_path, recorder=recorder), recorder.hooks(), limits=limits)
-    running = start_server(app, limits=limits)
+    app = create_app(receiver_config(pki, work, recorder=recorder), recorder.hooks(), limits=limits)
+    return start_server(app, limits=limits)
+
+
+@pytest.fixture
+def server(test_pki: Any, tmp_path: Path) -> Iterator[RunningServer]:
+    """Short body timeouts; the head deadline stays generous (a loaded machine may take a while to
+    read the heads of 50 connections opened at once)."""
+    running = _serve(test_pki, tmp_path, GENEROUS_HEADER_TIMEOUT)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def strict_server(test_pki: Any, tmp_path: Path) -> Iterator[RunningServer]:
+    """A short head deadline, for the idle/slowloris test."""
+    running = _serve(test_pki, tmp_path, HEADER_TIMEOUT)
     yield running
     running.stop()
 
@@ -116,7 +131,8 @@ def test_slow_clients_get_503_past_the_cap_and_408_when_too_slow(
     busy = [s for s in statuses if b" 503 " in s]
     print(f"{len(slow)} x 408, {len(busy)} x 503, RSS growth {(peak_rss - start_rss) / 1024:.1f} MB")
     assert len(slow) + len(busy) == SLOW_CLIENTS, statuses
-    assert 1 <= len(slow) <= CAP and len(busy) >= SLOW_CLIENTS - CAP
+    # which requests get a slot depends on how fast the loop reads the heads (all 503 is fine too)
+    assert len(slow) <= CAP and len(busy) >= SLOW_CLIENTS - CAP
     assert (peak_rss - start_rss) < 100 * 1024, f"RSS grew {(peak_rss - start_rss) / 1024:.0f} MB"
     too_slow = [r for r in caplog.records if "too slow" in r.getMessage()]
     assert len(too_slow) == len(slow) and all(r.exc_info is None for r in too_slow)
@@ -126,6 +142,20 @@ def test_slow_clients_get_503_past_the_cap_and_408_when_too_slow(
         server.url, data=body_of(message), headers={"Content-Type": message.content_type}, timeout=30
     )
     assert answer.status_code == 200 and b"Receipt" in answer.content
+
+
+def test_a_stalled_upload_gets_408_and_its_connection_closed(
+    server: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="transport.server")
+    sock = socket.create_connection(_address(server.url), timeout=10)
+    sock.sendall(_head() + b"x" * 65536)  # then nothing more
+    answer = _answer(sock)  # returns when the server closes the connection
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+    assert b"connection: close" in answer.lower()
+    (line,) = [r for r in caplog.records if "too slow" in r.getMessage()]
+    assert line.exc_info is None
 
 
 def test_client_disconnecting_mid_upload_is_one_log_line(
@@ -158,11 +188,11 @@ def test_declared_length_over_the_cap_is_refused_before_reading(
 
 
 def test_idle_and_slowloris_connections_are_closed_and_free_their_slots(
-    server: RunningServer, test_pki: Any
+    strict_server: RunningServer, test_pki: Any
 ) -> None:
     """CAP connections that send nothing or half a head would otherwise hold every slot forever (each
     new request answered 503): they are closed after the head deadline, then a real message goes in."""
-    address = _address(server.url)
+    address = _address(strict_server.url)
     socks = [socket.create_connection(address, timeout=10) for _ in range(CAP)]
     for i, sock in enumerate(socks):
         if i % 2:
@@ -173,6 +203,6 @@ def test_idle_and_slowloris_connections_are_closed_and_free_their_slots(
     assert answers == [b""] * CAP  # closed without a response, none left hanging
     message = build_message(test_pki)
     answer = requests.post(
-        server.url, data=body_of(message), headers={"Content-Type": message.content_type}, timeout=30
+        strict_server.url, data=body_of(message), headers={"Content-Type": message.content_type}, timeout=30
     )
     assert answer.status_code == 200 and b"Receipt" in answer.content
