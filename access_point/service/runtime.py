@@ -277,7 +277,14 @@ class Service:
     # --- tenants and API keys -------------------------------------------------------------------
 
     def sync_tenants(self) -> None:
-        """Make the tenant, participant and API key tables say what the configuration says."""
+        """Make the tenant, participant and API key tables say what the configuration says (a process
+        starting at the same moment may be doing the same: one retry)."""
+        try:
+            self._sync_tenants()
+        except IntegrityError:
+            self._sync_tenants()
+
+    def _sync_tenants(self) -> None:
         now = utc_now()
         with self.engine.begin() as conn:
             conn.execute(t.api_keys.delete())
@@ -1031,6 +1038,7 @@ def _rejection(document: bytes, record: Any, report: Any) -> bytes:
                     "code": "RE",
                     "description": description[:1000],
                     "documentId": record.instance_id or record.message_id,
+                    "documentTypeCode": _transaction_of(document),
                     "sender": "us",
                     "receiver": "them",
                 },
@@ -1039,6 +1047,28 @@ def _rejection(document: bytes, record: Any, report: Any) -> bytes:
         },
     }
     return build_document(release, "t018")
+
+
+def _transaction_of(document: bytes) -> str:
+    """The rejected document's transaction id as T018 1.1 names it (``…:trns:tNNN:1.1``: T018 answers
+    the 1.1 transactions; a 1.2 document is named by its transaction number)."""
+    import re
+
+    from peppol.xml import parse_bytes
+
+    customization = ""
+    try:
+        root = parse_bytes(document).getroot()
+        customization = (
+            root.findtext(
+                "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}CustomizationID"
+            )
+            or ""
+        )
+    except Exception:  # an unreadable document is still rejected, as an unknown transaction
+        customization = ""
+    found = re.search(r"trns:(t0[01][0-9])", customization)
+    return f"urn:fdc:peppol.eu:prac:trns:{found.group(1) if found else 't001'}:1.1"
 
 
 def _default_validator() -> Callable[[bytes], Any]:

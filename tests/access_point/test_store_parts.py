@@ -102,7 +102,7 @@ def test_migrations_reach_head_and_are_idempotent(tmp_path: Path) -> None:
     assert current_revision(engine) is None
     upgrade(engine)
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "0001_inbound"
+    assert current_revision(engine) == head_revision() is not None  # the service adds 0002_service on top
     engine.dispose()
 
 

@@ -128,3 +128,22 @@ def test_api_keys_are_kept_hashed() -> None:
     assert key_id_of(key.key) == key.id
     assert matches(key.key, key.hash) and not matches(key.key + "x", key.hash)
     assert key_id_of("Bearer nonsense") is None
+
+
+def test_service_commands_explain_bad_input_in_one_line(
+    pair: dict[str, dict[str, str]], tmp_path: Path
+) -> None:
+    bad = tmp_path / "ap.toml"
+    bad.write_text('public_url = "https://x/as4"\n')
+    result = CliRunner().invoke(app, ["serve", "--config", str(bad)], env={})
+    assert result.exit_code == 2 and "identity.cert is required" in result.stderr
+    assert "Traceback" not in result.output
+    config = pair["marketplace"]["config"]
+    result = CliRunner().invoke(app, ["send", str(tmp_path / "missing.xml"), "--to", "x", "--config", config])
+    assert result.exit_code == 2 and "cannot read" in result.stderr
+    (tmp_path / "doc.json").write_text("{not json")
+    result = CliRunner().invoke(app, ["send", str(tmp_path / "doc.json"), "--to", "x", "--config", config])
+    assert result.exit_code == 2 and "is not OCDS" in result.stderr
+    # nothing listens on the pair's port yet: one line, exit 1
+    result = CliRunner().invoke(app, ["outbound", "get", "some-id", "--config", config])
+    assert result.exit_code == 1 and "cannot reach the service" in result.stderr
