@@ -499,7 +499,7 @@ def import_decp(
     """All releases of a DECP document (``{"marches": {"marche": [...], "contrat-concession": [...]}}``).
 
     ``data`` and ``enrich`` are checked first (:func:`mappings.model.decp_errors`,
-    :func:`~mappings.model.enrichment_errors`): an :class:`InputValidationError` lists every
+    :func:`mappings.profiles.profile_errors`): an :class:`InputValidationError` lists every
     ``(path, reason)``.
     """
     errors = decp_errors(data) + (profiles.profile_errors(enrich) if enrich is not None else [])

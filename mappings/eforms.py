@@ -457,7 +457,13 @@ def build_tree(
     nsmap: dict[str | None, str] = {None: doc_ns(root_name)}
     nsmap.update(NS)
     root = etree.Element(f"{{{doc_ns(root_name)}}}{root_name}", nsmap=nsmap)  # type: ignore[arg-type]
-    lang3 = notice.get("languageCode") or _lang3(release.get("language")) or DEFAULT_LANGUAGE
+    lang3 = notice.get("languageCode") or _lang3(release.get("language")) or ""
+    if not lang3 and (
+        "eforms" in platform or "cbc:NoticeLanguageCode" not in (notice.get("absentHeader") or ())
+    ):
+        # a release that says "language unknown" (``ocds_prepare``: no language, none configured) gets
+        # no language at all, not a guess; the others keep the historical default
+        lang3 = DEFAULT_LANGUAGE
     ext = ensure_path(root, _EXT_PATH)
     new_child(new_child(ext, "efac:NoticeSubType"), "cbc:SubTypeCode", subtype, listName="notice-subtype")
     new_child(root, "cbc:UBLVersionID", EFORMS_UBL_VERSION)

@@ -73,14 +73,6 @@ def _decp_validator() -> jsonschema.Draft7Validator:
     return jsonschema.Draft7Validator(decp_input_schema(), format_checker=FORMATS)
 
 
-@cache
-def _enrichment_validator() -> jsonschema.Draft7Validator:
-    schema = decp_input_schema()
-    return jsonschema.Draft7Validator(
-        {**schema["definitions"]["enrichment"], "definitions": schema["definitions"]}, format_checker=FORMATS
-    )
-
-
 #: Longest value repeated in a reason; a longer one is named by its type (a whole marché is not).
 MAX_REASON_VALUE: Final = 60
 
@@ -94,7 +86,8 @@ def _short(value: Any) -> str:
     return f"{text[:MAX_REASON_VALUE]}…"
 
 
-def _errors(validator: jsonschema.Draft7Validator, doc: Any, prefix: str = "") -> list[tuple[str, str]]:
+def schema_errors(validator: jsonschema.Draft7Validator, doc: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Every problem ``validator`` finds in ``doc`` as ``(prefix + dotted path, reason)``, sorted by path."""
     errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
     out: list[tuple[str, str]] = []
     for e in errors:
@@ -122,17 +115,20 @@ def dotted(path: Any) -> str:
 
 def release_errors(release: Any) -> list[tuple[str, str]]:
     """Every schema violation of ``release`` as ``(path, reason)``, sorted by path."""
-    return _errors(_validator(), release)
+    return schema_errors(_validator(), release)
 
 
 def decp_errors(doc: Any) -> list[tuple[str, str]]:
     """Every problem of a DECP input document as ``(path, reason)`` (``marches.marche[0].montant``)."""
-    return _errors(_decp_validator(), doc)
+    return schema_errors(_decp_validator(), doc)
 
 
 def enrichment_errors(enrich: Any) -> list[tuple[str, str]]:
-    """Every problem of a DECP enrichment mapping, paths prefixed ``enrich:``."""
-    return _errors(_enrichment_validator(), enrich, ENRICH_PREFIX)
+    """Every problem of a DECP enrichment mapping, paths prefixed ``enrich:``: it is checked as the
+    organisation profiles file it is a subset of (``mappings.profiles``)."""
+    from mappings.profiles import profile_errors
+
+    return profile_errors(enrich)
 
 
 def validate_release(release: Any) -> None:

@@ -390,12 +390,22 @@ def _fix_buyer(release: dict[str, Any]) -> None:
         party["roles"].append("buyer")
 
 
+def _unknown_language(release: dict[str, Any]) -> None:
+    """Tell the eForms writer the notice language is unknown: no ``NoticeLanguageCode``, no
+    ``languageID`` (the rules then say BT-702 is missing), rather than a guessed one."""
+    notice = release.setdefault("platform", {}).setdefault("notice", {})
+    absent = notice.setdefault("absentHeader", [])
+    if "cbc:NoticeLanguageCode" not in absent:
+        absent.append("cbc:NoticeLanguageCode")
+
+
 def _fix_language(release: dict[str, Any], default: str | None, findings: list[Finding]) -> None:
     if release.get("language"):
         return
     if default:
         release["language"] = default
         return
+    _unknown_language(release)
     findings.append(
         Finding(
             "language",
@@ -447,6 +457,7 @@ def prepare(
         _fix_language(out, directory.defaults.get("language"), findings)
         language = str(out.get("language") or "")
         if language and language not in load_spec("eforms").tables["language"].values():
+            _unknown_language(out)
             findings.append(
                 Finding("language", f"add an official EU language (an eForms notice needs one): {language!r}")
             )

@@ -41,14 +41,17 @@ from typing import Any, Final
 import jsonschema
 
 from mappings.errors import InputValidationError
+from mappings.model import ENRICH_PREFIX, FORMATS, schema_errors
 from mappings.org_schemes import party_peppol_ids
 
 SCHEMA_FILE: Final = "schema/organisation-profiles.schema.json"
 #: Path prefix of the problems found in a profiles file (they name that file, not the input).
-PROFILES_PREFIX: Final = "enrich:"
+PROFILES_PREFIX: Final = ENRICH_PREFIX
 #: OCDS ``details.classifications`` schemes of BT-11 and BT-10 (as ``specs/eforms.yaml`` reads them).
 BUYER_LEGAL_TYPE_SCHEME: Final = "eu-buyer-legal-type"
 MAIN_ACTIVITY_SCHEME: Final = "eu-main-activity"
+#: The first step of a profile key in a finding's path (``organisations["FR-SIRET:…"].nuts``).
+PROFILE_KEY_ROOT: Final = "organisations["
 #: The Peppol participant-id syntax prefix a profile may write before ``ICD:ID``.
 PEPPOL_ID_PREFIX: Final = "iso6523-actorid-upis::"
 
@@ -75,15 +78,12 @@ def profiles_schema() -> dict[str, Any]:
 
 def profile_errors(data: Any) -> list[tuple[str, str]]:
     """Every problem of a profiles file as ``(path, reason)``, paths prefixed ``enrich:``."""
-    from mappings.model import FORMATS, dotted
+    return schema_errors(_validator(), data, PROFILES_PREFIX)
 
-    validator = jsonschema.Draft7Validator(profiles_schema(), format_checker=FORMATS)
-    out = []
-    for e in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
-        item = (PROFILES_PREFIX + dotted(e.absolute_path), e.message)
-        if item not in out:
-            out.append(item)
-    return out
+
+@cache
+def _validator() -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator(profiles_schema(), format_checker=FORMATS)
 
 
 @dataclass
@@ -216,13 +216,13 @@ def profile_key(party: dict[str, Any], directory: Directory) -> str:
     """The key under which ``party``'s profile is (or is to be added): ``organisations["…"]``."""
     found = directory.find_party(party)
     if found:
-        return f'organisations["{found[0]}"]'
+        return f'{PROFILE_KEY_ROOT}"{found[0]}"]'
     ident: dict[str, Any] = party["identifier"] if isinstance(party.get("identifier"), dict) else {}
     if ident.get("id"):
         key = f"{ident['scheme']}:{ident['id']}" if ident.get("scheme") else str(ident["id"])
     else:  # a party without identifier: its name (the directory finds a profile by name too)
         key = str(party.get("name") or party.get("id") or "?")
-    return f'organisations["{key}"]'
+    return f'{PROFILE_KEY_ROOT}"{key}"]'
 
 
 #: Countries with NUTS codes (EU, EFTA and candidate countries): elsewhere no BT-507 is asked for.

@@ -208,7 +208,7 @@ def test_t004_without_peppol_ids_is_written_and_names_the_profile_key(corpus: Pa
     fired = {i.rule_id for i in layer.failures}
     assert "PEPPOL-T004-R034" in fired
     (finding,) = missing(release, "peppol-t004", Directory())
-    assert finding.path == 'organisations["BUYER"].peppol'
+    assert finding.path == 'organisations["Rennes Métropole"].peppol'  # no identifier: by name
     assert "Rennes Métropole" in finding.message and "FR-SIRET" in finding.message
 
 

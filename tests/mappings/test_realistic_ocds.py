@@ -3,9 +3,9 @@ XSD-valid eForms CN and a valid Peppol T004 with the procedure and CPV it states
 give Schematron-valid notices (subtypes 16 and 19); without the organisation profiles every output is
 still XSD-valid and the findings name what to add.
 
-Before (the same 30 releases, pre-merged, on the code before the profiles): CN XSD-valid 21/30 (awards
+Before (the same 31 releases, pre-merged, on the code before the profiles): CN XSD-valid 21/31 (awards
 written into the CN, amounts without currencyID), complete releases Schematron-valid 0/2, a T004 at all
-12/30 (18 stopped at the missing Peppol id or the buyer id), procedure code and CPV right 1/30; record
+13/31 (18 stopped at the missing Peppol id or the buyer id), procedure code and CPV right 1/31; record
 packages and packages with several releases of one ocid were refused.
 """
 
@@ -46,6 +46,9 @@ def test_every_release_gives_valid_cn_and_t004_with_profiles(corpus: Path) -> No
             problems.append(f"{case.name}: CN not XSD-valid")
         if b"NoticeResult" in cn.data:
             problems.append(f"{case.name}: results in a CN")
+        can = run(case, "eforms-can", with_profiles=True)
+        if xsd_errors(corpus, "eforms-can", can.data):
+            problems.append(f"{case.name}: CAN not XSD-valid")
         if xsd_errors(corpus, "peppol-t004", t004.data) or schematron_failures(
             corpus, "peppol-t004", t004.data
         ):

@@ -209,6 +209,55 @@ def french_awards() -> None:
         )
 
 
+def french_many_lots() -> None:
+    """A school-catering framework split into twelve lots, one per commune, each with its own item."""
+    siret, buyer, *_ = FR_BUYERS[0]
+    ocid = "ocds-fr0mp1-2025-0600"
+    lots = [
+        {
+            "id": f"L{k:02d}",
+            "title": f"Restauration scolaire — secteur {k}",
+            "value": {"amount": 50000 + 1000 * k, "currency": "EUR"},
+            "tenderPeriod": {"endDate": "2025-06-30T12:00:00+02:00"},
+        }
+        for k in range(1, 13)
+    ]
+    items = [
+        {
+            "id": f"L{k:02d}-1",
+            "relatedLot": f"L{k:02d}",
+            "classification": {"scheme": "CPV", "id": "55524000"},
+        }
+        for k in range(1, 13)
+    ]
+    tender = {
+        "id": "2025-0600",
+        "title": "Restauration scolaire",
+        "procurementMethod": "open",
+        "procurementMethodDetails": "Appel d'offres ouvert",
+        "mainProcurementCategory": "services",
+        "lots": lots,
+        "items": items,
+        "value": {"amount": 678000},
+    }
+    _write(
+        "fr_many_lots.json",
+        _release(
+            ocid,
+            f"{ocid}-1",
+            "2025-05-15T09:00:00+02:00",
+            "tender",
+            tender,
+            language="fr",
+            buyer={"id": f"FR-SIRET-{siret}", "name": buyer},
+            parties=[_fr_party(*FR_BUYERS[0][:4], roles=["buyer"])],
+        ),
+        releases=1,
+        procedure="open",
+        cpv="55524000",
+    )
+
+
 # ---------------------------------------------------------------- UK Contracts Finder-like (en)
 
 UK = [
@@ -783,6 +832,7 @@ def main() -> None:
         old.unlink()
     french()
     french_awards()
+    french_many_lots()
     uk()
     colombia()
     prozorro()

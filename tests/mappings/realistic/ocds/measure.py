@@ -77,6 +77,7 @@ def run(case: Case, target: str, *, with_profiles: bool) -> Conversion:
 def _xsd(corpus: Path, target: str) -> etree.XMLSchema:
     path = {
         "eforms-cn": corpus / EFORMS_SDK / "schemas/maindoc/UBL-ContractNotice-2.3.xsd",
+        "eforms-can": corpus / EFORMS_SDK / "schemas/maindoc/UBL-ContractAwardNotice-2.3.xsd",
         "peppol-t004": corpus / "ubl-2.2/xsdrt/maindoc/UBL-CallForTenders-2.2.xsd",
     }[target]
     return etree.XMLSchema(etree.parse(str(path)))
