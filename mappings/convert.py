@@ -374,6 +374,14 @@ def _build(
     else:
         ptarget: peppol.PeppolTarget = target.removeprefix("peppol-")  # type: ignore[assignment]
         tree = peppol.build_tree(release, ptarget, trace=traced)
+    prefix = f"{list_path}[{index}]" if list_path else ""
+    if prefix:  # input paths name the release in the package; profile keys stay as they are
+        findings = [
+            f
+            if f.path.startswith(profiles.PROFILE_KEY_ROOT)
+            else profiles.Finding(f"{prefix}.{f.path}", f.message)
+            for f in findings
+        ]
     return Conversion(
         peppol.serialise(tree),
         target,
