@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from cryptography import x509
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -245,6 +245,10 @@ class Metrics:
                     extra={"certificate": name, "days_to_expiry": round(left, 1)},
                 )
         return days
+
+    def serve(self, host: str, port: int) -> None:
+        """Serve ``/metrics`` on ``host:port`` from a daemon thread (``ap worker --metrics-port``)."""
+        start_http_server(port, addr=host, registry=self.registry)
 
     def exposition(self) -> bytes:
         """The text exposition format of every metric."""

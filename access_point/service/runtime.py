@@ -42,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from access_point.service import tables as t
 from access_point.service.config import ServiceConfig, Tenant
 from access_point.service.keys import key_id_of, matches
+from access_point.service.locks import serialize
 from access_point.service.metrics import Metrics
 from access_point.service.queue import Handlers, Queue, Sweeper
 from access_point.store import Store, open_store
@@ -282,6 +283,7 @@ class Service:
         """Make the tenant, participant and API key tables say what the configuration says."""
         now = utc_now()
         with self.engine.begin() as conn:
+            serialize(conn)  # several processes start at once on one database
             conn.execute(t.api_keys.delete())
             conn.execute(t.participants.delete())
             conn.execute(t.tenants.delete())

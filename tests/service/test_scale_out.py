@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.servers import free_port
 from tests.service.conftest import Pair, ServeProcess
@@ -29,12 +30,23 @@ __all__ = ["redis_server"]
 MESSAGES = int(os.environ.get("AP_SCALE_OUT_MESSAGES", "60"))
 
 
-def _worker(config: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def _worker(config: str, env: dict[str, str], log: Path, metrics_port: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "access_point.cli", "--log-format", "json", "--log-level", "info"]
+    command += ["worker", "--config", config, "--metrics-port", str(metrics_port)]
     with log.open("ab") as out:
-        return subprocess.Popen(
-            [*command, "worker", "--config", config], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _delivered_metric(port: int) -> float:
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "ap_messages_total"
+        and sample.labels["direction"] == "outbound"
+        and sample.labels["status"] == "delivered"
+    )
 
 
 def _delivered_by(log: Path) -> list[str]:
@@ -58,7 +70,17 @@ def test_two_nodes_two_workers_one_node_killed_nothing_lost_or_duplicated(
     env_b = {**node_a.env, **distributed, "AP_SERVER_PORT": str(port_b)}
     node_b = ServeProcess(node_a.config, env_b, url_b, pair.ca, tmp_path / "node-b.log").start()
     logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
-    workers = [_worker(node_a.config, {**node_a.env, **distributed}, log) for log in logs]
+    metrics_ports = [free_port(), free_port()]
+    workers = [
+        _worker(node_a.config, {**node_a.env, **distributed}, log, port)
+        for log, port in zip(logs, metrics_ports, strict=True)
+    ]
+    deadline = time.monotonic() + 60
+    while not all("worker on" in log.read_text() for log in logs):  # both consume before work arrives
+        assert time.monotonic() < deadline and all(w.poll() is None for w in workers), [
+            log.read_text()[-2000:] for log in logs
+        ]
+        time.sleep(0.1)
     key = pair.side("marketplace")["api_key"]
     body = {"receiver": pair.side("partner")["participant"], "document": (corpus / T004_EXAMPLE).read_text()}
 
@@ -96,6 +118,7 @@ def test_two_nodes_two_workers_one_node_killed_nothing_lost_or_duplicated(
         received = pair.api("partner", "GET", "/v1/inbound?all=true&limit=1000").json()
         instances = [item["instance_id"] for item in received]
         assert len(instances) == len(ids) == len(set(instances))  # nothing lost, nothing twice
+        per_worker = [_delivered_metric(port) for port in metrics_ports]  # each worker's own /metrics
     finally:
         for worker in workers:
             worker.terminate()
@@ -104,5 +127,6 @@ def test_two_nodes_two_workers_one_node_killed_nothing_lost_or_duplicated(
         node_b.stop()
     delivered = [_delivered_by(log) for log in logs]
     assert sorted(delivered[0] + delivered[1]) == sorted(ids)  # each delivered by exactly one attempt
+    assert per_worker == [len(by_worker) for by_worker in delivered]
     for by_worker in delivered:  # each worker finished work accepted by the killed node and by the other
         assert set(by_worker) & set(on_a) and set(by_worker) & set(on_b), delivered
