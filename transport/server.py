@@ -23,7 +23,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO, Final, cast
@@ -35,9 +35,10 @@ from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from transport.receiver import ReceiverConfig, ReceiverHooks, receive
+from transport.receiver import ReceiverConfig, ReceiverHooks, ReceiverResponse, receive
 
 #: Pending connections the listening socket queues (uvicorn's default).
 LISTEN_BACKLOG: Final = 2048
@@ -163,15 +164,21 @@ TLS12_CIPHERS: Final = "ECDHE+AESGCM:ECDHE+CHACHA20"
 STARTUP_TIMEOUT_SECONDS: Final = 15.0
 
 
+#: ``observer(request headers, receiver response, seconds spent in the receiver core)``.
+Observer = Callable[[Mapping[str, str], ReceiverResponse, float], object]
+
+
 def create_app(
     config: ReceiverConfig,
     hooks: ReceiverHooks,
     *,
     path: str = AS4_PATH,
     limits: ServerLimits | None = None,
+    observer: Observer | None = None,
 ) -> Starlette:
     """The ASGI application answering ``POST <path>`` (the connection cap of ``limits`` is applied by
-    :func:`run_server`/:func:`start_server`, the body limits here)."""
+    :func:`run_server`/:func:`start_server`, the body limits here). ``observer(headers, response,
+    seconds)`` is called with every answer of the receiver core (logging, metrics); it must not raise."""
     max_body = config.mime_limits.max_total_bytes
     limits = limits or ServerLimits()
 
@@ -206,7 +213,10 @@ def create_app(
             spool.seek(0)
             headers = dict(request.headers.items())
             body = cast(BinaryIO, spool)
+            started = time.monotonic()
             answer = await anyio.to_thread.run_sync(receive, headers, body, config, hooks)
+            if observer is not None:
+                observer(headers, answer, time.monotonic() - started)
         finally:
             spool.close()
         return Response(answer.body, status_code=answer.status, media_type=answer.content_type)
@@ -220,7 +230,7 @@ def create_app(
 
 
 def _uvicorn_config(
-    app: Starlette,
+    app: ASGIApp,
     host: str,
     port: int,
     tls_cert: Path | None,
@@ -265,7 +275,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def run_server(
-    app: Starlette,
+    app: ASGIApp,
     *,
     host: str,
     port: int,
@@ -301,7 +311,7 @@ class RunningServer:
 
 
 def start_server(
-    app: Starlette,
+    app: ASGIApp,
     *,
     host: str = "127.0.0.1",
     port: int = 0,

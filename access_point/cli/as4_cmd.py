@@ -132,6 +132,7 @@ def serve(
     Documents for participants not listed with --participant/--participants-file are refused with
     EBMS:0004 PEPPOL:NOT_SERVICED; without a list the receiver does not start (unless --serve-any).
     """
+    from access_point.message_log import RequestIds, log_inbound
     from access_point.store import open_store
     from access_point.store.blobs import process_work_dir
     from transport.receiver import CallbackHooks, ReceiverConfig, serve_everything
@@ -198,7 +199,7 @@ def serve(
     )
     try:
         run_server(
-            create_app(config, hooks, limits=limits),
+            RequestIds(create_app(config, hooks, limits=limits, observer=log_inbound)),
             host=host,
             port=port,
             tls_cert=tls_cert,

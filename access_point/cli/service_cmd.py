@@ -59,7 +59,16 @@ def serve(config: ConfigOpt) -> None:
         raise typer.Exit(EXIT_CANNOT_LISTEN) from exc
 
 
-def worker(config: ConfigOpt) -> None:
+def worker(
+    config: ConfigOpt,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option("--metrics-port", metavar="PORT", help="Serve Prometheus /metrics on this port."),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option("--metrics-host", metavar="HOST", help="Address of --metrics-port.")
+    ] = "127.0.0.1",
+) -> None:
     """Run queue workers (sending, inbound, webhooks) on REDIS_URL."""
     from access_point.service.config import ServiceConfig
     from access_point.service.runtime import Service
@@ -76,6 +85,8 @@ def worker(config: ConfigOpt) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         service.start_worker_only()
+        if metrics_port is not None:
+            service.metrics.serve(metrics_host, metrics_port)
         _err.print(f"worker on {loaded.redis_url}: {loaded.limits.worker_threads} thread(s)", highlight=False)
         stop.wait()
     except KeyboardInterrupt:

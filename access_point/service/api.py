@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
+from access_point.service.health import add_operations_routes
 from access_point.service.limits import PROBLEM_MEDIA_TYPE, BodyLimits
 from access_point.service.runtime import Principal, Service, ServiceError
 
@@ -148,6 +149,7 @@ def create_api(service: Service, as4_app: Any | None = None) -> Any:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    add_operations_routes(app, service)
     if as4_app is not None:  # the AS4 receiver's own app, for exactly POST /as4
         app.router.routes.append(Route("/as4", endpoint=as4_app, methods=["POST"]))
     limits = service.config.limits

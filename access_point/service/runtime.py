@@ -42,6 +42,8 @@ from sqlalchemy.exc import IntegrityError
 from access_point.service import tables as t
 from access_point.service.config import ServiceConfig, Tenant
 from access_point.service.keys import key_id_of, matches
+from access_point.service.locks import serialize
+from access_point.service.metrics import Metrics
 from access_point.service.queue import Handlers, Queue, Sweeper
 from access_point.store import Store, open_store
 from exchange.errors import DiscoveryFailed, ExchangeError
@@ -212,7 +214,8 @@ class Service:
             )
         if validator is True:
             validator = _default_validator()
-        self.validator: Callable[[bytes], Any] | None = validator or None
+        self.metrics = Metrics(self)
+        self.validator: Callable[[bytes], Any] | None = self.metrics.timed_validator(validator or None)
         self._local = threading.local()
         self.participants: dict[ParticipantId, Tenant] = {
             p: tenant for tenant in config.tenants for p in tenant.participants
@@ -287,6 +290,7 @@ class Service:
     def _sync_tenants(self) -> None:
         now = utc_now()
         with self.engine.begin() as conn:
+            serialize(conn)  # several processes start at once on one database
             conn.execute(t.api_keys.delete())
             conn.execute(t.participants.delete())
             conn.execute(t.tenants.delete())
@@ -372,8 +376,10 @@ class Service:
             mapping_target=mapping_target,
         )
         try:
-            document = prepare_document(request, validator=self.validator)
+            with self.metrics.stage("validate"):
+                document = prepare_document(request, validator=self.validator)
         except ExchangeError as exc:
+            self.metrics.refused(source.uri, to.uri, exc.code, str(exc))
             validation = getattr(exc, "result", None)
             extra: dict[str, Any] = {"code": exc.code}
             if validation is not None:
@@ -404,6 +410,7 @@ class Service:
             conn.execute(insert(t.outbound_messages).values(**row))
             self._event(conn, outbound_id, QUEUED, "validated and queued", now)
         self.queue.enqueue_send(outbound_id)
+        self.metrics.submitted(row)
         return outbound_id
 
     @staticmethod
@@ -509,7 +516,8 @@ class Service:
                 return
             row = conn.execute(select(o).where(o.c.id == outbound_id)).one()
         try:
-            prepared = self._message_for(row)
+            with self.metrics.stage("prepare"):
+                prepared = self._message_for(row)
         except ExchangeError as exc:
             self._failed(
                 row, exc.code, str(exc), permanent=exc.permanent or not isinstance(exc, DiscoveryFailed)
@@ -529,7 +537,8 @@ class Service:
                 )
             self.queue.enqueue_send(outbound_id, (open_until - utc_now()).total_seconds())
             return
-        outcome = attempt(prepared, endpoint, sender=self._sender())
+        with self.metrics.stage("attempt"):
+            outcome = attempt(prepared, endpoint, sender=self._sender())
         number = row.attempts + 1
         moment = utc_now()
         with self.engine.begin() as conn:
@@ -566,6 +575,7 @@ class Service:
                 self._event(conn, outbound_id, DELIVERED, f"receipt {outcome.receipt_id} verified", moment)
         self._record_circuit(endpoint.url, outcome.delivered or outcome.permanent)
         if outcome.delivered:
+            self.metrics.outbound(row, DELIVERED, None)
             return
         self._failed(
             row, outcome.code or "ERROR", outcome.summary, permanent=outcome.permanent, attempts=number
@@ -606,6 +616,7 @@ class Service:
             self._event(conn, row.id, status, note, now)
         if status == RETRYING:
             self.queue.enqueue_send(row.id, delay)
+        self.metrics.outbound(row, status, code)
 
     def _message_for(self, row: Any) -> PreparedMessage:
         """The AS4 message of ``row``: built and stored on the first call, read back afterwards."""

@@ -13,6 +13,7 @@ from typing import Any, Final
 
 import uvicorn
 
+from access_point.message_log import RequestIds
 from access_point.service.api import create_api
 from access_point.service.config import ServiceConfig
 from access_point.service.runtime import Service
@@ -50,8 +51,13 @@ def build_app(service: Service) -> Any:
         work_dir=work,
         mime_limits=MimeLimits(max_total_bytes=service.config.limits.max_as4_body_bytes),
     )
-    as4 = create_app(receiver, service.receiver_hooks(), limits=_server_limits(service.config))
-    return create_api(service, as4)
+    as4 = create_app(
+        receiver,
+        service.receiver_hooks(),
+        limits=_server_limits(service.config),
+        observer=service.metrics.inbound,
+    )
+    return RequestIds(create_api(service, as4))
 
 
 def _server_limits(config: ServiceConfig) -> Any:
