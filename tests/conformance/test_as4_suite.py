@@ -1,9 +1,7 @@
-"""The receiving-side AS4 suite against our own receiver: ``ap as4 serve`` over TLS on loopback, in a
-child process, its deliveries observed (its inbox of ``.json`` files, or ``ap as4 inbox --json`` once
-the receiver keeps a ledger and takes ``--participant``: both flavours are handled). Every MUST case
-passes except the ones listed in ``EXPECTED_MUST_FAILURES`` with their reason; each entry is tied to the
-fix it waits for (F1 of branch cores-security, the served-participant list of branch exchange), so the
-merge of that fix flips it to "must pass"."""
+"""The receiving-side AS4 suite against our own receiver: ``ap as4 serve --participant`` over TLS on
+loopback, in a child process, its deliveries observed through its ledger (what ``ap as4 inbox --json``
+prints). Every MUST case passes and the suite exits 0: F1 (signed header values read as text only) and
+the served-participant list have landed, so no case is expected to fail."""
 
 from __future__ import annotations
 
@@ -29,50 +27,6 @@ STARTUP_SECONDS = 60.0
 LARGE_BYTES = 3 * 1024 * 1024
 
 
-def _ledger_flavour() -> bool:
-    """True when ``ap as4 serve`` serves a list of participants and keeps a ledger (branch exchange)."""
-    import inspect
-
-    from access_point.cli import as4_cmd
-
-    return "participant" in inspect.signature(as4_cmd.serve).parameters
-
-
-LEDGER = _ledger_flavour()
-
-
-def _f1_fixed() -> bool:
-    """True once signed header values are read as text only (F1, branch cores-security:
-    ``peppol.xml.simple_text``)."""
-    import peppol.xml
-
-    return hasattr(peppol.xml, "simple_text")
-
-
-#: MUST cases our own ``ap as4 serve`` fails today, and why (each disappears with the fix it names).
-EXPECTED_MUST_FAILURES: dict[str, str] = {}
-if not _f1_fixed():
-    EXPECTED_MUST_FAILURES["as4.comment.message-id"] = (
-        "F1 (branch cores-security): the MessageId is read up to the first comment, so the receipt refers "
-        "to a truncated id"
-    )
-    EXPECTED_MUST_FAILURES["as4.comment.final-recipient"] = (
-        "F1 (branch cores-security): finalRecipient read up to the comment, so a validly signed message is "
-        "refused as inconsistent with its SBDH"
-    )
-if not LEDGER:
-    EXPECTED_MUST_FAILURES["as4.routing.not-served"] = (
-        "'ap as4 serve' serves every participant (no option to restrict the served receivers), so it "
-        "cannot answer PEPPOL:NOT_SERVICED"
-    )
-#: Reasons must name the defect: (case id, text the reason contains).
-EXPECTED_REASONS = {
-    "as4.comment.message-id": "the MessageId cut at the comment",
-    "as4.comment.final-recipient": "only up to the comment",
-    "as4.routing.not-served": "accepted a message for a participant it does not serve, returned a receipt",
-}
-
-
 @pytest.fixture(scope="module")
 def receiver(test_pki: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     work = tmp_path_factory.mktemp("as4-target")
@@ -83,8 +37,7 @@ def receiver(test_pki: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "--trust", str(test_pki.ap_truststore), "--crl", str(test_pki.ap_crl), "--inbox", str(inbox),
         "--tls-cert", str(test_pki.tls_server_chain), "--tls-key", str(test_pki.tls_server.key),
     ]  # fmt: skip
-    if LEDGER:
-        args += ["--participant", DEFAULT_RECEIVER]
+    args += ["--participant", DEFAULT_RECEIVER]
     with log.open("wb") as out:
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -140,14 +93,11 @@ def test_suite_against_our_own_receiver(
         "--tls-ca", str(test_pki.tls_truststore), "--pki", str(test_pki.directory),
         "--large-size", str(LARGE_BYTES), "--report-dir", str(report_dir), "--no-progress",
     ]  # fmt: skip
-    if LEDGER:
-        # The CLI route is --inbox-command 'ap as4 inbox DIR --json' (one process per look, slow in
-        # CI): the same records are read here in-process from the ledger.
-        command = [sys.executable, "-m", "access_point.cli", "as4", "inbox", str(inbox), "--json"]
-        args += ["--inbox-command", shlex.join(command)]
-        monkeypatch.setattr(context_module, "observer_for", lambda inbox_dir, cmd: LedgerObserver(inbox))
-    else:
-        args += ["--inbox", str(inbox)]
+    # The CLI route is --inbox-command 'ap as4 inbox DIR --json' (one process per look, slow in CI):
+    # the same records are read here in-process from the ledger.
+    command = [sys.executable, "-m", "access_point.cli", "as4", "inbox", str(inbox), "--json"]
+    args += ["--inbox-command", shlex.join(command)]
+    monkeypatch.setattr(context_module, "observer_for", lambda inbox_dir, cmd: LedgerObserver(inbox))
     result = CliRunner().invoke(app, args)
     report = json.loads((report_dir / "report.json").read_text())
     cases = {c["id"]: c for c in report["cases"]}
@@ -157,14 +107,8 @@ def test_suite_against_our_own_receiver(
     must_not_passed = {
         k: c["reason"] for k, c in cases.items() if c["level"] == "MUST" and c["outcome"] != "passed"
     }
-    assert set(must_not_passed) == set(EXPECTED_MUST_FAILURES), (
-        "MUST cases not passed changed (a fix landed? remove it from EXPECTED_MUST_FAILURES): "
-        f"{must_not_passed}"
-    )
-    for case_id, text in EXPECTED_REASONS.items():
-        if case_id in EXPECTED_MUST_FAILURES:
-            assert text in cases[case_id]["reason"], cases[case_id]["reason"]
-    assert result.exit_code == (1 if EXPECTED_MUST_FAILURES else 0), result.output
+    assert must_not_passed == {}
+    assert result.exit_code == 0, result.output
     valid = cases["as4.valid.receipt"]
     assert (valid["http_status"], valid["signal"], valid["public_id"]) == (
         200,
