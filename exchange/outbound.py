@@ -243,7 +243,12 @@ def prepare_document(request: OutboundRequest, *, validator: Validator | None) -
     document = map_platform_data(request)
     validation: ValidationResult | None = None
     if validator is not None:
-        validation = validator(document)
+        from ubl.detect import UnknownDocumentType
+
+        try:
+            validation = validator(document)
+        except UnknownDocumentType as exc:  # not a document any rule set applies to: the caller's input
+            raise InvalidRequest(f"unknown document type: {exc}", code="UNKNOWN_DOCUMENT_TYPE") from exc
         if not validation.valid:
             raise ValidationFailed(validation)
     doctype, process = request.document_type, request.process

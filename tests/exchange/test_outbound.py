@@ -246,3 +246,18 @@ def test_a_message_kept_across_a_restart_is_posted_with_identical_bytes(
     assert restored.endpoint.certificate == original.endpoint.certificate
     assert first.delivered and again.delivered and again.receipt == first.receipt
     assert [m.message_id for m in recorder.persisted].count(original.message_id) == 1
+
+
+def test_a_document_of_no_known_type_is_an_invalid_request_not_a_crash(tmp_path: Path) -> None:
+    """The real validator raises ``UnknownDocumentType`` for a root no rule set applies to; the REST
+    API answered that with a 500 — it is the caller's input: ``InvalidRequest`` with its code."""
+    from functools import partial
+
+    from ubl.artifacts import ArtifactStore
+    from ubl.validate import validate_document
+
+    validator = partial(validate_document, store=ArtifactStore(tmp_path))
+    with pytest.raises(InvalidRequest) as info:
+        prepare_document(request(b"<x/>"), validator=validator)
+    assert info.value.code == "UNKNOWN_DOCUMENT_TYPE" and info.value.permanent
+    assert "unknown document type" in str(info.value)
