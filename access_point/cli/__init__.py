@@ -12,6 +12,7 @@ from typing import Annotated, Any, Final, NamedTuple
 import typer
 import typer.main
 from typer._click import exceptions as click_exceptions
+from typer._click.core import ParameterSource
 from typer.core import TyperCommand, TyperGroup
 
 from access_point import __version__
@@ -182,6 +183,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
@@ -205,6 +207,8 @@ def _root(
     """Procurement Access Point."""
     _console.reset_warnings()
     configure_logging(log_level.value, log_format.value)
+    source = ctx.get_parameter_source("log_level")
+    _console.note_log_level_choice(source in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT))
 
 
 for _module in (id_cmd, lookup_cmd, as4_cmd, validate_cmd, artifacts_cmd):

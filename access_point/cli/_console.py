@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import sys
@@ -92,6 +93,24 @@ def reset_warnings() -> None:
     """Forget which warnings were printed (each CLI invocation starts afresh)."""
     with _warned_lock:
         _warned.clear()
+
+
+#: Log level of the long-running servers (``ap serve``, ``ap worker``, ``ap as4 serve``) when the user
+#: chose none: their one line per message is logged at INFO, which the CLI's default would hide.
+SERVER_LOG_LEVEL: Final = logging.INFO
+_log_level_chosen = False
+
+
+def note_log_level_choice(chosen: bool) -> None:
+    """Remember whether ``--log-level`` / ``$AP_LOG_LEVEL`` was given for this invocation."""
+    global _log_level_chosen
+    _log_level_chosen = chosen
+
+
+def server_logging() -> None:
+    """Called by the server commands: log at :data:`SERVER_LOG_LEVEL` unless a level was chosen."""
+    if not _log_level_chosen:
+        logging.getLogger().setLevel(SERVER_LOG_LEVEL)
 
 
 def emit_json(data: Any) -> None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from access_point.cli._console import server_logging
 from access_point.cli._keys import KeyPasswordFileOpt, load_cli_identity
 
 if TYPE_CHECKING:
@@ -140,6 +141,7 @@ def serve(
 
     if (tls_cert is None) != (tls_key is None):
         raise _bad_input("--tls-cert and --tls-key go together")
+    server_logging()
     identity = load_cli_identity(key, cert, key_password_file)
     try:
         served = served_participants(participant or [], participants_file)

@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from access_point.cli._console import server_logging
+
 _err = Console(stderr=True)
 ConfigOpt = Annotated[Path, typer.Option("--config", help="The service configuration (TOML).")]
 #: Exit codes: 2 = unusable configuration, 3 = cannot listen.
@@ -34,6 +36,7 @@ def serve(config: ConfigOpt) -> None:
 
     loaded = _load(config)
     assert isinstance(loaded, ServiceConfig)
+    server_logging()
     if loaded.insecure_http:
         _err.print(
             "[bold red]WARNING: serving over PLAIN HTTP (server.insecure_http); tests only.[/bold red]"
@@ -80,6 +83,7 @@ def worker(
             "[red]error:[/red] no redis_url / REDIS_URL: with the embedded Redis, `ap serve` runs the workers"
         )
         raise typer.Exit(EXIT_CONFIG)
+    server_logging()
     service = Service(loaded)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
