@@ -20,7 +20,7 @@ from conformance.as4.cases import select
 from conformance.as4.context import Context, DeliveryObserver, TestSigners
 from conformance.as4.runner import run_as4
 from conformance.model import Outcome
-from transport.as4 import dsig
+from transport.as4 import dsig, signals
 from transport.receiver import (
     CallbackHooks,
     InMemoryLedger,
@@ -206,7 +206,7 @@ RECEIPT_CASES = (
 def test_build_leaving_the_receipt_unsigned_fails_exactly_the_cases_expecting_a_receipt(
     test_pki: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    signed = receiver_core.build_receipt
+    signed = signals.build_receipt
 
     def unsigned(inbound: Any, *, signer: Any, message_id: str | None = None) -> bytes:
         return signed(inbound, signer=None, message_id=message_id)  # type: ignore[arg-type]

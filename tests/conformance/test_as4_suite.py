@@ -62,6 +62,24 @@ def test_catalogue_has_40_cases_with_ids_levels_and_spec_references() -> None:
     }
 
 
+def run_every_must_case_passes(args: list[str], report_dir: Path) -> dict[str, dict[str, Any]]:
+    """Run ``ap ARGS`` (the suite) and check every case was judged, every MUST case passed and the exit
+    code is 0; returns the report's cases by id."""
+    result = CliRunner().invoke(app, args)
+    assert (report_dir / "report.json").is_file(), (result.output, result.exception)
+    report = json.loads((report_dir / "report.json").read_text())
+    cases = {c["id"]: c for c in report["cases"]}
+    assert len(cases) == len(CASES)
+    errors = {k: c["reason"] for k, c in cases.items() if c["outcome"] in ("error", "skipped")}
+    assert errors == {}
+    must_not_passed = {
+        k: c["reason"] for k, c in cases.items() if c["level"] == "MUST" and c["outcome"] != "passed"
+    }
+    assert must_not_passed == {}
+    assert result.exit_code == 0, result.output
+    return cases
+
+
 class LedgerObserver(DeliveryObserver):
     """The deliveries of the ledger receiver, read in-process (what 'ap as4 inbox --json' prints)."""
 
@@ -98,17 +116,7 @@ def test_suite_against_our_own_receiver(
     command = [sys.executable, "-m", "access_point.cli", "as4", "inbox", str(inbox), "--json"]
     args += ["--inbox-command", shlex.join(command)]
     monkeypatch.setattr(context_module, "observer_for", lambda inbox_dir, cmd: LedgerObserver(inbox))
-    result = CliRunner().invoke(app, args)
-    report = json.loads((report_dir / "report.json").read_text())
-    cases = {c["id"]: c for c in report["cases"]}
-    assert len(cases) == len(CASES)
-    errors = {k: c["reason"] for k, c in cases.items() if c["outcome"] in ("error", "skipped")}
-    assert errors == {}
-    must_not_passed = {
-        k: c["reason"] for k, c in cases.items() if c["level"] == "MUST" and c["outcome"] != "passed"
-    }
-    assert must_not_passed == {}
-    assert result.exit_code == 0, result.output
+    cases = run_every_must_case_passes(args, report_dir)
     valid = cases["as4.valid.receipt"]
     assert (valid["http_status"], valid["signal"], valid["public_id"]) == (
         200,
