@@ -68,6 +68,12 @@ class TtlCache(Generic[K, V]):
             self.stats.hits += 1
             return value
 
+    def expires_at(self, key: K) -> float | None:
+        """When ``key``'s entry expires (on this cache's clock), or ``None`` if there is none."""
+        with self._lock:
+            entry = self._data.get(key)
+        return None if entry is None else entry[0]
+
     def put(self, key: K, value: V) -> None:
         if not self.enabled:
             return

@@ -10,11 +10,15 @@ are attached to the raised :class:`~smp_client.errors.DiscoveryError` as ``exc.s
 Caching: SML answers per (zone, participant) and verified, parsed metadata per (SMP URL,
 participant, document type) for ``cache_ttl`` seconds (successes only). A cached lookup is two
 dictionary hits, endpoint selection and the (itself cached) certificate validation — no DNS, no
-HTTP, no XML.
+HTTP, no XML. A lookup answered wholly from those caches at "now" is then memoised whole (per
+participant, document type, process, transport profile) until the first of: its cache entries or the AP
+validator's cached verdict expire, the validator's cache is cleared, or "now" crosses a date it was
+checked against (any endpoint activation/expiration in the metadata, the certificate's validity).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -276,6 +280,9 @@ def _render_dns(cert: x509.Certificate) -> tuple[str, str]:
     return cert.subject.rfc4514_string(), cert.issuer.rfc4514_string()
 
 
+#: The steps of a lookup answered wholly from the caches (the only lookups memoised whole).
+_MEMO_STEPS: Final = frozenset({"cache", "endpoint", "certificate"})
+
 #: Subject and issuer as RFC 4514 strings, rendered once per certificate object (a cached lookup
 #: returns the same decoded certificate every time).
 _dn_strings: Final = PerObject(_render_dns)
@@ -325,6 +332,29 @@ class DirectoryMethods:
         return list(self.service_group_result(participant).document_types)
 
 
+@dataclass(frozen=True, slots=True)
+class _Memo:
+    """A whole validated lookup, reusable while nothing it was derived from can have changed: the cache
+    entries it came from (``expires``, monotonic), the AP validator's cache (``generation``) and the
+    dates it was checked against (``after`` < now < ``before``: the endpoint activation/expiration
+    dates in the metadata and the certificate's validity window)."""
+
+    result: LookupResult
+    expires: float
+    generation: int
+    after: datetime | None
+    before: datetime | None
+
+
+def _window(when: datetime, dates: list[datetime]) -> tuple[datetime | None, datetime | None] | None:
+    """The open interval around ``when`` containing none of ``dates``; ``None`` if ``when`` is one."""
+    if when in dates:
+        return None
+    earlier = [d for d in dates if d < when]
+    later = [d for d in dates if d > when]
+    return (max(earlier) if earlier else None, min(later) if later else None)
+
+
 class Discovery(DirectoryMethods):
     """SML + SMP discovery with signature checks and caching. Thread-safe; share one instance."""
 
@@ -354,11 +384,16 @@ class Discovery(DirectoryMethods):
         self._cert_cache: TtlCache[str, x509.Certificate] = TtlCache(
             ttl=self.config.cache_ttl, maxsize=self.config.cache_size
         )
+        #: Whole cached lookups (``moment=None`` only), see :class:`_Memo`.
+        self._memo: TtlCache[tuple[str | None, str, str, str, str], _Memo] = TtlCache(
+            ttl=self.config.cache_ttl, maxsize=self.config.cache_size
+        )
 
     def clear_cache(self) -> None:
         self._sml_cache.clear()
         self._metadata_cache.clear()
         self._cert_cache.clear()
+        self._memo.clear()
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -377,12 +412,41 @@ class Discovery(DirectoryMethods):
         ``moment`` (default now) is the time for endpoint dates and certificate checks;
         ``smp_url`` skips the SML and asks that SMP directly.
         """
+        memo_key = (smp_url, participant.uri, document_type.uri, process.uri, transport_profile)
+        if moment is None:
+            memo = self._memo.get(memo_key)
+            if memo is not None:
+                now = datetime.now(UTC)
+                if (
+                    memo.expires > time.monotonic()
+                    and memo.generation == self.ap_validator.cache_generation
+                    and (memo.after is None or memo.after < now)
+                    and (memo.before is None or now < memo.before)
+                ):
+                    return memo.result
+        result, memo = self._lookup(participant, document_type, process, transport_profile, moment, smp_url)
+        if memo is not None:
+            self._memo.put(memo_key, memo)
+        return result
+
+    def _lookup(
+        self,
+        participant: ParticipantId,
+        document_type: DocumentTypeId,
+        process: ProcessId,
+        transport_profile: str,
+        moment: datetime | None,
+        smp_url: str | None,
+    ) -> tuple[LookupResult, _Memo | None]:
         self._check_smp_url(smp_url)
         steps: list[Step] = []
+        generation = self.ap_validator.cache_generation
         with attach_steps(steps), within_deadline(self.config.deadline):
             when = _moment(moment)
             base = smp_url or self._resolve(participant, steps).smp_url
             key = (base, participant.uri, document_type.uri)
+            expiries = [self._sml_cache.expires_at(self._sml_key(participant))] if smp_url is None else []
+            docs = []
             meta = self._metadata_cache.get(key)
             cached = meta is not None
             if meta is None:
@@ -390,6 +454,8 @@ class Discovery(DirectoryMethods):
                 self._metadata_cache.put(key, meta)
             else:
                 steps.append(Step("cache", f"metadata from cache ({meta.url})"))
+            expiries.append(self._metadata_cache.expires_at(key))
+            docs.append(meta.doc)
             selection = select_endpoint(meta.doc, _raw(process), transport_profile, when)
             if selection.redirect is not None:  # BDXR 2: per-process redirect
                 if meta.redirected:
@@ -402,6 +468,8 @@ class Discovery(DirectoryMethods):
                     )
                     self._metadata_cache.put(rkey, target)
                 meta = target
+                expiries.append(self._metadata_cache.expires_at(rkey))
+                docs.append(meta.doc)
                 selection = select_endpoint(meta.doc, _raw(process), transport_profile, when)
             record = selection.endpoint
             if record is None:  # pragma: no cover - select_endpoint returns one or raises
@@ -422,7 +490,7 @@ class Discovery(DirectoryMethods):
             check, _validated = self.check_endpoint_certificate(cert, moment)
             steps.append(Step("certificate", f"{check.subject}: {check.detail}"))
             endpoint = record.to_endpoint(cert)
-            return LookupResult(
+            result = LookupResult(
                 participant=participant,
                 document_type=document_type,
                 process=process,
@@ -435,6 +503,19 @@ class Discovery(DirectoryMethods):
                 signature=meta.signature,
                 cached=cached,
             )
+        if moment is not None or not all(s.name in _MEMO_STEPS for s in steps):
+            return result, None  # memoise only what a fully cached lookup at "now" returns
+        expiries.append(self.ap_validator.cached_until(cert))
+        dates = [cert.not_valid_before_utc, cert.not_valid_after_utc]
+        for doc in docs:
+            for proc in doc.processes:
+                for ep in proc.endpoints:
+                    dates.extend(d for d in (ep.activation, ep.expiration) if d is not None)
+        window = _window(when, dates)
+        known = [e for e in expiries if e is not None]
+        if window is None or len(known) != len(expiries):
+            return result, None
+        return result, _Memo(result, min(known), generation, *window)
 
     def service_group_result(
         self, participant: ParticipantId, *, smp_url: str | None = None
@@ -481,10 +562,13 @@ class Discovery(DirectoryMethods):
         except SmlRecordError as exc:
             raise ValueError(f"invalid SMP URL: {exc}") from exc
 
+    def _sml_key(self, participant: ParticipantId) -> tuple[str, str, str]:
+        cfg = self.config.sml
+        return (cfg.zone, participant.uri, "cname" if cfg.legacy_cname else "naptr")
+
     def _resolve(self, participant: ParticipantId, steps: list[Step]) -> SmlAnswer:
         cfg = self.config.sml
-        method = "cname" if cfg.legacy_cname else "naptr"
-        key = (cfg.zone, participant.uri, method)
+        key = self._sml_key(participant)
         answer = self._sml_cache.get(key)
         if answer is not None:
             steps.append(Step("cache", f"SML answer from cache: {answer.smp_url}"))
@@ -497,7 +581,7 @@ class Discovery(DirectoryMethods):
             )
         except IdentifierError as exc:
             raise DomainNameSyntaxError(f"cannot build the SML name: {exc}") from exc
-        steps.append(Step("dns-name", name, details=(("dns_name", name), ("method", method))))
+        steps.append(Step("dns-name", name, details=(("dns_name", name), ("method", key[2]))))
         answer = self.sml.resolve_cname(name) if cfg.legacy_cname else self.sml.resolve_naptr(name)
         for record in answer.records:
             chosen = answer.selected is not None and record == answer.selected

@@ -308,6 +308,8 @@ class CertificateValidator:
         }
         self._cache: dict[tuple[bytes, ...], _CacheEntry] = {}
         self._lock = threading.Lock()
+        #: Bumped by :meth:`clear_cache`, so that memos built on cached verdicts can tell.
+        self.cache_generation = 0
 
     # -- public -------------------------------------------------------------------------------------
 
@@ -354,6 +356,15 @@ class CertificateValidator:
         """Forget cached results."""
         with self._lock:
             self._cache.clear()
+            self.cache_generation += 1
+
+    def cached_until(self, cert: x509.Certificate) -> float | None:
+        """When the cached verdict on ``cert`` (validated alone, ``moment=None``) expires, on the
+        :func:`time.monotonic` clock; ``None`` if there is none. For callers memoising on top of this
+        cache, with :attr:`cache_generation` (bumped by :meth:`clear_cache`)."""
+        with self._lock:
+            entry = self._cache.get((_fingerprint(cert),))
+        return None if entry is None else entry.expires
 
     # -- cache --------------------------------------------------------------------------------------
 
