@@ -28,10 +28,13 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from peppol.identifiers import IdentifierError, ParticipantId
+
+if TYPE_CHECKING:
+    from peppol.pki import Identity
 
 #: Default TCP port of ``ap serve`` (AS4 and the REST API share it).
 DEFAULT_PORT: Final = 8443
@@ -496,16 +499,24 @@ def _parse(path: Path, environ: Mapping[str, str]) -> tuple[ServiceConfig | None
     return config, []
 
 
+def load_service_identity(config: ServiceConfig) -> Identity:
+    """Our AP identity from ``identity.key`` / ``identity.cert``: a PKCS#12 file or a PEM key, plain or
+    encrypted, its password from ``$AP_KEY_PASSWORD`` (never in the configuration file)."""
+    from peppol.pki import key_password, load_identity
+
+    return load_identity(config.identity_key, config.identity_cert, password=key_password())
+
+
 def _deep_checks(config: ServiceConfig) -> list[str]:
     """Checks that load the files: key matches certificate, trust stores parse, our certificate
     validates, TLS pair loads."""
     import ssl
 
-    from peppol.pki import Identity, TrustStore
+    from peppol.pki import TrustStore
 
     problems: list[str] = []
     try:
-        Identity.load(config.identity_cert, config.identity_key)
+        load_service_identity(config)
     except Exception as exc:
         problems.append(f"identity: cannot load the key pair: {exc}")
     for name, path in (("ap", config.ap_trust), ("smp", config.smp_trust), ("tls", config.tls_trust)):

@@ -41,9 +41,9 @@ def _redis(service: Service) -> None:
 
 
 def _key(service: Service) -> None:
-    from peppol.pki import Identity
+    from access_point.service.config import load_service_identity
 
-    Identity.load(service.config.identity_cert, service.config.identity_key)
+    load_service_identity(service.config)
 
 
 def _certificate(service: Service) -> None:

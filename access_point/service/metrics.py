@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from cryptography import x509
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, start_http_server
@@ -45,7 +45,21 @@ from access_point.message_log import log_inbound, log_outbound
 from access_point.service import tables as t
 
 if TYPE_CHECKING:
-    from access_point.service.runtime import Service
+    from sqlalchemy.engine import Engine
+
+    from access_point.service.config import ServiceConfig
+    from access_point.service.queue import Queue
+    from peppol.pki import Identity
+
+
+class Service(Protocol):
+    """What the metrics read of a :class:`~access_point.service.runtime.Service` (a protocol, so this
+    module needs no import of the runtime that owns it)."""
+
+    engine: Engine
+    identity: Identity
+    config: ServiceConfig
+    queue: Queue
 
 log = logging.getLogger(__name__)
 

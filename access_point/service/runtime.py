@@ -40,7 +40,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from access_point.service import tables as t
-from access_point.service.config import ServiceConfig, Tenant
+from access_point.service.config import ServiceConfig, Tenant, load_service_identity
 from access_point.service.keys import key_id_of, matches
 from access_point.service.locks import serialize
 from access_point.service.metrics import Metrics
@@ -58,7 +58,7 @@ from exchange.outbound import (
 )
 from peppol.endpoint import TRANSPORT_PROFILE_AS4_V2, Endpoint
 from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
-from peppol.pki import Identity, Purpose, RevocationPolicy, seat_id
+from peppol.pki import Purpose, RevocationPolicy, seat_id
 from transport.as4 import OutboundMessage
 from transport.as4.dsig import Reference
 from transport.receiver import CallbackHooks, ReceivedMessage
@@ -181,7 +181,7 @@ class Service:
         self.engine = self.store.engine
         self.blobs = self.store.blobs
         self.ledger = self.store.ledger
-        self.identity = Identity.load(config.identity_cert, config.identity_key)
+        self.identity = load_service_identity(config)
         revocation = RevocationPolicy(config.revocation)
         self.ap_validator = load_validator(
             config.ap_trust,
@@ -280,14 +280,9 @@ class Service:
     # --- tenants and API keys -------------------------------------------------------------------
 
     def sync_tenants(self) -> None:
-        """Make the tenant, participant and API key tables say what the configuration says (a process
-        starting at the same moment may be doing the same: one retry)."""
-        try:
-            self._sync_tenants()
-        except IntegrityError:
-            self._sync_tenants()
-
-    def _sync_tenants(self) -> None:
+        """Make the tenant, participant and API key tables say what the configuration says. Processes
+        starting at the same moment on one database take turns (``serialize``: an advisory lock on
+        PostgreSQL), so none fails on another's half-written rows."""
         now = utc_now()
         with self.engine.begin() as conn:
             serialize(conn)  # several processes start at once on one database
