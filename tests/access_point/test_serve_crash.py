@@ -43,8 +43,10 @@ class Serve:
 
 
 def start_serve(pki: Any, inbox: Path, log: Path, database_url: str | None) -> Serve:
+    # warnings only: the log-size check at the end is about tracebacks, not the per-message INFO lines
     args = [
-        sys.executable, "-m", "access_point.cli", "as4", "serve", "--port", "0", "--host", "127.0.0.1",
+        sys.executable, "-m", "access_point.cli", "--log-level", "warning",
+        "as4", "serve", "--port", "0", "--host", "127.0.0.1",
         "--key", str(pki.aps[1].key), "--cert", str(pki.aps[1].cert), "--trust", str(pki.ap_truststore),
         "--crl", str(pki.ap_crl), "--inbox", str(inbox), "--participant", RECEIVER,
         *(("--database-url", database_url) if database_url else ()),
