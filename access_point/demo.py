@@ -67,7 +67,7 @@ class Corner:
     server: RunningServer
 
 
-def _call_for_tenders(folder_id: str, call_id: str, now: datetime) -> bytes:
+def call_for_tenders(folder_id: str, call_id: str, now: datetime) -> bytes:
     """C1's document: a Peppol pre-award T004 CallForTenders 1.2 (UBL 2.2)."""
     deadline = (now + timedelta(days=30)).date().isoformat()
     return f"""<?xml version="1.0" encoding="UTF-8"?>
@@ -123,7 +123,7 @@ def _call_for_tenders(folder_id: str, call_id: str, now: datetime) -> bytes:
 """.encode()
 
 
-def _tender(folder_id: str, call_id: str, now: datetime) -> bytes:
+def tender(folder_id: str, call_id: str, now: datetime) -> bytes:
     """C4's answer: a Peppol pre-award T005 Tender 1.2 (UBL 2.2) referring to the call for tenders; the
     offer itself (an encrypted ``.p7m``) is referenced by its SHA-256, as T005 requires."""
     offer_hash = hashlib.sha256(b"demo offer " + folder_id.encode()).hexdigest()
@@ -334,9 +334,9 @@ def run(root: Path = DEMO_DIR, console: Console | None = None) -> int:
         folder, call_id = str(uuid.uuid4()), str(uuid.uuid4())
         # (document, its name, sender, receiver, sending AP, receiving AP, C1 country, corner labels)
         legs = [
-            (_call_for_tenders(folder, call_id, now), "CallForTenders", MARKETPLACE, PARTNER, ours, partner,
+            (call_for_tenders(folder, call_id, now), "CallForTenders", MARKETPLACE, PARTNER, ours, partner,
              "FR", ("C1", "C2", "C3→C4")),
-            (_tender(folder, call_id, now), "Tender", PARTNER, MARKETPLACE, partner, ours,
+            (tender(folder, call_id, now), "Tender", PARTNER, MARKETPLACE, partner, ours,
              "DE", ("C4", "C3", "C2→C1")),
         ]  # fmt: skip
         ok = True

@@ -29,7 +29,7 @@ def _document() -> str:
     from access_point import demo as documents
 
     now = datetime.now().astimezone()
-    text = documents._call_for_tenders("folder", "call", now).decode()
+    text = documents.call_for_tenders("folder", "call", now).decode()
     padding = "x" * PAD_BYTES  # ~10 KB documents
     return text.replace("</cbc:Description>", f" {padding}</cbc:Description>", 1)
 

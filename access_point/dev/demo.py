@@ -105,7 +105,7 @@ def run(root: Path = DEMO_DIR, console: Console | None = None) -> int:
         now = datetime.now(UTC)
         folder, call_id = str(uuid.uuid4()), str(uuid.uuid4())
         ocds = json.loads(
-            convert(documents._call_for_tenders(folder, call_id, now), source="ubl", target="ocds").data
+            convert(documents.call_for_tenders(folder, call_id, now), source="ubl", target="ocds").data
         )
         log("C1", "OCDS", f"consultation {ocds['ocid']}: {ocds['tender'].get('title', '')}")
         sent = market("POST", "/v1/outbound", json={"receiver": partner_side["participant"], "format": "ocds",
@@ -122,7 +122,7 @@ def run(root: Path = DEMO_DIR, console: Console | None = None) -> int:
         as_ocds = partner("GET", f"/v1/inbound/{call['id']}?format=ocds").json()
         log("C4", "as OCDS", f"ocid {as_ocds.get('ocid')}, tender {as_ocds.get('tender', {}).get('id')}")
 
-        answer = documents._tender(folder, call_id, datetime.now(UTC)).decode()
+        answer = documents.tender(folder, call_id, datetime.now(UTC)).decode()
         sent = partner(
             "POST", "/v1/outbound", json={"receiver": market_side["participant"], "document": answer}
         ).json()

@@ -247,9 +247,15 @@ def test_a_participant_no_tenant_serves_gets_not_serviced(
     assert market_service.ledger.count() == before
 
 
-def test_webhook_deliveries_are_hmac_signed_and_retried(pair: Pair, services: dict[str, Any]) -> None:
+def test_webhook_deliveries_are_hmac_signed_and_retried(
+    pair: Pair, services: dict[str, Any], corpus: Path
+) -> None:
     """The partner tenant has a webhook: what it received reaches it signed; the delivery its endpoint
-    refused (a 503) was retried."""
+    refused (a 503) was retried. The test sends its own document (xdist may run it before, or apart
+    from, the tests of this module that also send to the partner)."""
+    call = {"receiver": pair.side("partner")["participant"], "document": (corpus / T004_EXAMPLE).read_text()}
+    sent = _call(pair, "marketplace", "POST", "/v1/outbound", pair.side("marketplace")["api_key"], json=call)
+    assert sent.status_code == 202, sent.text
     hook = services["hook"]
     partner = services["partner"].service
     deliveries = tables.webhook_deliveries
