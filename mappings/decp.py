@@ -179,6 +179,29 @@ def _day(iso: Any, path: str) -> str:
     return text[:10]
 
 
+def _award_bid_contract(
+    contract_id: str, award_id: str, suppliers: list[dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The award, the bid and the contract of a DECP marché or concession: one lot, won by one (possibly
+    grouped) tender of ``suppliers``, the contract identified by its DECP id."""
+    award: dict[str, Any] = {
+        "id": award_id,
+        "status": "active",
+        "suppliers": suppliers,
+        "relatedLots": [LOT_ID],
+        "relatedBids": [BID_ID],
+    }
+    bid: dict[str, Any] = {"id": BID_ID, "relatedLots": [LOT_ID], "tenderers": [dict(x) for x in suppliers]}
+    contract: dict[str, Any] = {
+        "id": contract_id,
+        "awardID": award_id,
+        "status": "active",
+        "identifiers": [{"scheme": CONTRACT_REFERENCE_SCHEME, "id": contract_id}],
+        "relatedBids": [BID_ID],
+    }
+    return award, bid, contract
+
+
 def marche_to_release(
     marche: dict[str, Any],
     *,
@@ -237,21 +260,7 @@ def marche_to_release(
         method = t["procedure-method"].get(marche["procedure"])
         if method:
             tender["procurementMethod"] = method
-    award: dict[str, Any] = {
-        "id": award_id,
-        "status": "active",
-        "suppliers": suppliers,
-        "relatedLots": [LOT_ID],
-        "relatedBids": [BID_ID],
-    }
-    bid: dict[str, Any] = {"id": BID_ID, "relatedLots": [LOT_ID], "tenderers": [dict(x) for x in suppliers]}
-    contract: dict[str, Any] = {
-        "id": mid,
-        "awardID": award_id,
-        "status": "active",
-        "identifiers": [{"scheme": CONTRACT_REFERENCE_SCHEME, "id": mid}],
-        "relatedBids": [BID_ID],  # the one (possibly grouped) tender the marché was awarded to
-    }
+    award, bid, contract = _award_bid_contract(mid, award_id, suppliers)
     if isinstance(marche.get("sousTraitanceDeclaree"), bool):
         # BT-773: whether the winner subcontracts (declared subcontracting)
         bid["subcontracting"] = {"applicability": "yes" if marche["sousTraitanceDeclaree"] else "no"}
@@ -590,21 +599,7 @@ def _concession_release(
         if method:
             tender["procurementMethod"] = method
     tender["legalBasis"] = {"wasDerivedFrom": {"scheme": "CELEX", "id": CONCESSION_LEGAL_BASIS}}
-    award: dict[str, Any] = {
-        "id": AWARD_ID,
-        "status": "active",
-        "suppliers": suppliers,
-        "relatedLots": [LOT_ID],
-        "relatedBids": [BID_ID],
-    }
-    bid: dict[str, Any] = {"id": BID_ID, "relatedLots": [LOT_ID], "tenderers": [dict(x) for x in suppliers]}
-    contract: dict[str, Any] = {
-        "id": cid,
-        "awardID": AWARD_ID,
-        "status": "active",
-        "identifiers": [{"scheme": CONTRACT_REFERENCE_SCHEME, "id": cid}],
-        "relatedBids": [BID_ID],
-    }
+    award, bid, contract = _award_bid_contract(cid, AWARD_ID, suppliers)
     if "valeurGlobale" in concession:
         value = {"amount": concession["valeurGlobale"], "currency": CURRENCY}
         award["value"], contract["value"], bid["value"] = dict(value), dict(value), dict(value)
