@@ -14,6 +14,7 @@ import json
 import sys
 import tempfile
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,6 +23,7 @@ from rich.console import Console
 
 from access_point.cli._console import server_logging
 from access_point.cli._keys import KeyPasswordFileOpt, load_cli_identity
+from access_point.cli.lookup_cmd import NetworkChoice, Revocation
 
 if TYPE_CHECKING:
     from peppol.identifiers import ParticipantId
@@ -40,21 +42,57 @@ CertOpt = Annotated[
 ]
 
 
+class ReceiptSigner(StrEnum):
+    """``--receipt-signer``: ``transport.as4.ReceiptSignerPolicy`` (``[trust] receipt_signer`` of the
+    service), written out so that ``ap --help`` does not load the AS4 stack."""
+
+    same_certificate = "same-certificate"
+    same_seat = "same-seat"
+
+
+NetworkOpt = Annotated[
+    NetworkChoice | None,
+    typer.Option(
+        "--network", help="Trust the shipped OpenPeppol CAs of this network (where --trust is not given)."
+    ),
+]
+RevocationOpt = Annotated[
+    Revocation | None,
+    typer.Option(
+        "--revocation",
+        help="When the revocation status is unknown (default: hard-fail with --crl, else soft-fail).",
+    ),
+]
+
+
 def _bad_input(reason: str) -> typer.Exit:
     _err.print(f"[red]error:[/red] {reason}", highlight=False, soft_wrap=True)
     return typer.Exit(2)
 
 
-def _validator(trust: Path, crl: Path | None) -> Any:
-    from peppol.pki import CertificateValidator, Purpose, RevocationPolicy, TrustStore
+def _validator(
+    trust: Path | None,
+    crl: Path | None,
+    *,
+    network: str | None = None,
+    revocation: str | None = None,
+) -> Any:
+    """The AP certificate validator, built as the service builds it (``[trust] network``/``ap``,
+    ``crls``, ``revocation``): ``None`` without ``--trust`` or ``--network``. Without ``--revocation``,
+    hard-fail with a ``--crl`` (offline), else soft-fail (CRL/OCSP fetched)."""
+    from peppol.pki import Purpose, RevocationPolicy, trust_file
+    from smp_client.setup import load_validator
 
-    crls = (crl.read_bytes(),) if crl else ()
-    return CertificateValidator(
-        TrustStore.from_pem(trust),
-        purpose=Purpose.AP,
-        crls=crls,
-        revocation=RevocationPolicy.HARD_FAIL if crl else RevocationPolicy.SOFT_FAIL,
-        allow_fetching=crl is None,
+    path = trust_file(network, trust)
+    if path is None:
+        return None
+    policy = (
+        RevocationPolicy(revocation)
+        if revocation
+        else (RevocationPolicy.HARD_FAIL if crl else RevocationPolicy.SOFT_FAIL)
+    )
+    return load_validator(
+        path, Purpose.AP, crls=(crl,) if crl else (), revocation=policy, allow_fetching=crl is None
     )
 
 
@@ -88,7 +126,6 @@ def served_participants(ids: list[str], file: Path | None) -> frozenset[Particip
 def serve(
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port to listen on.")],
     key: KeyOpt,
-    trust: Annotated[Path, typer.Option("--trust", help="AP CA bundle (PEM) that signers must chain to.")],
     inbox: Annotated[
         Path,
         typer.Option("--inbox", help="Data directory: ledger database (ap.sqlite3) and payloads/."),
@@ -127,6 +164,11 @@ def serve(
     ] = None,
     cert: CertOpt = None,
     key_password_file: KeyPasswordFileOpt = None,
+    trust: Annotated[
+        Path | None, typer.Option("--trust", help="AP CA bundle (PEM) that signers must chain to.")
+    ] = None,
+    network: NetworkOpt = None,
+    revocation: RevocationOpt = None,
 ) -> None:
     """Run the AS4 receiver at /as4; accepted messages go to the durable ledger in the inbox directory.
 
@@ -141,6 +183,8 @@ def serve(
 
     if (tls_cert is None) != (tls_key is None):
         raise _bad_input("--tls-cert and --tls-key go together")
+    if trust is None and network is None:
+        raise _bad_input("give the AP trust: --trust FILE or --network test|production")
     server_logging()
     identity = load_cli_identity(key, cert, key_password_file)
     try:
@@ -155,7 +199,7 @@ def serve(
     if served and serve_any:
         raise _bad_input("--serve-any and a list of served participants exclude each other")
     try:
-        validator = _validator(trust, crl)
+        validator = _validator(trust, crl, network=network, revocation=revocation)
         if tls_cert is not None and tls_key is not None:
             _check_tls_files(tls_cert, tls_key)
         store = open_store(inbox, database_url)
@@ -167,7 +211,7 @@ def serve(
         validator.validate(identity.certificate)
     except Exception as exc:
         _err.print(
-            f"[yellow]warning: our own AP certificate does not validate against --trust: {exc}[/yellow]"
+            f"[yellow]warning: our own AP certificate does not validate against the AP trust: {exc}[/yellow]"
         )
     config = ReceiverConfig(
         identity=identity, validate_signer=validator.validate, ledger=store.ledger, work_dir=work_dir
@@ -297,20 +341,33 @@ def send(
     ] = False,
     cert: CertOpt = None,
     key_password_file: KeyPasswordFileOpt = None,
+    network: NetworkOpt = None,
+    revocation: RevocationOpt = None,
+    receipt_signer: Annotated[
+        ReceiptSigner,
+        typer.Option(
+            "--receipt-signer",
+            help="Who may sign the receipt: exactly --receiver-cert, or any valid certificate of its seat "
+            "(a receiver renewing its certificate; needs --trust or --network).",
+        ),
+    ] = ReceiptSigner.same_certificate,
 ) -> None:
     """Send FILE to an AS4 endpoint and verify the receipt. Exit 0 only on a verified receipt."""
     from exchange import ExchangeError, FixedEndpoint, attempt, build, discover
     from peppol.endpoint import TRANSPORT_PROFILE_AS4_V2, Endpoint
     from peppol.pki import load_certificate
+    from transport.as4 import ReceiptSignerPolicy
     from transport.sender import As4Sender, InsecureUrlError
 
-    if crl is not None and trust is None:
+    if crl is not None and trust is None and network is None:
         raise _bad_input(
-            "--crl needs --trust: revocation is checked while validating against the AP CA bundle"
+            "--crl needs --trust or --network: revocation is checked while validating against the AP CAs"
         )
+    if receipt_signer is ReceiptSigner.same_seat and trust is None and network is None:
+        raise _bad_input("--receipt-signer same-seat needs --trust or --network (the signer is validated)")
     identity = load_cli_identity(key, cert, key_password_file)
     try:
-        validator = _validator(trust, crl) if trust else None
+        validator = _validator(trust, crl, network=network, revocation=revocation)
     except (OSError, ValueError) as exc:
         raise _bad_input(_one_line(exc)) from exc
     with (
@@ -319,6 +376,7 @@ def send(
             ca_bundle=tls_ca,
             allow_http=insecure_http,
             validate_signer=validator.validate if validator else None,
+            receipt_signer=ReceiptSignerPolicy(receipt_signer),
         ) as client,
     ):
         try:  # the URL first: usage before any work (one sender, so the plain-HTTP warning comes once)

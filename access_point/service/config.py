@@ -8,8 +8,10 @@ File layout (every path is relative to the directory of the file; ``docs/service
     redis_url = ""                          # default: embedded Redis in data_dir; or REDIS_URL
 
     [server]      host, port, tls_cert, tls_key, insecure_http
-    [identity]    cert, key                                  (our AP certificate and key)
-    [trust]       ap, smp, tls, crls, revocation, allow_fetching
+    [identity]    cert, key, key_password_file               (our current AP certificate and key)
+    [[identity.renewal]]  cert, key, key_password_file       (a certificate renewal: the previous or
+                                                             next certificate of our seat, decrypt only)
+    [trust]       network, ap, smp, tls, crls, revocation, allow_fetching, receipt_signer
     [discovery]   sml_zone + nameservers, or static          (a static directory file)
     [limits]      request and retry limits (defaults below)
     [client]      api_url, api_key, tls_ca                   (what ``ap send`` and friends use)
@@ -18,7 +20,11 @@ File layout (every path is relative to the directory of the file; ``docs/service
 
 Environment: ``DATABASE_URL`` and ``REDIS_URL``, and ``AP_<NAME>`` for every top-level scalar and
 ``AP_<SECTION>_<NAME>`` for every scalar of a section (``AP_SERVER_PORT=8443``, ``AP_CLIENT_API_KEY=…``),
-applied over the file. :func:`check_config` lists every problem, one line each.
+applied over the file; ``AP_IDENTITY_RENEWAL="KEY[,CERT][;KEY[,CERT]…]"`` replaces the
+``[[identity.renewal]]`` list. :func:`check_config` lists every problem, one line each.
+
+The key password is never in the file: ``identity.key_password_file`` (the first line of that file), else
+``$AP_KEY_PASSWORD``.
 """
 
 from __future__ import annotations
@@ -43,6 +49,13 @@ TENANT_FORMATS: Final = ("ubl", "ocds", "decp")
 #: What an API key may be allowed to do.
 SCOPES: Final = ("send", "read", "admin")
 REVOCATION_POLICIES: Final = ("hard-fail", "soft-fail", "off")
+#: ``[trust] network``: the shipped OpenPeppol CA bundles (``peppol.pki.network``).
+NETWORKS: Final = ("test", "production")
+#: ``[trust] receipt_signer``: which certificate may sign the receipt of a message we sent
+#: (``transport.as4.ReceiptSignerPolicy``; docs/operations.md § Certificate renewal).
+RECEIPT_SIGNERS: Final = ("same-certificate", "same-seat")
+#: Separators of ``AP_IDENTITY_RENEWAL``: entries, then key and certificate of one entry.
+RENEWAL_ENV_SEPARATORS: Final = (";", ",")
 
 
 class ConfigError(ValueError):
@@ -108,6 +121,16 @@ class Tenant:
 
 
 @dataclass(frozen=True)
+class KeyPair:
+    """One AP key pair as configured: the key (PEM, encrypted PEM or PKCS#12), its certificate (``None``
+    for a PKCS#12 file, which holds it) and the file holding the key's password."""
+
+    key: Path
+    cert: Path | None = None
+    key_password_file: Path | None = None
+
+
+@dataclass(frozen=True)
 class ServiceConfig:
     """A loaded, checked configuration (paths absolute)."""
 
@@ -119,7 +142,7 @@ class ServiceConfig:
     tls_cert: Path | None
     tls_key: Path | None
     insecure_http: bool
-    identity_cert: Path
+    identity_cert: Path | None
     identity_key: Path
     ap_trust: Path
     smp_trust: Path | None
@@ -138,6 +161,17 @@ class ServiceConfig:
     api_url: str | None = None
     api_key: str | None = None
     client_tls_ca: Path | None = None
+    identity_key_password_file: Path | None = None
+    #: The other key pairs of a certificate renewal (previous or next): decryption only.
+    identity_renewal: tuple[KeyPair, ...] = ()
+    #: ``"test"`` / ``"production"``: the shipped OpenPeppol CAs are the default ``ap``/``smp`` trust.
+    network: str | None = None
+    receipt_signer: str = "same-certificate"
+
+    @property
+    def identity_pair(self) -> KeyPair:
+        """The current key pair."""
+        return KeyPair(self.identity_key, self.identity_cert, self.identity_key_password_file)
 
     def tenant_of(self, participant: ParticipantId) -> Tenant | None:
         """The tenant owning ``participant`` (identifiers compared by the Peppol case rules)."""
@@ -171,8 +205,8 @@ def _env_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
     limit_names = {f.name for f in fields(Limits)}
     known = {
         "server": ("host", "port", "tls_cert", "tls_key", "insecure_http"),
-        "identity": ("cert", "key"),
-        "trust": ("ap", "smp", "tls", "revocation", "allow_fetching"),
+        "identity": ("cert", "key", "key_password_file"),
+        "trust": ("network", "ap", "smp", "tls", "revocation", "allow_fetching", "receipt_signer"),
         "discovery": ("sml_zone", "static"),
         "limits": tuple(limit_names),
         "client": ("api_url", "api_key", "tls_ca"),
@@ -184,6 +218,16 @@ def _env_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
                 raw.setdefault(section, {})
                 if isinstance(raw[section], dict):
                     raw[section][name] = environ[key]
+    if "AP_IDENTITY_RENEWAL" in environ:
+        entries, pair_separator = RENEWAL_ENV_SEPARATORS
+        renewal = []
+        for entry in environ["AP_IDENTITY_RENEWAL"].split(entries):
+            if entry.strip():
+                key, _, cert = entry.partition(pair_separator)
+                renewal.append({"key": key.strip(), **({"cert": cert.strip()} if cert.strip() else {})})
+        raw.setdefault("identity", {})
+        if isinstance(raw["identity"], dict):
+            raw["identity"]["renewal"] = renewal
 
 
 class _Reader:
@@ -257,6 +301,19 @@ class _Reader:
             self.problem(f"{where}.{key}: file not found: {path}")
         return path
 
+    def tables(self, value: object, where: str) -> list[tuple[str, dict[str, Any]]]:
+        """The tables of the array of tables ``where`` (``[[where]]``), each with its own ``where``."""
+        if not isinstance(value, list):
+            self.problem(f"{where} must be an array of tables ([[{where}]])")
+            return []
+        found: list[tuple[str, dict[str, Any]]] = []
+        for index, entry in enumerate(value):
+            if isinstance(entry, dict):
+                found.append((f"{where}[{index}]", entry))
+            else:
+                self.problem(f"{where}[{index}] must be a table")
+        return found
+
     def strings(self, table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
         value = table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -289,15 +346,8 @@ def _limits(reader: _Reader, raw: dict[str, Any]) -> Limits:
 
 
 def _api_keys(reader: _Reader, raw: object, where: str) -> tuple[ApiKey, ...]:
-    if not isinstance(raw, list):
-        reader.problem(f"{where}.api_keys must be a list of tables")
-        return ()
     keys: list[ApiKey] = []
-    for index, entry in enumerate(raw):
-        here = f"{where}.api_keys[{index}]"
-        if not isinstance(entry, dict):
-            reader.problem(f"{here} must be a table")
-            continue
+    for here, entry in reader.tables(raw, f"{where}.api_keys"):
         reader.unknown(entry, here, ("id", "hash", "scopes"))
         key_id = reader.string(entry, "id", here, required=True)
         digest = reader.string(entry, "hash", here, required=True)
@@ -323,20 +373,12 @@ _TENANT_KEYS: Final = (
 
 
 def _tenants(reader: _Reader, raw: dict[str, Any]) -> tuple[Tenant, ...]:
-    entries = raw.get("tenants", [])
-    if not isinstance(entries, list):
-        reader.problem("[[tenants]] must be an array of tables")
-        return ()
     tenants: list[Tenant] = []
     owners: dict[ParticipantId, str] = {}
     key_ids: set[str] = set()
-    for index, entry in enumerate(entries):
-        where = f"tenants[{index}]"
-        if not isinstance(entry, dict):
-            reader.problem(f"{where} must be a table")
-            continue
+    for where, entry in reader.tables(raw.get("tenants", []), "tenants"):
         reader.unknown(entry, where, _TENANT_KEYS)
-        tenant_id = reader.string(entry, "id", where, required=True) or f"#{index}"
+        tenant_id = reader.string(entry, "id", where, required=True) or f"#{where}"
         where = f"tenant {tenant_id!r}"
         participants: list[ParticipantId] = []
         for text in reader.strings(entry, "participants", where):
@@ -389,6 +431,50 @@ def _tenants(reader: _Reader, raw: dict[str, Any]) -> tuple[Tenant, ...]:
     return tuple(tenants)
 
 
+_TRUST_KEYS: Final = (
+    "network", "ap", "smp", "tls", "crls", "revocation", "allow_fetching", "receipt_signer",
+)  # fmt: skip
+_PAIR_KEYS: Final = ("cert", "key", "key_password_file")
+_PASSWORD_KEYS: Final = ("key_password", "password")
+
+
+def _key_pair(reader: _Reader, table: dict[str, Any], where: str, allowed: tuple[str, ...]) -> KeyPair | None:
+    """``cert``, ``key`` and ``key_password_file`` of ``table`` (the cert is optional for PKCS#12)."""
+    for name in _PASSWORD_KEYS:
+        if name in table:
+            reader.problem(
+                f"{where}.{name}: a password never goes in the configuration file "
+                f"(key_password_file = FILE, or $AP_KEY_PASSWORD)"
+            )
+    reader.unknown({k: v for k, v in table.items() if k not in _PASSWORD_KEYS}, where, allowed)
+    key = reader.file(table, "key", where, required=True)
+    from peppol.pki import looks_pkcs12
+
+    pkcs12 = key is not None and key.is_file() and looks_pkcs12(key)
+    cert = reader.file(table, "cert", where, required=not pkcs12)
+    password_file = reader.file(table, "key_password_file", where)
+    return KeyPair(key, cert, password_file) if key is not None else None
+
+
+def _identity(reader: _Reader, raw: dict[str, Any]) -> tuple[KeyPair | None, tuple[KeyPair, ...]]:
+    """The current key pair of ``[identity]`` and the ``[[identity.renewal]]`` ones."""
+    identity = reader.table(raw, "identity")
+    current = _key_pair(reader, identity, "identity", (*_PAIR_KEYS, "renewal"))
+    renewal: list[KeyPair] = []
+    for where, entry in reader.tables(identity.get("renewal", []), "identity.renewal"):
+        pair = _key_pair(reader, entry, where, _PAIR_KEYS)
+        if pair is None:
+            continue
+        if current is not None and pair.key == current.key:
+            reader.problem(f"{where}.key is the current identity.key (list only the other certificates)")
+        elif pair.key in (other.key for other in renewal):
+            reader.problem(f"{where}.key is listed twice")
+        if pair.key_password_file is None and current is not None:  # the current one's password file
+            pair = KeyPair(pair.key, pair.cert, current.key_password_file)
+        renewal.append(pair)
+    return current, tuple(renewal)
+
+
 def _parse(path: Path, environ: Mapping[str, str]) -> tuple[ServiceConfig | None, list[str]]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -427,16 +513,26 @@ def _parse(path: Path, environ: Mapping[str, str]) -> tuple[ServiceConfig | None
     if public_url.startswith("http://") and not insecure_http:
         reader.problem("public_url is plain http:// (set server.insecure_http = true for local tests only)")
 
-    identity = reader.table(raw, "identity")
-    reader.unknown(identity, "identity", ("cert", "key"))
-    cert = reader.file(identity, "cert", "identity", required=True)
-    key = reader.file(identity, "key", "identity", required=True)
+    current, renewal = _identity(reader, raw)
 
     trust = reader.table(raw, "trust")
-    reader.unknown(trust, "trust", ("ap", "smp", "tls", "crls", "revocation", "allow_fetching"))
-    ap_trust = reader.file(trust, "ap", "trust", required=True)
+    reader.unknown(trust, "trust", _TRUST_KEYS)
+    network = reader.string(trust, "network", "trust")
+    if network is not None and network not in NETWORKS:
+        reader.problem(f"trust.network must be one of {', '.join(NETWORKS)}, not {network!r}")
+        network = None
+    ap_trust = reader.file(trust, "ap", "trust", required=network is None and "network" not in trust)
     smp_trust = reader.file(trust, "smp", "trust")
+    if network is not None:  # the shipped OpenPeppol CAs, unless a file is given
+        from peppol.pki import trust_file
+
+        ap_trust, smp_trust = trust_file(network, ap_trust), trust_file(network, smp_trust)
     tls_trust = reader.file(trust, "tls", "trust")
+    receipt_signer = reader.string(trust, "receipt_signer", "trust") or RECEIPT_SIGNERS[0]
+    if receipt_signer not in RECEIPT_SIGNERS:
+        reader.problem(
+            f"trust.receipt_signer must be one of {', '.join(RECEIPT_SIGNERS)}, not {receipt_signer!r}"
+        )
     crls = tuple((reader.base / c).resolve() for c in reader.strings(trust, "crls", "trust"))
     for crl in crls:
         if not crl.is_file():
@@ -456,7 +552,9 @@ def _parse(path: Path, environ: Mapping[str, str]) -> tuple[ServiceConfig | None
     if static is None and zone is None:
         reader.problem("discovery: set sml_zone (e.g. 'edelivery.tech.ec.europa.eu') or static")
     if zone is not None and smp_trust is None:
-        reader.problem("trust.smp is required with discovery.sml_zone (SMP signatures are verified)")
+        reader.problem(
+            "trust.smp (or trust.network) is required with discovery.sml_zone (SMP signatures are verified)"
+        )
 
     client = reader.table(raw, "client")
     reader.unknown(client, "client", ("api_url", "api_key", "tls_ca"))
@@ -467,7 +565,7 @@ def _parse(path: Path, environ: Mapping[str, str]) -> tuple[ServiceConfig | None
     tenants = _tenants(reader, raw)
     if reader.problems:
         return None, reader.problems
-    assert cert is not None and key is not None and ap_trust is not None
+    assert current is not None and ap_trust is not None
     config = ServiceConfig(
         path=path.resolve(),
         data_dir=data_dir,
@@ -477,8 +575,12 @@ def _parse(path: Path, environ: Mapping[str, str]) -> tuple[ServiceConfig | None
         tls_cert=tls_cert,
         tls_key=tls_key,
         insecure_http=insecure_http,
-        identity_cert=cert,
-        identity_key=key,
+        identity_cert=current.cert,
+        identity_key=current.key,
+        identity_key_password_file=current.key_password_file,
+        identity_renewal=renewal,
+        network=network,
+        receipt_signer=receipt_signer,
         ap_trust=ap_trust,
         smp_trust=smp_trust,
         tls_trust=tls_trust,
@@ -499,26 +601,79 @@ def _parse(path: Path, environ: Mapping[str, str]) -> tuple[ServiceConfig | None
     return config, []
 
 
+def load_key_pair(pair: KeyPair, environ: Mapping[str, str] | None = None) -> Identity:
+    """One configured key pair: a PKCS#12 file or a PEM key, plain or encrypted, its password from
+    ``key_password_file``, else ``$AP_KEY_PASSWORD`` (never in the configuration file); a clear PEM key
+    takes none (the keys of a renewal may be one clear, one encrypted)."""
+    from peppol.pki import key_password, load_identity, needs_password
+
+    password = key_password(pair.key_password_file, environ) if needs_password(pair.key) else None
+    return load_identity(pair.key, pair.cert, password=password)
+
+
 def load_service_identity(config: ServiceConfig) -> Identity:
-    """Our AP identity from ``identity.key`` / ``identity.cert``: a PKCS#12 file or a PEM key, plain or
-    encrypted, its password from ``$AP_KEY_PASSWORD`` (never in the configuration file)."""
-    from peppol.pki import key_password, load_identity
+    """Our AP identity: the current key pair of ``[identity]``, which signs; with ``[[identity.renewal]]``
+    entries an :class:`~peppol.pki.IdentitySet` that also decrypts messages encrypted for them.
 
-    return load_identity(config.identity_key, config.identity_cert, password=key_password())
+    Raises :class:`~peppol.pki.KeyLoadError` naming the entry (``identity.renewal[1]: …``)."""
+    from peppol.pki import IdentitySet, KeyLoadError
+
+    current = load_key_pair(config.identity_pair)
+    if not config.identity_renewal:
+        return current
+    others = []
+    for index, pair in enumerate(config.identity_renewal):
+        try:
+            others.append(load_key_pair(pair))
+        except KeyLoadError as exc:
+            raise KeyLoadError(f"identity.renewal[{index}]: {exc}") from exc
+    return IdentitySet.of_identities(current, others)
 
 
-def _deep_checks(config: ServiceConfig) -> list[str]:
+def _identity_problems(config: ServiceConfig, environ: Mapping[str, str]) -> list[str]:
+    """Each key pair loads, the renewal ones are of our seat and none is the current certificate."""
+    from datetime import UTC, datetime
+
+    from peppol.pki import seat_id
+
+    try:
+        current = load_key_pair(config.identity_pair, environ)
+    except Exception as exc:
+        return [f"identity: cannot load the key pair: {exc}"]
+    problems: list[str] = []
+    now = datetime.now(UTC)
+    seen = {current.certificate}
+    for index, pair in enumerate(config.identity_renewal):
+        where = f"identity.renewal[{index}]"
+        try:
+            other = load_key_pair(pair, environ)
+        except Exception as exc:
+            problems.append(f"{where}: cannot load the key pair: {exc}")
+            continue
+        if other.certificate in seen:
+            problems.append(f"{where}: the same certificate as identity or another entry (list each once)")
+        elif seat_id(other.certificate) != seat_id(current.certificate):
+            problems.append(
+                f"{where}: certificate of seat {seat_id(other.certificate)!r}, the current one is "
+                f"{seat_id(current.certificate)!r} (a renewal keeps the seat id)"
+            )
+        elif other.certificate.not_valid_after_utc <= now:
+            problems.append(
+                f"{where}: the certificate expired on {other.certificate.not_valid_after_utc:%Y-%m-%d} "
+                "(no sender can use it any more: remove the entry)"
+            )
+        seen.add(other.certificate)
+    return problems
+
+
+def _deep_checks(config: ServiceConfig, environ: Mapping[str, str]) -> list[str]:
     """Checks that load the files: key matches certificate, trust stores parse, our certificate
     validates, TLS pair loads."""
     import ssl
 
     from peppol.pki import TrustStore
 
-    problems: list[str] = []
-    try:
-        load_service_identity(config)
-    except Exception as exc:
-        problems.append(f"identity: cannot load the key pair: {exc}")
+    problems = _identity_problems(config, environ)
     for name, path in (("ap", config.ap_trust), ("smp", config.smp_trust), ("tls", config.tls_trust)):
         if path is not None:
             try:
@@ -537,10 +692,11 @@ def _deep_checks(config: ServiceConfig) -> list[str]:
 
 def check_config(path: Path | str, environ: Mapping[str, str] | None = None) -> list[str]:
     """Every problem of the configuration at ``path``, one line each (empty: usable)."""
-    config, problems = _parse(Path(path), os.environ if environ is None else environ)
+    environ = os.environ if environ is None else environ
+    config, problems = _parse(Path(path), environ)
     if config is None:
         return problems
-    return _deep_checks(config)
+    return _deep_checks(config, environ)
 
 
 def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> ServiceConfig:
@@ -554,9 +710,12 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> S
 __all__ = [
     "ApiKey",
     "ConfigError",
+    "KeyPair",
     "Limits",
     "ServiceConfig",
     "Tenant",
     "check_config",
     "load_config",
+    "load_key_pair",
+    "load_service_identity",
 ]

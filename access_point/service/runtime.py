@@ -59,7 +59,7 @@ from exchange.outbound import (
 from peppol.endpoint import TRANSPORT_PROFILE_AS4_V2, Endpoint
 from peppol.identifiers import DocumentTypeId, ParticipantId, ProcessId
 from peppol.pki import Purpose, RevocationPolicy, seat_id
-from transport.as4 import OutboundMessage
+from transport.as4 import OutboundMessage, ReceiptSignerPolicy
 from transport.as4.dsig import Reference
 from transport.receiver import CallbackHooks, ReceivedMessage
 from transport.sender import As4Sender
@@ -273,6 +273,7 @@ class Service:
                 allow_http=self.config.insecure_http,
                 read_timeout=SEND_READ_TIMEOUT,
                 validate_signer=self.ap_validator.validate,
+                receipt_signer=ReceiptSignerPolicy(self.config.receipt_signer),
             )
             self._local.sender = sender
         return sender

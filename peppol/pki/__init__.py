@@ -27,9 +27,17 @@ from peppol.pki.loading import (
     load_identity,
     load_pkcs12,
     load_private_key,
+    looks_pkcs12,
+    needs_password,
 )
 from peppol.pki.names import Purpose, Stage, name_purpose, name_stage, seat_id
-from peppol.pki.network import NETWORK_BUNDLES, network_bundle, network_truststore, select_truststore
+from peppol.pki.network import (
+    NETWORK_BUNDLES,
+    network_bundle,
+    network_truststore,
+    select_truststore,
+    trust_file,
+)
 from peppol.pki.truststore import TrustStore, is_self_signed
 from peppol.pki.validation import (
     DEFAULT_REVOCATION_POLICY,
@@ -73,10 +81,13 @@ __all__ = [
     "load_identity",
     "load_pkcs12",
     "load_private_key",
+    "looks_pkcs12",
     "name_purpose",
     "name_stage",
+    "needs_password",
     "network_bundle",
     "network_truststore",
     "seat_id",
     "select_truststore",
+    "trust_file",
 ]

@@ -223,7 +223,7 @@ class Identity:
         Cached per (cert path+mtime, key path+mtime); raises :class:`KeyLoadError` when the key does not
         belong to the certificate.
         """
-        if _looks_pkcs12(Path(key)):
+        if looks_pkcs12(Path(key)):
             return load_identity(Path(key), Path(cert), password=password)
         cache_key = ("identity", *_file_key("cert", Path(cert), None), *_file_key("key", Path(key), password))
         cached = _CACHE.get(cache_key)
@@ -295,9 +295,7 @@ def load_pkcs12(source: Path | bytes, password: bytes | None) -> Identity:
     return identity
 
 
-def key_password(
-    password_file: Path | None = None, environ: Mapping[str, str] | None = None
-) -> bytes | None:
+def key_password(password_file: Path | None = None, environ: Mapping[str, str] | None = None) -> bytes | None:
     """The password of an encrypted key / PKCS#12: the first line of ``password_file`` when given,
     else ``$AP_KEY_PASSWORD``, else ``None``. Never from a command-line argument (visible in ``ps``)."""
     if password_file is not None:
@@ -310,7 +308,8 @@ def key_password(
     return None if value is None else value.encode("utf-8")
 
 
-def _looks_pkcs12(path: Path) -> bool:
+def looks_pkcs12(path: Path) -> bool:
+    """``path`` is a PKCS#12 file: by its name (``.p12``, ``.pfx``) or its first bytes."""
     if path.suffix.lower() in PKCS12_SUFFIXES:
         return True
     try:
@@ -318,6 +317,20 @@ def _looks_pkcs12(path: Path) -> bool:
             return is_pkcs12(fh.read(16))
     except OSError:
         return False
+
+
+def needs_password(path: Path) -> bool:
+    """Whether the key file at ``path`` can need a password: a PKCS#12 file or an encrypted PEM key
+    (a DER key may be encrypted too); ``False`` for a clear PEM key, so a password configured for
+    the other keys of a set (``$AP_KEY_PASSWORD``) is not given to it."""
+    if looks_pkcs12(path):
+        return True
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return True  # the loader reports the unreadable file
+    return not _is_pem(head) or b"ENCRYPTED" in head
 
 
 def load_identity(
@@ -330,7 +343,7 @@ def load_identity(
     Raises :class:`KeyLoadError` with a one-line reason naming the file.
     """
     key_path = Path(key_path)
-    if _looks_pkcs12(key_path):
+    if looks_pkcs12(key_path):
         identity = load_pkcs12(key_path, password)
         if cert_path is None:
             return identity

@@ -41,3 +41,12 @@ def select_truststore(network: Stage | str | None, override: Path | None) -> Tru
     if override is not None:
         return TrustStore.from_pem(override, stage=Stage(network) if network is not None else None)
     return network_truststore(network) if network is not None else None
+
+
+def trust_file(network: Stage | str | None, override: Path | None) -> Path | None:
+    """The PEM trust store file to use: ``override`` when given, else the shipped bundle of ``network``,
+    else ``None``. The one rule behind ``[trust] network``/``ap``/``smp`` of the service and the
+    ``--network``/``--trust`` options of the commands."""
+    if override is not None:
+        return override
+    return network_bundle(network) if network is not None else None
