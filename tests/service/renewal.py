@@ -8,6 +8,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
@@ -43,3 +44,18 @@ def renew(pki: Path, old_cert: Path, out: Path) -> tuple[Path, Path]:
         with os.fdopen(fd, "wb") as fh:
             fh.write(content)
     return p12, password
+
+
+def publish(pair_dir: Path, side: str, participant: str, as4_url: str, certificate: x509.Certificate) -> None:
+    """Rewrite the signed SMP documents of ``side`` in the pair's discovery directory so that they
+    publish ``certificate`` (what a participant's SMP does when its AP renews); the loopback SMP serves
+    them once restarted (``access_point.dev.network.start_network``)."""
+    from access_point.dev.pair import DOCUMENT_TYPES
+    from access_point.dev.smp import signed_metadata
+
+    pki = pair_dir / "pki"
+    smp = Identity.load(pki / "smp.pem", pki / "smp.key")
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    for index, (doctype, process) in enumerate(DOCUMENT_TYPES):
+        body = signed_metadata(participant, doctype, process, as4_url, der, smp)
+        (pair_dir / "discovery" / f"{side}-{index}.xml").write_bytes(body)
