@@ -49,6 +49,8 @@ TENANT_FORMATS: Final = ("ubl", "ocds", "decp")
 #: What an API key may be allowed to do.
 SCOPES: Final = ("send", "read", "admin")
 REVOCATION_POLICIES: Final = ("hard-fail", "soft-fail", "off")
+#: Schemes of ``database_url`` / ``DATABASE_URL`` (``access_point.store.engine``).
+DATABASE_SCHEMES: Final = ("sqlite", "postgresql", "postgres")
 #: ``[trust] network``: the shipped OpenPeppol CA bundles (``peppol.pki.network``).
 NETWORKS: Final = ("test", "production")
 #: ``[trust] receipt_signer``: which certificate may sign the receipt of a message we sent
@@ -193,6 +195,34 @@ _SECTIONS: Final = ("server", "identity", "trust", "discovery", "limits", "clien
 _TOP_SCALARS: Final = ("data_dir", "public_url", "database_url", "redis_url")
 
 
+#: The scalars of each section that ``AP_<SECTION>_<NAME>`` sets.
+_ENV_SCALARS: Final = {
+    "server": ("host", "port", "tls_cert", "tls_key", "insecure_http"),
+    "identity": ("cert", "key", "key_password_file"),
+    "trust": ("network", "ap", "smp", "tls", "revocation", "allow_fetching", "receipt_signer"),
+    "discovery": ("sml_zone", "static"),
+    "limits": tuple(f.name for f in fields(Limits)),
+    "client": ("api_url", "api_key", "tls_ca"),
+}
+
+
+def environment_names() -> frozenset[str]:
+    """Every environment variable the configuration reads (``docs/service.md``)."""
+    return frozenset(
+        {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "AP_IDENTITY_RENEWAL",
+            *(f"AP_{name.upper()}" for name in _TOP_SCALARS),
+            *(
+                f"AP_{section.upper()}_{name.upper()}"
+                for section, names in _ENV_SCALARS.items()
+                for name in names
+            ),
+        }
+    )
+
+
 def _env_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
     """Apply ``DATABASE_URL``, ``REDIS_URL`` and ``AP_*`` over the parsed file (in place)."""
     for name in ("DATABASE_URL", "REDIS_URL"):
@@ -202,16 +232,7 @@ def _env_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
         key = f"AP_{name.upper()}"
         if key in environ:
             raw[name] = environ[key]
-    limit_names = {f.name for f in fields(Limits)}
-    known = {
-        "server": ("host", "port", "tls_cert", "tls_key", "insecure_http"),
-        "identity": ("cert", "key", "key_password_file"),
-        "trust": ("network", "ap", "smp", "tls", "revocation", "allow_fetching", "receipt_signer"),
-        "discovery": ("sml_zone", "static"),
-        "limits": tuple(limit_names),
-        "client": ("api_url", "api_key", "tls_ca"),
-    }
-    for section, names in known.items():
+    for section, names in _ENV_SCALARS.items():
         for name in names:
             key = f"AP_{section.upper()}_{name.upper()}"
             if key in environ:
@@ -492,6 +513,10 @@ def _parse(path: Path, environ: Mapping[str, str]) -> tuple[ServiceConfig | None
     public_url = reader.string(raw, "public_url", "top level", required=True) or ""
     _url(reader, public_url or None, "public_url", ("https", "http"))
     database_url = reader.string(raw, "database_url", "top level")
+    if database_url is not None and urlsplit(database_url).scheme.split("+")[0] not in DATABASE_SCHEMES:
+        reader.problem(
+            f"database_url: {database_url.split('@')[-1]!r} is not a sqlite:/// or postgresql:// URL"
+        )
     redis_url = reader.string(raw, "redis_url", "top level")
     _url(reader, redis_url, "redis_url", ("redis", "rediss", "unix"))
 
@@ -715,6 +740,7 @@ __all__ = [
     "ServiceConfig",
     "Tenant",
     "check_config",
+    "environment_names",
     "load_config",
     "load_key_pair",
     "load_service_identity",

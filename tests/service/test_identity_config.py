@@ -152,3 +152,9 @@ def test_trust_network_gives_the_shipped_cas_and_receipt_signer_is_checked(
         "trust.receipt_signer must be one of same-certificate, same-seat, not 'anyone'",
         "trust.smp (or trust.network) is required with discovery.sml_zone (SMP signatures are verified)",
     ]
+
+
+def test_a_database_url_of_another_kind_is_one_line_without_its_password(setup: dict[str, Path]) -> None:
+    problems = check_config(setup["config"], environ={"DATABASE_URL": "mysql://ap:secret@db/ap"})
+    assert problems == ["database_url: 'db/ap' is not a sqlite:/// or postgresql:// URL"]
+    assert check_config(setup["config"], environ={"DATABASE_URL": "postgresql://ap:secret@db/ap"}) == []
