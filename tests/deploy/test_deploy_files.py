@@ -151,6 +151,9 @@ def test_compose_commands_and_environment_match_the_cli_and_the_configuration(pa
         _config_check(pair["partner"]["config"], env)
         assert env["AP_ARTIFACTS_DIR"].startswith("/var/lib/ap/data/")  # on the shared volume
         assert "ap-data:/var/lib/ap/data" in service["volumes"]
+        # a new named volume takes the ownership of the image's directory: it must be the ap user's
+        assert "mkdir -p /var/lib/ap/data && chown ap:ap /var/lib/ap/data" in dockerfile
+        assert dockerfile.index("chown ap:ap /var/lib/ap/data") < dockerfile.index("USER ap")
         assert services[name]["depends_on"]["ap-artifacts"] == {"condition": "service_completed_successfully"}
     # the one-shot artifact installation: real sets, real command, the same store as the nodes
     artifacts = services["ap-artifacts"]
