@@ -26,10 +26,12 @@ KeyPasswordFileOpt = Annotated[
 
 def load_cli_identity(key: Path, cert: Path | None, password_file: Path | None) -> Identity:
     """Load our identity or exit 2 with one line naming the option that fixes it."""
-    from peppol.pki import KeyLoadError, key_password, load_identity
+    from peppol.pki import KeyLoadError, key_password, load_identity, needs_password
 
     try:
-        return load_identity(key, cert, password=key_password(password_file))
+        # $AP_KEY_PASSWORD is not given to a clear PEM key (as in the service configuration)
+        password = key_password(password_file) if password_file or needs_password(key) else None
+        return load_identity(key, cert, password=password)
     except KeyLoadError as exc:
         reason = str(exc)
         if "password" in reason:

@@ -44,7 +44,7 @@ def renewing(test_pki: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     running.stop()
 
 
-def _send(pki: Any, url: str, tmp_path: Path, *options: str) -> Any:
+def _send(pki: Any, url: str, tmp_path: Path, *options: str, env: dict[str, str] | None = None) -> Any:
     sbd = tmp_path / "doc.sbd.xml"
     sbd.write_bytes(make_sbd())
     args = [
@@ -52,7 +52,7 @@ def _send(pki: Any, url: str, tmp_path: Path, *options: str) -> Any:
         "--key", str(pki.aps[0].key), "--cert", str(pki.aps[0].cert),
         "--receiver-cert", str(pki.aps[1].cert), *options,
     ]  # fmt: skip
-    return runner.invoke(app, args)
+    return runner.invoke(app, args, env=env)
 
 
 def test_the_options_take_the_values_of_the_service_configuration() -> None:
@@ -72,7 +72,10 @@ def test_receipt_signed_by_the_receivers_renewed_certificate_is_refused_strictly
     assert strict.exit_code == 1, strict.output
     report = json.loads(strict.stdout)
     assert report["delivered"] is False and "another certificate" in report["detail"]
-    same_seat = _send(test_pki, server.url, tmp_path, *trust, "--receipt-signer", "same-seat")
+    # $AP_KEY_PASSWORD (for other, encrypted keys) is not given to our clear PEM key
+    same_seat = _send(
+        test_pki, server.url, tmp_path, *trust, "--receipt-signer", "same-seat", env={"AP_KEY_PASSWORD": ""}
+    )
     assert same_seat.exit_code == 0, same_seat.output
     assert json.loads(same_seat.stdout)["delivered"] is True
 
