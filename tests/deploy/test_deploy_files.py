@@ -1,6 +1,6 @@
 """The deployment files (``deploy/``, docs/operations.md § Deployment) checked with real tools: the
-systemd units by ``systemd-analyze verify``, the nginx configuration by ``nginx -t`` (Debian's nginx,
-unpacked from its package when not installed), and every command and environment variable of the
+systemd units by ``systemd-analyze verify``, the nginx configuration by ``nginx -t`` (both Debian's,
+unpacked from their packages when not installed), and every command and environment variable of the
 compose file, the units and ``ap.env.example`` against the real CLI (``ap … --help`` parses the very
 arguments) and the configuration (``ap config check`` under the environment they give)."""
 
@@ -78,18 +78,18 @@ def _unit_values(text: str, key: str) -> list[str]:
 # --- systemd ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(
-    shutil.which("systemd-analyze") is None,
-    reason="systemd-analyze is missing: the systemd package is not installed by the tests (it is the init "
-    "system, too heavy to add to a CI container)",
-)
 def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
+    analyze, env = _tool(
+        "systemd-analyze", ("systemd", "libsystemd-shared"), "usr/bin/systemd-analyze", tmp_path
+    )
     units = []
     for template, instance in UNITS.items():
         unit = tmp_path / template.replace("@.", f"@{instance}.")
         unit.write_text(_unit(template).replace(INSTALLED_AP, str(AP)))  # the executable must exist
         units.append(str(unit))
-    result = _run(["systemd-analyze", "verify", "--man=no", *units])
+    result = subprocess.run(
+        [str(analyze), "verify", "--man=no", *units], capture_output=True, text=True, timeout=120, env=env
+    )
     assert result.returncode == 0 and result.stderr == "", result.stderr
 
 
@@ -180,28 +180,42 @@ def test_compose_commands_and_environment_match_the_cli_and_the_configuration(pa
 # --- nginx -----------------------------------------------------------------------------------------
 
 
-def _nginx(directory: Path) -> Path:
-    """An nginx binary: the installed one, else Debian's unpacked from its package (``apt-get download``
-    + ``dpkg -x``: no maintainer script runs, no daemon starts); skips when neither is possible."""
-    found = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).is_file()), None)
+def _tool(name: str, packages: tuple[str, ...], inside: str, directory: Path) -> tuple[Path, dict[str, str]]:
+    """The installed ``name``, else Debian's unpacked from ``packages`` (``apt-get download`` + ``dpkg
+    -x``: no maintainer script runs, no daemon starts) with the environment to run it; skips when
+    neither works."""
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
     if found:
-        return Path(found)
+        return Path(found), dict(os.environ)
     if shutil.which("apt-get") is None or shutil.which("dpkg") is None:
-        pytest.skip("nginx is not installed and this is not a Debian system (apt-get, dpkg) to fetch it from")
-    command = ["apt-get", "download", "nginx"]
+        pytest.skip(
+            f"{name} is not installed and this is not a Debian system (apt-get, dpkg) to fetch it from"
+        )
+    command = ["apt-get", "download", *packages]
     download = subprocess.run(command, capture_output=True, text=True, cwd=directory, timeout=300)
     if download.returncode != 0 and os.geteuid() == 0:  # a clean CI container has no package lists yet
         subprocess.run(["apt-get", "update"], capture_output=True, timeout=300)
         download = subprocess.run(command, capture_output=True, text=True, cwd=directory, timeout=300)
-    packages = sorted(directory.glob("nginx_*.deb"))
-    if download.returncode != 0 or not packages:
-        pytest.skip(f"nginx is not installed and could not be downloaded: {download.stderr.strip()[-300:]}")
-    subprocess.run(["dpkg", "-x", str(packages[0]), str(directory / "root")], check=True, timeout=120)
-    return directory / "root" / "usr" / "sbin" / "nginx"
+    if download.returncode != 0:
+        pytest.skip(f"{name} is not installed and could not be downloaded: {download.stderr.strip()[-300:]}")
+    root = directory / "root"
+    for package in directory.glob("*.deb"):
+        subprocess.run(["dpkg", "-x", str(package), str(root)], check=True, timeout=120)
+    libraries = [root / "usr/lib/x86_64-linux-gnu/systemd", root / "usr/lib/x86_64-linux-gnu"]
+    env = {**os.environ, "LD_LIBRARY_PATH": ":".join(map(str, libraries))}
+    tool = root / inside
+    probe = subprocess.run(
+        [str(tool), "--version" if name != "nginx" else "-v"], capture_output=True, env=env
+    )
+    if probe.returncode != 0:
+        pytest.skip(
+            f"{name} unpacked from Debian's {', '.join(packages)} does not run here: {probe.stderr[-300:]!r}"
+        )
+    return tool, env
 
 
 def test_nginx_configuration_passes_nginx_t(pair: dict[str, Any], tmp_path: Path) -> None:
-    nginx = _nginx(tmp_path)
+    nginx, env = _tool("nginx", ("nginx",), "usr/sbin/nginx", tmp_path)
     pki = pair["directory"] / "pki"
     tls = tmp_path / "tls"
     tls.mkdir()
@@ -223,5 +237,6 @@ def test_nginx_configuration_passes_nginx_t(pair: dict[str, Any], tmp_path: Path
         f"pid {tmp_path / 'nginx.pid'};\nerror_log stderr;\nevents {{}}\n"
         f"http {{ access_log off; {temp} include {tmp_path / 'site.conf'}; }}\n"
     )
-    result = _run([str(nginx), "-t", "-e", "stderr", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")])
+    command = [str(nginx), "-t", "-e", "stderr", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0 and "test is successful" in result.stderr, result.stderr
