@@ -15,11 +15,12 @@ from typing import Any, Final, Literal, get_args
 
 from lxml import etree
 
-from mappings import decp, eforms, ocds_merge, ocds_prepare, peppol, profiles, provenance
+from mappings import decp, doctypes, eforms, ocds_merge, ocds_prepare, peppol, profiles, provenance
 from mappings.engine import Trace
 from mappings.errors import InputTooLarge, InputValidationError, MappingError, UnsupportedConversion
 from mappings.model import release_errors
 from mappings.spec import load_spec
+from mappings.xmlbuild import serialise
 from peppol.xml import XmlError, parse_bytes
 
 Source = Literal["ocds", "decp", "ubl"]
@@ -183,12 +184,12 @@ def _read_ubl(data: bytes, origins: dict[str, str] | None = None) -> dict[str, A
     except XmlError as exc:
         raise MappingError(f"not well-formed or unsafe XML: {exc}", "/") from exc
     local = etree.QName(root).localname
-    if local in ("ContractNotice", "ContractAwardNotice"):
+    if local in (doctypes.eforms(kind).root for kind in eforms.NOTICE_KINDS):
         release = eforms.read_tree(root)
         if origins is not None:
             origins.update(provenance.scope_origins(root, load_spec(eforms.SPEC_NAME), release))
         return release
-    if local in peppol.TARGET_OF_ROOT:
+    if peppol.target_of_root(local):
         return peppol.read_document(data)
     raise MappingError(f"unsupported UBL document {local}", "/*")
 
@@ -383,7 +384,7 @@ def _build(
             for f in findings
         ]
     return Conversion(
-        peppol.serialise(tree),
+        serialise(tree),
         target,
         releases,
         tree=tree if trace else None,

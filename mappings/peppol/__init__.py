@@ -15,18 +15,15 @@ One module per document (``t004``, ``t005``, ``t006``, ``t018``), what they shar
 dispatch by document in ``documents``.
 """
 
-from mappings.peppol.common import DOCS, TARGET_OF_ROOT, UBL_VERSION, PeppolTarget
-from mappings.peppol.documents import OCID_PREFIX, build_document, build_tree, read_document, serialise
+from mappings.peppol.common import TARGETS, PeppolTarget, target_of_root
+from mappings.peppol.documents import build_document, build_tree, read_document
 from mappings.peppol.t004 import build_t004, read_t004
 from mappings.peppol.t005 import build_t005, read_t005
 from mappings.peppol.t006 import build_t006, read_t006
 from mappings.peppol.t018 import build_t018, read_t018
 
 __all__ = [
-    "DOCS",
-    "OCID_PREFIX",
-    "TARGET_OF_ROOT",
-    "UBL_VERSION",
+    "TARGETS",
     "PeppolTarget",
     "build_document",
     "build_t004",
@@ -39,5 +36,5 @@ __all__ = [
     "read_t005",
     "read_t006",
     "read_t018",
-    "serialise",
+    "target_of_root",
 ]

@@ -4,31 +4,20 @@ Peppol-only data kept in the platform extension (``platform.peppol``), and the t
 from __future__ import annotations
 
 import uuid
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 from lxml import etree
 
-from mappings import engine
+from mappings import doctypes, engine
 from mappings.errors import MappingError
 from mappings.org_schemes import party_peppol_ids
 from mappings.xmlbuild import new_child
-from mappings.xmlns import NS, doc_ns
+from mappings.xmlns import NS
 
 PeppolTarget = Literal["t004", "t005", "t006", "t018"]
 
-UBL_VERSION: Final = "2.2"
-DOCS: Final[dict[str, tuple[str, str, str]]] = {
-    # target: (root element, CustomizationID, ProfileID)
-    "t004": ("CallForTenders", "urn:fdc:peppol.eu:prac:trns:t004:1.2", "urn:fdc:peppol.eu:prac:bis:p002:1.2"),
-    "t005": ("Tender", "urn:fdc:peppol.eu:prac:trns:t005:1.2", "urn:fdc:peppol.eu:prac:bis:p003:1.2"),
-    "t006": ("TenderReceipt", "urn:fdc:peppol.eu:prac:trns:t006:1.2", "urn:fdc:peppol.eu:prac:bis:p003:1.2"),
-    "t018": (
-        "ApplicationResponse",
-        "urn:fdc:peppol.eu:prac:trns:t018:1.1",
-        "urn:fdc:peppol.eu:prac:bis:p010:1.1",
-    ),
-}
-TARGET_OF_ROOT: Final = {root: target for target, (root, _, _) in DOCS.items()}
+#: The documents, as ``ubl.registry`` names them (``peppol-t004``…: root, versions and ids).
+TARGETS: Final[tuple[PeppolTarget, ...]] = get_args(PeppolTarget)
 HASH_ALGORITHMS: Final[dict[str, str]] = {
     "SHA-256": "http://www.w3.org/2001/04/xmlenc#sha256",
     "SHA-512": "http://www.w3.org/2001/04/xmlenc#sha512",
@@ -42,9 +31,12 @@ COUNTRY_LIST: Final = "ISO3166-1:Alpha2"
 
 def new_root(target: str) -> etree._Element:
     """The empty root element of document ``target``."""
-    name = DOCS[target][0]
-    nsmap: dict[str | None, str] = {None: doc_ns(name), "cbc": NS["cbc"], "cac": NS["cac"]}
-    return etree.Element(f"{{{doc_ns(name)}}}{name}", nsmap=nsmap)  # type: ignore[arg-type]
+    return doctypes.new_root(doctypes.peppol(target), {"cbc": NS["cbc"], "cac": NS["cac"]})
+
+
+def target_of_root(local: str) -> PeppolTarget | None:
+    """The document whose root element is named ``local``, if it is one of :data:`TARGETS`."""
+    return next((t for t in TARGETS if doctypes.peppol(t).root == local), None)
 
 
 def extension(release: dict[str, Any]) -> dict[str, Any]:
@@ -56,10 +48,10 @@ def extension(release: dict[str, Any]) -> dict[str, Any]:
 def write_header(root: etree._Element, release: dict[str, Any], target: str, *, folder: bool = True) -> None:
     """Versions, document id, ``ContractFolderID`` (unless not ``folder``), issue date and time."""
     meta = (extension(release).get("documents") or {}).get(target) or {}
-    _, customization, profile = DOCS[target]
-    new_child(root, "cbc:UBLVersionID", UBL_VERSION)
-    new_child(root, "cbc:CustomizationID", customization)
-    new_child(root, "cbc:ProfileID", profile)
+    doc = doctypes.peppol(target)
+    new_child(root, "cbc:UBLVersionID", str(doc.ubl_version))
+    new_child(root, "cbc:CustomizationID", doc.customization_id)
+    new_child(root, "cbc:ProfileID", str(doc.profile_id))
     doc_id = str(meta.get("uuid") or uuid.uuid4())
     if target == "t018":
         new_child(root, "cbc:ID", doc_id)

@@ -9,18 +9,16 @@ from typing import Any, Final
 from lxml import etree
 
 from mappings import engine
-from mappings.eforms import DEFAULT_OCID_PREFIX
 from mappings.errors import MappingError
+from mappings.model import ocid
 from mappings.peppol import common
 from mappings.peppol.t004 import build_t004, read_t004
 from mappings.peppol.t005 import build_t005, read_t005
 from mappings.peppol.t006 import build_t006, read_t006
 from mappings.peppol.t018 import build_t018, read_t018
+from mappings.xmlbuild import serialise
 from mappings.xmlns import NS
 from peppol.xml import parse_bytes
-
-#: Prefix of the ocid given to a release read from a Peppol document (as for eForms notices).
-OCID_PREFIX: Final = DEFAULT_OCID_PREFIX
 
 _BUILDERS: Final = {"t005": build_t005, "t006": build_t006, "t018": build_t018}
 _READERS: Final = {"t004": read_t004, "t005": read_t005, "t006": read_t006, "t018": read_t018}
@@ -83,15 +81,10 @@ def build_document(release: dict[str, Any], target: common.PeppolTarget) -> byte
     return serialise(build_tree(release, target))
 
 
-def serialise(tree: etree._ElementTree) -> bytes:
-    """UTF-8 bytes with an XML declaration, as every builder writes them."""
-    return bytes(etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True))
-
-
 def read_document(data: bytes) -> dict[str, Any]:
     """OCDS release for a Peppol T004/T005/T006/T018 document."""
     root = parse_bytes(data).getroot()
-    target = common.TARGET_OF_ROOT.get(etree.QName(root).localname)
+    target = common.target_of_root(etree.QName(root).localname)
     if target is None:
         raise MappingError(f"not a supported Peppol pre-award document: {etree.QName(root).localname}", "/*")
     reader = _READERS[target]
@@ -110,5 +103,5 @@ def _identify(release: dict[str, Any], target: str) -> None:
     meta = ((release.get("platform") or {}).get("peppol") or {}).get("documents", {}).get(target) or {}
     doc_id = str(meta.get("uuid") or "") or str(uuid.uuid4())
     folder = str((release.get("tender") or {}).get("id") or "") or doc_id
-    release.setdefault("ocid", f"{OCID_PREFIX}-{folder}")
+    release.setdefault("ocid", ocid(folder))
     release.setdefault("id", f"{target}-{doc_id}")
