@@ -1,5 +1,9 @@
 """One entry point for every conversion: ``convert(data, source=..., target=...)``.
 
+A conversion is read -> model -> write over the tables of :mod:`mappings.formats`: the input format
+reads the input into OCDS releases (the platform model) and readies one for the output document it is
+written to; it also names input locations (:meth:`Conversion.input_path`).
+
 Sources: ``ocds`` (a release, a release package or a list of releases, validated against the platform
 model), ``decp`` (DECP v2 JSON, with an optional enrichment mapping), ``ubl`` (eForms CN/CAN or Peppol
 T004/T005/T006/T018, detected from the root element). Targets: ``ocds``, ``decp``, ``eforms-cn``,
@@ -8,35 +12,39 @@ T004/T005/T006/T018, detected from the root element). Targets: ``ocds``, ``decp`
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, get_args
+from pathlib import Path
+from typing import Any, Final
 
 from lxml import etree
 
-from mappings import decp, eforms, ocds_merge, ocds_prepare, peppol, profiles, provenance
+from mappings import decp, profiles, provenance
 from mappings.engine import Trace
-from mappings.errors import InputTooLarge, InputValidationError, MappingError, UnsupportedConversion
-from mappings.model import release_errors
-from mappings.spec import load_spec
-from peppol.xml import XmlError, parse_bytes
+from mappings.errors import InputTooLarge, MappingError, UnsupportedConversion
+from mappings.formats import (
+    INPUT_FORMATS,
+    OUTPUT_DOCUMENTS,
+    OutputDocument,
+    input_format,
+    output_document,
+)
 
-Source = Literal["ocds", "decp", "ubl"]
-Target = Literal[
-    "ocds", "decp", "eforms-cn", "eforms-can", "peppol-t004", "peppol-t005", "peppol-t006", "peppol-t018"
-]
-SOURCES: Final = get_args(Source)
-TARGETS: Final = get_args(Target)
-XML_TARGETS: Final = frozenset(t for t in TARGETS if t.startswith(("eforms-", "peppol-")))
+# the names of the formats, as callers know them from here
+from mappings.formats import PREPARED_TARGETS as PREPARED_TARGETS
+from mappings.formats import SOURCES as SOURCES
+from mappings.formats import TARGETS as TARGETS
+from mappings.formats import XML_TARGETS as XML_TARGETS
+from mappings.formats import parse_json as parse_json
+from mappings.model import ENRICH_PREFIX
+from mappings.xmlbuild import serialise
+
 #: Largest input accepted (bytes). A 100-lot eForms notice is ~1 MB and a year of a platform's DECP
 #: a few MB; the cap keeps a runaway file from exhausting memory (XML also has the parser's caps).
 MAX_INPUT_BYTES: Final = 64 * 1024 * 1024
 #: Contract ids listed in the message of an input with several contracts.
 MAX_LISTED_IDS: Final = 10
 MAX_NAME_LENGTH: Final = 100
-#: Targets an OCDS release is prepared for (``mappings.ocds_prepare``: implied lot, CPV, procedure…).
-PREPARED_TARGETS: Final = frozenset({"eforms-cn", "eforms-can", "peppol-t004"})
 
 
 @dataclass
@@ -79,14 +87,7 @@ class Conversion:
 
     def name_input(self, found: str) -> str:
         """The input location of ``found``, a path in the written release (``tender.lots[0]``)."""
-        if self.source == "ocds":
-            return f"{self.origin}.{found}" if self.origin else found
-        # DECP and UBL inputs are read into OCDS first: the path is named in that release, and for
-        # UBL input after the input element it was read from
-        if self.source == "ubl":
-            element = provenance.origin_of(self.origins, found)
-            return f"{element} (OCDS {found})" if element else f"OCDS {found}"
-        return f"{self.origin} (OCDS {found})" if self.origin else f"OCDS {found}"
+        return INPUT_FORMATS[self.source].name_input(self.origin, self.origins, found)
 
 
 def load_releases(
@@ -108,89 +109,26 @@ def _load(
     for UBL input, ``origins`` receives the input XPath of each object read (see ``provenance``)."""
     if len(data) > MAX_INPUT_BYTES:
         raise InputTooLarge(len(data), MAX_INPUT_BYTES)
-    if source == "ubl":
-        return [_read_ubl(data, origins)], ""
-    parsed = parse_json(data)
-    if source == "decp":
-        if not isinstance(parsed, dict) or "marches" not in parsed:
-            raise MappingError("a DECP document is an object with 'marches'", "$")
-        return decp.import_decp(parsed, enrich=enrich), ""
-    if source == "ocds":
-        releases, prefix = _releases_of(parsed)
-        if validate_input:
-            errors = [
-                (f"{prefix}[{i}].{path}" if prefix else path, reason)
-                for i, release in enumerate(releases)
-                for path, reason in release_errors(release)
-            ]
-            if errors:
-                raise InputValidationError(errors)
-        if enrich is not None:  # the organisation profiles complete the parties
-            directory = profiles.Directory.load(enrich)
-            releases = [profiles.apply_profiles(r, directory) for r in releases]
-        return releases, prefix
-    raise UnsupportedConversion(f"unknown source {source!r} (one of {', '.join(SOURCES)})")
+    return input_format(source).read(data, enrich, validate_input, origins)
 
 
-def parse_json(data: bytes) -> Any:
-    """JSON text in UTF-8 (RFC 8259; a BOM is tolerated), else a :class:`MappingError` at ``$``.
-
-    ``json.loads`` would also guess UTF-16/32 from the bytes; platform data is UTF-8, so another
-    encoding is reported rather than guessed.
-    """
-    try:
-        return json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise MappingError(f"not JSON: not UTF-8 ({exc})", "$") from exc
-    except json.JSONDecodeError as exc:
-        raise MappingError(f"not JSON: {exc}", "$") from exc
-    except RecursionError as exc:
-        raise MappingError("not JSON we accept: nested too deeply", "$") from exc
+def read_input_file(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of ``path``; :class:`InputTooLarge` (its path the file) without reading a file larger
+    than ``limit`` bytes."""
+    size = path.stat().st_size
+    if size > limit:
+        too_large = InputTooLarge(size, limit)
+        too_large.path = str(path)  # the file is the input location here
+        raise too_large
+    return path.read_bytes()
 
 
-def _releases_of(parsed: Any) -> tuple[list[dict[str, Any]], str]:
-    """One release per contracting process: record packages give their compiled releases, several
-    releases of one ocid are merged (``mappings.ocds_merge``; the paths then name the merged release)."""
-    if isinstance(parsed, dict) and "records" in parsed and "releases" not in parsed:
-        return ocds_merge.record_releases(parsed["records"]), ""
-    releases, prefix = _listed_releases(parsed)
-    merged = ocds_merge.group_by_ocid(releases)
-    return (releases, prefix) if len(merged) == len(releases) else (merged, "")
-
-
-def _listed_releases(parsed: Any) -> tuple[list[dict[str, Any]], str]:
-    if isinstance(parsed, dict) and "releases" in parsed:
-        items, prefix = parsed["releases"], "releases"
-        if not isinstance(items, list):
-            raise MappingError("a release package's 'releases' is a list", prefix)
-    elif isinstance(parsed, list):
-        items, prefix = parsed, "$"
-    elif isinstance(parsed, dict):
-        return [parsed], ""
-    else:
-        raise MappingError("expected an OCDS release, a release package or a list of releases", "$")
-    if not items:
-        raise MappingError("no release", prefix)
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise MappingError(f"a release is an object, not {type(item).__name__}", f"{prefix}[{i}]")
-    return items, prefix
-
-
-def _read_ubl(data: bytes, origins: dict[str, str] | None = None) -> dict[str, Any]:
-    try:
-        root = parse_bytes(data).getroot()
-    except XmlError as exc:
-        raise MappingError(f"not well-formed or unsafe XML: {exc}", "/") from exc
-    local = etree.QName(root).localname
-    if local in ("ContractNotice", "ContractAwardNotice"):
-        release = eforms.read_tree(root)
-        if origins is not None:
-            origins.update(provenance.scope_origins(root, load_spec(eforms.SPEC_NAME), release))
-        return release
-    if local in peppol.TARGET_OF_ROOT:
-        return peppol.read_document(data)
-    raise MappingError(f"unsupported UBL document {local}", "/*")
+def error_location(path: str, input_name: str, profiles_name: str) -> str:
+    """Where an input validation error lies: ``<profiles file>: <path>`` for an error in the organisation
+    profiles (its path prefixed with ``ENRICH_PREFIX``), else ``<input file>: <path>``."""
+    if path.startswith(ENRICH_PREFIX):
+        return f"{profiles_name}: {path.removeprefix(ENRICH_PREFIX)}"
+    return f"{input_name}: {path}"
 
 
 def contract_id(release: dict[str, Any]) -> str:
@@ -248,21 +186,8 @@ def _safe_name(text: str) -> str:
 
 def release_input_path(conversion: Conversion, index: int, path: str) -> str:
     """The input location of ``path`` in the ``index``-th release of an OCDS or DECP result."""
-    if conversion.source == "decp":
-        release = conversion.releases[index] if index < len(conversion.releases) else {}
-        concessions = sum(
-            1 for r in conversion.releases[:index] if "decpConcession" in (r.get("platform") or {})
-        )
-        where = (
-            f"marches.contrat-concession[{concessions}]"
-            if "decpConcession" in (release.get("platform") or {})
-            else f"marches.marche[{index - concessions}]"
-        )
-        return f"{where} (OCDS {path})"
-    if conversion.source == "ubl":
-        return f"OCDS {path}"
-    head = f"{conversion.origin}[{index}]" if conversion.origin else ""
-    return f"{head}.{path}" if head and path != "$" else (head or path)
+    fmt = INPUT_FORMATS[conversion.source]
+    return fmt.release_input(conversion.origin, conversion.releases, index, path)
 
 
 def decp_finding_input(conversion: Conversion, path: list[Any], message: str = "") -> str | None:
@@ -278,15 +203,6 @@ def decp_finding_input(conversion: Conversion, path: list[Any], message: str = "
     missing = re.fullmatch(r"'([^']+)' is a required property", message)
     field = str(path[3]) if len(path) > 3 else (missing.group(1) if missing else "")
     return release_input_path(conversion, index, decp.field_source(release, field) if field else "$")
-
-
-def _origin(data_source: str, list_path: str, releases: list[dict[str, Any]], index: int) -> str:
-    """Where the ``index``-th release lies in the input: ``marches.marche[3]``, ``releases[2]``."""
-    if data_source == "decp":
-        return release_input_path(Conversion(b"", "", releases, source="decp"), index, "$").removesuffix(
-            " (OCDS $)"
-        )
-    return f"{list_path}[{index}]" if list_path else ""
 
 
 def convert(
@@ -306,22 +222,15 @@ def convert(
     ``trace=True`` keeps, for an XML result, which input value each element came from
     (:meth:`Conversion.input_path`), for naming the input behind validation findings.
     """
-    if target not in TARGETS:
-        raise UnsupportedConversion(f"unknown target {target!r} (one of {', '.join(TARGETS)})")
+    out = output_document(target)
     origins: dict[str, str] = {}
     releases, list_path = _load(
         data, source, enrich=enrich, validate_input=True, origins=origins if trace else None
     )
-    if target == "ocds":
-        out: Any = releases[0] if len(releases) == 1 else {"releases": releases}
-        data_out = json.dumps(out, ensure_ascii=False, indent=2).encode() + b"\n"
-        return Conversion(data_out, target, releases, origin=list_path, source=source)
-    if target == "decp":
-        doc = decp.export_decp(releases)
-        data_out = json.dumps(doc, ensure_ascii=False, indent=2).encode() + b"\n"
-        return Conversion(data_out, target, releases, origin=list_path, source=source)
+    if out.write_all is not None:
+        return Conversion(out.write_all(releases), target, releases, origin=list_path, source=source)
     index = _pick(releases, target, contract)
-    return _build(releases, index, source, target, subtype, trace, list_path, origins, enrich)
+    return _build(releases, index, source, out, subtype, trace, list_path, origins, enrich)
 
 
 def convert_all(
@@ -337,12 +246,13 @@ def convert_all(
     package's releases) for an XML ``target``: see :func:`convert` and :func:`output_names`."""
     if target not in XML_TARGETS:
         raise UnsupportedConversion(f"one document per contract is for XML targets, not {target!r}")
+    out = OUTPUT_DOCUMENTS[target]
     origins: dict[str, str] = {}
     releases, list_path = _load(
         data, source, enrich=enrich, validate_input=True, origins=origins if trace else None
     )
     return [
-        _build(releases, i, source, target, subtype, trace, list_path, origins, enrich)
+        _build(releases, i, source, out, subtype, trace, list_path, origins, enrich)
         for i in range(len(releases))
     ]
 
@@ -351,29 +261,19 @@ def _build(
     releases: list[dict[str, Any]],
     index: int,
     source: str,
-    target: str,
+    out: OutputDocument,
     subtype: str | None,
     trace: bool,
     list_path: str,
     origins: dict[str, str],
     enrich: dict[str, Any] | None = None,
 ) -> Conversion:
-    release = releases[index]
-    findings: list[profiles.Finding] = []
-    if source == "ocds" and target in PREPARED_TARGETS:
-        directory = profiles.Directory.load(enrich)
-        release, findings = ocds_prepare.prepare(release, target, directory)
-        if directory:  # again: prepare may have added parties (a buyer named without id)
-            release = profiles.apply_profiles(release, directory)
-        findings += profiles.missing(release, target, directory)
+    """The XML document ``out`` of the ``index``-th release: read -> readied for ``out`` -> written."""
+    assert out.build is not None
+    fmt = INPUT_FORMATS[source]
+    release, default_subtype, findings = fmt.ready(releases[index], out, enrich)
     traced: Trace | None = {} if trace else None
-    if target in ("eforms-cn", "eforms-can"):
-        kind: eforms.NoticeKind = "cn" if target == "eforms-cn" else "can"
-        written, default_subtype = decp.eforms_release(release, kind) if source == "decp" else (release, None)
-        tree = eforms.build_tree(written, kind, subtype=subtype or default_subtype, trace=traced)
-    else:
-        ptarget: peppol.PeppolTarget = target.removeprefix("peppol-")  # type: ignore[assignment]
-        tree = peppol.build_tree(release, ptarget, trace=traced)
+    tree = out.build(release, subtype or default_subtype, traced)
     prefix = f"{list_path}[{index}]" if list_path else ""
     if prefix:  # input paths name the release in the package; profile keys stay as they are
         findings = [
@@ -383,12 +283,12 @@ def _build(
             for f in findings
         ]
     return Conversion(
-        peppol.serialise(tree),
-        target,
+        serialise(tree),
+        out.name,
         releases,
         tree=tree if trace else None,
         trace=traced or {},
-        origin=_origin(source, list_path, releases, index),
+        origin=fmt.origin(list_path, releases, index),
         source=source,
         origins=origins,
         findings=findings,

@@ -21,9 +21,8 @@ import yaml
 
 from mappings import profiles
 from mappings.errors import InputValidationError, MappingError
-from mappings.model import decp_errors
+from mappings.model import DEFAULT_OCID_PREFIX, decp_errors, ocid
 
-DEFAULT_OCID_PREFIX: Final = "ocds-pap000"
 CURRENCY: Final = "EUR"  # DECP amounts are euros, excluding VAT
 DAYS_PER_MONTH: Final = 30
 BUYER_SCHEME: Final = "FR-SIRET"
@@ -279,7 +278,7 @@ def marche_to_release(
     if amendments:
         contract["amendments"] = amendments
     release: dict[str, Any] = {
-        "ocid": f"{ocid_prefix}-decp-{buyer_id}-{mid}",
+        "ocid": ocid("decp", buyer_id, mid, prefix=ocid_prefix),
         "id": f"decp-{buyer_id}-{mid}",
         "date": _iso(marche.get("datePublicationDonnees") or marche.get("dateNotification") or "1970-01-01"),
         "tag": ["award", "contract"],
@@ -631,7 +630,7 @@ def _concession_release(
     if amendments:
         contract["amendments"] = amendments
     return {
-        "ocid": f"{ocid_prefix}-decp-{authority}-{cid}",
+        "ocid": ocid("decp", authority, cid, prefix=ocid_prefix),
         "id": f"decp-concession-{authority}-{cid}",
         "date": _iso(
             concession.get("datePublicationDonnees") or concession.get("dateSignature") or "1970-01-01"

@@ -12,25 +12,25 @@ import re
 import uuid
 from dataclasses import replace
 from functools import cache
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 import pycountry
 from lxml import etree
 
-from mappings import engine
+from mappings import doctypes, engine
 from mappings.eforms_ids import eforms_id_map, with_eforms_ids
 from mappings.errors import MappingError, UnsupportedConversion
+from mappings.model import DEFAULT_OCID_PREFIX, ocid
 from mappings.spec import Spec, load_spec
 from mappings.transforms import START_OF_DAY, date_to_iso
 from mappings.withheld import read_withheld
-from mappings.xmlbuild import ensure_path, new_child
-from mappings.xmlns import NS, doc_ns
+from mappings.xmlbuild import ensure_path, new_child, serialise
+from mappings.xmlns import NS
 from peppol.xml import parse_bytes
 
 NoticeKind = Literal["cn", "can"]
+NOTICE_KINDS: Final[tuple[NoticeKind, ...]] = get_args(NoticeKind)
 
-EFORMS_UBL_VERSION: Final = "2.3"
-EFORMS_CUSTOMIZATION: Final = "eforms-sdk-1.14"
 DEFAULT_SUBTYPE: Final[dict[str, str]] = {"cn": "16", "can": "29"}
 DEFAULT_NOTICE_TYPE: Final[dict[str, tuple[str, str]]] = {
     "cn": ("competition", "cn-standard"),
@@ -42,12 +42,6 @@ DEFAULT_NOTICE_TYPE: Final[dict[str, tuple[str, str]]] = {
 NOTICE_TYPE_BY_SUBTYPE: Final[dict[str, tuple[str, str]]] = {
     **{s: ("competition", "cn-social") for s in ("20", "21")},
     **{s: ("result", "can-social") for s in ("33", "34", "35")},
-}
-#: The subtypes of each document type (SDK 1.14 ``notice-types.json``): an explicit ``subtype`` must
-#: belong to the notice kind written.
-SUBTYPES_OF: Final[dict[str, frozenset[str]]] = {
-    "cn": frozenset({*(str(n) for n in range(15, 25)), "E3"}),
-    "can": frozenset({*(str(n) for n in range(25, 41)), "E4", "E5", "E6", "T02"}),
 }
 #: ``cbc:RegulatoryDomain`` (BT-01) of a subtype when the release names no legal basis: the E
 #: subtypes are notices under national ("other") law.
@@ -61,8 +55,6 @@ REGULATORY_DOMAIN_BY_SUBTYPE: Final[dict[str, str]] = {
     "E6": "32009L0081",
     "T02": "32007R1370",
 }
-ROOT_OF: Final[dict[str, str]] = {"cn": "ContractNotice", "can": "ContractAwardNotice"}
-DEFAULT_OCID_PREFIX: Final = "ocds-pap000"
 DEFAULT_LANGUAGE: Final = "ENG"
 DEFAULT_REGULATORY_DOMAIN: Final = "32014L0024"
 SPEC_NAME: Final = "eforms"
@@ -96,10 +88,9 @@ def _first(root: etree._Element, xpath: str) -> str:
 
 def notice_kind(root: etree._Element) -> NoticeKind:
     local = etree.QName(root).localname
-    if local == "ContractNotice":
-        return "cn"
-    if local == "ContractAwardNotice":
-        return "can"
+    for kind in NOTICE_KINDS:
+        if local == doctypes.eforms(kind).root:
+            return kind
     raise MappingError(f"not an eForms ContractNotice/ContractAwardNotice: {local}", "/*")
 
 
@@ -132,7 +123,7 @@ def read_tree(root: etree._Element, *, ocid_prefix: str = DEFAULT_OCID_PREFIX) -
     platform["notice"] = notice
     tender_id = release.get("tender", {}).get("id")
     if tender_id:
-        release["ocid"] = f"{ocid_prefix}-{tender_id}"
+        release["ocid"] = ocid(tender_id, prefix=ocid_prefix)
     release.setdefault("initiationType", "tender")
     buyers = [p for p in release.get("parties", []) if "buyer" in (p.get("roles") or [])]
     if buyers:
@@ -441,10 +432,11 @@ def build_tree(
     _iso_countries()
     platform = release.get("platform") or {}
     notice = platform.get("notice") or {}
-    if subtype is not None and subtype not in SUBTYPES_OF[kind]:
+    doc = doctypes.eforms(kind)
+    if subtype is not None and subtype not in doctypes.eforms_subtypes(kind):
         raise UnsupportedConversion(
-            f"subtype {subtype!r} is not a {ROOT_OF[kind]} subtype "
-            f"(one of {', '.join(sorted(SUBTYPES_OF[kind]))})",
+            f"subtype {subtype!r} is not a {doc.root} subtype "
+            f"(one of {', '.join(sorted(doctypes.eforms_subtypes(kind)))})",
             "--subtype",
         )
     if notice.get("kind", kind) != kind or (subtype and subtype != notice.get("subType", subtype)):
@@ -453,10 +445,7 @@ def build_tree(
         notice = {k: v for k, v in notice.items() if k not in ("subType", "noticeType")}
     subtype = subtype or notice.get("subType") or DEFAULT_SUBTYPE[kind]
     tender = release.get("tender") or {}
-    root_name = ROOT_OF[kind]
-    nsmap: dict[str | None, str] = {None: doc_ns(root_name)}
-    nsmap.update(NS)
-    root = etree.Element(f"{{{doc_ns(root_name)}}}{root_name}", nsmap=nsmap)  # type: ignore[arg-type]
+    root = doctypes.new_root(doc, NS)
     lang3 = notice.get("languageCode") or _lang3(release.get("language")) or ""
     if not lang3 and (
         "eforms" in platform or "cbc:NoticeLanguageCode" not in (notice.get("absentHeader") or ())
@@ -466,8 +455,8 @@ def build_tree(
         lang3 = DEFAULT_LANGUAGE
     ext = ensure_path(root, _EXT_PATH)
     new_child(new_child(ext, "efac:NoticeSubType"), "cbc:SubTypeCode", subtype, listName="notice-subtype")
-    new_child(root, "cbc:UBLVersionID", EFORMS_UBL_VERSION)
-    new_child(root, "cbc:CustomizationID", EFORMS_CUSTOMIZATION)
+    new_child(root, "cbc:UBLVersionID", str(doc.ubl_version))
+    new_child(root, "cbc:CustomizationID", doc.customization_id)
     notice_id = str(release.get("id") or "")
     absent = set(notice.get("absentHeader") or ())
     if not _is_uuid(notice_id) and not notice.get("emptyId"):
@@ -736,8 +725,7 @@ def _write_touchpoints(
 
 def build_notice(release: dict[str, Any], kind: NoticeKind, *, subtype: str | None = None) -> bytes:
     """Serialised eForms notice (UTF-8, XML declaration)."""
-    tree = build_tree(release, kind, subtype=subtype)
-    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return serialise(build_tree(release, kind, subtype=subtype))
 
 
 def _is_uuid(value: str) -> bool:

@@ -18,8 +18,16 @@ from mappings.errors import InputValidationError
 
 SCHEMA_FILE = "schema/platform-release.schema.json"
 DECP_INPUT_SCHEMA_FILE = "schema/decp-input.schema.json"
+#: Prefix of the ocids the platform gives the releases it makes (read from an eForms notice, a Peppol
+#: document or a DECP contract); a reader that takes an ``ocid_prefix`` defaults to it.
+DEFAULT_OCID_PREFIX: Final = "ocds-pap000"
 #: Path prefix of the errors found in a DECP enrichment file (they name that file, not the DECP input).
 ENRICH_PREFIX: Final = "enrich:"
+
+
+def ocid(*parts: object, prefix: str = DEFAULT_OCID_PREFIX) -> str:
+    """The ocid ``<prefix>-<part>-<part>…`` of a release the platform makes (``ocds-pap000-<folder>``)."""
+    return "-".join([prefix, *(str(p) for p in parts)])
 
 
 @cache

@@ -36,6 +36,11 @@ def _order() -> dict[str, Any]:
     return loaded
 
 
+def serialise(tree: etree._ElementTree) -> bytes:
+    """UTF-8 bytes with an XML declaration, pretty-printed: every document the mappings build."""
+    return bytes(etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
 def qname(prefixed: str) -> str:
     """Clark notation of ``cbc:ID``-style names."""
     prefix, _, local = prefixed.partition(":")

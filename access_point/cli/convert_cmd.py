@@ -24,12 +24,14 @@ from mappings.convert import (
     Conversion,
     convert,
     convert_all,
+    error_location,
     output_names,
     parse_json,
+    read_input_file,
 )
 from mappings.errors import InputTooLarge, InputValidationError, MappingError
 from mappings.findings import Finding, validate_conversion
-from mappings.model import ENRICH_PREFIX
+from mappings.formats import INPUT_FORMATS, OUTPUT_DOCUMENTS
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -42,16 +44,6 @@ FORMATS = ("text", "json")
 def _fail(console: Console, message: str) -> typer.Exit:
     console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(EXIT_USAGE)
-
-
-def _read_capped(path: Path) -> bytes:
-    """The bytes of ``path``; :class:`InputTooLarge` without reading a file larger than the cap."""
-    size = path.stat().st_size
-    if size > MAX_INPUT_BYTES:
-        too_large = InputTooLarge(size, MAX_INPUT_BYTES)
-        too_large.path = str(path)  # the file is the input location here
-        raise too_large
-    return path.read_bytes()
 
 
 def _print_findings(err: Console, findings: list[Finding], limit: int, label: str = "") -> None:
@@ -138,9 +130,9 @@ def convert_command(
         raise _fail(err, f"--from must be one of {', '.join(SOURCES)}")
     if target not in TARGETS:
         raise _fail(err, f"--to must be one of {', '.join(TARGETS)}")
-    if enrich is not None and source not in ("decp", "ocds"):
+    if enrich is not None and not INPUT_FORMATS[source].takes_profiles:
         raise _fail(err, "--enrich (organisation profiles) completes platform data: needs --from decp|ocds")
-    if subtype is not None and not target.startswith("eforms-"):
+    if subtype is not None and OUTPUT_DOCUMENTS[target].notice_kind is None:
         raise _fail(
             err, f"--subtype is an eForms notice subtype: it needs --to eforms-cn or eforms-can, not {target}"
         )
@@ -162,8 +154,8 @@ def convert_command(
     if validate and target == "decp" and decp_schema is None:  # usage before any work (issue 14)
         raise _fail(err, "--validate --to decp needs --decp-schema FILE (the DECP JSON Schema)")
     try:
-        data = _read_capped(input_path)
-        enrichment = parse_json(_read_capped(enrich)) if enrich else None
+        data = read_input_file(input_path, MAX_INPUT_BYTES)
+        enrichment = parse_json(read_input_file(enrich, MAX_INPUT_BYTES)) if enrich else None
     except OSError as exc:
         raise _fail(err, f"{exc.filename or input_path}: {exc.strerror}") from exc
     except InputTooLarge as exc:
@@ -190,11 +182,7 @@ def convert_command(
     except InputValidationError as exc:
         shown = exc.errors if max_findings == 0 else exc.errors[:max_findings]
         for path, reason in shown:
-            where = (
-                f"{enrich}: {path.removeprefix(ENRICH_PREFIX)}"
-                if path.startswith(ENRICH_PREFIX)
-                else (f"{input_path}: {path}")
-            )
+            where = error_location(path, str(input_path), str(enrich))
             err.print(
                 f"[red]invalid input[/red] {escape(where)}: {escape(reason)}", highlight=False, soft_wrap=True
             )
