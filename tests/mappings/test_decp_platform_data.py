@@ -31,7 +31,10 @@ DIRECTORY: Final[dict[str, Any]] = {
 @pytest.mark.parametrize(
     ("lieu", "address"),
     [
-        ({"code": "35000", "typeCode": "Code postal"}, {"region": "FRH03", "description": "Code postal 35000"}),
+        (
+            {"code": "35000", "typeCode": "Code postal"},
+            {"region": "FRH03", "description": "Code postal 35000"},
+        ),
         ({"code": "35238", "typeCode": "Code commune"}, {"region": "FRH03"}),
         ({"code": "2A004", "typeCode": "Code commune"}, {"region": "FRM01"}),
         ({"code": "2B", "typeCode": "Code département"}, {"region": "FRM02"}),
@@ -123,7 +126,7 @@ def test_contract_record_is_merged_as_ocds_merging_does() -> None:
 
 
 def test_notice_derives_tender_reference_and_subcontracting_value_and_share() -> None:
-    acts = [{"acteSousTraitance": {"id": 1, "montant": 1000}}, {"acteSousTraitance": {"id": 2, "montant": 500}}]
+    acts = [{"acteSousTraitance": {"id": n, "montant": m}} for n, m in ((1, 1000), (2, 500))]
     marche = {**MINIMAL_MARCHE, "montant": 15000, "sousTraitanceDeclaree": True, "actesSousTraitance": acts}
     (release,) = import_decp(document(marche))
     written, _ = eforms_release(release, "can")
