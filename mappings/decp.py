@@ -20,6 +20,7 @@ from typing import Any, Final
 import yaml
 
 from mappings import profiles
+from mappings.decp_places import place_address
 from mappings.errors import InputValidationError, MappingError
 from mappings.model import DEFAULT_OCID_PREFIX, decp_errors, ocid
 
@@ -254,6 +255,13 @@ def marche_to_release(
         tender["mainProcurementCategory"] = category
         tender["lots"][0]["mainProcurementCategory"] = category
         tender["items"][0]["relatedLot"] = LOT_ID
+    place = place_address(marche.get("lieuExecution"))
+    if place:
+        # BT-5141/BT-5071/BT-5121 (or BT-728): the place of performance of the procedure and of its lot
+        tender["deliveryAddresses"] = [place]
+        if tender.get("items"):
+            tender["items"][0]["relatedLot"] = LOT_ID
+            tender["items"][0]["deliveryAddresses"] = [dict(place)]
     if "procedure" in marche:
         tender["procurementMethodDetails"] = marche["procedure"]
         method = t["procedure-method"].get(marche["procedure"])
@@ -528,8 +536,25 @@ def import_decp(
     for i, c in enumerate(marches.get("contrat-concession", [])):
         releases.append(_concession_release(c, orgs, ocid_prefix, f"marches.contrat-concession[{i}]"))
     if directory:
-        releases = [_named_refs(profiles.apply_profiles(r, directory)) for r in releases]
+        releases = [_with_platform_data(r, directory) for r in releases]
     return releases
+
+
+def _with_platform_data(release: dict[str, Any], directory: profiles.Directory) -> dict[str, Any]:
+    """A DECP release completed from the platform's directory: its parties from the organisation
+    profiles, the buyer's review body, review information and contracting type, then the platform's
+    record of the contract (``contracts``), merged as OCDS merging does (what it says wins)."""
+    from mappings.ocds_merge import merge_value
+
+    out = profiles.apply_buyer_terms(
+        profiles.apply_profiles(release, directory), directory, contracting_type=is_concession(release)
+    )
+    contract = (out.get("contracts") or [{}])[0]
+    buyer_id = str((out.get("buyer") or {}).get("id"))
+    found = profiles.contract_record(directory, buyer_id, str(contract.get("id")))
+    if found:
+        out = merge_value(out, copy.deepcopy(found[1]))
+    return _named_refs(out)
 
 
 def _named_refs(release: dict[str, Any]) -> dict[str, Any]:
@@ -747,7 +772,80 @@ def eforms_release(release: dict[str, Any], kind: str) -> tuple[dict[str, Any], 
         # BT-04 is a UUID the publisher gives the procedure; DECP has the contract id only (kept as the
         # contract reference, BT-150): a UUID derived from the ocid, the same at every conversion
         out["tender"]["id"] = stable_uuid(str(release.get("ocid") or ""), "procedure")
+    _notice_derivations(out, concession)
     return out, subtype
+
+
+#: BT-163: how the value of a DECP concession is made up (DECP gives the global value and the subsidy).
+CONCESSION_VALUE_DESCRIPTION: Final = (
+    "Valeur globale du contrat de concession déclarée dans les données essentielles de la commande "
+    "publique ; recettes des usagers = valeur globale moins la subvention publique."
+)
+
+
+def _notice_derivations(out: dict[str, Any], concession: bool) -> None:
+    """What the award notice of a DECP contract derives from it (``out`` is a shallow copy: what is
+    changed is copied first). The winning tender's reference (BT-3201) is the contract's DECP id (one
+    tender per contract); a declared subcontracting's value is the total of the notified
+    subcontracting acts (BT-730/BT-553) and its share that total over the contract amount (BT-731,
+    BT-555), both known only when acts are; a concession's revenue from the buyer is its public
+    subsidy (BT-160), from the users the global value less that subsidy (BT-162, BT-163 says so), and
+    its authority provides the additional information (OPT-301-Lot-AddInfo)."""
+    bids = copy.deepcopy(out.get("bids") or {})
+    contract = (out.get("contracts") or [{}])[0]
+    details = [b for b in bids.get("details") or [] if isinstance(b, dict)]
+    for bid in details:
+        if contract.get("id") and not bid.get("identifiers"):
+            bid["identifiers"] = [{"scheme": TENDER_REFERENCE_SCHEME, "id": str(contract["id"])}]
+        sub = bid.get("subcontracting")
+        if isinstance(sub, dict) and sub.get("applicability") == "yes" and "valueKnown" not in sub:
+            _subcontracting_known(sub, out, contract)
+    out["bids"] = bids
+    if not concession:
+        return
+    kept = (out.get("platform") or {}).get("decpConcession") or {}
+    global_value: Any = kept.get("valeurGlobale")
+    subsidy: Any = kept.get("montantSubventionPublique")
+    platform = copy.deepcopy(out.get("platform") or {})
+    numbers = isinstance(global_value, int | float) and isinstance(subsidy, int | float)
+    if details and numbers and not platform.get("tenderTerms"):
+        platform["tenderTerms"] = [
+            {
+                "tender": details[0]["id"],
+                "revenueBuyer": {"amount": subsidy, "currency": CURRENCY},
+                "revenueUser": {"amount": round(global_value - subsidy, 2), "currency": CURRENCY},
+                "valueDescription": CONCESSION_VALUE_DESCRIPTION,
+            }
+        ]
+    out["platform"] = platform
+    buyer_id = (out.get("buyer") or {}).get("id")
+    parties = [dict(p) for p in out.get("parties") or []]
+    if not any("processContactPoint" in (p.get("roles") or []) for p in parties):
+        for p in parties:
+            if p.get("id") == buyer_id:
+                p["roles"] = [*(p.get("roles") or []), "processContactPoint"]
+    out["parties"] = parties
+
+
+#: OCDS ``bids.details[].identifiers`` scheme of the tender's reference (BT-3201, as the spec reads it).
+TENDER_REFERENCE_SCHEME: Final = "tender-reference"
+
+
+def _subcontracting_known(sub: dict[str, Any], out: dict[str, Any], contract: dict[str, Any]) -> None:
+    """BT-730/731 (and BT-553/555) of a declared subcontracting, from the DECP subcontracting acts."""
+    kept = ((out.get("platform") or {}).get("decp") or {}).get(str(contract.get("id"))) or {}
+    acts = [
+        a.get("acteSousTraitance") or {} for a in kept.get("actesSousTraitance") or [] if isinstance(a, dict)
+    ]
+    amounts: list[float] = [a["montant"] for a in acts if isinstance(a.get("montant"), int | float)]
+    total = (contract.get("value") or {}).get("amount")
+    sub["valueKnown"] = bool(amounts)
+    sub["shareKnown"] = False
+    if amounts:
+        sub["value"] = {"amount": round(sum(amounts), 2), "currency": CURRENCY}
+        if isinstance(total, int | float) and total > 0:
+            sub["shareKnown"] = True
+            sub["maximumPercentage"] = round(sum(amounts) / total, 4)
 
 
 def _award_parties(release: dict[str, Any]) -> list[dict[str, Any]]:

@@ -103,6 +103,7 @@ def read_tree(root: etree._Element, *, ocid_prefix: str = DEFAULT_OCID_PREFIX) -
     link_results(root, release)
     _beneficial_owners(release)
     _eu_funder(release)
+    _amendment_ids(release)
     _essential_assets(root, release)
     _selected_participants(release)
     _documents_change_dates(root, release)
@@ -136,8 +137,22 @@ def read_tree(root: etree._Element, *, ocid_prefix: str = DEFAULT_OCID_PREFIX) -
 EU_FUNDER: Final = "European Union"
 
 
+def _amendment_ids(release: dict[str, Any]) -> None:
+    """Number the tender amendments of a change notice (one per ``efac:Change``, BT-140) "1", "2"… as
+    the guidance does (sequentially within the notice)."""
+    amendments = (release.get("tender") or {}).get("amendments") or []
+    for n, amendment in enumerate(amendments, start=1):
+        if isinstance(amendment, dict):
+            amendment.setdefault("id", str(n))
+
+
+#: BT-60 code of a lot financed by EU funds (the guidance then names the EU as a funder party).
+EU_FUNDS: Final = "eu-funds"
+
+
 def _eu_funder(release: dict[str, Any]) -> None:
-    """Give every finance object funded by the EU (``financingParty.name``) the EU party's id."""
+    """Give every finance object funded by the EU (``financingParty.name``) the EU party's id; a lot
+    financed by EU funds (BT-60) makes the EU a funder party too."""
     finances = list(((release.get("planning") or {}).get("budget") or {}).get("finance") or [])
     for contract in release.get("contracts") or []:
         if isinstance(contract, dict):
@@ -147,7 +162,10 @@ def _eu_funder(release: dict[str, Any]) -> None:
         for f in finances
         if isinstance(f, dict) and (f.get("financingParty") or {}).get("name") == EU_FUNDER
     ]
-    if not funded:
+    lot_funds = [
+        f for f in (release.get("platform") or {}).get("lotFunding") or [] if isinstance(f, dict)
+    ]
+    if not funded and not any(f.get("code") == EU_FUNDS for f in lot_funds):
         return
     parties = release.setdefault("parties", [])
     party = next((p for p in parties if isinstance(p, dict) and p.get("name") == EU_FUNDER), None)
@@ -256,9 +274,10 @@ def _beneficial_owners(release: dict[str, Any]) -> None:
     """
     platform = release.get("platform") or {}
     ubos = [u for u in platform.get("ubos", []) if isinstance(u, dict) and u.get("id")]
-    if not ubos:
-        return
     owner = {str(u): str(r.get("org")) for r in platform.get("uboRefs", []) for u in r.get("ubos", [])}
+    # a UBO the notice references (OPT-302) but does not describe is still one of the organisation's
+    known = {str(u["id"]) for u in ubos}
+    ubos += [{"id": u} for u in owner if u not in known]
     orgs = [p for p in release.get("parties", []) if not str(p.get("id", "")).startswith("TPO-")]
     for ubo in ubos:
         org_id = owner.get(str(ubo["id"])) or (str(orgs[0].get("id")) if len(orgs) == 1 else None)
@@ -384,6 +403,12 @@ def _tender_terms_on_contracts(release: dict[str, Any], contracts: dict[Any, dic
         for t in (release.get("platform") or {}).get("tenderTerms", [])
         if isinstance(t, dict)
     }
+    for award in release.get("awards") or []:
+        # BT-163: how the concession's value was calculated, on the award of the tender (guidance)
+        for bid_id in (award.get("relatedBids") or []) if isinstance(award, dict) else []:
+            described = (terms.get(bid_id) or {}).get("valueDescription")
+            if described:
+                award.setdefault("valueCalculationMethod", described)
     for contract in contracts.values():
         for bid_id in contract.get("relatedBids", []):
             term = terms.get(bid_id)

@@ -26,7 +26,7 @@ from typing import Any, Final
 
 import jsonschema
 
-from mappings import decp
+from mappings import decp, profiles
 from mappings.convert import Conversion, decp_finding_input, release_input_path
 from mappings.errors import MappingError
 from mappings.model import dotted, release_errors
@@ -62,6 +62,25 @@ PROFILE_KEYS: Final[dict[str, str]] = {
     "BT-165": "companySize",
 }
 _PARTY: Final = re.compile(r"^parties\[(\d+)\]")
+#: The buyer-profile key (or ``defaults`` key) of the procedure terms a buyer's profile supplies.
+BUYER_PROFILE_KEYS: Final[dict[str, str]] = {
+    "ND-LotReviewTerms": "reviewBody",
+    "OPT-301": "reviewBody",
+    "BT-99": "reviewDetails",
+    "BT-740": "contractingEntity",
+}
+#: Where the platform's contract record (``contracts[…]`` of the profiles file) holds a field a DECP
+#: contract lacks, when it is not the release path the spec reads.
+RECORD_PATHS: Final[dict[str, str]] = {
+    "ND-AwardingTerms": "tender.lots[0].awardCriteria",
+    "BT-13713": "bids.statistics",
+    "BT-759": "bids.statistics",
+    "BT-760": "bids.statistics",
+    "BT-727": "tender.deliveryAddresses",
+    "BT-5071": "tender.deliveryAddresses",
+    "OPT-170": "parties[id=<the lead's id>].roles (leadTenderer)",
+    "OPT-210": "parties[id=<the lead's id>].roles (leadTenderer)",
+}
 
 
 @dataclass(frozen=True)
@@ -240,7 +259,22 @@ def _decp_hint(conversion: Conversion, path: str, field: str) -> str:
             org = ident.get("id") or parties[index].get("id")
             return f'; profile: organisations["{org}"].{key}'
     name = next((k for k, v in decp.FIELD_SOURCES.items() if path == v), None)
-    return f"; DECP: {name}" if name else ""
+    if name:
+        return f"; DECP: {name}"
+    return _platform_hint(conversion, path, _business_term(field) or field)
+
+
+def _platform_hint(conversion: Conversion, path: str, term: str) -> str:
+    """What DECP does not carry: the buyer's profile key (or the platform ``defaults``) of a procedure
+    term, else the path in the platform's record of the contract (``mappings.profiles``)."""
+    release = _written_release(conversion)
+    if term in BUYER_PROFILE_KEYS:
+        key = BUYER_PROFILE_KEYS[term]
+        buyer = str((release.get("buyer") or {}).get("id") or "")
+        platform = f" or defaults.{key}" if key in profiles.DEFAULT_BUYER_KEYS else ""
+        return f'; profile: organisations["{buyer}"].{key}{platform}'
+    contract = str(((release.get("contracts") or [{}])[0]).get("id") or "")
+    return f'; platform record: contracts["{contract}"].{RECORD_PATHS.get(term, path)}' if contract else ""
 
 
 def _written_release(conversion: Conversion) -> dict[str, Any]:

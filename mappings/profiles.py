@@ -91,7 +91,9 @@ class Directory:
     """The organisation directory read from a profiles file (see the module docstring)."""
 
     organisations: dict[str, dict[str, Any]] = field(default_factory=dict)
-    defaults: dict[str, str] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    #: The platform's contract records: contract key -> OCDS release fragment (see :func:`contract_record`).
+    contracts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, data: Any) -> Directory:
@@ -103,11 +105,11 @@ class Directory:
             raise InputValidationError(errors)
         orgs = data.get("organisations")
         if not isinstance(orgs, dict):  # the DECP enrichment's inner mapping alone
-            orgs = {k: v for k, v in data.items() if k != "defaults"}
-        return cls(dict(orgs), dict(data.get("defaults") or {}))
+            orgs = {k: v for k, v in data.items() if k not in ("defaults", "contracts")}
+        return cls(dict(orgs), dict(data.get("defaults") or {}), dict(data.get("contracts") or {}))
 
     def __bool__(self) -> bool:
-        return bool(self.organisations or self.defaults)
+        return bool(self.organisations or self.defaults or self.contracts)
 
     def _keys(self) -> Iterator[tuple[str, dict[str, Any]]]:
         yield from self.organisations.items()
@@ -210,6 +212,86 @@ def apply_profiles(release: dict[str, Any], directory: Directory) -> dict[str, A
             known = out.setdefault("platform", {}).setdefault("peppol", {}).setdefault("parties", {})
             known.setdefault(str(party["id"]), ids)
     return out
+
+
+#: OCDS role of the review body party (eForms OPT-301-Lot-ReviewOrg) and the OCDS
+#: ``details.classifications`` scheme of BT-740 (whether the buyer is a contracting entity).
+REVIEW_BODY_ROLE: Final = "reviewBody"
+CONTRACTING_TYPE_SCHEME: Final = "eu-buyer-contracting-type"
+#: The buyer-profile keys the platform ``defaults`` may give for every buyer.
+DEFAULT_BUYER_KEYS: Final = frozenset({"reviewBody", "reviewDetails"})
+#: The first step of a contract record's key in a finding's path (``contracts["MAPA24003"]``).
+CONTRACT_KEY_ROOT: Final = "contracts["
+
+
+def buyer_setting(directory: Directory, buyer: dict[str, Any], key: str) -> Any:
+    """The buyer's own profile value of ``key``, else the platform's ``defaults`` one (or None)."""
+    found = directory.find_party(buyer)
+    if found and found[1].get(key) is not None:
+        return found[1][key]
+    return directory.defaults.get(key)
+
+
+def _organisation_party(directory: Directory, key: str) -> dict[str, Any] | None:
+    """The party of the organisation profile ``key`` (``SCHEME:ID`` or a bare id), completed from it."""
+    profile = directory.organisations.get(key)
+    if not isinstance(profile, dict):
+        return None
+    scheme, _, ident = key.rpartition(":")
+    party: dict[str, Any] = {
+        "id": ident,
+        "identifier": {"id": ident, **({"scheme": scheme} if scheme else {})},
+    }
+    complete_party(party, profile)
+    return party
+
+
+def apply_buyer_terms(
+    release: dict[str, Any], directory: Directory, *, contracting_type: bool = True
+) -> dict[str, Any]:
+    """``release`` with what its buyer's profile (or the platform ``defaults``) says of the procedure's
+    terms: the review body (``reviewBody``: the key of the review body's own profile; a party with role
+    ``reviewBody``, OPT-301-Lot-ReviewOrg), the review information of each lot (``reviewDetails``,
+    BT-99) and, with ``contracting_type``, whether the buyer is a contracting entity
+    (``contractingEntity``, BT-740: asked in concession notices only, and refused in others). A key
+    the directory does not hold is left out (the notice's rules then name what to add)."""
+    buyers = [p for p in release.get("parties") or [] if "buyer" in (p.get("roles") or [])]
+    if not buyers:
+        return release
+    buyer = buyers[0]
+    review = buyer_setting(directory, buyer, "reviewBody")
+    party = _organisation_party(directory, str(review)) if review else None
+    if party is not None:
+        parties = release.setdefault("parties", [])
+        same = next((p for p in parties if p.get("id") == party["id"]), None)
+        if same is None:
+            parties.append({**party, "roles": [REVIEW_BODY_ROLE]})
+        elif REVIEW_BODY_ROLE not in same.setdefault("roles", []):
+            same["roles"].append(REVIEW_BODY_ROLE)
+    details = buyer_setting(directory, buyer, "reviewDetails")
+    if details:
+        for lot in (release.get("tender") or {}).get("lots") or []:
+            if isinstance(lot, dict):
+                lot.setdefault("reviewDetails", str(details))
+    entity = buyer_setting(directory, buyer, "contractingEntity")
+    if contracting_type and isinstance(entity, bool):
+        classes = buyer.setdefault("details", {})
+        _set_classification(classes, CONTRACTING_TYPE_SCHEME, "cont-ent" if entity else "not-cont-ent")
+    return release
+
+
+def contract_record(
+    directory: Directory, buyer_id: str, contract_id: str
+) -> tuple[str, dict[str, Any]] | None:
+    """``(key, record)`` of the platform's record of a contract: what the platform knows of an award
+    that DECP does not carry (award criteria, the received-submission breakdown, a direct award's
+    justification, the group lead, a concession's CPV and place…), an OCDS release fragment merged
+    into the contract's release as OCDS merging does. Keyed ``<buyer id>/<contract id>`` or
+    ``<contract id>``."""
+    for key in (f"{buyer_id}/{contract_id}", contract_id):
+        if isinstance(directory.contracts.get(key), dict):
+            return key, directory.contracts[key]
+    return None
 
 
 def profile_key(party: dict[str, Any], directory: Directory) -> str:

@@ -28,30 +28,6 @@ from tests.mappings.realistic.decp.generate import build
 HERE: Final = Path(__file__).resolve().parent / "realistic" / "decp"
 FILES: Final = sorted(p for p in HERE.glob("*.json") if p.name != "profiles.json")
 PROFILES: Final[dict[str, Any]] = json.loads((HERE / "profiles.json").read_text(encoding="utf-8"))
-#: What a CAN made from DECP + complete organisation profiles still fails, because neither DECP nor a
-#: profile holds it (the value would have to be invented). Per rule id prefix.
-DECP_LACKS: Final = {
-    "BR-BT-00727": "BT-727 place of performance: lieuExecution is an INSEE/postal code, no NUTS",
-    "BR-BT-03201": "BT-3201 the tender's own reference",
-    "BR-BT-13714": "BT-13714 the tender's lot (written only with BT-3201)",
-    "BR-BT-13713": "BT-13713 received-submission breakdown (DECP counts offers only)",
-    "ND-AwardingTerms": "award criteria",
-    "ND-LotReviewTerms": "review body",
-    "BR-BT-00136": "BT-136 direct-award justification (marché sans publicité)",
-    "BR-BT-00730": "BT-730/731 subcontracting value/share known",
-    "BR-BT-00731": "BT-730/731 subcontracting value/share known",
-    "BR-OPT-00170": "OPT-170 which holder leads the group",
-    "BR-OPT-00210": "OPT-210 the tendering party's id (group)",
-    "BR-BT-00160": "BT-160/162/163 concession revenue by source and its method",
-    "BR-BT-00162": "BT-160/162/163 concession revenue by source and its method",
-    "BR-BT-00163": "BT-160/162/163 concession revenue by source and its method",
-    "BR-BT-00262": "BT-262 a concession has no CPV in DECP",
-    "BR-BT-00740": "BT-740 whether the concession's grantor is a contracting entity",
-    "BR-BT-00760": "BT-760 received submissions: a concession has no offresRecues",
-    "BR-BT-00765": "BT-765/766 framework / DPS of a concession",
-    "BR-BT-00766": "BT-765/766 framework / DPS of a concession",
-    "BR-OPT-00301": "OPT-301 the additional-information provider",
-}
 
 
 def _doc(path: Path) -> dict[str, Any]:
@@ -204,50 +180,70 @@ def test_field_of_a_rule_from_its_diagnostics_or_id() -> None:
     )
 
 
+@pytest.mark.corpus
+def test_with_complete_profiles_every_contract_is_an_xsd_and_schematron_valid_can(
+    artifact_store: Any,
+) -> None:
+    """Every marché (29) and concession (32) of the corpus, with the complete profiles file
+    (organisations, platform defaults, the platform's contract records): XSD- and Schematron-valid.
+    Validated as ``ap convert --validate`` does (``ubl.validate``, the artifact store): the eForms
+    Schematron is compiled once for both subtypes (one phase group, the XSLT cached on disk) and shared
+    with the other findings tests of this module."""
+    from ubl.validate import validate_document
+
+    failing: dict[str, list[str]] = {}
+    counts = {"29": 0, "32": 0}
+    for path in FILES:
+        for conversion in convert_all(path.read_bytes(), source="decp", target="eforms-can", enrich=PROFILES):
+            result = validate_document(conversion.data, store=artifact_store)
+            phase = result.layers[-1].name
+            counts[phase[-2:]] += 1
+            assert [layer.status.value for layer in result.layers] == ["valid", "valid"], (path.name, phase)
+            rules = [f.rule_id for layer in result.layers for f in layer.failures]
+            if rules:
+                failing[f"{path.name}: {conversion.origin}"] = rules
+    assert failing == {}
+    assert counts["29"] >= 100 and counts["32"] >= 6
+
+
 @pytest.fixture(scope="module")
-def realistic_findings(artifact_store: Any) -> dict[str, list[Finding]]:
-    """Findings of one marché (29) and one concession (32) with profiles and one marché without."""
-    out = {}
+def bare_findings(artifact_store: Any) -> dict[str, list[Finding]]:
+    """Findings of one marché (29) and one concession (32) without profiles."""
     data = (HERE / "syndicat-eau-dsp.json").read_bytes()
-    for key, contract, profiles in (
-        ("29", "SIE-2024-T1", PROFILES),
-        ("32", "DSP-EAU-2024", PROFILES),
-        ("29-bare", "SIE-2024-T1", None),
-    ):
-        conversion = convert(
-            data, source="decp", target="eforms-can", enrich=profiles, trace=True, contract=contract
+    return {
+        key: xml_findings(
+            convert(data, source="decp", target="eforms-can", trace=True, contract=contract),
+            artifact_store.root,
         )
-        out[key] = xml_findings(conversion, artifact_store.root)
-    return out
+        for key, contract in (("29", "SIE-2024-T1"), ("32", "DSP-EAU-2024"))
+    }
 
 
 @pytest.mark.corpus
 @pytest.mark.parametrize("key", ["29", "32"])
-def test_with_profiles_a_decp_can_fails_only_what_decp_lacks(
-    realistic_findings: dict[str, list[Finding]], key: str
-) -> None:
-    findings = realistic_findings[key]
-    assert findings and all(f.layer.startswith("Schematron") for f in findings)  # XSD-valid
-    unexplained = {f.rule for f in findings if not any(f.rule.startswith(p) for p in DECP_LACKS)}
-    assert unexplained == set()
-
-
-@pytest.mark.corpus
 def test_without_profiles_every_finding_names_field_name_and_input(
-    realistic_findings: dict[str, list[Finding]],
+    bare_findings: dict[str, list[Finding]], key: str
 ) -> None:
-    findings = realistic_findings["29-bare"]
-    assert {f.field.split("-")[0] + "-" + f.field.split("-")[1] for f in findings} >= {
-        "BT-500",
-        "BT-10",
-        "BT-11",
-        "BT-165",
-    }
+    findings = bare_findings[key]
+    assert findings and all(f.layer.startswith("Schematron") for f in findings)  # XSD-valid
+    terms = {f.field.split("-")[0] + "-" + f.field.split("-")[1] for f in findings}
+    assert terms >= {"BT-500", "BT-11", "BT-165", "ND-AwardingTerms", "ND-LotReviewTerms"}
+    origin = "marches.marche[0]" if key == "29" else "marches.contrat-concession[0]"
     for f in findings:
-        assert f.field and f.field_name and f.input.startswith("marches.marche[0] (OCDS "), f.line()
-    bt10 = next(f for f in findings if f.field.startswith("BT-10-"))
-    assert re.search(r'profile: organisations\["\d{14}"\]\.mainActivity', bt10.input)
-    assert "details.classifications" in bt10.input
+        assert f.field and f.field_name and f.input.startswith(f"{origin} (OCDS "), f.line()
+        # each names where to add it: the DECP field, the organisation profile or the contract record
+        assert re.search(r"; (DECP: |profile: |platform record: contracts\[)", f.input), f.line()
+    by_field = {f.field.split("-Procedure")[0].split("-Organization")[0]: f.input for f in findings}
+    assert re.search(r'profile: organisations\["\d{14}"\]\.buyerLegalType', by_field["BT-11"])
+    assert "reviewBody or defaults.reviewBody" in by_field["ND-LotReviewTerms"]
+    contract = "SIE-2024-T1" if key == "29" else "DSP-EAU-2024"
+    assert (
+        f'platform record: contracts["{contract}"].tender.lots[0].awardCriteria'
+        in by_field["ND-AwardingTerms"]
+    )
+    if key == "32":
+        assert "contractingEntity" in by_field["BT-740"]
+        assert f'contracts["{contract}"].tender.items[id=1].classification' in by_field["BT-262"]
 
 
 runner = CliRunner()
@@ -281,8 +277,8 @@ def test_cli_writes_one_file_per_contract_and_lists_every_finding_as_json(
     result = runner.invoke(
         app,
         [
-            "convert", str(HERE / "commune-mapa.json"), "--from", "decp", "--to", "eforms-can",
-            "--contract", "MAPA24003", "-o", str(one), "--validate", "--store", str(artifact_store.root),
+            "convert", str(HERE / "hlm-sous-traitance.json"), "--from", "decp", "--to", "eforms-can",
+            "--contract", "OPH-2", "-o", str(one), "--validate", "--store", str(artifact_store.root),
             "--format", "json",
         ],
     )  # fmt: skip

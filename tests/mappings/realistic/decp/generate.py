@@ -596,8 +596,178 @@ def build() -> dict[str, Any]:
             ],
         }
     }
-    files["profiles.json"] = {"organisations": c.profiles}
+    files["profiles.json"] = platform_directory(files, c.profiles, defense)
     return files
+
+
+#: The review bodies (tribunaux administratifs; their SIRETs invented like the others).
+REVIEW_BODIES: Final = {
+    "FR-SIRET:17350411900017": (
+        "Tribunal administratif de Rennes",
+        "3 contour de la Motte",
+        "Rennes",
+        "35044",
+        "FRH03",
+    ),
+    "FR-SIRET:17750111100016": (
+        "Tribunal administratif de Paris",
+        "7 rue de Jouy",
+        "Paris",
+        "75004",
+        "FR101",
+    ),
+}
+#: BT-99: the review information French buyers give (the same for all: the law's deadlines).
+REVIEW_DETAILS: Final = (
+    "Référé précontractuel avant la signature du contrat ; référé contractuel dans les 31 jours suivant "
+    "la publication de l'avis d'attribution ; recours en contestation de validité du contrat dans les "
+    "deux mois suivant cette publication."
+)
+#: Direct-award justifications (BT-136) a platform records for a marché without publicity.
+JUSTIFICATIONS: Final = {
+    "technical": "Seul opérateur économique en mesure de réaliser la prestation pour des raisons techniques.",
+    "exclusive": "Prestation protégée par un droit d'exclusivité détenu par le titulaire.",
+    "urgency": "Urgence impérieuse résultant de circonstances imprévisibles.",
+    "artistic": "Création ou acquisition d'une œuvre d'art unique.",
+}
+#: A concession's CPV by DECP nature (the platform's record of the consultation).
+CONCESSION_CPV: Final = {
+    "Concession de travaux": "45223300",
+    "Concession de service": "50118110",
+    "Concession de service public": "60112000",
+    "Délégation de service public": "65100000",
+}
+
+
+def platform_directory(files: dict[str, Any], orgs: dict[str, Any], own_review: str) -> dict[str, Any]:
+    """The complete profiles file: the organisations (+ the review bodies; one buyer names its own, the
+    others take the platform default), the platform defaults, whether each buyer is a contracting
+    entity (BT-740) and the platform's record of every contract (what DECP does not carry: award
+    criteria, the received-submission breakdown, a direct award's justification, the group lead, a
+    concession's CPV, place and received tenders, the NUTS places of a marché located by région).
+    Drawn from its own random generator, so the DECP files do not change with it."""
+    rng = random.Random(SEED + 1)
+    organisations = dict(orgs)
+    (rennes, paris) = REVIEW_BODIES
+    for key, (name, street, town, postcode, nuts) in REVIEW_BODIES.items():
+        organisations[key] = {
+            "name": name,
+            "address": {"streetAddress": street, "locality": town, "postalCode": postcode, "country": "FR"},
+            "nuts": nuts,
+            "contactPoint": {"email": f"greffe.ta-{town.lower()}@juradm.example"},
+            "url": f"https://{town.lower()}.tribunal-administratif.example",
+        }
+    buyers: set[str] = set()
+    contracts: dict[str, Any] = {}
+    for name in sorted(files):
+        marches = files[name]["marches"]
+        for marche in marches.get("marche", []):
+            buyers.add(marche["acheteur"]["id"])
+            contracts[marche["id"]] = _marche_record(rng, marche)
+        for concession in marches.get("contrat-concession", []):
+            buyers.add(concession["autoriteConcedante"]["id"])
+            contracts[concession["id"]] = _concession_record(rng, concession)
+    for buyer in sorted(buyers):
+        organisations[buyer] = {**organisations[buyer], "contractingEntity": False}
+    organisations[own_review] = {**organisations[own_review], "reviewBody": paris}
+    return {
+        "organisations": organisations,
+        "defaults": {
+            "currency": "EUR",
+            "language": "fr",
+            "reviewBody": rennes,
+            "reviewDetails": REVIEW_DETAILS,
+        },
+        "contracts": contracts,
+    }
+
+
+def _criteria(rng: random.Random) -> dict[str, Any]:
+    price = rng.choice((40, 50, 60))
+    return {
+        "criteria": [
+            {
+                "type": "price",
+                "name": "Prix",
+                "description": "Prix des prestations au vu du bordereau des prix",
+                "numbers": [{"number": price, "weight": "percentageExact"}],
+            },
+            {
+                "type": "quality",
+                "name": "Valeur technique",
+                "description": "Valeur technique au vu du mémoire technique",
+                "numbers": [{"number": 100 - price, "weight": "percentageExact"}],
+            },
+        ],
+    }
+
+
+def _statistics(rng: random.Random, offers: int) -> list[dict[str, Any]]:
+    """The received-submission breakdown (BT-759/760) of ``offers`` tenders."""
+    sme = rng.randrange(0, offers + 1)
+    eu = rng.randrange(0, offers - sme + 1)
+    return [
+        {"id": str(i), "measure": measure, "value": value, "relatedLot": "LOT-0001"}
+        for i, (measure, value) in enumerate(
+            (
+                ("smeBids", sme),
+                ("foreignBidsFromEU", eu),
+                ("foreignBidsFromNonEU", 0),
+                ("electronicBids", offers),
+            ),
+            start=2,
+        )
+    ]
+
+
+def _marche_record(rng: random.Random, marche: dict[str, Any]) -> dict[str, Any]:
+    tender: dict[str, Any] = {"lots": [{"id": "LOT-0001", "awardCriteria": _criteria(rng)}]}
+    record: dict[str, Any] = {
+        "tender": tender,
+        "bids": {"statistics": _statistics(rng, marche["offresRecues"])},
+    }
+    if marche["procedure"].startswith("Marché passé sans publicité"):
+        tender["procurementMethodRationaleClassifications"] = [
+            {"scheme": "eu-direct-award-justification", "id": (why := rng.choice(sorted(JUSTIFICATIONS)))}
+        ]
+        tender["procurementMethodRationale"] = JUSTIFICATIONS[why]
+    if marche["lieuExecution"]["typeCode"] == "Code région":  # a région is no NUTS 3 region: its places
+        places = [{"country": "FR", "region": nuts} for nuts in ("FRH01", "FRH02", "FRH03", "FRH04")]
+        tender["deliveryAddresses"] = places
+        tender["items"] = [{"id": "1", "deliveryAddresses": places}]
+    holders = [t["titulaire"]["id"] for t in marche["titulaires"]]
+    if len(holders) > 1:  # the group's lead (mandataire)
+        record["parties"] = [{"id": holders[0], "roles": ["supplier", "leadTenderer"]}]
+    return record
+
+
+def _concession_record(rng: random.Random, concession: dict[str, Any]) -> dict[str, Any]:
+    offers = rng.randrange(1, 5)
+    place = {"country": "FR", "region": "FRH03"}
+    record: dict[str, Any] = {
+        "tender": {
+            "lots": [{"id": "LOT-0001", "awardCriteria": _criteria(rng)}],
+            "deliveryAddresses": [place],
+            "items": [
+                {
+                    "id": "1",
+                    "classification": {"scheme": "CPV", "id": CONCESSION_CPV[concession["nature"]]},
+                    "relatedLot": "LOT-0001",
+                    "deliveryAddresses": [place],
+                }
+            ],
+        },
+        "bids": {
+            "statistics": [
+                {"id": "1", "measure": "bids", "value": offers, "relatedLot": "LOT-0001"},
+                *_statistics(rng, offers),
+            ]
+        },
+    }
+    holders = [t["concessionnaire"]["id"] for t in concession["concessionnaires"]]
+    if len(holders) > 1:
+        record["parties"] = [{"id": holders[0], "roles": ["supplier", "leadTenderer"]}]
+    return record
 
 
 def main() -> None:
