@@ -333,31 +333,16 @@ def _compile(
         # re-read (hashes every source file: ~30 ms for eForms) unless the stylesheet is compiled here
         hit = cache.lookup(directory, key)
     generate_seconds = 0.0
-    if hit is not None:
-        xslt_path, phases, default = hit.xslt_path, hit.phases, hit.default_phase
-    else:
+    if hit is None:
+        # in a function of its own: the source trees and the generated text are freed before Saxon
+        # compiles (an eForms schema's trees weigh ~100 MB, held for nothing during the compile)
         start = time.perf_counter()
-        loaded = load_schema(entry)
-        model = build_model(loaded.root)
-        if group is not None:
-            default, phases = group[0], list(group)
-        else:
-            default = model.resolve_phase(None if bundle_phases else phase)
-            phases = [*model.phases, ALL_PHASE] if bundle_phases else [default]
-        xslt = generate_xslt(model, phases)
+        hit = _generate(entry, phase, group, bundle_phases, directory, key)
         generate_seconds = time.perf_counter() - start
-        files = [*loaded.files, *loaded.xsl_files]
-        try:
-            xslt_path = cache.store(directory, key, files, phases, default, xslt)
-        except OSError:
-            fallback = cache.fallback_cache_dir()
-            log.warning("Schematron cache dir %s is not writable; using %s", directory, fallback)
-            try:
-                xslt_path = cache.store(fallback, key, files, phases, default, xslt)
-            except OSError as exc:
-                raise SchematronCacheError(
-                    f"cannot write the compiled XSLT to {directory} or {fallback}: {exc}"
-                ) from exc
+        from_disk = False
+    else:
+        from_disk = True
+    xslt_path, phases, default = hit.xslt_path, hit.phases, hit.default_phase
     _disk_hits[(directory, key)] = cache.CacheEntry(xslt_path, phases, default)
     resolved = default if phase is None or phase == DEFAULT_PHASE else phase
     if resolved not in phases:
@@ -372,12 +357,44 @@ def _compile(
         phase=resolved,
         xslt_path=xslt_path,
         compile_seconds=generate_seconds + saxon_seconds,
-        from_disk_cache=hit is not None,
+        from_disk_cache=from_disk,
         generate_seconds=generate_seconds,
         saxon_compile_seconds=saxon_seconds,
         bundled=bundled,
         _executable=executable,
     )
+
+
+def _generate(
+    entry: Path,
+    phase: str | None,
+    group: list[str] | None,
+    bundle_phases: bool,
+    directory: Path,
+    key: str,
+) -> cache.CacheEntry:
+    """Generate the XSLT for ``phase`` (or ``group``, or every phase) and store it in the disk cache."""
+    loaded = load_schema(entry)
+    model = build_model(loaded.root)
+    if group is not None:
+        default, phases = group[0], list(group)
+    else:
+        default = model.resolve_phase(None if bundle_phases else phase)
+        phases = [*model.phases, ALL_PHASE] if bundle_phases else [default]
+    xslt = generate_xslt(model, phases)
+    files = [*loaded.files, *loaded.xsl_files]
+    try:
+        xslt_path = cache.store(directory, key, files, phases, default, xslt)
+    except OSError:
+        fallback = cache.fallback_cache_dir()
+        log.warning("Schematron cache dir %s is not writable; using %s", directory, fallback)
+        try:
+            xslt_path = cache.store(fallback, key, files, phases, default, xslt)
+        except OSError as exc:
+            raise SchematronCacheError(
+                f"cannot write the compiled XSLT to {directory} or {fallback}: {exc}"
+            ) from exc
+    return cache.CacheEntry(xslt_path, phases, default)
 
 
 def forget_compiled() -> None:
