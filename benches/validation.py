@@ -139,10 +139,10 @@ def shuffled_samples(fns: list[Callable[[], object]], n: int = ROUNDS, batch: in
 CLI_FILES = 40
 
 
-def cli_vs_library(store: ArtifactStore, document: bytes) -> tuple[tuple[float, ...], tuple[float, ...]]:
+def cli_vs_library(store: ArtifactStore, document: bytes) -> tuple[int, tuple[float, ...], tuple[float, ...]]:
     """CPU ms per document of ``validate_files`` and of the ``ap validate`` command (called in process,
     its text report and progress lines written to /dev/null, i.e. not a terminal) over the same
-    folder of ``CLI_FILES`` copies of ``document``: (min, p25, median) each."""
+    folder of ``CLI_FILES`` copies of ``document``: (copies, (min, p25, median), (min, p25, median))."""
     import contextlib
 
     import typer
@@ -170,7 +170,7 @@ def cli_vs_library(store: ArtifactStore, document: bytes) -> tuple[tuple[float, 
                     assert done.exit_code == 0, done.exit_code
 
         lib, cli_samples = shuffled_samples([library, cli], n=ROUNDS // 10)
-    return tuple(x / n for x in _stats(lib)), tuple(x / n for x in _stats(cli_samples))
+    return n, tuple(x / n for x in _stats(lib)), tuple(x / n for x in _stats(cli_samples))
 
 
 def _stats(sorted_seconds: list[float]) -> tuple[float, float, float]:
@@ -327,10 +327,10 @@ def main(argv: list[str] | None = None) -> None:
             )
 
         # 3. what `ap validate` adds over the library call
-        lib, cli = cli_vs_library(store, tender)
+        copies, lib, cli = cli_vs_library(store, tender)
         print(
             f"\n`ap validate` (text report to a file, progress lines on stderr) over validate_files, CPU per"
-            f" document, {CLI_FILES} copies of the T005: library {lib[0]:.2f} / {lib[1]:.2f} ms,"
+            f" document, {copies} copies of the T005: library {lib[0]:.2f} / {lib[1]:.2f} ms,"
             f" CLI {cli[0]:.2f} / {cli[1]:.2f} ms (min / p25): CLI adds {(cli[0] / lib[0] - 1) * 100:.1f} %"
             f" / {(cli[1] / lib[1] - 1) * 100:.1f} %"
         )
