@@ -325,8 +325,8 @@ def _depth_probe(max_depth: int) -> etree.XPath:
 
 #: Bytes of the prolog searched for a DOCTYPE declaration.
 PROLOG_SCAN_BYTES: Final = 64 * 1024
-_ROOT_START = re.compile(r"<[A-Za-z_:\u00C0-\uFFFF]")
-_COMMENT_OR_PI = re.compile(r"<!--.*?-->|<\?.*?\?>", re.DOTALL)
+#: The next comment, processing instruction or element start: the prolog scan stops at the root.
+_PROLOG_TOKEN = re.compile(r"<!--.*?-->|<\?.*?\?>|<[A-Za-z_:\u00C0-\uFFFF]", re.DOTALL)
 
 
 def _prolog_text(data: bytes) -> str:
@@ -345,10 +345,20 @@ def refuse_doctype(data: bytes) -> None:
     """Raise :class:`DoctypeForbiddenError` when the prolog of ``data`` (its first bytes suffice)
     declares a DOCTYPE, so that no DTD ever reaches libxml2 (not even partly). Comments and processing
     instructions are removed first: a ``<x`` inside a comment must not end the prolog early."""
-    prolog = _COMMENT_OR_PI.sub("", _prolog_text(data))
-    root = _ROOT_START.search(prolog)
-    scope = prolog if root is None else prolog[: root.start()]
-    if "<!DOCTYPE" in scope.upper():
+    text = _prolog_text(data)
+    # Left to right, the text between comments and PIs up to the first element start: the same scope
+    # as removing every comment and PI then cutting at the root, without scanning the whole head.
+    outside: list[str] = []
+    pos = 0
+    while (token := _PROLOG_TOKEN.search(text, pos)) is not None:
+        outside.append(text[pos : token.start()])
+        pos = token.end()
+        if token.group().startswith(("<!--", "<?")):
+            continue
+        pos = len(text)  # the root element starts here
+        break
+    outside.append(text[pos:])
+    if "<!DOCTYPE" in "".join(outside).upper():
         raise DoctypeForbiddenError("DOCTYPE declarations are not allowed")
 
 

@@ -18,12 +18,14 @@ from typing import Final
 
 from lxml import etree
 
-from peppol.xml import DEFAULT_MAX_DEPTH, XmlSyntaxError, pull_events
+from peppol.xml import DEFAULT_MAX_DEPTH, HEAD_CHUNK_BYTES, XmlSyntaxError, pull_events
 from ubl import registry
 from ubl.registry import DocumentType
 
-#: Bytes handed to the pull parser per step.
-CHUNK_BYTES: Final = 64 * 1024
+#: Bytes handed to the pull parser per step: it parses all it is fed before reading can stop, so a
+#: 64 KiB step parsed a whole 10 kB document (~330 µs) to read a header held in its first kilobyte
+#: (~110 µs in 1 KiB steps; ``validate_files`` reads the header of every file to order the work).
+CHUNK_BYTES: Final = HEAD_CHUNK_BYTES
 
 CBC: Final = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 EXT: Final = "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2"
@@ -118,6 +120,8 @@ def read_header(source: bytes | Path, *, max_depth: int = DEFAULT_MAX_DEPTH) -> 
 def _string_value(elem: etree._Element) -> str:
     """The trimmed XPath string-value (all descendant text, comments and PIs skipped): ``el.text`` would
     stop at a comment and detect another type than the one the rules then check."""
+    if not len(elem):  # no child node at all (lxml counts comments and PIs): the text is all of it
+        return (elem.text or "").strip()
     return "".join(str(t) for t in elem.itertext()).strip()
 
 

@@ -168,10 +168,20 @@ def get(key: str) -> DocumentType:
         raise UnknownDocumentTypeKey(key) from None
 
 
+@cache
+def _by_root() -> dict[tuple[str, str], tuple[DocumentType, ...]]:
+    index: dict[tuple[str, str], list[DocumentType]] = {}
+    for t in document_types():
+        index.setdefault((t.root, t.namespace), []).append(t)
+    return {k: tuple(v) for k, v in index.items()}
+
+
 def find(
     *, root: str | None = None, namespace: str | None = None, family: str | None = None
 ) -> list[DocumentType]:
     """Document types matching every given criterion, in registry order."""
+    if root is not None and namespace is not None and family is None:  # detection: one dict hit
+        return list(_by_root().get((root, namespace), ()))
     return [
         t
         for t in document_types()

@@ -24,6 +24,7 @@ from ubl.artifacts import UNAVAILABLE_SETS, ArtifactError, ArtifactStore, defaul
 from ubl.detect import UnknownDocumentType, detect
 from ubl.registry import ArtifactRef, DocumentType
 from ubl.result import Item, Layer, LayerStatus, Severity, ValidationResult
+from ubl.schematron.errors import SchematronSourceError
 from ubl.xsd import SchemaLoadError, validate_tree
 
 
@@ -49,6 +50,10 @@ class DocumentReadError(OSError):
     """The document could not be read (missing file, permission, too large)."""
 
     code = "unreadable"
+
+
+#: What a layer raises when its artifact file cannot be read (see :data:`_resolved`).
+_ARTIFACT_LOAD_ERRORS: Final = (SchemaLoadError, SchematronSourceError)
 
 
 class ValidationSetupError(ValueError):
@@ -81,8 +86,9 @@ def _skipped(name: str, kind: str, reason: str, artifact: str = "") -> Layer:
     return Layer(name=name, kind=kind, status=LayerStatus.SKIPPED, artifact=artifact, skip_reason=reason)
 
 
-def _resolve(ref: ArtifactRef, store: ArtifactStore) -> Path | str:
-    """The installed path of ``ref``, or the reason it cannot exist (unavailable set)."""
+def _resolve_checked(ref: ArtifactRef, store: ArtifactStore) -> Path | str:
+    """The installed path of ``ref``, or the reason it cannot exist (unavailable set); checks the
+    set's metadata and the file (``ArtifactError`` not-installed / missing-files)."""
     if store.is_installed(ref.set):  # one stat of the set's metadata (path() would check again)
         path = store.root / ref.set / ref.path
     elif ref.set in UNAVAILABLE_SETS:
@@ -94,6 +100,34 @@ def _resolve(ref: ArtifactRef, store: ArtifactStore) -> Path | str:
             ArtifactError.MISSING_FILES, f"{ref}: not found in the installed set {path.parent}"
         )
     return path
+
+
+#: (store root, set, path) → the checked installed file. The layers stat that file anyway (the XSD
+#: cache and the Schematron memo key on its mtime and size), so a set removed or reinstalled after
+#: the check is noticed there: a load error on a remembered path drops the memo and the document is
+#: validated again with the full checks (which then name the missing set or file).
+_resolved: dict[tuple[str, str, str], Path] = {}
+
+
+def _resolve(ref: ArtifactRef, store: ArtifactStore) -> Path | str:
+    """:func:`_resolve_checked`, remembered per store once the file was found (no stat per call)."""
+    key = (str(store.root), ref.set, ref.path)
+    found = _resolved.get(key)
+    if found is not None:
+        return found
+    where = _resolve_checked(ref, store)
+    if isinstance(where, Path):
+        _resolved[key] = where
+    return where
+
+
+def _forget_resolved(store: ArtifactStore) -> bool:
+    """Drop the remembered files of ``store``; True when there were any."""
+    root = str(store.root)
+    stale = [k for k in _resolved if k[0] == root]
+    for key in stale:
+        del _resolved[key]
+    return bool(stale)
 
 
 # -- Schematron (engine owned by ubl.schematron) -------------------------------------------------
@@ -169,6 +203,25 @@ def validate_document(
     """
     store = store or default_store()
     data, label = _read(source, max_bytes)
+    args = (data, label, ruleset, store, schematron, phase, xsd, max_bytes)
+    try:
+        return _validate(*args)
+    except _ARTIFACT_LOAD_ERRORS:
+        if not _forget_resolved(store):
+            raise
+        return _validate(*args)  # a remembered artifact went away: check the store again
+
+
+def _validate(
+    data: bytes,
+    label: str,
+    ruleset: str,
+    store: ArtifactStore,
+    schematron: Path | None,
+    phase: str | None,
+    xsd: Path | None,
+    max_bytes: int,
+) -> ValidationResult:
     result = ValidationResult(source=label, document_type=None)
     try:
         tree = parse_bytes(data, max_bytes=max_bytes)
@@ -270,14 +323,26 @@ def _pool_one(args: tuple[Path, dict[str, Any]]) -> Outcome:
 AFFINITY_CHUNK: Final = 16
 
 
-def _type_key(path: Path) -> str:
-    """Rule set, phase and registry key of ``path`` (header only), or "" when unknown: work is sorted
-    by it, so the phases the engine compiles together (sorted phase ids) come one after the other."""
+def _type_key(path: Path) -> tuple[str, str, str]:
+    """Rule set, phase and registry key of ``path`` (header only), or empty strings when unknown: work
+    is sorted by it, so the phases the engine compiles together (sorted phase ids) come one after the
+    other. A tuple, not a joined string: ``"eforms-2|…"`` would sort after ``"eforms-29|…"`` (``|``
+    follows the digits) while the engine groups ``eforms-2`` with ``eforms-20``, and every group
+    would be compiled twice."""
     try:
         found = detect(path)
     except (UnknownDocumentType, XmlError, OSError):
-        return ""
-    return f"{found.schematron}|{found.phase or ''}|{found.key}"
+        return ("", "", "")
+    return (str(found.schematron), found.phase or "", found.key)
+
+
+def processing_order(files: list[Path]) -> list[int]:
+    """Indexes of ``files`` in the order they are validated: by rule set, phase and type (see
+    :func:`_type_key`), input order within a type."""
+    if len(files) < 2:
+        return list(range(len(files)))
+    keys = [_type_key(f) for f in files]
+    return sorted(range(len(files)), key=lambda i: (keys[i], i))
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -304,7 +369,7 @@ def validate_files(
     outcomes in that processing order; the returned list is in input order.
     """
     files = expand_paths(paths)
-    order = sorted(range(len(files)), key=lambda i: (_type_key(files[i]), i))
+    order = processing_order(files)
     done: dict[int, Outcome] = {}
     iterator: Iterator[Outcome]
     pool: ProcessPoolExecutor | None = None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from peppol.xml import (
     DoctypeForbiddenError,
@@ -135,3 +137,47 @@ def test_doctype_in_utf16_refused() -> None:
 
 def test_doctype_text_inside_root_is_only_text() -> None:
     assert parse_bytes(b"<a>&lt;!DOCTYPE x&gt;<!-- <!DOCTYPE y> --></a>").getroot().tag == "a"
+
+
+# -- the prolog scan stops at the root element and refuses at least what scanning the whole head did
+
+
+def _refused_by_whole_head_scan(data: bytes) -> bool:
+    """The earlier ``refuse_doctype``: remove every comment and PI of the 64 KiB head, cut at the root."""
+    import re
+
+    text = data[:65536].decode("latin-1")
+    text = re.sub(r"<!--.*?-->|<\?.*?\?>", "", text, flags=re.DOTALL)
+    root = re.search(r"<[A-Za-z_:\u00C0-\uFFFF]", text)
+    return "<!DOCTYPE" in (text if root is None else text[: root.start()]).upper()
+
+
+_BALANCED = ["<?xml version='1.0'?>", "<!-- c -->", "<!-- <x -->", "<?pi <b?>", " "]
+_BALANCED += ["<!DOCTYPE a>", "<!doctype b>"]
+_BODY = ["<a>", "<a/>", "x", "<!-- <!DOCTYPE y> -->", "<!DOCTYPE z>", "</a>"]
+_ODD = ["<!--", "-->", "<", "?>", "<?"]
+
+
+def _refused(data: bytes) -> bool:
+    from peppol.xml import refuse_doctype
+
+    try:
+        refuse_doctype(data)
+    except DoctypeForbiddenError:
+        return True
+    return False
+
+
+@given(
+    st.lists(st.sampled_from(_BALANCED), max_size=6),
+    st.lists(st.sampled_from(_BODY), max_size=6),
+    st.lists(st.sampled_from(_BALANCED + _BODY + _ODD), max_size=8),
+)
+def test_prolog_scan_agrees_with_a_whole_head_scan(
+    prolog: list[str], body: list[str], noise: list[str]
+) -> None:
+    well_formed_shape = ("".join(prolog) + "<r>" + "".join(body)).encode()
+    assert _refused(well_formed_shape) == _refused_by_whole_head_scan(well_formed_shape)
+    anything = ("".join(noise)).encode()
+    if _refused_by_whole_head_scan(anything):
+        assert _refused(anything)

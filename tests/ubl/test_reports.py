@@ -147,3 +147,24 @@ def test_every_format_renders() -> None:
         out = render([_invalid(), ERROR], fmt)
         assert b"invalid.xml" in out and b"missing.xml" in out, fmt
         assert b"PEPPOL-T016-R034" in out, fmt
+
+
+def test_plain_document_text_is_what_rich_prints_without_findings() -> None:
+    """The CLI's rich-free path for piped output prints the same lines as the rich renderables."""
+    import io
+
+    from rich.console import Console, Group
+
+    from ubl.reports import entries
+    from ubl.reports.text import document_renderables, plain_document_text
+
+    skipped = _xsd_invalid()
+    skipped.layers[0] = Layer(name="XSD cft", kind="xsd", status=LayerStatus.VALID, duration_ms=0.25)
+    for item in (_valid(), skipped, ERROR):
+        entry = entries([item])[0]
+        buf = io.StringIO()
+        Console(file=buf, width=300, color_system=None, highlight=False).print(
+            Group(*document_renderables(entry))
+        )
+        assert plain_document_text(entry) == buf.getvalue()
+    assert plain_document_text(entries([_invalid()])[0]) is None  # findings: a table, rich prints it

@@ -199,3 +199,31 @@ def test_registered_artifact_missing_from_its_installed_set(corpus: Path, tmp_pa
     ) as err:
         validate_document(corpus / T004, store=store)
     assert err.value.code == ArtifactError.MISSING_FILES
+
+
+def test_a_set_removed_after_use_is_reported_not_installed(corpus: Path, tmp_path: Path) -> None:
+    """The installed files are remembered per store (no stat per document); a set removed afterwards is
+    still reported as not installed, not as an XSD that fails to load."""
+    from ubl.artifacts import install_from_corpus
+
+    store = ArtifactStore(tmp_path / "store")
+    install_from_corpus(store, corpus, ["ubl-2.2", "peppol-preaward"])
+    assert validate_document(corpus / T004, store=store).valid
+    ArtifactStore(store.root).remove("ubl-2.2")  # another store object: this one keeps no hint
+    with pytest.raises(ArtifactError) as err:
+        validate_document(corpus / T004, store=store)
+    assert err.value.code == ArtifactError.NOT_INSTALLED
+
+
+def test_eforms_work_comes_in_the_engine_phase_group_order(corpus: Path) -> None:
+    """validate_files hands notices over sorted by phase id, the order the engine groups phases in (a
+    joined-string key put eforms-2 after eforms-29, so every group was compiled twice)."""
+    from ubl.detect import detect
+    from ubl.validate import processing_order
+
+    wanted = {"eforms-2", "eforms-20", "eforms-29", "eforms-3", "eforms-30"}
+    files = [f for f in sorted((corpus / NOTICES).glob("*.xml")) if detect(f).phase in wanted]
+    files.reverse()
+    phases = [detect(files[i]).phase or "" for i in processing_order(files)]
+    assert set(phases) == wanted
+    assert phases == sorted(phases)

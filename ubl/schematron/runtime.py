@@ -68,6 +68,9 @@ _memo_budget = DEFAULT_MEMO_BUDGET_BYTES
 _executables: OrderedDict[Path, tuple[Any, float, int]] = OrderedDict()
 #: (source as given, phase, bundle, group size) → (mtime_ns, size, compiled).
 _compiled: dict[tuple[str, str | None, bool, int], tuple[int, int, CompiledSchematron]] = {}
+#: (cache dir, index key) → its disk-cache entry, trusted while that stylesheet is in the memo: the other
+#: phases of a phase group are served without re-hashing the sources.
+_disk_hits: dict[tuple[Path, str], cache.CacheEntry] = {}
 #: (entry, mtime_ns, size) → the schema's phase ids, sorted.
 _phase_lists: dict[tuple[Path, int, int], list[str]] = {}
 
@@ -325,33 +328,22 @@ def _compile(
         key = cache.index_key(entry, "group:" + ",".join(group), True)
     else:
         key = cache.index_key(entry, None if bundle_phases else phase, bundle_phases)
-    hit = cache.lookup(directory, key)
+    hit = _disk_hits.get((directory, key))
+    if hit is None or hit.xslt_path not in _executables:
+        # re-read (hashes every source file: ~30 ms for eForms) unless the stylesheet is compiled here
+        hit = cache.lookup(directory, key)
     generate_seconds = 0.0
-    if hit is not None:
-        xslt_path, phases, default = hit.xslt_path, hit.phases, hit.default_phase
-    else:
+    if hit is None:
+        # in a function of its own: the source trees and the generated text are freed before Saxon
+        # compiles (an eForms schema's trees weigh ~100 MB, held for nothing during the compile)
         start = time.perf_counter()
-        loaded = load_schema(entry)
-        model = build_model(loaded.root)
-        if group is not None:
-            default, phases = group[0], list(group)
-        else:
-            default = model.resolve_phase(None if bundle_phases else phase)
-            phases = [*model.phases, ALL_PHASE] if bundle_phases else [default]
-        xslt = generate_xslt(model, phases)
+        hit = _generate(entry, phase, group, bundle_phases, directory, key)
         generate_seconds = time.perf_counter() - start
-        files = [*loaded.files, *loaded.xsl_files]
-        try:
-            xslt_path = cache.store(directory, key, files, phases, default, xslt)
-        except OSError:
-            fallback = cache.fallback_cache_dir()
-            log.warning("Schematron cache dir %s is not writable; using %s", directory, fallback)
-            try:
-                xslt_path = cache.store(fallback, key, files, phases, default, xslt)
-            except OSError as exc:
-                raise SchematronCacheError(
-                    f"cannot write the compiled XSLT to {directory} or {fallback}: {exc}"
-                ) from exc
+        from_disk = False
+    else:
+        from_disk = True
+    xslt_path, phases, default = hit.xslt_path, hit.phases, hit.default_phase
+    _disk_hits[(directory, key)] = cache.CacheEntry(xslt_path, phases, default)
     resolved = default if phase is None or phase == DEFAULT_PHASE else phase
     if resolved not in phases:
         known = ", ".join(p for p in phases[:10])
@@ -365,12 +357,44 @@ def _compile(
         phase=resolved,
         xslt_path=xslt_path,
         compile_seconds=generate_seconds + saxon_seconds,
-        from_disk_cache=hit is not None,
+        from_disk_cache=from_disk,
         generate_seconds=generate_seconds,
         saxon_compile_seconds=saxon_seconds,
         bundled=bundled,
         _executable=executable,
     )
+
+
+def _generate(
+    entry: Path,
+    phase: str | None,
+    group: list[str] | None,
+    bundle_phases: bool,
+    directory: Path,
+    key: str,
+) -> cache.CacheEntry:
+    """Generate the XSLT for ``phase`` (or ``group``, or every phase) and store it in the disk cache."""
+    loaded = load_schema(entry)
+    model = build_model(loaded.root)
+    if group is not None:
+        default, phases = group[0], list(group)
+    else:
+        default = model.resolve_phase(None if bundle_phases else phase)
+        phases = [*model.phases, ALL_PHASE] if bundle_phases else [default]
+    xslt = generate_xslt(model, phases)
+    files = [*loaded.files, *loaded.xsl_files]
+    try:
+        xslt_path = cache.store(directory, key, files, phases, default, xslt)
+    except OSError:
+        fallback = cache.fallback_cache_dir()
+        log.warning("Schematron cache dir %s is not writable; using %s", directory, fallback)
+        try:
+            xslt_path = cache.store(fallback, key, files, phases, default, xslt)
+        except OSError as exc:
+            raise SchematronCacheError(
+                f"cannot write the compiled XSLT to {directory} or {fallback}: {exc}"
+            ) from exc
+    return cache.CacheEntry(xslt_path, phases, default)
 
 
 def forget_compiled() -> None:
@@ -379,3 +403,4 @@ def forget_compiled() -> None:
         _compiled.clear()
         _executables.clear()
         _phase_lists.clear()
+        _disk_hits.clear()
