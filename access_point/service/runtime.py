@@ -66,10 +66,10 @@ from transport.sender import As4Sender
 
 log = logging.getLogger(__name__)
 
-#: Seconds a worker owns a claimed outbound row; a crashed worker's row is taken over after it.
-LEASE_SECONDS: Final = 90.0
-#: Read timeout of one AS4 POST (kept below the lease).
+#: Read timeout of one AS4 POST, at most; kept below the lease (``limits.lease_seconds``: how long a worker
+#: owns a claimed outbound row before another may take it over) by :data:`READ_TIMEOUT_SHARE_OF_LEASE`.
 SEND_READ_TIMEOUT: Final = 60.0
+READ_TIMEOUT_SHARE_OF_LEASE: Final = 0.75
 #: Jitter: the back-off is multiplied by a random factor in [1 - JITTER, 1 + JITTER].
 JITTER: Final = 0.2
 #: Seconds of one webhook POST.
@@ -271,7 +271,9 @@ class Service:
             sender = As4Sender(
                 ca_bundle=self.config.tls_trust,
                 allow_http=self.config.insecure_http,
-                read_timeout=SEND_READ_TIMEOUT,
+                read_timeout=min(
+                    SEND_READ_TIMEOUT, self.config.limits.lease_seconds * READ_TIMEOUT_SHARE_OF_LEASE
+                ),
                 validate_signer=self.ap_validator.validate,
             )
             self._local.sender = sender
@@ -494,6 +496,7 @@ class Service:
         """One attempt of one outbound message (idempotent: claims the row first)."""
         o = t.outbound_messages
         now = utc_now()
+        lease = self.config.limits.lease_seconds
         due = or_(o.c.next_attempt_at.is_(None), o.c.next_attempt_at <= now + timedelta(seconds=1))
         claim = (
             update(o)
@@ -504,7 +507,7 @@ class Service:
                     and_(o.c.status == SENDING, o.c.lease_until < now),
                 ),
             )
-            .values(status=SENDING, lease_until=now + timedelta(seconds=LEASE_SECONDS), updated_at=now)
+            .values(status=SENDING, lease_until=now + timedelta(seconds=lease), updated_at=now)
         )
         with self.engine.begin() as conn:
             if not conn.execute(claim).rowcount:
@@ -860,7 +863,7 @@ class Service:
                     w.c.status == "pending",
                     or_(w.c.next_attempt_at.is_(None), w.c.next_attempt_at <= now + timedelta(seconds=1)),
                 )
-                .values(next_attempt_at=now + timedelta(seconds=LEASE_SECONDS))
+                .values(next_attempt_at=now + timedelta(seconds=self.config.limits.lease_seconds))
             ).rowcount
             if not claimed:
                 return
