@@ -46,6 +46,7 @@ from access_point.service.locks import serialize
 from access_point.service.metrics import Metrics
 from access_point.service.queue import Handlers, Queue, Sweeper
 from access_point.store import Store, open_store
+from access_point.store.orphans import sweep_orphan_payloads
 from exchange.errors import DiscoveryFailed, ExchangeError
 from exchange.outbound import (
     OutboundRequest,
@@ -86,6 +87,8 @@ QUEUED, SENDING, RETRYING, DELIVERED, FAILED, DEAD = (
     "failed",
     "dead",
 )
+#: Seconds between two sweeps of orphan payload files.
+ORPHAN_SWEEP_INTERVAL_SECONDS: Final = 3600.0
 #: Inbound ledger statuses this module moves a record through.
 INBOUND_RECEIVED, INBOUND_PROCESSED = "received", "processed"
 PREAWARD_ROOTS: Final = ("CallForTenders", "Tender", "TenderReceipt", "TenderWithdrawal", "Qualification")
@@ -227,6 +230,7 @@ class Service:
                 send=self.send, process_inbound=self.process_inbound, deliver_webhook=self.deliver_webhook
             ),
         )
+        self._next_orphan_sweep = 0.0
         self.sweeper = Sweeper(self.sweep)
         self.sync_tenants()
 
@@ -922,7 +926,9 @@ class Service:
 
     def sweep(self, grace_seconds: float) -> int:
         """Re-enqueue every piece of work that is due for more than ``grace_seconds`` (0 at start-up:
-        all of it) or whose worker's lease ran out; returns how many."""
+        all of it) or whose worker's lease ran out; returns how many. The first periodic sweep after
+        start-up, and one every :data:`ORPHAN_SWEEP_INTERVAL_SECONDS`, also removes orphan payload
+        files (:mod:`access_point.store.orphans`: written before a crash, their row never committed)."""
         now = utc_now()
         due = now - timedelta(seconds=grace_seconds)
         o, w, m = t.outbound_messages, t.webhook_deliveries, self.ledger_table()
@@ -957,6 +963,9 @@ class Service:
             self.queue.enqueue_inbound(record_id)
         for record_id in hooks:
             self.queue.enqueue_webhook(record_id)
+        if grace_seconds and time.monotonic() >= self._next_orphan_sweep:  # in the sweeper's thread
+            self._next_orphan_sweep = time.monotonic() + ORPHAN_SWEEP_INTERVAL_SECONDS
+            sweep_orphan_payloads(self.engine, self.blobs)
         return len(sends) + len(inbound) + len(hooks)
 
 

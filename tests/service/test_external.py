@@ -87,12 +87,12 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 def test_redis_restarted_during_the_run_with_postgresql_and_ap_worker_loses_nothing_and_delivers_once(
+    redis_server: RedisServer,
+    postgres_url: str,
     pair: Pair,
     serve: Any,
     ap_worker: Any,
     corpus: Path,
-    redis_server: RedisServer,
-    postgres_url: str,
     tmp_path: Path,
 ) -> None:
     """The distributed set-up under a 200-message burst; ``redis-server`` is killed mid-burst (the queue

@@ -15,6 +15,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from access_point.service import tables as t
+from access_point.store import BlobStore
+from access_point.store.orphans import ORPHAN_GRACE_SECONDS
 from access_point.store.schema import inbound_messages
 from tests.servers import PostgresServer
 from tests.service.conftest import Pair
@@ -23,10 +25,12 @@ from tests.service.faults import (
     MESSAGES,
     Burst,
     assert_nothing_lost_nothing_twice,
+    blobs_dir,
     delivered_count,
     engines,
     receipts_lost_after_commit,
     timed,
+    unreferenced_payloads,
 )
 from tests.service.sigkill_after_commit import ENV as SIGKILL_AFTER_COMMITS
 from tests.service.test_external import RedisServer, redis_server
@@ -62,11 +66,23 @@ def _wait(condition: Any, what: str, timeout: float = 120.0, step: float = 0.02)
         time.sleep(step)
 
 
+def _plant_orphan(pair: Pair, side: str) -> Path:
+    """A payload file no row refers to, written two hours ago (the grace period is one)."""
+    blobs = BlobStore(blobs_dir(pair.side(side)["config"], dict(os.environ)))
+    path = blobs.path(blobs.put(f"orphan of {side}".encode()).sha256)
+    moment = time.time() - 2 * ORPHAN_GRACE_SECONDS
+    os.utime(path, (moment, moment))
+    return path
+
+
 def test_receiver_down_for_a_while_and_back_loses_nothing_and_delivers_once(
     pair: Pair, serve: Any, corpus: Path
 ) -> None:
+    """Also: an orphan payload file (written by a run that crashed before its row was committed) in
+    each side's store is removed by the service's first periodic sweep."""
     figures: dict[str, Any] = {}
     done = timed("seconds", figures)
+    orphans = [_plant_orphan(pair, side) for side in ("marketplace", "partner")]
     market = serve("marketplace", **FAST_RETRIES)
     partner = serve("partner", **FAST_RETRIES)
     with engines(pair, market.env, partner.env) as (market_db, partner_db):
@@ -79,6 +95,9 @@ def test_receiver_down_for_a_while_and_back_loses_nothing_and_delivers_once(
         partner.start()
         ids = burst.ids()
         figures.update(assert_nothing_lost_nothing_twice(market_db, partner_db, ids))
+        _wait(lambda: not any(o.exists() for o in orphans), "the orphan sweep", step=0.2)
+        for side, db in (("marketplace", market_db), ("partner", partner_db)):
+            assert unreferenced_payloads(db, blobs_dir(pair.side(side)["config"], market.env)) == []
     done()
     assert figures["delivered_while_down"] == 0, figures
     assert figures["attempts"] > MESSAGES, figures  # attempts failed while it was down, and were retried
@@ -125,7 +144,7 @@ def test_kill_9_of_the_receiver_at_10_random_moments_loses_nothing_and_delivers_
 
 
 def test_kill_9_of_a_lone_worker_mid_send_loses_nothing_and_delivers_once(
-    pair: Pair, serve: Any, ap_worker: Any, corpus: Path, redis_server: RedisServer, tmp_path: Path
+    redis_server: RedisServer, pair: Pair, serve: Any, ap_worker: Any, corpus: Path, tmp_path: Path
 ) -> None:
     """The marketplace's only ``ap worker`` (external Redis) is killed while it holds messages it is
     sending; a new worker takes them over once their lease (4 s here) has run out."""
