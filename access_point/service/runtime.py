@@ -37,7 +37,7 @@ import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import and_, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from access_point.service import tables as t
 from access_point.service.config import ServiceConfig, Tenant, load_service_identity
@@ -67,10 +67,12 @@ from transport.sender import As4Sender
 
 log = logging.getLogger(__name__)
 
-#: Read timeout of one AS4 POST, at most; kept below the lease (``limits.lease_seconds``: how long a worker
-#: owns a claimed outbound row before another may take it over) by :data:`READ_TIMEOUT_SHARE_OF_LEASE`.
+#: Read timeout of one AS4 POST: at most this, and below the lease (``limits.lease_seconds``: how long a
+#: worker owns a claimed outbound row before another may take it over) by :data:`READ_TIMEOUT_SHARE`.
+#: An attempt that outlives the lease (a large upload) is harmless: a worker taking the row over posts
+#: the same bytes, which the receiver answers with the same receipt.
 SEND_READ_TIMEOUT: Final = 60.0
-READ_TIMEOUT_SHARE_OF_LEASE: Final = 0.75
+READ_TIMEOUT_SHARE: Final = 0.75
 #: Jitter: the back-off is multiplied by a random factor in [1 - JITTER, 1 + JITTER].
 JITTER: Final = 0.2
 #: Seconds of one webhook POST.
@@ -227,7 +229,9 @@ class Service:
             config.redis_url,
             config.data_dir,
             Handlers(
-                send=self.send, process_inbound=self.process_inbound, deliver_webhook=self.deliver_webhook
+                send=_left_to_sweeper_on_outage(self.send),
+                process_inbound=_left_to_sweeper_on_outage(self.process_inbound),
+                deliver_webhook=_left_to_sweeper_on_outage(self.deliver_webhook),
             ),
         )
         self._next_orphan_sweep = 0.0
@@ -275,9 +279,7 @@ class Service:
             sender = As4Sender(
                 ca_bundle=self.config.tls_trust,
                 allow_http=self.config.insecure_http,
-                read_timeout=min(
-                    SEND_READ_TIMEOUT, self.config.limits.lease_seconds * READ_TIMEOUT_SHARE_OF_LEASE
-                ),
+                read_timeout=min(SEND_READ_TIMEOUT, self.config.limits.lease_seconds * READ_TIMEOUT_SHARE),
                 validate_signer=self.ap_validator.validate,
             )
             self._local.sender = sender
@@ -967,6 +969,25 @@ class Service:
             self._next_orphan_sweep = time.monotonic() + ORPHAN_SWEEP_INTERVAL_SECONDS
             sweep_orphan_payloads(self.engine, self.blobs)
         return len(sends) + len(inbound) + len(hooks)
+
+
+def _left_to_sweeper_on_outage(handler: Callable[[str], None]) -> Callable[[str], None]:
+    """An actor whose database is unreachable (down, restarting) logs one line and returns: its row is
+    unchanged or leased, and the sweeper enqueues it again once the database answers. No traceback per
+    message and no dramatiq retry (which the row's claim would refuse while the lease runs anyway)."""
+
+    def run(row_id: str) -> None:
+        try:
+            handler(row_id)
+        except OperationalError as exc:
+            log.warning(
+                "%s %s: database unavailable, left to the sweeper: %s",
+                handler.__name__,
+                row_id,
+                " ".join(str(exc.orig or exc).split())[:200],
+            )
+
+    return run
 
 
 def _iso(moment: datetime | None) -> str | None:

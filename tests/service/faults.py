@@ -9,6 +9,8 @@ from 0.2 s up to 1 s, a circuit open for 1 s, a worker's lease of 4 s, attempts 
 from __future__ import annotations
 
 import contextlib
+import os
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -28,11 +30,11 @@ from access_point.service.config import load_config
 from access_point.store.engine import create_engine_for, sqlite_url
 from access_point.store.open import BLOBS_DIR, DATABASE_FILE
 from access_point.store.schema import inbound_messages
-from tests.service.conftest import Pair
+from tests.service.conftest import Pair, ServeProcess
 from tests.service.documents import T004_EXAMPLE
 
-#: Messages of each fault test (the issue's figure).
-MESSAGES = 200
+#: Messages of each fault test: the issue's figure (``AP_FAULT_MESSAGES`` changes it for an experiment).
+MESSAGES = int(os.environ.get("AP_FAULT_MESSAGES", "200"))
 #: Parallel API clients submitting the burst.
 SUBMITTERS = 6
 #: Environment of both sides: recoveries in seconds, never a dead letter.
@@ -246,6 +248,16 @@ def unreferenced_payloads(engine: Engine, directory: Path) -> list[Path]:
         for column in (o.c.sbd_sha256, o.c.message_sha256):
             referenced |= set(conn.execute(select(column)).scalars())
     return [f for f in directory.glob("??/*") if f.name not in referenced]
+
+
+def kill_all(*processes: ServeProcess | subprocess.Popen[bytes]) -> None:
+    """SIGKILL what a fault test started, once its invariant holds: a graceful stop takes seconds each
+    (open keep-alive connections, worker threads), and nothing is left to check."""
+    for process in processes:
+        proc = process.proc if isinstance(process, ServeProcess) else process
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
 
 
 def timed(label: str, figures: dict[str, float]) -> Callable[[], None]:

@@ -22,10 +22,11 @@ from tests.service.faults import (
     Burst,
     assert_nothing_lost_nothing_twice,
     engines,
+    kill_all,
     timed,
 )
 
-pytestmark = pytest.mark.corpus
+pytestmark = [pytest.mark.corpus, pytest.mark.faults]
 #: Seconds Redis stays down.
 REDIS_DOWN_SECONDS = 2.0
 
@@ -103,7 +104,7 @@ def test_redis_restarted_during_the_run_with_postgresql_and_ap_worker_loses_noth
     partner = serve("partner", **FAST_RETRIES)
     distributed = {"REDIS_URL": redis_server.url, "DATABASE_URL": postgres_url, **FAST_RETRIES}
     market = serve("marketplace", **distributed)
-    ap_worker(pair.side("marketplace")["config"], market.env, tmp_path / "worker.log")
+    worker = ap_worker(pair.side("marketplace")["config"], market.env, tmp_path / "worker.log")
     with engines(pair, market.env, partner.env) as (market_db, partner_db):
         burst = Burst(pair, corpus).start()
         burst.wait_accepted(MESSAGES // 3)
@@ -114,6 +115,7 @@ def test_redis_restarted_during_the_run_with_postgresql_and_ap_worker_loses_noth
         redis_server.start()
         ids = burst.ids()
         figures.update(assert_nothing_lost_nothing_twice(market_db, partner_db, ids))
+    kill_all(worker, market, partner)
     done()
     assert figures["accepted_while_down"] > 0, figures  # the API keeps taking work without its queue
     print(f"Redis restarted mid-run: {figures}")

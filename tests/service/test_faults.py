@@ -28,6 +28,7 @@ from tests.service.faults import (
     blobs_dir,
     delivered_count,
     engines,
+    kill_all,
     receipts_lost_after_commit,
     timed,
     unreferenced_payloads,
@@ -35,7 +36,7 @@ from tests.service.faults import (
 from tests.service.sigkill_after_commit import ENV as SIGKILL_AFTER_COMMITS
 from tests.service.test_external import RedisServer, redis_server
 
-pytestmark = pytest.mark.corpus
+pytestmark = [pytest.mark.corpus, pytest.mark.faults]
 __all__ = ["redis_server"]
 #: Seconds the receiver stays down, and PostgreSQL.
 DOWN_SECONDS = 5.0
@@ -98,6 +99,7 @@ def test_receiver_down_for_a_while_and_back_loses_nothing_and_delivers_once(
         _wait(lambda: not any(o.exists() for o in orphans), "the orphan sweep", step=0.2)
         for side, db in (("marketplace", market_db), ("partner", partner_db)):
             assert unreferenced_payloads(db, blobs_dir(pair.side(side)["config"], market.env)) == []
+    kill_all(market, partner)
     done()
     assert figures["delivered_while_down"] == 0, figures
     assert figures["attempts"] > MESSAGES, figures  # attempts failed while it was down, and were retried
@@ -138,6 +140,7 @@ def test_kill_9_of_the_receiver_at_10_random_moments_loses_nothing_and_delivers_
         ids = burst.ids()
         figures.update(assert_nothing_lost_nothing_twice(market_db, partner_db, ids, context=context))
         figures["receipts_lost_after_commit"] = lost = receipts_lost_after_commit(market_db, partner_db)
+    kill_all(market, partner)
     done()
     assert lost >= KILLS_AFTER_COMMIT, (figures, context)  # each such kill lost at least that receipt
     print(f"receiver killed at ledger counts {killed_at} [{context}]: {figures}")
@@ -162,9 +165,10 @@ def test_kill_9_of_a_lone_worker_mid_send_loses_nothing_and_delivers_once(
         worker.wait(timeout=30)
         held = _sending(market_db)
         figures["held_by_the_killed_worker"] = len(held)
-        ap_worker(config, market.env, log)
+        worker = ap_worker(config, market.env, log)
         ids = burst.ids()
         figures.update(assert_nothing_lost_nothing_twice(market_db, partner_db, ids))
+    kill_all(worker, market, partner)
     done()
     assert held, figures
     print(f"lone worker killed mid-send: {figures}")
@@ -189,6 +193,9 @@ def test_postgresql_restarted_during_the_run_loses_nothing_and_delivers_once(
         ids = burst.ids()
         figures.update(assert_nothing_lost_nothing_twice(market_db, partner_db, ids))
         figures["refused_submissions"] = dict(burst.refusals)
+    kill_all(market, partner)
     done()
     assert burst.refusals, figures  # the API felt the outage (503), and the clients tried again
+    for log in (market.log, partner.log):  # workers hit by the outage: one line each, no traceback
+        assert "Failed to process message" not in log.read_text(), log
     print(f"PostgreSQL restarted mid-run: {figures}")
