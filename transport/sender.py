@@ -368,8 +368,8 @@ def _tls_interrupted(exc: BaseException) -> bool:
 
 def _request_failure(exc: requests.exceptions.RequestException, url: str) -> Outcome:
     """A transport failure, described without the urllib3 chain: TLS is permanent (never retried into
-    a MITM) unless the connection was merely cut mid-handshake, connection and timeout errors are
-    retryable, anything else (a malformed request) is permanent."""
+    a MITM) unless the connection was merely cut mid-handshake, connection and timeout errors and a
+    response cut short are retryable, anything else (a malformed request) is permanent."""
     if isinstance(exc, requests.exceptions.SSLError):
         return _failure(
             ConnectionFailure(f"TLS failure with {_host(url)}: {_request_reason(exc)}"),
@@ -379,6 +379,12 @@ def _request_failure(exc: requests.exceptions.RequestException, url: str) -> Out
     if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
         return _failure(
             ConnectionFailure(f"cannot reach {_host(url)}: {_request_reason(exc)}"),
+            status=None,
+            retryable=True,
+        )
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):  # the server died while answering
+        return _failure(
+            ConnectionFailure(f"the connection to {_host(url)} broke during the response: {_one_line(exc)}"),
             status=None,
             retryable=True,
         )
