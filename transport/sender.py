@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import logging
 import os
+import ssl
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -58,6 +59,15 @@ DEFAULT_SEND_DEADLINE: Final = 300.0
 MAX_RESPONSE_BYTES: Final = 4 * 1024 * 1024
 #: How much of a non-SOAP response body is kept in :attr:`Outcome.detail`.
 DETAIL_LIMIT: Final = 500
+#: Causes of a TLS failure that mean the connection was cut, not refused for what it presented.
+_TLS_INTERRUPTIONS: Final = (
+    ssl.SSLEOFError,
+    ssl.SSLZeroReturnError,
+    ssl.SSLSyscallError,
+    ConnectionResetError,
+    ConnectionAbortedError,
+    BrokenPipeError,
+)
 USER_AGENT: Final = "procurement-access-point-as4"
 
 
@@ -333,19 +343,48 @@ class As4Sender:
         return Outcome(True, receipt, None, None, False, status, receipt_bytes=body)
 
 
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps (``__cause__``, ``__context__``, urllib3's ``reason``, exception args)."""
+    todo, seen = [exc], set[int]()
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        wrapped = (current.__cause__, current.__context__, getattr(current, "reason", None), *current.args)
+        todo.extend(w for w in wrapped if isinstance(w, BaseException))
+
+
+def _tls_interrupted(exc: BaseException) -> bool:
+    """A TLS failure because the connection went away mid-handshake (the server died or restarted: an
+    EOF, a reset), not because of what the server presented (an untrusted certificate, no common
+    protocol): trying again later can succeed."""
+    causes = list(_causes(exc))
+    if any(isinstance(c, ssl.SSLCertVerificationError) for c in causes):
+        return False
+    return any(isinstance(c, _TLS_INTERRUPTIONS) for c in causes)
+
+
 def _request_failure(exc: requests.exceptions.RequestException, url: str) -> Outcome:
     """A transport failure, described without the urllib3 chain: TLS is permanent (never retried into
-    a MITM), connection and timeout errors are retryable, anything else (a malformed request) is
-    permanent."""
+    a MITM) unless the connection was merely cut mid-handshake, connection and timeout errors and a
+    response cut short are retryable, anything else (a malformed request) is permanent."""
     if isinstance(exc, requests.exceptions.SSLError):
         return _failure(
             ConnectionFailure(f"TLS failure with {_host(url)}: {_request_reason(exc)}"),
             status=None,
-            retryable=False,
+            retryable=_tls_interrupted(exc),
         )
     if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
         return _failure(
             ConnectionFailure(f"cannot reach {_host(url)}: {_request_reason(exc)}"),
+            status=None,
+            retryable=True,
+        )
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):  # the server died while answering
+        return _failure(
+            ConnectionFailure(f"the connection to {_host(url)} broke during the response: {_one_line(exc)}"),
             status=None,
             retryable=True,
         )
@@ -397,6 +436,7 @@ def is_sbd(path: Path) -> bool:
 #: (``HTTPSConnectionPool(host=…): Max retries exceeded with url: … (Caused by …)``).
 _REQUEST_REASONS: Final = (
     ("CERTIFICATE_VERIFY_FAILED", "the server's TLS certificate is not trusted"),
+    ("UNEXPECTED_EOF", "the connection was closed during the TLS handshake"),
     ("Connection refused", "Connection refused"),
     ("Name or service not known", "unknown host name"),
     ("Temporary failure in name resolution", "host name not resolved"),

@@ -335,3 +335,17 @@ def start_server(
         time.sleep(0.01)
     scheme = "https" if tls_cert else "http"
     return RunningServer(f"{scheme}://{url_host or host}:{bound_port}{AS4_PATH}", server, thread)
+
+
+def uvicorn_config(
+    app: ASGIApp,
+    host: str,
+    port: int,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    limits: ServerLimits | None = None,
+) -> uvicorn.Config:
+    """The transport's server settings for ``app`` — TLS ciphers, the connection cap, the request-head
+    and body deadlines of ``limits`` — for a caller that runs its own ``uvicorn.Server`` (``ap serve``:
+    one app serving ``/as4`` and the REST API). What :func:`start_server` and :func:`serve` run."""
+    return _uvicorn_config(app, host, port, tls_cert, tls_key, limits)

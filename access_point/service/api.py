@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
@@ -24,6 +25,8 @@ from access_point.service.runtime import Principal, Service, ServiceError
 log = logging.getLogger(__name__)
 
 API_PREFIX: Final = "/v1"
+#: Seconds a client is told to wait (``Retry-After``) when the database is unreachable.
+DATABASE_RETRY_AFTER_SECONDS: Final = 2
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -88,6 +91,17 @@ def create_api(service: Service, as4_app: Any | None = None) -> Any:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem(500, "Internal error", "the service failed; the request was not processed")
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if not (isinstance(exc, OperationalError) or exc.connection_invalidated):
+            return await _unexpected(request, exc)
+        # The database is down or restarting: nothing was stored (or the request is safe to repeat),
+        # the client tries again; one log line, not a traceback per request.
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig or exc)
+        response = problem(503, "Service unavailable", "the database is unavailable; try again shortly")
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
 
     @app.post(f"{API_PREFIX}/outbound", status_code=202, response_model=Accepted, tags=["outbound"])
     def send(body: OutboundIn, caller: Caller) -> Accepted:

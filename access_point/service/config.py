@@ -58,6 +58,8 @@ NETWORKS: Final = ("test", "production")
 RECEIPT_SIGNERS: Final = ("same-certificate", "same-seat")
 #: Separators of ``AP_IDENTITY_RENEWAL``: entries, then key and certificate of one entry.
 RENEWAL_ENV_SEPARATORS: Final = (";", ",")
+#: Shortest worker lease (seconds): an AS4 POST must fit in it.
+MIN_LEASE_SECONDS: Final = 2.0
 
 
 class ConfigError(ValueError):
@@ -93,6 +95,10 @@ class Limits:
     webhook_max_attempts: int = 10
     #: Worker threads of in-process workers (embedded mode) and of ``ap worker``.
     worker_threads: int = 4
+    #: Seconds a worker owns the outbound message it claimed: the message of a worker that died
+    #: (``kill -9``, a lost machine) is taken over by another once it runs out. An AS4 POST's read
+    #: timeout is kept below it.
+    lease_seconds: float = 90.0
 
 
 @dataclass(frozen=True)
@@ -363,6 +369,8 @@ def _limits(reader: _Reader, raw: dict[str, Any]) -> Limits:
     for name in ("send_max_attempts", "webhook_max_attempts", "worker_threads", "max_connections"):
         if values[name] < 1:
             reader.problem(f"limits.{name} must be at least 1")
+    if values["lease_seconds"] < MIN_LEASE_SECONDS:
+        reader.problem(f"limits.lease_seconds must be at least {MIN_LEASE_SECONDS:g}")
     return Limits(**values)
 
 

@@ -37,7 +37,7 @@ import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import and_, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from access_point.service import tables as t
 from access_point.service.config import ServiceConfig, Tenant, load_service_identity
@@ -46,6 +46,7 @@ from access_point.service.locks import serialize
 from access_point.service.metrics import Metrics
 from access_point.service.queue import Handlers, Queue, Sweeper
 from access_point.store import Store, open_store
+from access_point.store.orphans import sweep_orphan_payloads
 from exchange.errors import DiscoveryFailed, ExchangeError
 from exchange.outbound import (
     OutboundRequest,
@@ -66,10 +67,12 @@ from transport.sender import As4Sender
 
 log = logging.getLogger(__name__)
 
-#: Seconds a worker owns a claimed outbound row; a crashed worker's row is taken over after it.
-LEASE_SECONDS: Final = 90.0
-#: Read timeout of one AS4 POST (kept below the lease).
+#: Read timeout of one AS4 POST: at most this, and below the lease (``limits.lease_seconds``: how long a
+#: worker owns a claimed outbound row before another may take it over) by :data:`READ_TIMEOUT_SHARE`.
+#: An attempt that outlives the lease (a large upload) is harmless: a worker taking the row over posts
+#: the same bytes, which the receiver answers with the same receipt.
 SEND_READ_TIMEOUT: Final = 60.0
+READ_TIMEOUT_SHARE: Final = 0.75
 #: Jitter: the back-off is multiplied by a random factor in [1 - JITTER, 1 + JITTER].
 JITTER: Final = 0.2
 #: Seconds of one webhook POST.
@@ -86,6 +89,8 @@ QUEUED, SENDING, RETRYING, DELIVERED, FAILED, DEAD = (
     "failed",
     "dead",
 )
+#: Seconds between two sweeps of orphan payload files.
+ORPHAN_SWEEP_INTERVAL_SECONDS: Final = 3600.0
 #: Inbound ledger statuses this module moves a record through.
 INBOUND_RECEIVED, INBOUND_PROCESSED = "received", "processed"
 PREAWARD_ROOTS: Final = ("CallForTenders", "Tender", "TenderReceipt", "TenderWithdrawal", "Qualification")
@@ -224,9 +229,12 @@ class Service:
             config.redis_url,
             config.data_dir,
             Handlers(
-                send=self.send, process_inbound=self.process_inbound, deliver_webhook=self.deliver_webhook
+                send=_left_to_sweeper_on_outage(self.send),
+                process_inbound=_left_to_sweeper_on_outage(self.process_inbound),
+                deliver_webhook=_left_to_sweeper_on_outage(self.deliver_webhook),
             ),
         )
+        self._next_orphan_sweep = 0.0
         self.sweeper = Sweeper(self.sweep)
         self.sync_tenants()
 
@@ -271,7 +279,7 @@ class Service:
             sender = As4Sender(
                 ca_bundle=self.config.tls_trust,
                 allow_http=self.config.insecure_http,
-                read_timeout=SEND_READ_TIMEOUT,
+                read_timeout=min(SEND_READ_TIMEOUT, self.config.limits.lease_seconds * READ_TIMEOUT_SHARE),
                 validate_signer=self.ap_validator.validate,
                 receipt_signer=ReceiptSignerPolicy(self.config.receipt_signer),
             )
@@ -495,6 +503,7 @@ class Service:
         """One attempt of one outbound message (idempotent: claims the row first)."""
         o = t.outbound_messages
         now = utc_now()
+        lease = self.config.limits.lease_seconds
         due = or_(o.c.next_attempt_at.is_(None), o.c.next_attempt_at <= now + timedelta(seconds=1))
         claim = (
             update(o)
@@ -505,7 +514,7 @@ class Service:
                     and_(o.c.status == SENDING, o.c.lease_until < now),
                 ),
             )
-            .values(status=SENDING, lease_until=now + timedelta(seconds=LEASE_SECONDS), updated_at=now)
+            .values(status=SENDING, lease_until=now + timedelta(seconds=lease), updated_at=now)
         )
         with self.engine.begin() as conn:
             if not conn.execute(claim).rowcount:
@@ -861,7 +870,7 @@ class Service:
                     w.c.status == "pending",
                     or_(w.c.next_attempt_at.is_(None), w.c.next_attempt_at <= now + timedelta(seconds=1)),
                 )
-                .values(next_attempt_at=now + timedelta(seconds=LEASE_SECONDS))
+                .values(next_attempt_at=now + timedelta(seconds=self.config.limits.lease_seconds))
             ).rowcount
             if not claimed:
                 return
@@ -920,7 +929,9 @@ class Service:
 
     def sweep(self, grace_seconds: float) -> int:
         """Re-enqueue every piece of work that is due for more than ``grace_seconds`` (0 at start-up:
-        all of it) or whose worker's lease ran out; returns how many."""
+        all of it) or whose worker's lease ran out; returns how many. The first periodic sweep after
+        start-up, and one every :data:`ORPHAN_SWEEP_INTERVAL_SECONDS`, also removes orphan payload
+        files (:mod:`access_point.store.orphans`: written before a crash, their row never committed)."""
         now = utc_now()
         due = now - timedelta(seconds=grace_seconds)
         o, w, m = t.outbound_messages, t.webhook_deliveries, self.ledger_table()
@@ -955,7 +966,29 @@ class Service:
             self.queue.enqueue_inbound(record_id)
         for record_id in hooks:
             self.queue.enqueue_webhook(record_id)
+        if grace_seconds and time.monotonic() >= self._next_orphan_sweep:  # in the sweeper's thread
+            self._next_orphan_sweep = time.monotonic() + ORPHAN_SWEEP_INTERVAL_SECONDS
+            sweep_orphan_payloads(self.engine, self.blobs)
         return len(sends) + len(inbound) + len(hooks)
+
+
+def _left_to_sweeper_on_outage(handler: Callable[[str], None]) -> Callable[[str], None]:
+    """An actor whose database is unreachable (down, restarting) logs one line and returns: its row is
+    unchanged or leased, and the sweeper enqueues it again once the database answers. No traceback per
+    message and no dramatiq retry (which the row's claim would refuse while the lease runs anyway)."""
+
+    def run(row_id: str) -> None:
+        try:
+            handler(row_id)
+        except OperationalError as exc:
+            log.warning(
+                "%s %s: database unavailable, left to the sweeper: %s",
+                handler.__name__,
+                row_id,
+                " ".join(str(exc.orig or exc).split())[:200],
+            )
+
+    return run
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -72,9 +72,9 @@ def _server_limits(config: ServiceConfig) -> Any:
 
 def _uvicorn_config(app: Any, config: ServiceConfig) -> uvicorn.Config:
     """The transport's server settings (TLS ciphers, connection cap, request-head deadline) for our app."""
-    from transport.server import _uvicorn_config as transport_config
+    from transport.server import uvicorn_config
 
-    settings = transport_config(
+    settings = uvicorn_config(
         app, config.host, config.port, config.tls_cert, config.tls_key, _server_limits(config)
     )
     settings.timeout_graceful_shutdown = GRACEFUL_SHUTDOWN_SECONDS

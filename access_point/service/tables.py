@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
 )
 
-from access_point.store.schema import metadata
+from access_point.store.schema import BLOB_REFERENCE, metadata
 
 tenants: Final = Table(
     "tenants",
@@ -64,10 +64,10 @@ outbound_messages: Final = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", DateTime(timezone=True), nullable=True),
     Column("lease_until", DateTime(timezone=True), nullable=True),
-    Column("sbd_sha256", String(64), nullable=False),
+    Column("sbd_sha256", String(64), nullable=False, info={BLOB_REFERENCE: True}),
     #: the built AS4 message (set once, before the first attempt; every retry posts these bytes)
     Column("message_id", Text, nullable=True),
-    Column("message_sha256", String(64), nullable=True),
+    Column("message_sha256", String(64), nullable=True, info={BLOB_REFERENCE: True}),
     Column("content_type", Text, nullable=True),
     Column("signed_references", Text, nullable=True),
     Column("endpoint_url", Text, nullable=True),

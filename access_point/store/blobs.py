@@ -10,6 +10,11 @@ Temporary files are named ``.tmp-<host>-<pid>-<random>``: at start-up (:meth:`Bl
 called by the constructor) those of dead processes of this host, and any older than
 :data:`STALE_TEMP_SECONDS`, are removed — a ``kill -9`` mid-write leaves no orphan behind, while the
 temporary files of other live processes sharing the directory are left alone.
+
+A blob is written before the row that refers to it is committed; a crash in between leaves a complete
+blob no row refers to. :mod:`access_point.store.orphans` removes those once older than a grace period
+(:meth:`BlobStore.older_than`, :meth:`BlobStore.remove_orphan`); :meth:`BlobStore.put` of content
+already stored refreshes the file's time, so a blob about to be referenced again is never taken.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import re
 import secrets
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +36,8 @@ CHUNK_SIZE: Final = 256 * 1024
 #: Temporary files older than this (seconds) are removed at start-up whoever wrote them.
 STALE_TEMP_SECONDS: Final = 24 * 3600.0
 TEMP_PREFIX: Final = ".tmp-"
+#: A blob moved aside by the orphan sweep while it checks it one last time.
+ORPHAN_PREFIX: Final = ".orphan-"
 _SHA256_RE: Final = re.compile(r"[0-9a-f]{64}")
 
 
@@ -85,6 +92,7 @@ class BlobStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self._host = socket.gethostname().replace("-", "_")
         self.remove_stale()
+        self.restore_set_aside()
 
     def path(self, sha256: str) -> Path:
         """Where the blob ``sha256`` lives (whether or not it exists)."""
@@ -136,13 +144,23 @@ class BlobStore:
             fh.close()
             sha = digest.hexdigest()
             target = self.path(sha)
-            if target.is_file() and target.stat().st_size == size:
+            if target.is_file() and target.stat().st_size == size and self._touch(target):
                 tmp.unlink()  # identical content already stored (and fsynced by its writer)
                 return BlobRef(sha, size)
             target.parent.mkdir(exist_ok=True)
             os.replace(tmp, target)
         fsync_directory(target.parent)
         return BlobRef(sha, size)
+
+    @staticmethod
+    def _touch(target: Path) -> bool:
+        """Mark a stored blob as just written (its row is about to be committed: the orphan sweep must
+        not take it); ``False`` when the sweep took it meanwhile (then the caller writes it again)."""
+        try:
+            os.utime(target)
+        except FileNotFoundError:
+            return False
+        return True
 
     def put_file(self, path: Path) -> BlobRef:
         """Store the content of the file ``path`` (streamed)."""
@@ -162,6 +180,60 @@ class BlobStore:
                 entry.unlink(missing_ok=True)
                 removed.append(entry)
         return removed
+
+    def older_than(self, cutoff: float) -> list[str]:
+        """The blobs last written before ``cutoff`` (a ``time.time()``): the orphan sweep's candidates."""
+        found: list[str] = []
+        for entry in self.root.glob("??/*"):
+            try:
+                if _SHA256_RE.fullmatch(entry.name) and entry.stat().st_mtime < cutoff:
+                    found.append(entry.name)
+            except FileNotFoundError:
+                continue
+        return found
+
+    def remove_orphan(self, sha256: str, cutoff: float, referenced: Callable[[str], bool]) -> bool:
+        """Remove the blob ``sha256`` unless it was written at or after ``cutoff`` or ``referenced(sha256)``
+        holds, both checked after the file is moved aside (an atomic rename), so a concurrent
+        :meth:`put` of the same content either refreshed it before (seen here: the file is kept) or
+        writes it anew after; returns whether it was removed."""
+        target = self.path(sha256)
+        aside = target.with_name(f"{ORPHAN_PREFIX}{sha256}-{secrets.token_hex(4)}")
+        try:
+            os.rename(target, aside)
+        except FileNotFoundError:
+            return False  # another sweeper took it
+        try:
+            keep = aside.stat().st_mtime >= cutoff or referenced(sha256)
+        except BaseException:
+            self._restore(aside, target)
+            raise
+        if keep:
+            self._restore(aside, target)
+            return False
+        aside.unlink(missing_ok=True)
+        return True
+
+    @staticmethod
+    def _restore(aside: Path, target: Path) -> None:
+        try:
+            if target.exists():  # written again meanwhile (same content: content-addressed)
+                aside.unlink()
+            else:
+                os.rename(aside, target)
+        except FileNotFoundError:
+            pass  # restored by a starting process (restore_set_aside)
+
+    def restore_set_aside(self) -> int:
+        """Put back the blobs a sweep had moved aside when its process died (a kill between the move
+        and the decision must not lose a blob a row refers to); the next sweep decides again."""
+        restored = 0
+        for aside in self.root.glob(f"??/{ORPHAN_PREFIX}*"):
+            sha = aside.name[len(ORPHAN_PREFIX) :].partition("-")[0]
+            if _SHA256_RE.fullmatch(sha):
+                self._restore(aside, aside.with_name(sha))
+                restored += 1
+        return restored
 
     def delete(self, sha256: str) -> None:
         """Remove a blob (callers make sure no record refers to it any more)."""

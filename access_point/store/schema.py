@@ -38,6 +38,10 @@ NAMING_CONVENTION: Final = {
 
 metadata: Final = MetaData(naming_convention=NAMING_CONVENTION)
 
+#: ``Column(..., info={BLOB_REFERENCE: True})``: the column holds the SHA-256 name of a payload file
+#: (:mod:`access_point.store.orphans` keeps the files such a column refers to).
+BLOB_REFERENCE: Final = "blob_reference"
+
 #: Status of a freshly accepted inbound message; the service moves it on (validated, delivered, …).
 INBOUND_STATUS_RECEIVED: Final = "received"
 
@@ -63,7 +67,7 @@ inbound_messages: Final = Table(
     Column("status", String(32), nullable=False),
     Column("receipt", LargeBinary, nullable=False),
     Column("receipt_id", Text, nullable=True),
-    Column("payload_sha256", String(64), nullable=False),
+    Column("payload_sha256", String(64), nullable=False, info={BLOB_REFERENCE: True}),
     Column("payload_size", BigInteger, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),

@@ -76,17 +76,27 @@ def pair(tmp_path: Path) -> Iterator[Pair]:
 
 
 class ServeProcess:
-    """``ap serve --config F`` in a child process."""
+    """``ap serve --config F`` in a child process (``python -m module``: ``access_point.cli`` or a test
+    wrapper around it); :meth:`start` takes extra environment for that run."""
 
-    def __init__(self, config: str, env: dict[str, str], api_url: str, ca: str, log: Path) -> None:
+    def __init__(
+        self,
+        config: str,
+        env: dict[str, str],
+        api_url: str,
+        ca: str,
+        log: Path,
+        module: str = "access_point.cli",
+    ) -> None:
         self.config, self.env, self.api_url, self.ca, self.log = config, env, api_url, ca, log
+        self.module = module
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> ServeProcess:
+    def start(self, **extra_env: str) -> ServeProcess:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "access_point.cli", "serve", "--config", self.config],
-                env=self.env,
+                [sys.executable, "-m", self.module, "serve", "--config", self.config],
+                env={**self.env, **extra_env},
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
@@ -103,6 +113,10 @@ class ServeProcess:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=30)
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -121,10 +135,10 @@ def serve(pair: Pair, preaward_store: Path, tmp_path: Path) -> Iterator[Any]:
     env.pop("REDIS_URL", None)
     env.pop("DATABASE_URL", None)
 
-    def start(name: str, **extra_env: str) -> ServeProcess:
+    def start(name: str, module: str = "access_point.cli", **extra_env: str) -> ServeProcess:
         side = pair.side(name)
         process = ServeProcess(
-            side["config"], {**env, **extra_env}, side["api_url"], pair.ca, tmp_path / f"{name}.log"
+            side["config"], {**env, **extra_env}, side["api_url"], pair.ca, tmp_path / f"{name}.log", module
         )
         started.append(process.start())
         return process
@@ -135,6 +149,37 @@ def serve(pair: Pair, preaward_store: Path, tmp_path: Path) -> Iterator[Any]:
             process.proc.terminate()
     for process in started:
         process.stop()
+
+
+def start_worker(config: str, env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
+    """``ap [ARGS] worker --config F`` in a child process, returned once it consumes the queues."""
+    command = [sys.executable, "-m", "access_point.cli", *args, "worker", "--config", config]
+    started = log.read_text().count("worker on") if log.exists() else 0  # a log shared by successive workers
+    with log.open("ab") as out:
+        worker = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while log.read_text().count("worker on") <= started:
+        assert worker.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+        time.sleep(0.1)
+    return worker
+
+
+@pytest.fixture
+def ap_worker() -> Iterator[Any]:
+    """``ap_worker(config, env, log) -> Popen``: :func:`start_worker`; those still running at the end
+    are terminated."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(config: str, env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
+        started.append(start_worker(config, env, log, *args))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        if worker.poll() is None:
+            worker.terminate()
+    for worker in started:
+        worker.wait(timeout=30)
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

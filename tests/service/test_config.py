@@ -110,16 +110,19 @@ def test_environment_overrides_the_file(pair: dict[str, dict[str, str]]) -> None
         "REDIS_URL": "redis://127.0.0.1:6399/0",
         "DATABASE_URL": "postgresql://u@localhost/ap",
         "AP_LIMITS_SEND_MAX_ATTEMPTS": "3",
+        "AP_LIMITS_LEASE_SECONDS": "4.5",
         "AP_CLIENT_API_KEY": "apk_x_y",
     }
     config = load_config(pair["partner"]["config"], environ=environ)
     assert config.port == 9999
     assert config.redis_url == "redis://127.0.0.1:6399/0" and not config.embedded_redis
     assert config.database_url == "postgresql://u@localhost/ap"
-    assert config.limits.send_max_attempts == 3
+    assert config.limits.send_max_attempts == 3 and config.limits.lease_seconds == 4.5
     assert config.api_key == "apk_x_y"
     problems = check_config(pair["partner"]["config"], environ={"AP_SERVER_PORT": "many"})
     assert problems == ["server.port must be a number, not 'many'"]
+    problems = check_config(pair["partner"]["config"], environ={"AP_LIMITS_LEASE_SECONDS": "0.5"})
+    assert problems == ["limits.lease_seconds must be at least 2"]
 
 
 def test_api_keys_are_kept_hashed() -> None:

@@ -1,13 +1,13 @@
 """The distributed set-up: the marketplace on PostgreSQL and an external ``redis-server`` (``REDIS_URL``),
-its sending done by a separate ``ap worker`` process; Redis is restarted in the middle of the run and
-nothing is lost (the sweeper re-enqueues from the database)."""
+its sending done by a separate ``ap worker`` process; Redis is restarted in the middle of a 200-message
+run and nothing is lost (the sweeper re-enqueues from the database). One of the fault tests
+(``tests/service/faults.py``); :class:`RedisServer` is shared with the others."""
 
 from __future__ import annotations
 
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +16,19 @@ from typing import Any
 import pytest
 
 from tests.service.conftest import Pair
-from tests.service.documents import T004_EXAMPLE
+from tests.service.faults import (
+    FAST_RETRIES,
+    MESSAGES,
+    Burst,
+    assert_nothing_lost_nothing_twice,
+    engines,
+    kill_all,
+    timed,
+)
 
-pytestmark = pytest.mark.corpus
+pytestmark = [pytest.mark.corpus, pytest.mark.faults]
+#: Seconds Redis stays down.
+REDIS_DOWN_SECONDS = 2.0
 
 
 class RedisServer:
@@ -77,49 +87,35 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         server.stop()
 
 
-def test_postgres_external_redis_and_ap_worker_deliver_across_a_redis_restart(
-    pair: Pair, serve: Any, corpus: Path, redis_server: RedisServer, postgres_url: str, tmp_path: Path
+def test_redis_restarted_during_the_run_with_postgresql_and_ap_worker_loses_nothing_and_delivers_once(
+    redis_server: RedisServer,
+    postgres_url: str,
+    pair: Pair,
+    serve: Any,
+    ap_worker: Any,
+    corpus: Path,
+    tmp_path: Path,
 ) -> None:
-    distributed = {"REDIS_URL": redis_server.url, "DATABASE_URL": postgres_url}
-    serve("partner")
+    """The distributed set-up under a 200-message burst; ``redis-server`` is killed mid-burst (the queue
+    goes away with whatever it held), stays down while submissions go on, and comes back empty: only
+    the database knows what is pending, and the sweeper re-enqueues it."""
+    figures: dict[str, Any] = {}
+    done = timed("seconds", figures)
+    partner = serve("partner", **FAST_RETRIES)
+    distributed = {"REDIS_URL": redis_server.url, "DATABASE_URL": postgres_url, **FAST_RETRIES}
     market = serve("marketplace", **distributed)
-    with (tmp_path / "worker.log").open("wb") as log:
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "access_point.cli",
-                "worker",
-                "--config",
-                pair.side("marketplace")["config"],
-            ],
-            env={**market.env, **distributed},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        body = {
-            "receiver": pair.side("partner")["participant"],
-            "document": (corpus / T004_EXAMPLE).read_text(),
-        }
-        ids = [pair.api("marketplace", "POST", "/v1/outbound", json=body).json()["id"] for _ in range(3)]
-        redis_server.stop()  # the queue goes away with whatever it held
-        ids += [pair.api("marketplace", "POST", "/v1/outbound", json=body).json()["id"] for _ in range(3)]
-        redis_server.start()  # empty: only the database knows what is pending
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            statuses = [pair.api("marketplace", "GET", f"/v1/outbound/{i}").json()["status"] for i in ids]
-            if statuses == ["delivered"] * len(ids):
-                break
-            time.sleep(0.5)
-        assert statuses == ["delivered"] * len(ids), (statuses, (tmp_path / "worker.log").read_text()[-3000:])
-        # delivered = the partner's ledger holds it; its inbound processing (listed here) may still run
-        while time.monotonic() < deadline:
-            received = pair.api("partner", "GET", "/v1/inbound?all=true").json()
-            if len(received) >= len(ids):
-                break
-            time.sleep(0.5)
-        assert len(received) == len(ids) == len({r["instance_id"] for r in received})
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+    worker = ap_worker(pair.side("marketplace")["config"], market.env, tmp_path / "worker.log")
+    with engines(pair, market.env, partner.env) as (market_db, partner_db):
+        burst = Burst(pair, corpus).start()
+        burst.wait_accepted(MESSAGES // 3)
+        redis_server.stop()
+        accepted_before = len(burst.accepted)
+        time.sleep(REDIS_DOWN_SECONDS)
+        figures["accepted_while_down"] = len(burst.accepted) - accepted_before
+        redis_server.start()
+        ids = burst.ids()
+        figures.update(assert_nothing_lost_nothing_twice(market_db, partner_db, ids))
+    kill_all(worker, market, partner)
+    done()
+    assert figures["accepted_while_down"] > 0, figures  # the API keeps taking work without its queue
+    print(f"Redis restarted mid-run: {figures}")

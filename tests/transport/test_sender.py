@@ -245,6 +245,65 @@ def test_connection_refused_is_retryable(client: As4Sender, test_pki: Any) -> No
     assert outcome.http_status is None
 
 
+def test_tls_handshake_cut_by_a_dying_server_is_retryable(test_pki: Any) -> None:
+    """A server killed (or restarting) while a client's TLS handshake is under way closes the
+    connection mid-handshake: the sender must try again later (a certificate it does not trust stays a
+    permanent failure, never retried into a man in the middle: tests/transport/test_e2e.py)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def hang_up() -> None:  # reads the ClientHello, then closes cleanly: an EOF, not a reset
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.shutdown(socket.SHUT_RDWR)
+        conn.close()
+
+    thread = threading.Thread(target=hang_up, daemon=True)
+    thread.start()
+    try:
+        with As4Sender(connect_timeout=5, read_timeout=5) as client:
+            url = f"https://127.0.0.1:{listener.getsockname()[1]}/as4"
+            cut = client.post(build_message(test_pki), url, test_pki.aps[1].certificate())
+    finally:
+        thread.join(timeout=10)
+        listener.close()
+    assert not cut.delivered and cut.retryable and cut.code == "EBMS:0005", cut
+    assert "TLS" in (cut.detail or "") and "closed during the TLS handshake" in (cut.detail or "")
+
+
+def test_response_cut_short_by_a_dying_server_is_retryable(test_pki: Any) -> None:
+    """The receiver dies while its answer is on the way (headers sent, body incomplete): the message
+    may have been stored there, so the sender tries again (the resend is answered from its ledger)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def die_mid_answer() -> None:
+        conn, _ = listener.accept()
+        request = b""
+        while b"\r\n\r\n" not in request:  # the whole request is read: the close is clean, not a reset
+            request += conn.recv(65536)
+        head, _, body = request.partition(b"\r\n\r\n")
+        length = int(next(h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:"))[15:])
+        while len(body) < length:
+            body += conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 5926\r\n\r\n<")
+        conn.close()
+
+    thread = threading.Thread(target=die_mid_answer, daemon=True)
+    thread.start()
+    try:
+        with As4Sender(allow_http=True, read_timeout=5) as client:
+            url = f"http://127.0.0.1:{listener.getsockname()[1]}/as4"
+            outcome = client.post(build_message(test_pki), url, test_pki.aps[1].certificate())
+    finally:
+        thread.join(timeout=10)
+        listener.close()
+    assert not outcome.delivered and outcome.retryable and outcome.code == "EBMS:0005", outcome
+    assert "broke during the response" in (outcome.detail or "")
+
+
 def test_read_timeout_is_retryable(test_pki: Any) -> None:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
