@@ -22,6 +22,7 @@ from transport.sbdh import (
     read_sbd,
     sources,
     write_binary_sbd,
+    write_sbd,
     write_text_sbd,
 )
 from transport.sbdh.model import MLS_TYPES, RESERVED_SCOPE_TYPES
@@ -204,3 +205,38 @@ def test_mutated_sbd_fails_only_with_sbdh_error(edits: list[tuple[int, int, byte
         assert isinstance(whole, str), (streamed, whole)
     with contextlib.suppress(SbdhError):
         extract_payload(data, io.BytesIO())
+
+
+def _wrap(header: SbdhHeader, payload: bytes | io.BytesIO) -> bytes | tuple[str, str]:
+    out = io.BytesIO()
+    try:
+        write_sbd(header, payload, out)
+    except SbdhError as exc:
+        return exc.code, str(exc)
+    return out.getvalue()
+
+
+_PROLOGS = st.sampled_from(
+    [b"", b'<?xml version="1.0" encoding="UTF-8"?>\n', b"<!-- a -->\n<?pi x?>", b"\xef\xbb\xbf"]
+)
+_EPILOGS = st.sampled_from([b"", b"\n", b" \r\n\t", b"<!-- after -->", b"<?pi?>\n", b"text", b"<x/>"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    header=headers(),
+    text=xml_safe,
+    prolog=_PROLOGS,
+    epilog=_EPILOGS,
+    edits=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 3), _MUTATION_BYTES), max_size=2),
+)
+def test_payload_in_memory_is_wrapped_exactly_as_streamed(
+    header: SbdhHeader, text: str, prolog: bytes, epilog: bytes, edits: list[tuple[int, int, bytes]]
+) -> None:
+    # write_sbd finds the root of an in-memory payload without walking it (issue 11): the SBD, or the
+    # refusal (code and message), must be the streaming path's, for odd prologs, epilogs and damage.
+    doc = payload_for(header, text, "a")
+    data = prolog + doc[doc.index(b"?>") + 2 :].lstrip() + epilog
+    for pos, cut, insert in edits:
+        data = data[:pos] + insert + data[pos + cut :]
+    assert _wrap(header, data) == _wrap(header, io.BytesIO(data))
