@@ -8,25 +8,35 @@ emitted as phase4/WSS4J emit them: BST(receiver), EncryptedKey, EncryptedData, B
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import tempfile
+import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import BinaryIO, Final, Protocol
+from typing import IO, BinaryIO, Final, Protocol
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 
+from peppol.pki.memo import PerObject
+from peppol.xml import exc_c14n, make_parser
 from transport.as4.constants import (
     ALG_AES128_GCM,
+    ALG_EXC_C14N,
     ALG_MGF1_SHA256,
     ALG_RSA_OAEP_11,
+    ALG_RSA_SHA256,
     ALG_SHA256,
     ALG_SWA_CIPHERTEXT,
+    BST_ENCODING_BASE64,
+    BST_VALUE_TYPE_X509V3,
     COMPRESSION_GZIP,
     ENCRYPTED_PART_CONTENT_TYPE,
     GCM_IV_BYTES,
@@ -47,15 +57,28 @@ from transport.as4.constants import (
 )
 from transport.as4.dsig import (
     Reference,
-    add_binary_security_token,
-    add_signature,
     add_token_reference,
     attachment_reference,
     b64,
-    xml_reference,
+    certificate_b64,
+    digest_element,
+    sha256_b64,
 )
-from transport.as4.header import MESSAGE_ID_DOMAIN, UserMessageHeader, build_messaging
-from transport.as4.streams import gcm_encrypt_stream, gzip_stream, new_content_key, wrap_key
+from transport.as4.header import (
+    MESSAGE_ID_DOMAIN,
+    UserMessageHeader,
+    escape_attr,
+    random_uuids,
+    render_messaging,
+)
+from transport.as4.streams import (
+    gcm_encrypt_bytes,
+    gcm_encrypt_stream,
+    gzip_bytes,
+    gzip_stream,
+    new_content_key,
+    wrap_key,
+)
 
 #: Default size above which the gzip stream and the MIME body go to files instead of memory.
 DEFAULT_SPOOL_THRESHOLD: Final = 8 * 1024 * 1024
@@ -115,6 +138,11 @@ class OutboundMessage:
 
 def _new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4()}"
+
+
+#: The public key of a certificate, loaded once per certificate object (an endpoint's certificate comes
+#: back as the same object from the SMP client's cache; loading the key costs as much as wrapping it).
+public_key_of: Final = PerObject(x509.Certificate.public_key)
 
 
 def _encrypted_key(
@@ -180,6 +208,140 @@ def serialize(envelope: etree._Element) -> bytes:
     return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
 
 
+def _random_ids(prefixes: tuple[str, ...]) -> list[str]:
+    return [f"{prefix}-{value}" for prefix, value in zip(prefixes, random_uuids(len(prefixes)), strict=True)]
+
+
+_SECURITY_OPEN: Final = (
+    f'<wsse:Security xmlns:wsse="{NS_WSSE}" xmlns:wsu="{NS_WSU}" S12:mustUnderstand="true">'
+)
+_TOKEN_REFERENCE: Final = (
+    '<wsse:SecurityTokenReference><wsse:Reference URI="#{token}" '
+    f'ValueType="{BST_VALUE_TYPE_X509V3}"/></wsse:SecurityTokenReference>'
+)
+_REFERENCE: Final = (
+    '<ds:Reference URI="{uri}"><ds:Transforms><ds:Transform Algorithm="{transform}"/></ds:Transforms>'
+    '<ds:DigestMethod Algorithm="{method}"/><ds:DigestValue>'
+)
+_REFERENCE_CLOSE: Final = "</ds:DigestValue></ds:Reference>"
+
+
+def _bst(certificate: x509.Certificate, token_id: str) -> str:
+    return (
+        f'<wsse:BinarySecurityToken EncodingType="{BST_ENCODING_BASE64}" ValueType="{BST_VALUE_TYPE_X509V3}"'
+        f' wsu:Id="{token_id}">{certificate_b64(certificate)}</wsse:BinarySecurityToken>'
+    )
+
+
+def _encrypted_key_text(wrapped: bytes, *, ek_id: str, token_id: str, ed_id: str) -> str:
+    """What :func:`_encrypted_key` builds, as text."""
+    return (
+        f'<xenc:EncryptedKey xmlns:xenc="{NS_XENC}" Id="{ek_id}">'
+        f'<xenc:EncryptionMethod Algorithm="{ALG_RSA_OAEP_11}">'
+        f'<ds:DigestMethod xmlns:ds="{NS_DS}" Algorithm="{ALG_SHA256}"/>'
+        f'<xenc11:MGF xmlns:xenc11="{NS_XENC11}" Algorithm="{ALG_MGF1_SHA256}"/></xenc:EncryptionMethod>'
+        f'<ds:KeyInfo xmlns:ds="{NS_DS}">{_TOKEN_REFERENCE.format(token=token_id)}</ds:KeyInfo>'
+        f"<xenc:CipherData><xenc:CipherValue>{b64(wrapped)}</xenc:CipherValue></xenc:CipherData>"
+        f'<xenc:ReferenceList><xenc:DataReference URI="#{ed_id}"/></xenc:ReferenceList></xenc:EncryptedKey>'
+    )
+
+
+def _encrypted_data_text(*, ed_id: str, ek_id: str, content_id: str) -> str:
+    """What :func:`_encrypted_data` builds, as text."""
+    return (
+        f'<xenc:EncryptedData xmlns:xenc="{NS_XENC}" Id="{ed_id}" MimeType="{COMPRESSION_GZIP}"'
+        f' Type="{TYPE_ATTACHMENT_CONTENT_ONLY}"><xenc:EncryptionMethod Algorithm="{ALG_AES128_GCM}"/>'
+        f'<ds:KeyInfo xmlns:ds="{NS_DS}"><wsse:SecurityTokenReference xmlns:wsse11="{NS_WSSE11}"'
+        f' wsse11:TokenType="{TOKEN_TYPE_ENCRYPTED_KEY}"><wsse:Reference URI="#{ek_id}"/>'
+        "</wsse:SecurityTokenReference></ds:KeyInfo><xenc:CipherData>"
+        f'<xenc:CipherReference URI="{escape_attr("cid:" + content_id)}"><xenc:Transforms>'
+        f'<ds:Transform xmlns:ds="{NS_DS}" Algorithm="{ALG_SWA_CIPHERTEXT}"/></xenc:Transforms>'
+        "</xenc:CipherReference></xenc:CipherData></xenc:EncryptedData>"
+    )
+
+
+def _reference_open(ref: Reference) -> str:
+    (transform,) = ref.transforms
+    return _REFERENCE.format(uri=escape_attr(ref.uri), transform=transform, method=ref.digest_method)
+
+
+_PARSERS = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    """This thread's hardened parser for the envelope skeleton (lxml parsers are not thread-safe)."""
+    parser: etree.XMLParser | None = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = make_parser()
+    return parser
+
+
+class _Envelope:
+    """The UserMessage envelope as text pieces, signed without building it element by element.
+
+    The pieces are joined twice: once without the BinarySecurityTokens and encryption elements (the
+    *skeleton*), parsed to canonicalise ``eb:Messaging``, ``S12:Body`` and ``ds:SignedInfo`` with
+    lxml; once whole, with the digests and the signature value, as the bytes sent. Exclusive c14n of
+    an element depends only on its own subtree and the namespaces it uses (all declared on it or on
+    ``S12:Envelope``), so the elements left out of the skeleton change none of the three canonical
+    forms, and the receiver recomputes exactly the digests signed here."""
+
+    def __init__(self, messaging: str, body_id: str, signature_id: str, sender_token: str) -> None:
+        self.security: list[str] = []  # BSTs and encryption elements, in order, before the signature
+        self.messaging = messaging
+        self.body_id = body_id
+        self.signature_id = signature_id
+        self.sender_token = sender_token
+
+    def _join(
+        self, security: str, digests: tuple[str, str], references: tuple[Reference, ...], value: str
+    ) -> str:
+        signed_refs = "".join(
+            f"{_reference_open(ref)}{digest}{_REFERENCE_CLOSE}"
+            for ref, digest in zip(references, (*digests, references[-1].digest_value), strict=True)
+        )
+        return (
+            f"<?xml version='1.0' encoding='UTF-8'?>\n<S12:Envelope xmlns:S12=\"{NS_S12}\"><S12:Header>"
+            f"{_SECURITY_OPEN}{security}"
+            f'<ds:Signature xmlns:ds="{NS_DS}" Id="{self.signature_id}"><ds:SignedInfo>'
+            f'<ds:CanonicalizationMethod Algorithm="{ALG_EXC_C14N}"/>'
+            f'<ds:SignatureMethod Algorithm="{ALG_RSA_SHA256}"/>{signed_refs}</ds:SignedInfo>'
+            f"<ds:SignatureValue>{value}</ds:SignatureValue>"
+            f"<ds:KeyInfo>{_TOKEN_REFERENCE.format(token=self.sender_token)}</ds:KeyInfo></ds:Signature>"
+            f"</wsse:Security>{self.messaging}</S12:Header>"
+            f'<S12:Body xmlns:wsu="{NS_WSU}" wsu:Id="{self.body_id}"/></S12:Envelope>'
+        )
+
+    def sign(
+        self, messaging_id: str, attachment: Reference, private_key: rsa.RSAPrivateKey
+    ) -> tuple[bytes, tuple[Reference, ...]]:
+        """The envelope bytes, signed over ``eb:Messaging``, ``S12:Body`` and ``attachment``, and the
+        three References. A value XML cannot carry (a control character) is a ValueError."""
+        pending = (
+            Reference(f"#{messaging_id}", ALG_SHA256, "", (ALG_EXC_C14N,)),
+            Reference(f"#{self.body_id}", ALG_SHA256, "", (ALG_EXC_C14N,)),
+            attachment,
+        )
+        skeleton = self._join("", ("", ""), pending, "").encode("utf-8")
+        try:
+            # our own text, every value escaped (no DOCTYPE, fixed depth): the hardened parser without
+            # parse_bytes' checks for untrusted input, which would double the cost of this parse
+            root = etree.fromstring(skeleton, _parser())
+        except etree.XMLSyntaxError as exc:
+            raise ValueError(f"the message header holds a value XML cannot carry: {exc}") from exc
+        soap_header, body = root[0], root[1]
+        signed_info = soap_header[0][0][0]
+        digests = (digest_element(soap_header[1]), digest_element(body))
+        signed_info[2][2].text, signed_info[3][2].text = digests
+        value = b64(private_key.sign(exc_c14n(signed_info), padding.PKCS1v15(), hashes.SHA256()))
+        references = (
+            replace(pending[0], digest_value=digests[0]),
+            replace(pending[1], digest_value=digests[1]),
+            attachment,
+        )
+        return self._join("".join(self.security), digests, pending, value).encode("utf-8"), references
+
+
 def build_user_message(
     header: UserMessageHeader,
     payload: bytes | Path,
@@ -194,12 +356,16 @@ def build_user_message(
 
     The recipient certificate must already be validated by the caller (it comes from the SMP).
     Payloads whose gzip exceeds ``spool_threshold`` are spooled to ``spool_dir`` (default: the system
-    temporary directory) and the MIME body is written to a file there (``body_path``).
+    temporary directory) and the MIME body is written to a file there (``body_path``). A payload given
+    as bytes no larger than ``spool_threshold`` is compressed and encrypted in memory in one call each.
     """
-    recipient_key = recipient_certificate.public_key()
+    recipient_key = public_key_of(recipient_certificate)
     if not isinstance(recipient_key, rsa.RSAPublicKey):
         raise ValueError("the recipient certificate does not hold an RSA key")
-    content_id = header.payload_content_id or f"{_new_id('att')}@{MESSAGE_ID_DOMAIN}"
+    (att, recipient_token, sender_token, ek_id, ed_id, messaging_id, body_id, signature_id, soap) = (
+        _random_ids(("att", "X509", "X509", "EK", "ED", "msg", "body", "SIG", "soap"))
+    )
+    content_id = header.payload_content_id or f"{att}@{MESSAGE_ID_DOMAIN}"
     header = replace(
         header,
         payload_content_id=content_id,
@@ -212,36 +378,36 @@ def build_user_message(
         ),
     )
 
-    with tempfile.SpooledTemporaryFile(
-        max_size=spool_threshold, dir=None if spool_dir is None else str(spool_dir)
-    ) as gz:
-        gz_digest, gz_size = gzip_stream(payload, gz)
-        gz.seek(0)
+    with contextlib.ExitStack() as stack:
+        gz: bytes | IO[bytes]
+        if isinstance(payload, bytes) and len(payload) <= spool_threshold:
+            gz = gzip_bytes(payload)
+            gz_digest, gz_size = sha256_b64(gz), len(gz)
+        else:
+            gz = stack.enter_context(
+                tempfile.SpooledTemporaryFile(
+                    max_size=spool_threshold, dir=None if spool_dir is None else str(spool_dir)
+                )
+            )
+            gz_digest, gz_size = gzip_stream(payload, gz)
+            gz.seek(0)
 
-        envelope, soap_header, security = new_envelope()
-        recipient_token, sender_token = _new_id("X509"), _new_id("X509")
-        ek_id, ed_id = _new_id("EK"), _new_id("ED")
-        messaging = build_messaging(header, _new_id("msg"), soap_header)
-        body = add_body(envelope, _new_id("body"))
-        references = (
-            xml_reference(messaging),
-            xml_reference(body),
-            attachment_reference(content_id, gz_digest),
-        )
         key = new_content_key()
-        add_binary_security_token(security, recipient_certificate, recipient_token)
-        _encrypted_key(
-            security, wrap_key(key, recipient_key), ek_id=ek_id, token_id=recipient_token, data_ids=[ed_id]
+        envelope = _Envelope(render_messaging(header, messaging_id), body_id, signature_id, sender_token)
+        envelope.security += (
+            _bst(recipient_certificate, recipient_token),
+            _encrypted_key_text(
+                wrap_key(key, recipient_key), ek_id=ek_id, token_id=recipient_token, ed_id=ed_id
+            ),
+            _encrypted_data_text(ed_id=ed_id, ek_id=ek_id, content_id=content_id),
+            _bst(signer.certificate, sender_token),
         )
-        _encrypted_data(security, ed_id=ed_id, ek_id=ek_id, content_id=content_id)
-        add_binary_security_token(security, signer.certificate, sender_token)
-        add_signature(
-            security, references, signer.private_key, token_id=sender_token, signature_id=_new_id("SIG")
+        soap_bytes, references = envelope.sign(
+            messaging_id, attachment_reference(content_id, gz_digest), signer.private_key
         )
-        soap = serialize(envelope)
 
-        boundary = f"----=_Part_{uuid.uuid4().hex}"
-        soap_cid = f"{_new_id('soap')}@{MESSAGE_ID_DOMAIN}"
+        boundary = f"----=_Part_{os.urandom(16).hex()}"
+        soap_cid = f"{soap}@{MESSAGE_ID_DOMAIN}"
         head = (
             (
                 f"--{boundary}\r\n"
@@ -249,7 +415,7 @@ def build_user_message(
                 "Content-Transfer-Encoding: binary\r\n"
                 f"Content-ID: <{soap_cid}>\r\n\r\n"
             ).encode("ascii")
-            + soap
+            + soap_bytes
             + (
                 f"\r\n--{boundary}\r\n"
                 f"Content-Type: {ENCRYPTED_PART_CONTENT_TYPE}\r\n"
@@ -265,23 +431,21 @@ def build_user_message(
 
         body_bytes: bytes | None = None
         body_path: Path | None = None
-        if total > spool_threshold:
+        if total <= spool_threshold:
+            data = gz if isinstance(gz, bytes) else gz.read()
+            body_bytes = b"".join((head, gcm_encrypt_bytes(key, data), tail))
+        else:
+            source = io.BytesIO(gz) if isinstance(gz, bytes) else gz
             fd, name = tempfile.mkstemp(prefix="as4-out-", suffix=".mime", dir=spool_dir)
             body_path = Path(name)
             try:
                 with open(fd, "wb") as out:
                     out.write(head)
-                    gcm_encrypt_stream(key, gz, out)
+                    gcm_encrypt_stream(key, source, out)
                     out.write(tail)
             except BaseException:
                 body_path.unlink(missing_ok=True)
                 raise
-        else:
-            buf = io.BytesIO()
-            buf.write(head)
-            gcm_encrypt_stream(key, gz, buf)
-            buf.write(tail)
-            body_bytes = buf.getvalue()
 
     return OutboundMessage(
         message_id=header.message_id,
@@ -290,6 +454,6 @@ def build_user_message(
         body_path=body_path,
         signed_references=references,
         headers=MIME_HEADERS,
-        envelope=soap,
+        envelope=soap_bytes,
         payload_content_id=content_id,
     )
