@@ -18,9 +18,11 @@ from transport.sbdh import (
     SbdhHeader,
     build_sbd,
     extract_payload,
+    header_for_document,
     parse_sbd,
     read_sbd,
     sources,
+    wrap_document,
     write_binary_sbd,
     write_sbd,
     write_text_sbd,
@@ -240,3 +242,53 @@ def test_payload_in_memory_is_wrapped_exactly_as_streamed(
     for pos, cut, insert in edits:
         data = data[:pos] + insert + data[pos + cut :]
     assert _wrap(header, data) == _wrap(header, io.BytesIO(data))
+
+
+def _header_then_sbd(data: bytes, **fields: object) -> object:
+    try:
+        header = header_for_document(data, **fields)  # type: ignore[arg-type]
+        return header, build_sbd(header, data)
+    except SbdhError as exc:
+        return exc.code, str(exc)
+
+
+def _wrapped(data: bytes, **fields: object) -> object:
+    try:
+        return wrap_document(data, **fields)  # type: ignore[arg-type]
+    except SbdhError as exc:
+        return exc.code, str(exc)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    header=headers(),
+    other=headers(),
+    prolog=_PROLOGS,
+    epilog=_EPILOGS,
+    edits=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 3), _MUTATION_BYTES), max_size=1),
+)
+def test_wrap_document_is_header_for_document_then_build_sbd(
+    header: SbdhHeader,
+    other: SbdhHeader,
+    prolog: bytes,
+    epilog: bytes,
+    edits: list[tuple[int, int, bytes]],
+) -> None:
+    doc = payload_for(header, "text", "a")
+    data = prolog + doc[doc.index(b"?>") + 2 :].lstrip() + epilog
+    for pos, cut, insert in edits:
+        data = data[:pos] + insert + data[pos + cut :]
+    for ids in (header, other):  # the document's own type, or another one (refused the same way)
+        fields = {
+            "sender": header.sender,
+            "receiver": header.receiver,
+            "process": ids.process,
+            "country_c1": header.country_c1,
+            "document_type": ids.document_type,
+            "instance_id": header.instance_id,
+            "creation": header.creation,
+            "mls_to": header.mls_to,
+            "mls_type": header.mls_type,
+            "additional": header.additional,
+        }
+        assert _wrapped(data, **fields) == _header_then_sbd(data, **fields)

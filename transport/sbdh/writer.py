@@ -14,6 +14,7 @@ import io
 import itertools
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import BinaryIO, Final
 
 from lxml import etree
@@ -247,15 +248,24 @@ _PROLOG_ITEM: Final = re.compile(rb"[ \t\r\n]*(?:<\?.*?\?>|<!--.*?-->)", re.DOTA
 _FINAL_END_TAG: Final = re.compile(rb"</([^\s<>/]+)[ \t\r\n]*>[ \t\r\n]*")
 
 
-def _root_span(header: SbdhHeader, payload: bytes) -> tuple[int, int] | None:
-    """Where the root element of an in-memory UTF-8 ``payload`` starts and ends, found without walking
-    its content: lxml checks the whole document is well-formed (in C, building nothing); the root
-    start tag is the first markup after the prolog (declaration, PIs, comments), its end tag the final
-    markup when nothing but whitespace follows it, which well-formedness makes the root's.
+@dataclass(frozen=True, slots=True)
+class RootSpan:
+    """Where the root element of a document held in memory lies: bytes ``start:end``, and its start tag."""
+
+    start: int
+    end: int
+    start_tag: bytes
+
+
+def locate_root(payload: bytes) -> RootSpan | None:
+    """The root element of an in-memory UTF-8 ``payload``, found without walking its content: lxml
+    checks the whole document is well-formed (in C, building nothing); the root start tag is the first
+    markup after the prolog (declaration, PIs, comments), its end tag the final markup when nothing
+    but whitespace follows it, which well-formedness makes the root's.
 
     ``None`` whenever this shortcut does not apply or anything is wrong (another encoding, a DOCTYPE,
-    an empty root, a comment after the root, malformed XML, a root not matching the header): the
-    streaming path then runs and refuses or wraps the document exactly as it always did."""
+    an empty root, a comment after the root, malformed XML): callers then take the streaming path,
+    which wraps or refuses the document exactly as it always did."""
     if not is_plain_utf8(sniff_encoding(payload[:1024])):
         return None
     start = 0
@@ -272,13 +282,13 @@ def _root_span(header: SbdhHeader, payload: bytes) -> tuple[int, int] | None:
         qname, _ = split_start_tag(tag.group())
         if qname != end.group(1):
             return None
-        check_payload_root(header, tag.group(), check_root=True)
+        resolve_root_name(tag.group())
         parser = well_formedness_parser()
         parser.feed(payload)
         parser.close()
-    except (etree.XMLSyntaxError, ScanError, SbdhError, UnicodeDecodeError):
+    except (etree.XMLSyntaxError, ScanError, UnicodeDecodeError):
         return None
-    return start, last + len(end.group().rstrip(b" \t\r\n"))
+    return RootSpan(start, last + len(end.group().rstrip(b" \t\r\n")), tag.group())
 
 
 def write_sbd(header: SbdhHeader, payload: Source, out: BinaryIO) -> None:
@@ -286,9 +296,13 @@ def write_sbd(header: SbdhHeader, payload: Source, out: BinaryIO) -> None:
     ``out``, streaming. Raises :class:`SbdhError` for a bad header or payload (``out`` may then hold
     a partial SBD: write to a temporary file and discard it on error)."""
     check_header(header, xml_payload=True)
-    if isinstance(payload, bytes) and (span := _root_span(header, payload)) is not None:
+    root = locate_root(payload) if isinstance(payload, bytes) else None
+    if root is not None:
+        assert isinstance(payload, bytes)
+        # the streaming path would stop at this same check on this same (well-formed) document
+        check_payload_root(header, root.start_tag, check_root=True)
         out.write(envelope_head(header))
-        out.write(payload[span[0] : span[1]])
+        out.write(payload[root.start : root.end])
         out.write(ENVELOPE_TAIL)
         return
     handler = _PayloadIntoSbd(header, check_root=True)
