@@ -53,7 +53,7 @@ from smp_client.errors import (
 )
 from transport.as4 import OutboundMessage, ReceivedSignal, build_user_message, new_user_message_header
 from transport.as4.dsig import Reference
-from transport.sbdh import SbdhError, SbdhHeader, read_sbd, wrap_document
+from transport.sbdh import SbdhError, SbdhHeader, build_sbd, header_for_document, read_sbd
 from transport.sender import As4Sender, InsecureUrlError
 from ubl.result import ValidationResult
 
@@ -258,7 +258,7 @@ def prepare_document(request: OutboundRequest, *, validator: Validator | None) -
             doctype = detected_type
             process = process or detected_process
     try:
-        header, sbd = wrap_document(
+        header = header_for_document(
             document,
             sender=request.sender,
             receiver=request.receiver,
@@ -267,6 +267,7 @@ def prepare_document(request: OutboundRequest, *, validator: Validator | None) -
             document_type=doctype,
             instance_id=request.instance_id,
         )
+        sbd = build_sbd(header, document)
     except SbdhError as exc:
         raise EnvelopeFailed(str(exc), code=f"SBDH_{exc.code.upper().replace('-', '_')}") from exc
     return PreparedDocument(header, sbd, document, validation)
