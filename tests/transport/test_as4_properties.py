@@ -192,8 +192,9 @@ _markup_text = st.text(
 def test_rendered_messaging_is_canonically_the_built_one(
     values: list[str], ref_to: str | None, service_type: str | None, properties: dict[str, str]
 ) -> None:
-    # The builder writes eb:Messaging as text (issue 11, build speed): parsed back, it must have the
-    # exact canonical form (hence signature digest) of the element tree build_messaging makes.
+    # The builder writes eb:Messaging as text and digests its canonical form written as text (issue 11,
+    # build speed): parsed back, the text must have the exact canonical form of the element tree
+    # build_messaging makes, and that canonical form must be the canonical text.
     header = UserMessageHeader(
         message_id=values[0],
         conversation_id=values[1],
@@ -218,9 +219,28 @@ def test_rendered_messaging_is_canonically_the_built_one(
     text = f'<S12:Header xmlns:S12="{NS_S12}">{render_messaging(header, messaging_id)}</S12:Header>'
     rendered = etree.fromstring(text.encode())[0]
     assert exc_c14n(rendered) == exc_c14n(built)
+    # and the canonical text the builder digests is lxml's exclusive canonical form of those elements
+    assert render_messaging(header, messaging_id, canonical=True).encode() == exc_c14n(built)
 
 
 def test_random_uuids_are_version_4_uuids() -> None:
     ids = random_uuids(50)
     assert len(set(ids)) == 50
     assert all(str(uuid.UUID(i)) == i and uuid.UUID(i).version == 4 for i in ids)
+
+
+@settings(max_examples=40, deadline=None)
+@given(uri=_markup_text, digest=st.binary(min_size=32, max_size=32))
+def test_signed_info_text_is_canonical(uri: str, digest: bytes) -> None:
+    # What the builder signs is SignedInfo's canonical form written as text (issue 11): it must be
+    # lxml's exclusive canonical form of the SignedInfo it writes into the envelope.
+    from transport.as4.builder import _signed_info
+    from transport.as4.constants import ALG_EXC_C14N, ALG_SHA256, ALG_SWA_CONTENT_SIGNATURE, NS_DS
+
+    value = base64.b64encode(digest).decode()
+    refs = (
+        Reference(f"#{uri}", ALG_SHA256, value, (ALG_EXC_C14N,)),
+        Reference(f"cid:{uri}", ALG_SHA256, value, (ALG_SWA_CONTENT_SIGNATURE,)),
+    )
+    text = f'<ds:Signature xmlns:ds="{NS_DS}">{_signed_info(refs, canonical=False)}</ds:Signature>'
+    assert exc_c14n(etree.fromstring(text.encode())[0]) == _signed_info(refs, canonical=True).encode()
