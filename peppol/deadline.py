@@ -16,6 +16,7 @@ trips a five-second read timeout, and kept ``ap lookup`` running for minutes (is
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import threading
 import time
@@ -118,6 +119,13 @@ class _Watchdog:
         self._wake_at = float("inf")
         self._thread: threading.Thread | None = None
 
+    def reset(self) -> None:
+        """Start afresh (in a forked child: the parent's thread and lock state do not carry over)."""
+        self._cond = threading.Condition()
+        self._due = {}
+        self._wake_at = float("inf")
+        self._thread = None
+
     def add(self, scope: Deadline, due: float) -> None:
         with self._cond:
             self._due[scope] = due
@@ -150,6 +158,7 @@ class _Watchdog:
 
 
 _WATCHDOG: Final = _Watchdog()
+os.register_at_fork(after_in_child=_WATCHDOG.reset)
 
 
 _CURRENT: ContextVar[Deadline | None] = ContextVar("peppol_deadline", default=None)
