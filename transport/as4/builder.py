@@ -28,6 +28,7 @@ from typing import IO, BinaryIO, Final, Protocol
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from peppol.pki.memo import PerObject
@@ -64,7 +65,6 @@ from transport.as4.dsig import (
     add_token_reference,
     attachment_reference,
     b64,
-    certificate_b64,
     sha256_b64,
 )
 from transport.as4.header import (
@@ -140,6 +140,14 @@ class OutboundMessage:
         return self.body_path.stat().st_size
 
 
+def _der_b64(certificate: x509.Certificate) -> str:
+    return b64(certificate.public_bytes(Encoding.DER))
+
+
+#: The BinarySecurityToken text (base64 DER) of a certificate, once per certificate object: ours goes
+#: into every message, the receiver's into every message to it (by identity: hashing a certificate
+#: object for ``functools.lru_cache`` costs about as much as encoding it).
+certificate_b64: Final = PerObject(_der_b64)
 #: The public key of a certificate, loaded once per certificate object (an endpoint's certificate comes
 #: back as the same object from the SMP client's cache; loading the key costs as much as wrapping it).
 public_key_of: Final = PerObject(x509.Certificate.public_key)

@@ -21,10 +21,8 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
-from peppol.pki.memo import PerObject
 from peppol.xml import XmlError, XmlMixedContentError, exc_c14n, simple_text
 from transport.as4.constants import (
     ALG_EXC_C14N,
@@ -165,18 +163,16 @@ def add_binary_security_token(
         f"{WSSE}BinarySecurityToken",
         {"EncodingType": BST_ENCODING_BASE64, "ValueType": BST_VALUE_TYPE_X509V3, WSU_ID: token_id},
     )
-    bst.text = certificate_b64(cert)
+    bst.text = _der_b64(cert)
     return bst
 
 
+@functools.lru_cache(maxsize=64)
 def _der_b64(cert: x509.Certificate) -> str:
+    """Base64 DER of ``cert``: our own certificate goes into every signed message and receipt."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
     return b64(cert.public_bytes(Encoding.DER))
-
-
-#: Base64 DER of a certificate, once per certificate object: our own certificate goes into every signed
-#: message and receipt, the receiver's into every message to it (by identity, not ``hash``: hashing a
-#: certificate object costs about as much as encoding it).
-certificate_b64: Final = PerObject(_der_b64)
 
 
 def add_token_reference(parent: etree._Element, token_id: str) -> etree._Element:
