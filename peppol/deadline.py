@@ -16,12 +16,13 @@ trips a five-second read timeout, and kept ``ap lookup`` running for minutes (is
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Final
 
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -50,7 +51,7 @@ class Deadline:
         self._expires = clock() + seconds
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
-        self._timer: threading.Timer | None = None
+        self._watched = False
         self._closed = False
 
     def remaining(self) -> float:
@@ -81,10 +82,9 @@ class Deadline:
             if self._closed:
                 return
             self._sockets.append(sock)
-            if self._timer is None:
-                self._timer = threading.Timer(max(self.remaining(), 0.0), self._expire)
-                self._timer.daemon = True
-                self._timer.start()
+            if not self._watched:
+                self._watched = True
+                _WATCHDOG.add(self, time.monotonic() + max(self.remaining(), 0.0))
 
     def _expire(self) -> None:
         with self._lock:
@@ -100,8 +100,65 @@ class Deadline:
         with self._lock:
             self._closed = True
             self._sockets = []
-            if self._timer is not None:
-                self._timer.cancel()
+            watched = self._watched
+        if watched:
+            _WATCHDOG.remove(self)
+
+
+class _Watchdog:
+    """One daemon thread that cuts the sockets of every deadline passing, for the whole process.
+
+    A thread per deadline (``threading.Timer``) cost a thread start and stop per AS4 post, more CPU than
+    the rest of the deadline machinery. Here a send registers and unregisters its deadline (a set
+    operation under a lock); the thread is woken only when a deadline earlier than its next wake-up
+    arrives, so a stream of sends with the same budget wakes it about once per budget."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._due: dict[Deadline, float] = {}  # monotonic time at which each open deadline passes
+        self._wake_at = float("inf")
+        self._thread: threading.Thread | None = None
+
+    def reset(self) -> None:
+        """Start afresh (in a forked child: the parent's thread and lock state do not carry over)."""
+        self._cond = threading.Condition()
+        self._due = {}
+        self._wake_at = float("inf")
+        self._thread = None
+
+    def add(self, scope: Deadline, due: float) -> None:
+        with self._cond:
+            self._due[scope] = due
+            if self._thread is None or not self._thread.is_alive():  # first use, or after a fork
+                self._wake_at = float("inf")
+                self._thread = threading.Thread(target=self._run, name="peppol-deadline", daemon=True)
+                self._thread.start()
+            if due < self._wake_at:
+                self._wake_at = due
+                self._cond.notify()
+
+    def remove(self, scope: Deadline) -> None:
+        with self._cond:
+            self._due.pop(scope, None)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                now = time.monotonic()
+                passed = [scope for scope, due in self._due.items() if due <= now]
+                for scope in passed:
+                    del self._due[scope]
+                if not passed:
+                    self._wake_at = min(self._due.values(), default=float("inf"))
+                    timeout = None if self._wake_at == float("inf") else self._wake_at - now
+                    self._cond.wait(timeout)
+                    continue
+            for scope in passed:
+                scope._expire()
+
+
+_WATCHDOG: Final = _Watchdog()
+os.register_at_fork(after_in_child=_WATCHDOG.reset)
 
 
 _CURRENT: ContextVar[Deadline | None] = ContextVar("peppol_deadline", default=None)

@@ -7,6 +7,7 @@ import base64
 import gzip
 import hashlib
 import io
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,9 +17,16 @@ from hypothesis import strategies as st
 from lxml import etree
 
 import transport.as4.streams as streams
+from peppol.xml import exc_c14n
 from transport.as4.constants import AGREEMENT_REF, NS_S12
 from transport.as4.dsig import Reference
-from transport.as4.header import UserMessageHeader, build_messaging, parse_user_message
+from transport.as4.header import (
+    UserMessageHeader,
+    build_messaging,
+    parse_user_message,
+    random_uuids,
+    render_messaging,
+)
 from transport.errors import DecompressionFailure
 
 xml_text = (
@@ -163,3 +171,76 @@ def test_timestamp_parsing_lenient_on_input(text: str, expected: datetime) -> No
 
     assert parse_timestamp(text) == expected
     assert format_timestamp(expected).endswith("Z")
+
+
+# Characters XML must escape, and the whitespace an attribute keeps only as a character reference.
+_markup_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff")
+    | st.sampled_from(list("&<>\"'\t\n\r")),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    values=st.lists(_markup_text, min_size=12, max_size=12),
+    ref_to=st.none() | _markup_text,
+    service_type=st.none() | _markup_text,
+    properties=st.dictionaries(_markup_text, _markup_text, max_size=3),
+)
+def test_rendered_messaging_is_canonically_the_built_one(
+    values: list[str], ref_to: str | None, service_type: str | None, properties: dict[str, str]
+) -> None:
+    # The builder writes eb:Messaging as text and digests its canonical form written as text (issue 11,
+    # build speed): parsed back, the text must have the exact canonical form of the element tree
+    # build_messaging makes, and that canonical form must be the canonical text.
+    header = UserMessageHeader(
+        message_id=values[0],
+        conversation_id=values[1],
+        timestamp=datetime(2026, 12, 7, 8, 0, 0, 123456, UTC),
+        from_party=values[2],
+        to_party=values[3],
+        service=values[4],
+        service_type=service_type,
+        action=values[5],
+        agreement_ref=values[6],
+        original_sender=values[7],
+        original_sender_type=values[8],
+        final_recipient=values[9],
+        final_recipient_type=values[10],
+        ref_to_message_id=ref_to,
+        payload_content_id=values[11],
+        payload_properties=properties,
+    )
+    messaging_id = 'msg-<&"1">'
+    parent = etree.Element(f"{{{NS_S12}}}Header", nsmap={"S12": NS_S12})
+    built = build_messaging(header, messaging_id, parent)
+    text = f'<S12:Header xmlns:S12="{NS_S12}">{render_messaging(header, messaging_id)}</S12:Header>'
+    rendered = etree.fromstring(text.encode())[0]
+    assert exc_c14n(rendered) == exc_c14n(built)
+    # and the canonical text the builder digests is lxml's exclusive canonical form of those elements
+    assert render_messaging(header, messaging_id, canonical=True).encode() == exc_c14n(built)
+
+
+def test_random_uuids_are_version_4_uuids() -> None:
+    ids = random_uuids(50)
+    assert len(set(ids)) == 50
+    assert all(str(uuid.UUID(i)) == i and uuid.UUID(i).version == 4 for i in ids)
+
+
+@settings(max_examples=40, deadline=None)
+@given(uri=_markup_text, digest=st.binary(min_size=32, max_size=32))
+def test_signed_info_text_is_canonical(uri: str, digest: bytes) -> None:
+    # What the builder signs is SignedInfo's canonical form written as text (issue 11): it must be
+    # lxml's exclusive canonical form of the SignedInfo it writes into the envelope.
+    from transport.as4.builder import _signed_info
+    from transport.as4.constants import ALG_EXC_C14N, ALG_SHA256, ALG_SWA_CONTENT_SIGNATURE, NS_DS
+
+    value = base64.b64encode(digest).decode()
+    refs = (
+        Reference(f"#{uri}", ALG_SHA256, value, (ALG_EXC_C14N,)),
+        Reference(f"cid:{uri}", ALG_SHA256, value, (ALG_SWA_CONTENT_SIGNATURE,)),
+    )
+    text = f'<ds:Signature xmlns:ds="{NS_DS}">{_signed_info(refs, canonical=False)}</ds:Signature>'
+    assert exc_c14n(etree.fromstring(text.encode())[0]) == _signed_info(refs, canonical=True).encode()

@@ -49,9 +49,9 @@ def make_header(test_pki, **kw) -> UserMessageHeader:  # type: ignore[no-untyped
     )
 
 
-def build(test_pki, payload: bytes | Path = SBD, **kw) -> OutboundMessage:  # type: ignore[no-untyped-def]
+def build(test_pki, payload: bytes | Path = SBD, header=None, **kw) -> OutboundMessage:  # type: ignore[no-untyped-def]
     return build_user_message(
-        make_header(test_pki),
+        header or make_header(test_pki),
         payload,
         signer=test_pki.aps[0].identity(),
         recipient_certificate=test_pki.aps[1].identity().certificate,
@@ -278,3 +278,23 @@ def test_wss11_security_header_layout_and_algorithms(test_pki) -> None:  # type:
     plain_gzip = gcm_decrypt_bytes(key, wire)
     assert gzip.decompress(plain_gzip) == SBD
     assert hashlib.sha256(plain_gzip).digest() == cid_digest != hashlib.sha256(wire).digest()
+
+
+def test_header_values_with_markup_characters_are_signed_as_sent(test_pki, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # The envelope is written as text (issue 11): values needing escapes must verify and read back.
+    header = make_header(test_pki, message_id="m<&>\"'@test", conversation_id="c &amp; <x/>\t\n")
+    got = receive(test_pki, build(test_pki, header=header), tmp_path).header
+    assert got.message_id == "m<&>\"'@test" and got.conversation_id == "c &amp; <x/>"
+
+
+def test_header_value_xml_cannot_carry_is_a_value_error(test_pki) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="XML cannot carry"):
+        build(test_pki, header=make_header(test_pki, conversation_id="a\x01b"))
+
+
+def test_bytes_payload_above_the_spool_threshold_goes_through_files(test_pki, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    msg = build(test_pki, SBD, spool_dir=tmp_path, spool_threshold=64)
+    assert msg.body is None and msg.body_path is not None and msg.body_path.parent == tmp_path
+    recv_dir = tmp_path / "recv"
+    recv_dir.mkdir()
+    assert receive(test_pki, msg, recv_dir).payload_path.read_bytes() == SBD

@@ -18,10 +18,13 @@ from transport.sbdh import (
     SbdhHeader,
     build_sbd,
     extract_payload,
+    header_for_document,
     parse_sbd,
     read_sbd,
     sources,
+    wrap_document,
     write_binary_sbd,
+    write_sbd,
     write_text_sbd,
 )
 from transport.sbdh.model import MLS_TYPES, RESERVED_SCOPE_TYPES
@@ -204,3 +207,88 @@ def test_mutated_sbd_fails_only_with_sbdh_error(edits: list[tuple[int, int, byte
         assert isinstance(whole, str), (streamed, whole)
     with contextlib.suppress(SbdhError):
         extract_payload(data, io.BytesIO())
+
+
+def _wrap(header: SbdhHeader, payload: bytes | io.BytesIO) -> bytes | tuple[str, str]:
+    out = io.BytesIO()
+    try:
+        write_sbd(header, payload, out)
+    except SbdhError as exc:
+        return exc.code, str(exc)
+    return out.getvalue()
+
+
+_PROLOGS = st.sampled_from(
+    [b"", b'<?xml version="1.0" encoding="UTF-8"?>\n', b"<!-- a -->\n<?pi x?>", b"\xef\xbb\xbf"]
+)
+_EPILOGS = st.sampled_from([b"", b"\n", b" \r\n\t", b"<!-- after -->", b"<?pi?>\n", b"text", b"<x/>"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    header=headers(),
+    text=xml_safe,
+    prolog=_PROLOGS,
+    epilog=_EPILOGS,
+    edits=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 3), _MUTATION_BYTES), max_size=2),
+)
+def test_payload_in_memory_is_wrapped_exactly_as_streamed(
+    header: SbdhHeader, text: str, prolog: bytes, epilog: bytes, edits: list[tuple[int, int, bytes]]
+) -> None:
+    # write_sbd finds the root of an in-memory payload without walking it (issue 11): the SBD, or the
+    # refusal (code and message), must be the streaming path's, for odd prologs, epilogs and damage.
+    doc = payload_for(header, text, "a")
+    data = prolog + doc[doc.index(b"?>") + 2 :].lstrip() + epilog
+    for pos, cut, insert in edits:
+        data = data[:pos] + insert + data[pos + cut :]
+    assert _wrap(header, data) == _wrap(header, io.BytesIO(data))
+
+
+def _header_then_sbd(data: bytes, **fields: object) -> object:
+    try:
+        header = header_for_document(data, **fields)  # type: ignore[arg-type]
+        return header, build_sbd(header, data)
+    except SbdhError as exc:
+        return exc.code, str(exc)
+
+
+def _wrapped(data: bytes, **fields: object) -> object:
+    try:
+        return wrap_document(data, **fields)  # type: ignore[arg-type]
+    except SbdhError as exc:
+        return exc.code, str(exc)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    header=headers(),
+    other=headers(),
+    prolog=_PROLOGS,
+    epilog=_EPILOGS,
+    edits=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 3), _MUTATION_BYTES), max_size=1),
+)
+def test_wrap_document_is_header_for_document_then_build_sbd(
+    header: SbdhHeader,
+    other: SbdhHeader,
+    prolog: bytes,
+    epilog: bytes,
+    edits: list[tuple[int, int, bytes]],
+) -> None:
+    doc = payload_for(header, "text", "a")
+    data = prolog + doc[doc.index(b"?>") + 2 :].lstrip() + epilog
+    for pos, cut, insert in edits:
+        data = data[:pos] + insert + data[pos + cut :]
+    for ids in (header, other):  # the document's own type, or another one (refused the same way)
+        fields = {
+            "sender": header.sender,
+            "receiver": header.receiver,
+            "process": ids.process,
+            "country_c1": header.country_c1,
+            "document_type": ids.document_type,
+            "instance_id": header.instance_id,
+            "creation": header.creation,
+            "mls_to": header.mls_to,
+            "mls_type": header.mls_type,
+            "additional": header.additional,
+        }
+        assert _wrapped(data, **fields) == _header_then_sbd(data, **fields)

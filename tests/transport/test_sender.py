@@ -393,3 +393,29 @@ def test_environment_is_read_once_when_no_proxy_is_configured(monkeypatch: pytes
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
     with As4Sender() as sender:  # a proxy: requests keeps applying it (and no_proxy) per host
         assert sender._session.trust_env is True
+
+
+def test_each_post_carries_its_own_headers_and_exact_bytes(
+    httpserver: HTTPServer, client: As4Sender, test_pki: Any, tmp_path: Path
+) -> None:
+    """Posts go to the transport adapter from a per-URL request template (issue 11, sender CPU): each
+    carries its own Content-Type and length, the session's User-Agent and the exact body, in memory
+    or streamed from its spool file."""
+    import dataclasses
+
+    httpserver.expect_request("/as4", method="POST").respond_with_data("no", status=400)
+    small = build_message(test_pki)
+    spooled_file = tmp_path / "body.mime"
+    spooled_file.write_bytes(build_message(test_pki).body or b"")
+    other = build_message(test_pki)
+    spooled = dataclasses.replace(other, body=None, body_path=spooled_file)
+    url = httpserver.url_for("/as4")
+    for message in (small, spooled, small):
+        assert client.post(message, url, test_pki.aps[1].certificate()).http_status == 400
+    for (request, _), message in zip(httpserver.log, (small, spooled, small), strict=True):
+        with message.open_body() as fh:
+            body = fh.read()
+        assert request.headers["Content-Type"] == message.content_type
+        assert request.headers["Content-Length"] == str(len(body)) and request.get_data() == body
+        assert request.headers["User-Agent"] == "procurement-access-point-as4"
+        assert request.headers["MIME-Version"] == "1.0"

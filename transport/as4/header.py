@@ -7,7 +7,8 @@ P-Mode (agreement, roles, party id type) is ``EBMS:0010`` (:class:`~transport.er
 
 from __future__ import annotations
 
-import uuid
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -76,9 +77,22 @@ class UserMessageHeader:
     payload_properties: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
 
 
+def random_uuids(count: int) -> list[str]:
+    """``count`` random (version 4) UUIDs in their usual string form, from one ``os.urandom`` call: the
+    same values as ``str(uuid.uuid4())`` at a fraction of the cost (a message needs a dozen ids)."""
+    raw = bytearray(os.urandom(16 * count))
+    out: list[str] = []
+    for start in range(0, 16 * count, 16):
+        raw[start + 6] = raw[start + 6] & 0x0F | 0x40  # version 4
+        raw[start + 8] = raw[start + 8] & 0x3F | 0x80  # RFC 4122 variant
+        h = raw[start : start + 16].hex()
+        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return out
+
+
 def new_message_id() -> str:
     """A fresh globally unique MessageId (``uuid@domain``)."""
-    return f"{uuid.uuid4()}@{MESSAGE_ID_DOMAIN}"
+    return f"{random_uuids(1)[0]}@{MESSAGE_ID_DOMAIN}"
 
 
 def new_user_message_header(
@@ -93,9 +107,10 @@ def new_user_message_header(
     conversation_id: str | None = None,
 ) -> UserMessageHeader:
     """A header with the exact Peppol values for one document from ``sender`` (C1) to ``receiver`` (C4)."""
+    fresh_message_id, fresh_conversation_id = random_uuids(2)
     return UserMessageHeader(
-        message_id=message_id or new_message_id(),
-        conversation_id=conversation_id or str(uuid.uuid4()),
+        message_id=message_id or f"{fresh_message_id}@{MESSAGE_ID_DOMAIN}",
+        conversation_id=conversation_id or fresh_conversation_id,
         timestamp=datetime.now(UTC),
         from_party=from_party,
         to_party=to_party,
@@ -182,6 +197,95 @@ def build_messaging(header: UserMessageHeader, messaging_id: str, parent: etree.
     for name, value in header.payload_properties.items():
         _sub(part_props, "Property", value, name=name)
     return messaging
+
+
+def escape_text(value: str) -> str:
+    """Escape character data as lxml serialises it (``&``, ``<``, ``>``; a CR as ``&#13;``)."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def escape_attr(value: str) -> str:
+    """Escape a double-quoted attribute value as lxml serialises it (whitespace kept as references)."""
+    return escape_text(value).replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
+
+
+def c14n_text(value: str) -> str:
+    """Escape character data as canonical XML writes it (C14N 1.0 §2.3: ``&``, ``<``, ``>``, CR)."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#xD;")
+
+
+def c14n_attr(value: str) -> str:
+    """Escape an attribute value as canonical XML writes it (``&``, ``<``, ``"``, TAB, LF, CR)."""
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace('"', "&quot;")
+        .replace("\t", "&#x9;")
+        .replace("\n", "&#xA;")
+        .replace("\r", "&#xD;")
+    )
+
+
+#: Characters XML 1.0 cannot carry at all (not even as a character reference).
+_NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_PARTY_ID: Final = f'<eb:PartyId type="{PARTY_ID_TYPE}">'
+#: The start tag of eb:Messaging as written (declarations where build_messaging puts them) and in its
+#: exclusive canonical form (the S12 declaration it uses pulled in, declarations and attributes sorted).
+_MESSAGING_OPEN: Final = (
+    f'<eb:Messaging xmlns:eb="{NS_EB}" xmlns:wsu="{NS_WSU}" S12:mustUnderstand="true" wsu:Id="{{}}">'
+)
+_MESSAGING_OPEN_C14N: Final = (
+    f'<eb:Messaging xmlns:S12="{NS_S12}" xmlns:eb="{NS_EB}" xmlns:wsu="{NS_WSU}" wsu:Id="{{}}"'
+    ' S12:mustUnderstand="true">'
+)
+
+
+def render_messaging(header: UserMessageHeader, messaging_id: str, *, canonical: bool = False) -> str:
+    """``eb:Messaging`` for ``header`` as text, under an ``S12:Header`` with ``S12`` bound to SOAP 1.2:
+    the markup :func:`build_messaging` produces (values escaped as lxml escapes them), or with
+    ``canonical`` its exclusive canonical form (what the ``#msg`` Reference digests), ~10x cheaper than
+    building the elements and canonicalising them. Both are tested against lxml: the text parses to
+    the elements of :func:`build_messaging`, whose exc-c14n is the canonical text. A value XML cannot
+    carry (a control character) is a ValueError."""
+    t, a = (c14n_text, c14n_attr) if canonical else (escape_text, escape_attr)
+    service_type = "" if not header.service_type else f' type="{a(header.service_type)}"'
+    ref_to = (
+        f"<eb:RefToMessageId>{t(header.ref_to_message_id)}</eb:RefToMessageId>"
+        if header.ref_to_message_id
+        else ""
+    )
+    part_props = "".join(
+        f'<eb:Property name="{a(name)}">{t(value)}</eb:Property>'
+        for name, value in header.payload_properties.items()
+    )
+    if not part_props and not canonical:
+        part_props = "<eb:PartProperties/>"
+    else:
+        part_props = f"<eb:PartProperties>{part_props}</eb:PartProperties>"
+    text = (
+        (_MESSAGING_OPEN_C14N if canonical else _MESSAGING_OPEN).format(a(messaging_id))
+        + "<eb:UserMessage><eb:MessageInfo>"
+        f"<eb:Timestamp>{format_timestamp(header.timestamp)}</eb:Timestamp>"
+        f"<eb:MessageId>{t(header.message_id)}</eb:MessageId>{ref_to}</eb:MessageInfo>"
+        f"<eb:PartyInfo><eb:From>{_PARTY_ID}{t(header.from_party)}</eb:PartyId>"
+        f"<eb:Role>{ROLE_INITIATOR}</eb:Role></eb:From>"
+        f"<eb:To>{_PARTY_ID}{t(header.to_party)}</eb:PartyId>"
+        f"<eb:Role>{ROLE_RESPONDER}</eb:Role></eb:To></eb:PartyInfo>"
+        f"<eb:CollaborationInfo><eb:AgreementRef>{t(header.agreement_ref)}</eb:AgreementRef>"
+        f"<eb:Service{service_type}>{t(header.service)}</eb:Service>"
+        f"<eb:Action>{t(header.action)}</eb:Action>"
+        f"<eb:ConversationId>{t(header.conversation_id)}</eb:ConversationId></eb:CollaborationInfo>"
+        "<eb:MessageProperties>"
+        f'<eb:Property name="{PROP_ORIGINAL_SENDER}" type="{a(header.original_sender_type)}">'
+        f"{t(header.original_sender)}</eb:Property>"
+        f'<eb:Property name="{PROP_FINAL_RECIPIENT}" type="{a(header.final_recipient_type)}">'
+        f"{t(header.final_recipient)}</eb:Property></eb:MessageProperties>"
+        f'<eb:PayloadInfo><eb:PartInfo href="{a("cid:" + header.payload_content_id)}">{part_props}'
+        "</eb:PartInfo></eb:PayloadInfo></eb:UserMessage></eb:Messaging>"
+    )
+    if _NOT_XML.search(text):
+        raise ValueError("the message header holds a value XML cannot carry (a control character)")
+    return text
 
 
 # --- parsing ----------------------------------------------------------------------------------------

@@ -207,6 +207,12 @@ def gzip_stream(source: bytes | Path | IO[bytes], target: IO[bytes]) -> tuple[st
     return b64(sink.sha256.digest()), sink.size
 
 
+def gzip_bytes(data: bytes) -> bytes:
+    """gzip (RFC 1952) of ``data`` in one call, for payloads held in memory: no file name, mtime 0, so
+    the output depends on the input only (the header is zlib's, with its OS byte)."""
+    return zlib.compress(data, GZIP_LEVEL, wbits=31)
+
+
 def new_content_key() -> bytes:
     """A fresh random AES-128 key."""
     return os.urandom(AES_KEY_BYTES)
@@ -246,6 +252,13 @@ def gcm_encrypt_stream(key: bytes, source: IO[bytes], target: IO[bytes]) -> int:
     target.write(tail)
     target.write(enc.tag)
     return written + len(tail) + len(enc.tag)
+
+
+def gcm_encrypt_bytes(key: bytes, data: bytes) -> bytes:
+    """``IV || AES-128-GCM ciphertext || tag`` of ``data`` (no AAD): :func:`gcm_encrypt_stream` in one
+    call, for payloads held in memory."""
+    iv = os.urandom(GCM_IV_BYTES)
+    return iv + AESGCM(key).encrypt(iv, data, None)
 
 
 def gcm_decrypt_file(key: bytes, source: Path, target: BinaryIO) -> int:

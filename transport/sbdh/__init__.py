@@ -19,7 +19,7 @@ from transport.sbdh.model import (
     SbdhHeader,
 )
 from transport.sbdh.reader import SbdDocument, parse_sbd, read_sbd
-from transport.sbdh.ubl import DocumentFacts, header_for_document, read_document_facts
+from transport.sbdh.ubl import DocumentFacts, header_for_document, read_document_facts, wrap_document
 from transport.sbdh.writer import build_sbd, write_binary_sbd, write_sbd, write_text_sbd
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "parse_sbd",
     "read_document_facts",
     "read_sbd",
+    "wrap_document",
     "write_binary_sbd",
     "write_sbd",
     "write_text_sbd",

@@ -19,6 +19,15 @@ from peppol.xml import XmlError, read_head
 from transport.sbdh import errors as E
 from transport.sbdh.errors import SbdhError
 from transport.sbdh.model import COUNTRY_C1_RE, SbdhHeader
+from transport.sbdh.writer import (
+    ENVELOPE_TAIL,
+    build_sbd,
+    check_header,
+    check_payload_root,
+    envelope_head,
+    locate_root,
+    resolve_root_name,
+)
 
 UBL_NS_PREFIX: Final = "urn:oasis:names:specification:ubl:schema:xsd:"
 CBC_NS: Final = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
@@ -92,7 +101,78 @@ def header_for_document(
 
     Raises :class:`SbdhError` when a field cannot be derived or does not match the document.
     """
-    facts = read_document_facts(document)
+    return _derive_header(
+        read_document_facts(document),
+        sender=sender,
+        receiver=receiver,
+        process=process,
+        country_c1=country_c1,
+        document_type=document_type,
+        instance_id=instance_id,
+        creation=creation,
+        mls_to=mls_to,
+        mls_type=mls_type,
+        additional=additional,
+    )
+
+
+def wrap_document(
+    document: bytes,
+    *,
+    sender: ParticipantId | str,
+    receiver: ParticipantId | str,
+    process: ProcessId | None = None,
+    country_c1: str,
+    document_type: DocumentTypeId | None = None,
+    instance_id: str | None = None,
+    creation: datetime | None = None,
+    mls_to: ParticipantId | None = None,
+    mls_type: str | None = None,
+    additional: Mapping[str, str] | None = None,
+) -> tuple[SbdhHeader, bytes]:
+    """:func:`header_for_document` then :func:`~transport.sbdh.writer.build_sbd`, in one pass over an
+    in-memory document when ``document_type`` and ``process`` are given (nothing to read from the UBL
+    head then): the root found and checked well-formed once serves both the header (Standard, Type)
+    and the SBD. Same result, same errors as the two calls (tested)."""
+    root = locate_root(document) if document_type is not None and process is not None else None
+    if root is None:
+        facts = read_document_facts(document)
+    else:
+        facts = DocumentFacts(*resolve_root_name(root.start_tag))
+    header = _derive_header(
+        facts,
+        sender=sender,
+        receiver=receiver,
+        process=process,
+        country_c1=country_c1,
+        document_type=document_type,
+        instance_id=instance_id,
+        creation=creation,
+        mls_to=mls_to,
+        mls_type=mls_type,
+        additional=additional,
+    )
+    if root is None:
+        return header, build_sbd(header, document)
+    check_header(header, xml_payload=True)
+    check_payload_root(header, root.start_tag, check_root=True)
+    return header, b"".join((envelope_head(header), document[root.start : root.end], ENVELOPE_TAIL))
+
+
+def _derive_header(
+    facts: DocumentFacts,
+    *,
+    sender: ParticipantId | str,
+    receiver: ParticipantId | str,
+    process: ProcessId | None,
+    country_c1: str,
+    document_type: DocumentTypeId | None,
+    instance_id: str | None,
+    creation: datetime | None,
+    mls_to: ParticipantId | None,
+    mls_type: str | None,
+    additional: Mapping[str, str] | None,
+) -> SbdhHeader:
     ns = facts.namespace or ""
     if not COUNTRY_C1_RE.fullmatch(country_c1):
         raise SbdhError(E.INVALID_COUNTRY_C1, f"COUNTRY_C1 {country_c1!r} does not match [A-Z0-9][A-Z0-9]")

@@ -14,6 +14,7 @@ import io
 import itertools
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import BinaryIO, Final
 
 from lxml import etree
@@ -37,8 +38,8 @@ from transport.sbdh.model import (
     TEXT_CONTENT,
     SbdhHeader,
 )
-from transport.sbdh.scanner import ScanError, Scanner, split_start_tag
-from transport.sbdh.sources import Source, open_chunks, sniff_encoding, utf8_chunks
+from transport.sbdh.scanner import _START_TAG, ScanError, Scanner, split_start_tag
+from transport.sbdh.sources import Source, is_plain_utf8, open_chunks, sniff_encoding, utf8_chunks
 from transport.sbdh.xmlparsers import well_formedness_parser
 from transport.sbdh.xmltext import escape_attr, escape_text, is_xml_text, unescape
 from transport.sbdh.xsdatetime import format_xs_datetime
@@ -186,6 +187,23 @@ def resolve_root_name(raw: bytes) -> tuple[str | None, str]:
     return None, local
 
 
+def check_payload_root(header: SbdhHeader, raw: bytes, *, check_root: bool) -> None:
+    """Check the payload root start tag ``raw`` against ``header`` (an SBD is never nested; with
+    ``check_root``, namespace and local name must be the header's Standard and Type unless the root is
+    a BinaryContent/TextContent wrapper)."""
+    ns, local = resolve_root_name(raw)
+    if ns == SBDH_NS:
+        raise SbdhError(E.INVALID_BUSINESS_MESSAGE, "the payload is itself an SBD (SBDs are never nested)")
+    wrapped = ns == ENVELOPE_NS and local in (BINARY_CONTENT, TEXT_CONTENT)
+    if check_root and not wrapped:
+        if ns != header.standard:
+            raise SbdhError(
+                E.INVALID_STANDARD, f"payload namespace {ns!r} differs from Standard {header.standard!r}"
+            )
+        if local != header.type:
+            raise SbdhError(E.INVALID_TYPE, f"payload root {local!r} differs from Type {header.type!r}")
+
+
 class _PayloadIntoSbd:
     """Scanner handler: check the payload root against the header, emit the header, copy the root."""
 
@@ -201,22 +219,7 @@ class _PayloadIntoSbd:
         if self.root_started:
             raise ScanError("the payload has more than one root element")
         self.root_started = True
-        ns, local = resolve_root_name(raw)
-        if ns == SBDH_NS:
-            raise SbdhError(
-                E.INVALID_BUSINESS_MESSAGE, "the payload is itself an SBD (SBDs are never nested)"
-            )
-        wrapped = ns == ENVELOPE_NS and local in (BINARY_CONTENT, TEXT_CONTENT)
-        if self.check_root and not wrapped:
-            if ns != self.header.standard:
-                raise SbdhError(
-                    E.INVALID_STANDARD,
-                    f"payload namespace {ns!r} differs from Standard {self.header.standard!r}",
-                )
-            if local != self.header.type:
-                raise SbdhError(
-                    E.INVALID_TYPE, f"payload root {local!r} differs from Type {self.header.type!r}"
-                )
+        check_payload_root(self.header, raw, check_root=self.check_root)
         scanner.write(envelope_head(self.header))
         scanner.start_copy(start)
         if empty:
@@ -239,11 +242,69 @@ def _tap(chunks: Iterator[bytes], parser: etree.XMLParser) -> Iterator[bytes]:
         yield chunk
 
 
+#: The XML declaration, processing instructions, comments and whitespace that may precede a root.
+_PROLOG_ITEM: Final = re.compile(rb"[ \t\r\n]*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
+#: A document ending with an end tag (then only whitespace): in a well-formed document, the root's.
+_FINAL_END_TAG: Final = re.compile(rb"</([^\s<>/]+)[ \t\r\n]*>[ \t\r\n]*")
+
+
+@dataclass(frozen=True, slots=True)
+class RootSpan:
+    """Where the root element of a document held in memory lies: bytes ``start:end``, and its start tag."""
+
+    start: int
+    end: int
+    start_tag: bytes
+
+
+def locate_root(payload: bytes) -> RootSpan | None:
+    """The root element of an in-memory UTF-8 ``payload``, found without walking its content: lxml
+    checks the whole document is well-formed (in C, building nothing); the root start tag is the first
+    markup after the prolog (declaration, PIs, comments), its end tag the final markup when nothing
+    but whitespace follows it, which well-formedness makes the root's.
+
+    ``None`` whenever this shortcut does not apply or anything is wrong (another encoding, a DOCTYPE,
+    an empty root, a comment after the root, malformed XML): callers then take the streaming path,
+    which wraps or refuses the document exactly as it always did."""
+    if not is_plain_utf8(sniff_encoding(payload[:1024])):
+        return None
+    start = 0
+    while (item := _PROLOG_ITEM.match(payload, start)) is not None:
+        start = item.end()
+    while payload[start : start + 1] in (b" ", b"\t", b"\r", b"\n"):
+        start += 1
+    tag = _START_TAG.match(payload, start)
+    last = payload.rfind(b"<")
+    end = _FINAL_END_TAG.fullmatch(payload, last) if last > start else None
+    if tag is None or end is None or tag.group().endswith(b"/>"):
+        return None
+    try:
+        qname, _ = split_start_tag(tag.group())
+        if qname != end.group(1):
+            return None
+        resolve_root_name(tag.group())
+        parser = well_formedness_parser()
+        parser.feed(payload)
+        parser.close()
+    except (etree.XMLSyntaxError, ScanError, UnicodeDecodeError):
+        return None
+    return RootSpan(start, last + len(end.group().rstrip(b" \t\r\n")), tag.group())
+
+
 def write_sbd(header: SbdhHeader, payload: Source, out: BinaryIO) -> None:
     """Write an SBD with ``header`` around the XML document ``payload`` (path, stream or bytes) to
     ``out``, streaming. Raises :class:`SbdhError` for a bad header or payload (``out`` may then hold
     a partial SBD: write to a temporary file and discard it on error)."""
     check_header(header, xml_payload=True)
+    root = locate_root(payload) if isinstance(payload, bytes) else None
+    if root is not None:
+        assert isinstance(payload, bytes)
+        # the streaming path would stop at this same check on this same (well-formed) document
+        check_payload_root(header, root.start_tag, check_root=True)
+        out.write(envelope_head(header))
+        out.write(payload[root.start : root.end])
+        out.write(ENVELOPE_TAIL)
+        return
     handler = _PayloadIntoSbd(header, check_root=True)
     scanner = Scanner(handler, out, report_depth=0)
     parser = well_formedness_parser()
