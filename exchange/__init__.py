@@ -15,8 +15,6 @@ Public API (stable):
     ``prepare(request, *, validator, resolver, identity, spool_dir=None) -> PreparedMessage``;
     ``attempt(message, endpoint, *, sender) -> AttemptOutcome``; ``FixedEndpoint(endpoint,
     validate_certificate=None)``; ``Resolver`` (protocol); ``Validator`` (type);
-    ``message_state(message) -> dict`` (JSON-able) and ``restore_message(state, *, body, document)``
-    to keep a built message across restarts (a retry posts the identical bytes).
 ``exchange.errors``
     ``ExchangeError`` (``code``, ``permanent``) ← ``InvalidRequest``, ``MappingFailed``,
     ``ValidationFailed`` (``result``), ``EnvelopeFailed``, ``DiscoveryFailed``, ``BuildFailed``.
@@ -46,10 +44,8 @@ from exchange.outbound import (
     build,
     discover,
     document_from_sbd,
-    message_state,
     prepare,
     prepare_document,
-    restore_message,
 )
 
 __all__ = [
@@ -73,8 +69,6 @@ __all__ = [
     "build",
     "discover",
     "document_from_sbd",
-    "message_state",
     "prepare",
     "prepare_document",
-    "restore_message",
 ]

@@ -61,6 +61,7 @@ class Service(Protocol):
     config: ServiceConfig
     queue: Queue
 
+
 log = logging.getLogger(__name__)
 
 EXPIRY_WARN_DAYS: Final = 30
@@ -156,13 +157,15 @@ class Metrics:
             self.stages.labels(name).observe(seconds)
             setattr(self._local, name, seconds)
 
-    def timed_validator(self, validator: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    def timed_validator(
+        self, validator: Callable[[bytes | Path], Any] | None
+    ) -> Callable[[bytes | Path], Any] | None:
         """``validator`` measured into ``ap_validation_duration_seconds``."""
         if validator is None:
             return None
         inner = validator
 
-        def timed(document: bytes) -> Any:
+        def timed(document: bytes | Path) -> Any:
             started = time.monotonic()
             try:
                 return inner(document)
