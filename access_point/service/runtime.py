@@ -48,6 +48,7 @@ from access_point.service.metrics import Metrics
 from access_point.service.queue import Handlers, Queue, Sweeper
 from access_point.store import Store, open_store, relaxed_transaction
 from access_point.store.blobs import process_work_dir
+from access_point.store.ledger import message_key
 from exchange.errors import DiscoveryFailed, ExchangeError
 from exchange.outbound import (
     OutboundRequest,
@@ -249,7 +250,7 @@ class Service:
         if in_process and self.config.embedded_redis:
             self._reclaim_in_flight()
         if in_process:
-            self.queue.start_workers(self.config.limits.worker_threads)
+            self.start_worker_only()
         return self.sweeper.start()
 
     def _reclaim_in_flight(self) -> None:
@@ -268,7 +269,8 @@ class Service:
                 self._event(conn, outbound_id, RETRYING, "taken back after a restart", now)
 
     def start_worker_only(self) -> None:
-        self.queue.start_workers(self.config.limits.worker_threads)
+        webhooks = any(tenant.webhook_url for tenant in self.config.tenants)
+        self.queue.start_workers(self.config.limits.worker_threads, webhooks=webhooks)
 
     def close(self) -> None:
         self.sweeper.stop()
@@ -333,9 +335,13 @@ class Service:
         return CallbackHooks(is_served_fn=self.is_served, acknowledged_fn=self._accepted)
 
     def _accepted(self, message: ReceivedMessage, receipt: bytes) -> None:
-        record = self.ledger.get_by_message_id(message.message_id)
-        if record is not None:
-            self.queue.enqueue_inbound(record.id)
+        m = self.ledger_table()
+        with self.engine.connect() as conn:
+            record_id = conn.execute(
+                select(m.c.id).where(m.c.message_key == message_key(message.message_id))
+            ).scalar()
+        if record_id is not None:
+            self.queue.enqueue_inbound(record_id)
 
     # --- outbound: submission -------------------------------------------------------------------
 
@@ -595,7 +601,7 @@ class Service:
                     conn, row, outcome.code or "ERROR", outcome.summary, outcome.permanent, number
                 )
             self._record_circuit(conn, endpoint.url, outcome.delivered or outcome.permanent, circuit)
-        self._after_settled(row, *settled, outcome.code)
+        self._after_settled(row, *settled, outcome.code, prepared.message_id)
 
     def _failed(self, row: Any, code: str, detail: str, *, permanent: bool) -> None:
         """A failure before any attempt (discovery, build): settled like a failed attempt."""
@@ -638,11 +644,13 @@ class Service:
         self._event(conn, row.id, status, note, now)
         return status, delay
 
-    def _after_settled(self, row: Any, status: str, delay: float, code: str | None) -> None:
+    def _after_settled(
+        self, row: Any, status: str, delay: float, code: str | None, message_id: str | None = None
+    ) -> None:
         """What follows the commit of an outcome: the retry is enqueued, the metrics counted."""
         if status == RETRYING:
             self.queue.enqueue_send(row.id, delay)
-        self.metrics.outbound(row, status, None if status == DELIVERED else code)
+        self.metrics.outbound(row, status, None if status == DELIVERED else code, message_id)
 
     def _blob_source(self, sha256: str) -> bytes | Path:
         """A stored blob as bytes when small, else its file (streamed by whoever reads it)."""
