@@ -531,11 +531,12 @@ class Service:
                 ),
             )
             .values(status=SENDING, lease_until=now + timedelta(seconds=LEASE_SECONDS), updated_at=now)
+            .returning(*o.c)
         )
         with relaxed_transaction(self.engine) as conn:
-            if not conn.execute(claim).rowcount:
-                return
-            row = conn.execute(select(o).where(o.c.id == outbound_id)).one()
+            row = conn.execute(claim).first()
+        if row is None:
+            return
         try:
             with self.metrics.stage("prepare"):
                 prepared = self._message_for(row)

@@ -85,20 +85,20 @@ def relaxed_transaction(engine: Engine) -> Iterator[Connection]:
     Every commit that answers someone outside (a 202 for a submitted document, a signed receipt, a
     built message about to be posted) stays a normal, fully synchronous transaction."""
     with engine.connect() as conn:
-        sqlite = conn.dialect.name == "sqlite"
-        if sqlite:
-            conn.exec_driver_sql("PRAGMA synchronous = NORMAL")
-            conn.commit()
+        # SQLite: the PRAGMA goes straight to the driver's connection (outside any transaction; no
+        # statement machinery for what is a per-connection switch).
+        raw = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
+        if raw is not None:
+            raw.execute("PRAGMA synchronous = NORMAL")
         try:
             with conn.begin():
                 if conn.dialect.name == "postgresql":
                     conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                 yield conn
         finally:
-            if sqlite:
+            if raw is not None:
                 try:
-                    conn.exec_driver_sql("PRAGMA synchronous = FULL")
-                    conn.commit()
+                    raw.execute("PRAGMA synchronous = FULL")
                 except Exception:  # never hand a relaxed connection back to the pool
                     conn.invalidate()
                     raise
