@@ -8,7 +8,8 @@ Public API (stable):
 ``exchange.outbound``
     ``OutboundRequest(payload, sender, receiver, c1_country, input_format="ubl", document_type=None,
     process=None, mapping_target=None, instance_id=None)``;
-    ``prepare_document(request, *, validator) -> PreparedDocument``;
+    ``prepare_document(request, *, validator, spool_dir=None) -> PreparedDocument`` (a file payload
+    becomes an SBD file in ``spool_dir``, streamed);
     ``document_from_sbd(sbd) -> PreparedDocument``;
     ``discover(document, *, resolver) -> Endpoint``;
     ``build(document, endpoint, *, identity, spool_dir=None, conversation_id=None) -> PreparedMessage``;

@@ -602,7 +602,7 @@ class Service:
                     conn, row, outcome.code or "ERROR", outcome.summary, outcome.permanent, number
                 )
             self._record_circuit(conn, endpoint.url, outcome.delivered or outcome.permanent, circuit)
-        self._after_settled(row, *settled, outcome.code, prepared.message_id)
+        self._after_settled(row, *settled, outcome.code or "ERROR", prepared.message_id)
 
     def _failed(self, row: Any, code: str, detail: str, *, permanent: bool) -> None:
         """A failure before any attempt (discovery, build): settled like a failed attempt."""
