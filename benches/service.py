@@ -109,11 +109,13 @@ def _delivered_at(service: Any, ids: list[str]) -> dict[str, datetime]:
         if time.monotonic() > deadline:
             raise RuntimeError(f"{len(wanted) - len(found)} message(s) not delivered")
         time.sleep(POLL_SECONDS)
+        pending = list(wanted - found.keys())
         with service.engine.connect() as conn:
-            rows = conn.execute(select(e.c.outbound_id, e.c.at).where(e.c.status == "delivered")).all()
+            rows = conn.execute(
+                select(e.c.outbound_id, e.c.at).where(e.c.status == "delivered", e.c.outbound_id.in_(pending))
+            ).all()
         for outbound_id, at in rows:
-            if outbound_id in wanted:
-                found[outbound_id] = at if at.tzinfo else at.replace(tzinfo=UTC)
+            found[outbound_id] = at if at.tzinfo else at.replace(tzinfo=UTC)
     return found
 
 
