@@ -235,11 +235,11 @@ def _artifact_store(root: Path) -> Any:
     return demo_store
 
 
-def _validator(root: Path) -> Callable[[bytes], ValidationResult]:
+def _validator(root: Path) -> Callable[[bytes | Path], ValidationResult]:
     """The official validation (XSD + Schematron) when the artifacts can be had offline; else a result
     with no layers (valid), shown as skipped."""
 
-    def validate(document: bytes) -> ValidationResult:
+    def validate(document: bytes | Path) -> ValidationResult:
         from ubl.artifacts import ArtifactError
         from ubl.validate import validate_document
 

@@ -8,15 +8,14 @@ Public API (stable):
 ``exchange.outbound``
     ``OutboundRequest(payload, sender, receiver, c1_country, input_format="ubl", document_type=None,
     process=None, mapping_target=None, instance_id=None)``;
-    ``prepare_document(request, *, validator) -> PreparedDocument``;
+    ``prepare_document(request, *, validator, spool_dir=None) -> PreparedDocument`` (a file payload
+    becomes an SBD file in ``spool_dir``, streamed);
     ``document_from_sbd(sbd) -> PreparedDocument``;
     ``discover(document, *, resolver) -> Endpoint``;
     ``build(document, endpoint, *, identity, spool_dir=None, conversation_id=None) -> PreparedMessage``;
     ``prepare(request, *, validator, resolver, identity, spool_dir=None) -> PreparedMessage``;
     ``attempt(message, endpoint, *, sender) -> AttemptOutcome``; ``FixedEndpoint(endpoint,
     validate_certificate=None)``; ``Resolver`` (protocol); ``Validator`` (type);
-    ``message_state(message) -> dict`` (JSON-able) and ``restore_message(state, *, body, document)``
-    to keep a built message across restarts (a retry posts the identical bytes).
 ``exchange.errors``
     ``ExchangeError`` (``code``, ``permanent``) ← ``InvalidRequest``, ``MappingFailed``,
     ``ValidationFailed`` (``result``), ``EnvelopeFailed``, ``DiscoveryFailed``, ``BuildFailed``.
@@ -46,10 +45,8 @@ from exchange.outbound import (
     build,
     discover,
     document_from_sbd,
-    message_state,
     prepare,
     prepare_document,
-    restore_message,
 )
 
 __all__ = [
@@ -73,8 +70,6 @@ __all__ = [
     "build",
     "discover",
     "document_from_sbd",
-    "message_state",
     "prepare",
     "prepare_document",
-    "restore_message",
 ]

@@ -19,16 +19,13 @@ Errors are :class:`~exchange.errors.ExchangeError` subclasses with a ``code`` an
 
 from __future__ import annotations
 
-import base64
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, Literal, Protocol, get_args
+from typing import Final, Literal, Protocol, get_args
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from exchange.errors import (
     BuildFailed,
@@ -52,8 +49,7 @@ from smp_client.errors import (
     UntrustedEndpointCertificate,
 )
 from transport.as4 import OutboundMessage, ReceivedSignal, build_user_message, new_user_message_header
-from transport.as4.dsig import Reference
-from transport.sbdh import SbdhError, SbdhHeader, build_sbd, header_for_document, read_sbd
+from transport.sbdh import SbdhError, SbdhHeader, build_sbd, header_for_document, read_sbd, write_sbd
 from transport.sender import As4Sender, InsecureUrlError
 from ubl.result import ValidationResult
 
@@ -74,9 +70,9 @@ HTTP_FAILURE_CODE: Final = "HTTP_ERROR"
 #: :attr:`AttemptOutcome.code` of an endpoint URL we must not post to (plain HTTP not allowed, bad URL).
 BAD_ENDPOINT_URL_CODE: Final = "BAD_ENDPOINT_URL"
 
-#: ``validator(ubl_bytes) -> ValidationResult``, e.g. ``functools.partial(ubl.validate.validate_document,
-#: store=store)``.
-Validator = Callable[[bytes], ValidationResult]
+#: ``validator(ubl) -> ValidationResult`` (the UBL as bytes, or the file holding a large one), e.g.
+#: ``functools.partial(ubl.validate.validate_document, store=store)``.
+Validator = Callable[[bytes | Path], ValidationResult]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +80,13 @@ class OutboundRequest:
     """What a platform hands to its access point (C1 → C2).
 
     ``payload``: UBL bytes (``input_format="ubl"``) or platform data (``"ocds"``/``"decp"``, mapped to
-    ``mapping_target``, e.g. ``peppol-t004``). ``document_type``/``process`` default to what the UBL
-    document declares (detected through :mod:`ubl.registry`). ``instance_id`` defaults to a new UUID.
+    ``mapping_target``, e.g. ``peppol-t004``); or the file holding it (a large UBL document is then
+    wrapped into its SBD from file to file, never held in memory). ``document_type``/``process``
+    default to what the UBL document declares (detected through :mod:`ubl.registry`). ``instance_id``
+    defaults to a new UUID.
     """
 
-    payload: bytes
+    payload: bytes | Path
     sender: ParticipantId
     receiver: ParticipantId
     c1_country: str
@@ -107,7 +105,7 @@ class PreparedDocument:
 
     header: SbdhHeader
     sbd: bytes | Path
-    document: bytes | None = None
+    document: bytes | Path | None = None
     validation: ValidationResult | None = None
 
     @property
@@ -195,8 +193,8 @@ class FixedEndpoint:
 # --- stage 1: the document ------------------------------------------------------------------------
 
 
-def map_platform_data(request: OutboundRequest) -> bytes:
-    """The UBL bytes of ``request`` (mapped from OCDS/DECP when needed)."""
+def map_platform_data(request: OutboundRequest) -> bytes | Path:
+    """The UBL of ``request`` (mapped from OCDS/DECP when needed; a UBL file stays a file)."""
     if request.input_format not in INPUT_FORMATS:
         raise InvalidRequest(
             f"unknown input format {request.input_format!r} (one of {', '.join(INPUT_FORMATS)})"
@@ -209,14 +207,15 @@ def map_platform_data(request: OutboundRequest) -> bytes:
     target = request.mapping_target or DEFAULT_MAPPING_TARGET
     if not target.startswith("peppol-"):
         raise InvalidRequest(f"mapping target {target!r} is not a Peppol document (peppol-t004, …)")
+    data = request.payload if isinstance(request.payload, bytes) else request.payload.read_bytes()
     try:
-        return convert(request.payload, source=request.input_format, target=target).data
+        return convert(data, source=request.input_format, target=target).data
     except MappingError as exc:
         code = f"MAPPING_{exc.code.upper().replace('-', '_')}"
         raise MappingFailed(str(exc), path=exc.path, code=code) from exc
 
 
-def _detected_ids(document: bytes) -> tuple[DocumentTypeId | None, ProcessId | None]:
+def _detected_ids(document: bytes | Path) -> tuple[DocumentTypeId | None, ProcessId | None]:
     """Document type and process of a registered UBL type (``None`` when not detected: the SBDH writer
     then derives them from the document's CustomizationID and ProfileID)."""
     from peppol.xml import XmlError
@@ -234,8 +233,13 @@ def _detected_ids(document: bytes) -> tuple[DocumentTypeId | None, ProcessId | N
     return doctype, process
 
 
-def prepare_document(request: OutboundRequest, *, validator: Validator | None) -> PreparedDocument:
+def prepare_document(
+    request: OutboundRequest, *, validator: Validator | None, spool_dir: Path | None = None
+) -> PreparedDocument:
     """Map (platform data), detect, validate (``validator=None`` skips it) and wrap in an SBDH.
+
+    A UBL payload given as a file is wrapped into an SBD file in ``spool_dir`` (default: the payload's
+    directory), streamed; the caller removes it (``PreparedDocument.sbd``).
 
     Raises :class:`InvalidRequest`, :class:`MappingFailed`, :class:`ValidationFailed` (carrying the
     :class:`~ubl.result.ValidationResult`) or :class:`EnvelopeFailed`.
@@ -267,10 +271,27 @@ def prepare_document(request: OutboundRequest, *, validator: Validator | None) -
             document_type=doctype,
             instance_id=request.instance_id,
         )
-        sbd = build_sbd(header, document)
+        sbd = (
+            build_sbd(header, document)
+            if isinstance(document, bytes)
+            else _sbd_file(header, document, spool_dir)
+        )
     except SbdhError as exc:
         raise EnvelopeFailed(str(exc), code=f"SBDH_{exc.code.upper().replace('-', '_')}") from exc
     return PreparedDocument(header, sbd, document, validation)
+
+
+def _sbd_file(header: SbdhHeader, document: Path, spool_dir: Path | None) -> Path:
+    """The SBD of the UBL file ``document``, written (streamed) to a new file in ``spool_dir``."""
+    fd, name = tempfile.mkstemp(prefix="sbd-", suffix=".xml", dir=spool_dir or document.parent)
+    path = Path(name)
+    try:
+        with open(fd, "wb") as out:
+            write_sbd(header, document, out)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def document_from_sbd(sbd: bytes | Path) -> PreparedDocument:
@@ -343,78 +364,6 @@ def prepare(
     document = prepare_document(request, validator=validator)
     endpoint = discover(document, resolver=resolver)
     return build(document, endpoint, identity=identity, spool_dir=spool_dir)
-
-
-# --- keeping a built message across restarts ------------------------------------------------------
-
-
-def message_state(message: PreparedMessage) -> dict[str, Any]:
-    """What must be kept, besides the body bytes, to post ``message`` again after a restart and verify
-    its receipt: a JSON-serialisable dict (MessageId, content type, MIME headers, the signed references
-    the receipt must echo, the endpoint with its certificate). Store the body from
-    :meth:`PreparedMessage.body_bytes` (or the file ``message.message.body_path``) next to it."""
-    sent = message.message
-    endpoint = message.endpoint
-    return {
-        "message_id": sent.message_id,
-        "content_type": sent.content_type,
-        "headers": dict(sent.headers),
-        "payload_content_id": sent.payload_content_id,
-        "envelope": base64.b64encode(sent.envelope).decode(),
-        "signed_references": [
-            {
-                "uri": ref.uri,
-                "digest_method": ref.digest_method,
-                "digest_value": ref.digest_value,
-                "transforms": list(ref.transforms),
-            }
-            for ref in sent.signed_references
-        ],
-        "endpoint": {
-            "url": endpoint.url,
-            "transport_profile": endpoint.transport_profile,
-            "certificate": endpoint.certificate.public_bytes(Encoding.PEM).decode(),
-            "activation": endpoint.activation.isoformat() if endpoint.activation else None,
-            "expiration": endpoint.expiration.isoformat() if endpoint.expiration else None,
-        },
-    }
-
-
-def restore_message(
-    state: Mapping[str, Any], *, body: bytes | Path, document: PreparedDocument
-) -> PreparedMessage:
-    """The :class:`PreparedMessage` saved with :func:`message_state` (``body``: the exact bytes, or the
-    file holding them; ``document``: e.g. :func:`document_from_sbd` of the stored SBD). :func:`attempt`
-    on it posts the identical bytes and verifies the receipt against the stored references."""
-    from peppol.pki import load_certificate
-
-    saved = state["endpoint"]
-
-    def when(value: str | None) -> datetime | None:
-        return datetime.fromisoformat(value) if value else None
-
-    endpoint = Endpoint(
-        url=saved["url"],
-        transport_profile=saved["transport_profile"],
-        certificate=load_certificate(saved["certificate"].encode()),
-        activation=when(saved.get("activation")),
-        expiration=when(saved.get("expiration")),
-    )
-    references = tuple(
-        Reference(r["uri"], r["digest_method"], r["digest_value"], tuple(r["transforms"]))
-        for r in state["signed_references"]
-    )
-    sent = OutboundMessage(
-        message_id=state["message_id"],
-        content_type=state["content_type"],
-        body=body if isinstance(body, bytes) else None,
-        body_path=body if isinstance(body, Path) else None,
-        signed_references=references,
-        headers=dict(state["headers"]),
-        envelope=base64.b64decode(state.get("envelope", "")),
-        payload_content_id=state.get("payload_content_id", ""),
-    )
-    return PreparedMessage(sent, endpoint, document)
 
 
 # --- one attempt ----------------------------------------------------------------------------------

@@ -7,8 +7,12 @@ participants (another tenant's message is a ``404``, not a ``403``: its existenc
 
 import json
 import logging
+import tempfile
+from functools import partial
+from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
+import anyio
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -27,6 +31,16 @@ log = logging.getLogger(__name__)
 API_PREFIX: Final = "/v1"
 #: Seconds a client is told to wait (``Retry-After``) when the database is unreachable.
 DATABASE_RETRY_AFTER_SECONDS: Final = 2
+#: ``POST`` a document as the raw request body (streamed to disk: up to the AS4 bound of 100 MB).
+UPLOAD_PATH: Final = f"{API_PREFIX}/outbound/upload"
+#: The request body of :data:`UPLOAD_PATH` in the OpenAPI document.
+_UPLOAD_BODY: Final = {
+    "required": True,
+    "content": {
+        media: {"schema": {"type": "string", "format": "binary"}}
+        for media in ("application/xml", "application/json")
+    },
+}
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -120,6 +134,48 @@ def create_api(service: Service, as4_app: Any | None = None) -> Any:
         )
         return Accepted(id=outbound_id, status="queued")
 
+    @app.post(
+        UPLOAD_PATH,
+        status_code=202,
+        response_model=Accepted,
+        tags=["outbound"],
+        openapi_extra={"requestBody": _UPLOAD_BODY},
+    )
+    async def upload(
+        request: Request,
+        caller: Caller,
+        receiver: Annotated[str, Query(description="C4 participant id.")],
+        format: Annotated[Literal["ubl", "ocds", "decp"], Query(description="What the body is.")] = "ubl",
+        sender: Annotated[str | None, Query(description="C1 participant id.")] = None,
+        document_type: Annotated[str | None, Query(description="Document type id.")] = None,
+        process: Annotated[str | None, Query(description="Process id.")] = None,
+        target: Annotated[str | None, Query(description="Mapping target for platform data.")] = None,
+    ) -> Accepted:
+        """The document is the request body (UBL XML, or OCDS / DECP JSON), up to 100 MB: streamed to
+        disk, wrapped and stored from file to file — never held in memory. Otherwise as
+        ``POST /v1/outbound``."""
+        fd, name = tempfile.mkstemp(prefix="upload-", dir=service.spool_dir)
+        path = Path(name)
+        try:
+            with open(fd, "wb") as out:
+                async for chunk in request.stream():
+                    out.write(chunk)
+            submit = partial(
+                service.submit,
+                caller,
+                path,
+                receiver=receiver,
+                input_format=format,
+                sender=sender,
+                document_type=document_type,
+                process=process,
+                mapping_target=target,
+            )
+            outbound_id = await anyio.to_thread.run_sync(submit)
+        finally:
+            path.unlink(missing_ok=True)
+        return Accepted(id=outbound_id, status="queued")
+
     @app.get(f"{API_PREFIX}/outbound/{{outbound_id}}", tags=["outbound"])
     def get_outbound(outbound_id: str, caller: Caller) -> dict[str, Any]:
         """Status timeline, attempts, receipt and errors."""
@@ -169,6 +225,8 @@ def create_api(service: Service, as4_app: Any | None = None) -> Any:
     limits = service.config.limits
 
     def max_bytes(path: str) -> int:
-        return limits.max_as4_body_bytes if path.startswith("/as4") else limits.max_api_body_bytes
+        if path.startswith("/as4") or path == UPLOAD_PATH:
+            return limits.max_as4_body_bytes
+        return limits.max_api_body_bytes
 
     return BodyLimits(app, max_bytes=max_bytes, read_timeout=limits.body_read_timeout)

@@ -61,6 +61,7 @@ class Service(Protocol):
     config: ServiceConfig
     queue: Queue
 
+
 log = logging.getLogger(__name__)
 
 EXPIRY_WARN_DAYS: Final = 30
@@ -156,13 +157,15 @@ class Metrics:
             self.stages.labels(name).observe(seconds)
             setattr(self._local, name, seconds)
 
-    def timed_validator(self, validator: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    def timed_validator(
+        self, validator: Callable[[bytes | Path], Any] | None
+    ) -> Callable[[bytes | Path], Any] | None:
         """``validator`` measured into ``ap_validation_duration_seconds``."""
         if validator is None:
             return None
         inner = validator
 
-        def timed(document: bytes) -> Any:
+        def timed(document: bytes | Path) -> Any:
             started = time.monotonic()
             try:
                 return inner(document)
@@ -200,13 +203,14 @@ class Metrics:
             reason=detail[:500],
         )
 
-    def outbound(self, row: Any, status: str, code: str | None) -> None:
+    def outbound(self, row: Any, status: str, code: str | None, message_id: str | None = None) -> None:
         """The outcome of one attempt (or of a message that could not be attempted): delivered,
-        retrying, failed or dead."""
+        retrying, failed or dead. ``message_id``: the AS4 MessageId when the caller knows it (else it is
+        read from the row, or the database)."""
         try:
             seconds = getattr(self._local, "attempt", None)
             self._local.attempt = None
-            message_id = row.message_id or self._message_id(row.id)
+            message_id = message_id or row.message_id or self._message_id(row.id)
             self.messages.labels("outbound", status, row.document_type).inc()
             if status == "retrying":
                 self.retries.inc()

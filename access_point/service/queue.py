@@ -37,6 +37,9 @@ WEBHOOK_QUEUE: Final = "webhooks"
 ACTOR_MAX_RETRIES: Final = 5
 ACTOR_MIN_BACKOFF_MS: Final = 1000
 ACTOR_MAX_BACKOFF_MS: Final = 30_000
+#: Longest pause (ms) between two polls of an idle queue (dramatiq backs off from 5 ms up to it): the
+#: worst wake-up delay of a message enqueued on an idle queue, and what idle consumers cost.
+WORKER_IDLE_POLL_MS: Final = 100
 #: Seconds between two sweeps of the database for due work.
 SWEEP_INTERVAL_SECONDS: Final = 5.0
 EMBEDDED_REDIS_FILE: Final = "redis.db"
@@ -118,9 +121,13 @@ class Queue:
     def enqueue_webhook(self, inbound_id: str, delay_seconds: float = 0.0) -> None:
         self._enqueue(self.webhook, inbound_id, delay_seconds)
 
-    def start_workers(self, threads: int) -> None:
-        """Consume the three queues in this process."""
-        self._worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=100)
+    def start_workers(self, threads: int, *, webhooks: bool = True) -> None:
+        """Consume the queues in this process: all three, or without ``webhooks`` (no tenant has a
+        webhook) the two others — every consumer, and its delay queue's, polls Redis while idle."""
+        queues = {OUTBOUND_QUEUE, INBOUND_QUEUE} | ({WEBHOOK_QUEUE} if webhooks else set())
+        self._worker = dramatiq.Worker(
+            self.broker, queues=queues, worker_threads=threads, worker_timeout=WORKER_IDLE_POLL_MS
+        )
         self._worker.start()
 
     def close(self) -> None:

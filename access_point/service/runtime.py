@@ -17,6 +17,7 @@ T018 when the tenant wants it, and queue the webhook delivery (HMAC-signed, retr
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -45,7 +46,9 @@ from access_point.service.keys import key_id_of, matches
 from access_point.service.locks import serialize
 from access_point.service.metrics import Metrics
 from access_point.service.queue import Handlers, Queue, Sweeper
-from access_point.store import Store, open_store
+from access_point.store import Store, open_store, relaxed_transaction
+from access_point.store.blobs import process_work_dir
+from access_point.store.ledger import message_key
 from access_point.store.orphans import sweep_orphan_payloads
 from exchange.errors import DiscoveryFailed, ExchangeError
 from exchange.outbound import (
@@ -73,6 +76,13 @@ log = logging.getLogger(__name__)
 #: the same bytes, which the receiver answers with the same receipt.
 SEND_READ_TIMEOUT: Final = 60.0
 READ_TIMEOUT_SHARE: Final = 0.75
+
+
+#: A stored body (SBD, AS4 message) up to this size is read into memory; a larger one is streamed from
+#: its file in the blob store.
+INLINE_BODY_BYTES: Final = 1024 * 1024
+#: The spool directory (per process) inside the data directory.
+SPOOL_DIR: Final = "spool"
 #: Jitter: the back-off is multiplied by a random factor in [1 - JITTER, 1 + JITTER].
 JITTER: Final = 0.2
 #: Seconds of one webhook POST.
@@ -177,7 +187,7 @@ class Service:
     """Everything one process of the service needs (see the module docstring)."""
 
     def __init__(
-        self, config: ServiceConfig, *, validator: Callable[[bytes], Any] | bool | None = True
+        self, config: ServiceConfig, *, validator: Callable[[bytes | Path], Any] | bool | None = True
     ) -> None:
         from smp_client.setup import DiscoverySettings, build_discovery, build_static, load_validator
 
@@ -220,8 +230,11 @@ class Service:
         if validator is True:
             validator = _default_validator()
         self.metrics = Metrics(self)
-        self.validator: Callable[[bytes], Any] | None = self.metrics.timed_validator(validator or None)
+        self.validator: Callable[[bytes | Path], Any] | None = self.metrics.timed_validator(validator or None)
         self._local = threading.local()
+        #: Where large documents, their SBDs and built messages are spooled (emptied when the process
+        #: that wrote them is gone: see :func:`~access_point.store.blobs.process_work_dir`).
+        self.spool_dir = _spool_dir(config.data_dir)
         self.participants: dict[ParticipantId, Tenant] = {
             p: tenant for tenant in config.tenants for p in tenant.participants
         }
@@ -247,7 +260,7 @@ class Service:
         if in_process and self.config.embedded_redis:
             self._reclaim_in_flight()
         if in_process:
-            self.queue.start_workers(self.config.limits.worker_threads)
+            self.start_worker_only()
         return self.sweeper.start()
 
     def _reclaim_in_flight(self) -> None:
@@ -266,7 +279,8 @@ class Service:
                 self._event(conn, outbound_id, RETRYING, "taken back after a restart", now)
 
     def start_worker_only(self) -> None:
-        self.queue.start_workers(self.config.limits.worker_threads)
+        webhooks = any(tenant.webhook_url for tenant in self.config.tenants)
+        self.queue.start_workers(self.config.limits.worker_threads, webhooks=webhooks)
 
     def close(self) -> None:
         self.sweeper.stop()
@@ -332,16 +346,20 @@ class Service:
         return CallbackHooks(is_served_fn=self.is_served, acknowledged_fn=self._accepted)
 
     def _accepted(self, message: ReceivedMessage, receipt: bytes) -> None:
-        record = self.ledger.get_by_message_id(message.message_id)
-        if record is not None:
-            self.queue.enqueue_inbound(record.id)
+        m = self.ledger_table()
+        with self.engine.connect() as conn:
+            record_id = conn.execute(
+                select(m.c.id).where(m.c.message_key == message_key(message.message_id))
+            ).scalar()
+        if record_id is not None:
+            self.queue.enqueue_inbound(record_id)
 
     # --- outbound: submission -------------------------------------------------------------------
 
     def submit(
         self,
         principal: Principal,
-        payload: bytes,
+        payload: bytes | Path,
         *,
         receiver: str,
         input_format: str = "ubl",
@@ -351,7 +369,8 @@ class Service:
         mapping_target: str | None = None,
         answers: str | None = None,
     ) -> str:
-        """Validate and queue one document; returns the outbound id. Raises :class:`ServiceError`."""
+        """Validate and queue one document (bytes, or a file: a large document is streamed from it into
+        its SBD and the blob store); returns the outbound id. Raises :class:`ServiceError`."""
         principal.require("send")
         tenant = principal.tenant
         try:
@@ -381,7 +400,7 @@ class Service:
         )
         try:
             with self.metrics.stage("validate"):
-                document = prepare_document(request, validator=self.validator)
+                document = prepare_document(request, validator=self.validator, spool_dir=self.spool_dir)
         except ExchangeError as exc:
             self.metrics.refused(source.uri, to.uri, exc.code, str(exc))
             validation = getattr(exc, "result", None)
@@ -389,8 +408,13 @@ class Service:
             if validation is not None:
                 extra["validation"] = validation_report(validation)
             raise ServiceError(422, "Document refused", str(exc), **extra) from exc
-        sbd = document.sbd if isinstance(document.sbd, bytes) else Path(document.sbd).read_bytes()
-        blob = self.blobs.put(sbd)
+        if isinstance(document.sbd, bytes):
+            blob = self.blobs.put(document.sbd)
+        else:
+            try:
+                blob = self.blobs.put_file(document.sbd)
+            finally:
+                document.sbd.unlink(missing_ok=True)
         outbound_id = str(uuid.uuid4())
         now = utc_now()
         row = {
@@ -500,7 +524,11 @@ class Service:
     # --- outbound: the send actor ---------------------------------------------------------------
 
     def send(self, outbound_id: str) -> None:
-        """One attempt of one outbound message (idempotent: claims the row first)."""
+        """One attempt of one outbound message (idempotent: claims the row first).
+
+        Three commits: the claim and the outcome are :func:`relaxed_transaction` (a power loss that
+        loses one only repeats the attempt: the same bytes, answered with the stored receipt); the built
+        message (the first attempt only) is a full commit, since its bytes are about to be posted."""
         o = t.outbound_messages
         now = utc_now()
         lease = self.config.limits.lease_seconds
@@ -515,11 +543,12 @@ class Service:
                 ),
             )
             .values(status=SENDING, lease_until=now + timedelta(seconds=lease), updated_at=now)
+            .returning(*o.c)
         )
-        with self.engine.begin() as conn:
-            if not conn.execute(claim).rowcount:
-                return
-            row = conn.execute(select(o).where(o.c.id == outbound_id)).one()
+        with relaxed_transaction(self.engine) as conn:
+            row = conn.execute(claim).first()
+        if row is None:
+            return
         try:
             with self.metrics.stage("prepare"):
                 prepared = self._message_for(row)
@@ -529,9 +558,10 @@ class Service:
             )
             return
         endpoint = prepared.endpoint
-        open_until = self._circuit_open_until(endpoint.url)
-        if open_until is not None:
-            with self.engine.begin() as conn:
+        circuit = self._circuit(endpoint.url)
+        open_until = _aware(circuit.open_until) if circuit is not None else None
+        if open_until is not None and open_until > utc_now():
+            with relaxed_transaction(self.engine) as conn:
                 conn.execute(
                     update(o)
                     .where(o.c.id == outbound_id)
@@ -546,7 +576,8 @@ class Service:
             outcome = attempt(prepared, endpoint, sender=self._sender())
         number = row.attempts + 1
         moment = utc_now()
-        with self.engine.begin() as conn:
+        settled: tuple[str, float] = (DELIVERED, 0.0)
+        with relaxed_transaction(self.engine) as conn:
             conn.execute(
                 insert(t.outbound_attempts).values(
                     outbound_id=outbound_id,
@@ -578,20 +609,26 @@ class Service:
                     )
                 )
                 self._event(conn, outbound_id, DELIVERED, f"receipt {outcome.receipt_id} verified", moment)
-        self._record_circuit(endpoint.url, outcome.delivered or outcome.permanent)
-        if outcome.delivered:
-            self.metrics.outbound(row, DELIVERED, None)
-            return
-        self._failed(
-            row, outcome.code or "ERROR", outcome.summary, permanent=outcome.permanent, attempts=number
-        )
+            else:
+                settled = self._settle_failure(
+                    conn, row, outcome.code or "ERROR", outcome.summary, outcome.permanent, number
+                )
+            self._record_circuit(conn, endpoint.url, outcome.delivered or outcome.permanent, circuit)
+        self._after_settled(row, *settled, outcome.code or "ERROR", prepared.message_id)
 
-    def _failed(
-        self, row: Any, code: str, detail: str, *, permanent: bool, attempts: int | None = None
-    ) -> None:
+    def _failed(self, row: Any, code: str, detail: str, *, permanent: bool) -> None:
+        """A failure before any attempt (discovery, build): settled like a failed attempt."""
+        with relaxed_transaction(self.engine) as conn:
+            settled = self._settle_failure(conn, row, code, detail, permanent, row.attempts + 1)
+        self._after_settled(row, *settled, code)
+
+    def _settle_failure(
+        self, conn: Any, row: Any, code: str, detail: str, permanent: bool, number: int
+    ) -> tuple[str, float]:
+        """Move ``row`` to failed (permanent), dead (attempts exhausted) or retrying (with back-off) in
+        ``conn``; returns the status and the delay before the next attempt."""
         o = t.outbound_messages
         limits = self.config.limits
-        number = row.attempts + 1 if attempts is None else attempts
         now = utc_now()
         delay = 0.0
         if permanent:
@@ -601,64 +638,53 @@ class Service:
         else:
             status = RETRYING
             delay = backoff_seconds(number, limits.retry_initial_seconds, limits.retry_max_seconds)
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(o)
-                .where(o.c.id == row.id)
-                .values(
-                    status=status,
-                    attempts=number,
-                    error_code=code,
-                    error_detail=detail[:2000],
-                    lease_until=None,
-                    next_attempt_at=now + timedelta(seconds=delay) if status == RETRYING else None,
-                    updated_at=now,
-                )
+        conn.execute(
+            update(o)
+            .where(o.c.id == row.id)
+            .values(
+                status=status,
+                attempts=number,
+                error_code=code,
+                error_detail=detail[:2000],
+                lease_until=None,
+                next_attempt_at=now + timedelta(seconds=delay) if status == RETRYING else None,
+                updated_at=now,
             )
-            note = f"{code}: {detail}"[:500]
-            if status == RETRYING:
-                note += f" (attempt {number}; next in {delay:.1f} s)"
-            self._event(conn, row.id, status, note, now)
+        )
+        note = f"{code}: {detail}"[:500]
+        if status == RETRYING:
+            note += f" (attempt {number}; next in {delay:.1f} s)"
+        self._event(conn, row.id, status, note, now)
+        return status, delay
+
+    def _after_settled(
+        self, row: Any, status: str, delay: float, code: str | None, message_id: str | None = None
+    ) -> None:
+        """What follows the commit of an outcome: the retry is enqueued, the metrics counted."""
         if status == RETRYING:
             self.queue.enqueue_send(row.id, delay)
-        self.metrics.outbound(row, status, code)
+        self.metrics.outbound(row, status, None if status == DELIVERED else code, message_id)
+
+    def _blob_source(self, sha256: str) -> bytes | Path:
+        """A stored blob as bytes when small, else its file (streamed by whoever reads it)."""
+        path = self.blobs.path(sha256)
+        return path if path.stat().st_size > INLINE_BODY_BYTES else path.read_bytes()
 
     def _message_for(self, row: Any) -> PreparedMessage:
-        """The AS4 message of ``row``: built and stored on the first call, read back afterwards."""
-        sbd = self.blobs.read_bytes(row.sbd_sha256)
-        document = document_from_sbd(sbd)
+        """The AS4 message of ``row``: built and stored on the first call, read back afterwards. A large
+        body is posted from its file in the blob store (never held in memory)."""
+        document = document_from_sbd(self._blob_source(row.sbd_sha256))
         if row.message_sha256 is None:
-            endpoint = discover(document, resolver=self.resolver)
-            spool = Path(tempfile.mkdtemp(prefix="ap-out-", dir=self.config.data_dir))
-            try:
-                built = build(document, endpoint, identity=self.identity, spool_dir=spool)
-                blob = self.blobs.put(built.body_bytes())
-            finally:
-                shutil.rmtree(spool, ignore_errors=True)
-            certificate = endpoint.certificate.public_bytes(serialization.Encoding.PEM).decode()
-            o = t.outbound_messages
-            with self.engine.begin() as conn:
-                conn.execute(
-                    update(o)
-                    .where(o.c.id == row.id, o.c.message_sha256.is_(None))
-                    .values(
-                        message_id=built.message_id,
-                        message_sha256=blob.sha256,
-                        content_type=built.content_type,
-                        signed_references=_references_json(built.message.signed_references),
-                        endpoint_url=endpoint.url,
-                        endpoint_certificate=certificate,
-                        to_party=seat_id(endpoint.certificate),
-                        updated_at=utc_now(),
-                    )
-                )
-                self._event(conn, row.id, SENDING, f"message {built.message_id} built for {endpoint.url}")
-                row = conn.execute(select(o).where(o.c.id == row.id)).one()
+            built = self._build(row, document)
+            if built is not None:
+                return built
+            row = self._row(row.id)  # another worker stored its build first: post those bytes
+        body = self._blob_source(row.message_sha256)
         message = OutboundMessage(
             message_id=row.message_id,
             content_type=row.content_type,
-            body=self.blobs.read_bytes(row.message_sha256),
-            body_path=None,
+            body=body if isinstance(body, bytes) else None,
+            body_path=body if isinstance(body, Path) else None,
             signed_references=_references(row.signed_references),
         )
         endpoint = Endpoint(
@@ -668,40 +694,96 @@ class Service:
         )
         return PreparedMessage(message, endpoint, document)
 
+    def _row(self, outbound_id: str) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(t.outbound_messages).where(t.outbound_messages.c.id == outbound_id)
+            ).one()
+
+    def _build(self, row: Any, document: Any) -> PreparedMessage | None:
+        """Discover, build, store the bytes (blob) and what a retry needs (columns) in one full commit;
+        ``None`` when another worker's build was stored first."""
+        endpoint = discover(document, resolver=self.resolver)
+        spool = Path(tempfile.mkdtemp(prefix="ap-out-", dir=self.spool_dir))
+        try:
+            built = build(document, endpoint, identity=self.identity, spool_dir=spool)
+            sent = built.message
+            if sent.body is not None:
+                blob = self.blobs.put(sent.body)
+            else:
+                assert sent.body_path is not None
+                blob = self.blobs.put_file(sent.body_path)
+        finally:
+            shutil.rmtree(spool, ignore_errors=True)
+        certificate = endpoint.certificate.public_bytes(serialization.Encoding.PEM).decode()
+        o = t.outbound_messages
+        with self.engine.begin() as conn:
+            stored = conn.execute(
+                update(o)
+                .where(o.c.id == row.id, o.c.message_sha256.is_(None))
+                .values(
+                    message_id=built.message_id,
+                    message_sha256=blob.sha256,
+                    content_type=built.content_type,
+                    signed_references=_references_json(sent.signed_references),
+                    endpoint_url=endpoint.url,
+                    endpoint_certificate=certificate,
+                    to_party=seat_id(endpoint.certificate),
+                    updated_at=utc_now(),
+                )
+            ).rowcount
+            if stored:
+                self._event(conn, row.id, SENDING, f"message {built.message_id} built for {endpoint.url}")
+        if not stored:
+            return None
+        if sent.body is None:  # the spool is gone: post the stored file
+            sent = dataclasses.replace(sent, body_path=self.blobs.path(blob.sha256))
+        return PreparedMessage(sent, endpoint, document)
+
     # --- circuit breaker per receiving AP -------------------------------------------------------
 
-    def _circuit_open_until(self, url: str) -> datetime | None:
+    def _circuit(self, url: str) -> Any:
+        """The circuit row of ``url`` (``None``: closed, no failure counted)."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(t.circuits).where(t.circuits.c.endpoint_url == url)).first()
-        until = _aware(row.open_until) if row is not None else None
-        return until if until is not None and until > utc_now() else None
+            return conn.execute(select(t.circuits).where(t.circuits.c.endpoint_url == url)).first()
 
-    def _record_circuit(self, url: str, healthy: bool) -> None:
-        """A delivery (or a permanent answer: the AP is up) closes the circuit; a transport failure
+    def _record_circuit(self, conn: Any, url: str, healthy: bool, seen: Any) -> None:
+        """A delivery (or a permanent answer: the AP is up) closes the circuit — written only when it
+        was not known and closed already (``seen``: the row read before the attempt); a transport failure
         counts, and :attr:`Limits.circuit_failures` in a row open it."""
         c = t.circuits
-        limits = self.config.limits
-        with self.engine.begin() as conn:
+        row = seen
+        if healthy:
+            if row is not None and not row.failures and row.open_until is None:
+                return  # closed, and it stays closed: nothing to write
+            values: dict[str, Any] = {"failures": 0, "open_until": None}
+        else:
+            limits = self.config.limits
             row = conn.execute(select(c).where(c.c.endpoint_url == url)).first()
-            failures = 0 if healthy else (row.failures if row is not None else 0) + 1
+            failures = (row.failures if row is not None else 0) + 1
             open_until = None
             if failures >= limits.circuit_failures:
                 open_until = utc_now() + timedelta(seconds=limits.circuit_open_seconds)
                 failures = 0
             values = {"failures": failures, "open_until": open_until}
-            if row is None:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(insert(c).values(endpoint_url=url, **values))
-                except IntegrityError:
-                    conn.execute(update(c).where(c.c.endpoint_url == url).values(**values))
-            else:
+        if row is None:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(c).values(endpoint_url=url, **values))
+            except IntegrityError:
                 conn.execute(update(c).where(c.c.endpoint_url == url).values(**values))
+        else:
+            conn.execute(update(c).where(c.c.endpoint_url == url).values(**values))
 
     # --- inbound ----------------------------------------------------------------------------------
 
     def process_inbound(self, record_id: str) -> None:
-        """Validate an accepted inbound message, keep it for its tenant, answer and notify (idempotent)."""
+        """Validate an accepted inbound message, keep it for its tenant, answer and notify (idempotent).
+
+        One :func:`relaxed_transaction` keeps it for pull and marks the record processed (a power loss
+        that loses it only processes the message again); when an automatic answer is due the record is
+        marked processed only after the answer was submitted, so a crash in between answers on the
+        next run (the answer is submitted once: ``outbound_messages.answers`` is unique)."""
         from transport.sbdh import read_sbd
 
         record = self.ledger.get(record_id)
@@ -711,21 +793,25 @@ class Service:
         if tenant is None:  # served when accepted, no longer configured: keep it for an operator
             log.warning("inbound %s for %s: no tenant serves it any more", record.message_id, record.receiver)
             return
-        with self.ledger.open_payload(record) as fh:
-            sbd = fh.read()
-        root = read_sbd(sbd).payload.local_name
-        document = _payload_of(sbd)
+        stored = self.blobs.path(record.payload_sha256)
+        root = read_sbd(stored).payload.local_name
+        document: bytes | None = None
         valid: bool | None = None
         report: dict[str, Any] | None = None
         if self.validator is not None:
+            document = _payload_of(stored.read_bytes())
             try:
                 result = self.validator(document)
                 valid, report = bool(result.valid), validation_report(result)
             except Exception as exc:  # validation could not run: deliver, flagged
                 report = {"valid": None, "error": f"{type(exc).__name__}: {exc}"}
+        answer_due = _answer_due(tenant, root, valid)
         now = utc_now()
+        m = self.ledger_table()
+        processed = update(m).where(m.c.id == record.id, m.c.status == INBOUND_RECEIVED)
+        processed = processed.values(status=INBOUND_PROCESSED, updated_at=now)
         try:
-            with self.engine.begin() as conn:
+            with relaxed_transaction(self.engine) as conn:
                 conn.execute(
                     insert(t.inbound_processing).values(
                         inbound_id=record.id,
@@ -748,10 +834,14 @@ class Service:
                             next_attempt_at=now,
                         )
                     )
+                if not answer_due:
+                    conn.execute(processed)
         except IntegrityError:
-            pass  # processed before (a redelivered message)
-        self._answer(tenant, record, root, document, valid, report)
-        self.ledger.set_status(record.id, INBOUND_PROCESSED, expected=INBOUND_RECEIVED)
+            answer_due = True  # processed before (a redelivered message): finish what that run began
+        if answer_due:
+            self._answer(tenant, record, root, document or _payload_of(stored.read_bytes()), valid, report)
+            with relaxed_transaction(self.engine) as conn:
+                conn.execute(processed)
         if tenant.webhook_url:
             self.queue.enqueue_webhook(record.id)
 
@@ -991,6 +1081,28 @@ def _left_to_sweeper_on_outage(handler: Callable[[str], None]) -> Callable[[str]
     return run
 
 
+_SPOOLS: dict[Path, Path] = {}
+_SPOOLS_LOCK = threading.Lock()
+
+
+def _spool_dir(data_dir: Path) -> Path:
+    """This process's spool directory under ``data_dir`` (one per process: services of one process
+    on one data directory share it)."""
+    parent = Path(data_dir).resolve() / SPOOL_DIR
+    with _SPOOLS_LOCK:
+        mine = _SPOOLS.get(parent)
+        if mine is None or not mine.is_dir():
+            mine = _SPOOLS[parent] = process_work_dir(parent)
+        return mine
+
+
+def _answer_due(tenant: Tenant, root: str, valid: bool | None) -> bool:
+    """Whether :meth:`Service._answer` will answer a ``root`` document (validity ``valid``) for ``tenant``."""
+    return (tenant.tender_receipt and root == "Tender" and valid is not False) or (
+        tenant.rejection and valid is False and root in PREAWARD_ROOTS
+    )
+
+
 def _iso(moment: datetime | None) -> str | None:
     moment = _aware(moment)
     return moment.isoformat() if moment is not None else None
@@ -1111,7 +1223,7 @@ def _transaction_of(document: bytes) -> str:
     return f"urn:fdc:peppol.eu:prac:trns:{found.group(1) if found else 't001'}:1.1"
 
 
-def _default_validator() -> Callable[[bytes], Any]:
+def _default_validator() -> Callable[[bytes | Path], Any]:
     from functools import partial
 
     from ubl.artifacts import default_store

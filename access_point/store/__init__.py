@@ -3,7 +3,8 @@
 Modules (one job each):
 
 * :mod:`~access_point.store.engine` — ``create_engine_for(url)``: SQLite with WAL, ``synchronous=FULL``,
-  a busy timeout and foreign keys; PostgreSQL (psycopg 3) by URL. ``sqlite_url(path)`` builds a file URL.
+  a busy timeout and foreign keys; PostgreSQL (psycopg 3) by URL. ``sqlite_url(path)`` builds a file URL;
+  ``relaxed_transaction(engine)`` a transaction durable across a process crash, not a power loss.
 * :mod:`~access_point.store.schema` — the ONE :class:`sqlalchemy.MetaData` (``metadata``) every table of
   the service is declared on; this module declares the inbound tables (``inbound_messages``).
 * :mod:`~access_point.store.migrate` — ``upgrade(engine)``: Alembic to head at start-up (scripts ship
@@ -19,7 +20,7 @@ Modules (one job each):
 from __future__ import annotations
 
 from access_point.store.blobs import BlobRef, BlobStore
-from access_point.store.engine import create_engine_for, sqlite_url
+from access_point.store.engine import create_engine_for, relaxed_transaction, sqlite_url
 from access_point.store.ledger import InboundRecord, SqlInboundLedger
 from access_point.store.migrate import upgrade
 from access_point.store.open import Store, open_store
@@ -35,6 +36,7 @@ __all__ = [
     "inbound_messages",
     "metadata",
     "open_store",
+    "relaxed_transaction",
     "sqlite_url",
     "upgrade",
 ]

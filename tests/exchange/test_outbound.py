@@ -23,10 +23,8 @@ from exchange import (
     build,
     discover,
     document_from_sbd,
-    message_state,
     prepare,
     prepare_document,
-    restore_message,
 )
 from exchange.outbound import BAD_ENDPOINT_URL_CODE
 from peppol.endpoint import TRANSPORT_PROFILE_AS4_V2, Endpoint
@@ -224,28 +222,6 @@ def test_attempt_failures_are_classified(test_pki: Any, server: RunningServer, r
         down = attempt(message, closed, sender=sender)
     assert not down.delivered and not down.permanent and down.http_status is None
     assert message.message_id not in {m.message_id for m in recorder.persisted}
-
-
-def test_a_message_kept_across_a_restart_is_posted_with_identical_bytes(
-    test_pki: Any, tmp_path: Path, server: RunningServer, recorder: Recorder
-) -> None:
-    """The service keeps message_state (JSON) + body + SBD; after a restart the restored message is the
-    same message: the receiver answers it as a duplicate with the receipt it gave the first time."""
-    directory = static_directory(tmp_path, test_pki, server.url)
-    original = prepare(request(), validator=None, resolver=directory, identity=test_pki.aps[0].identity())
-    body = tmp_path / "body.mime"
-    body.write_bytes(original.body_bytes())
-    state = json.loads(json.dumps(message_state(original)))
-    sbd = original.document.sbd
-    assert isinstance(sbd, bytes)
-    with As4Sender(allow_http=True, validate_signer=test_pki.ap_validator().validate) as sender:
-        first = attempt(original, original.endpoint, sender=sender)
-        restored = restore_message(state, body=body, document=document_from_sbd(sbd))
-        again = attempt(restored, restored.endpoint, sender=sender)
-    assert restored.message_id == original.message_id and restored.body_bytes() == original.body_bytes()
-    assert restored.endpoint.certificate == original.endpoint.certificate
-    assert first.delivered and again.delivered and again.receipt == first.receipt
-    assert [m.message_id for m in recorder.persisted].count(original.message_id) == 1
 
 
 def test_a_document_of_no_known_type_is_an_invalid_request_not_a_crash(tmp_path: Path) -> None:
