@@ -70,7 +70,7 @@ _TEXT = st.text(
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ref_to=_TEXT, description=_TEXT, detail=_TEXT)
-@example(ref_to=' a&b<c>"d\t\n\re\x01 ', description='x > y & z < w\r\n', detail=']]> \x1b\t')
+@example(ref_to=' a&b<c>"d\t\n\re\x01 ', description="x > y & z < w\r\n", detail="]]> \x1b\t")
 def test_error_signal_texts_are_escaped_canonically(
     test_pki, ref_to: str, description: str, detail: str
 ) -> None:  # type: ignore[no-untyped-def]

@@ -142,9 +142,7 @@ def signal_envelope(
         value = signer.private_key.sign(signed_info.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
         token = f"X509-{unique}"
         security = (
-            _SECURITY_START.format(
-                token=token, der=_der_b64(signer.certificate), signature=f"SIG-{unique}"
-            )
+            _SECURITY_START.format(token=token, der=_der_b64(signer.certificate), signature=f"SIG-{unique}")
             + signed_info
             + _SECURITY_END.format(value=b64(value), token=token)
         )
