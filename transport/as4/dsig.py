@@ -269,23 +269,32 @@ def parse_reference(ref_el: etree._Element) -> Reference:
     """Read a ``ds:Reference`` element into a :class:`Reference` (no checks beyond :func:`signed_text`):
     the Transform algorithms of its ``ds:Transforms`` children in document order, its first
     ``ds:DigestMethod`` and its first ``ds:DigestValue`` (one pass over its children)."""
+    return _read_reference(ref_el)[0]
+
+
+def _read_reference(ref_el: etree._Element) -> tuple[Reference, etree._Element | None]:
+    """:func:`parse_reference`, also returning the first ``ds:Transform`` element."""
     transforms: list[str] = []
+    first: etree._Element | None = None
     dm: etree._Element | None = None
     dv: etree._Element | None = None
     for child in ref_el:
         tag = child.tag
         if tag == _TRANSFORMS:
-            transforms.extend(t.get("Algorithm") or "" for t in child.iterchildren(_TRANSFORM))
+            for transform in child.iterchildren(_TRANSFORM):
+                first = transform if first is None else first
+                transforms.append(transform.get("Algorithm") or "")
         elif tag == _DIGEST_METHOD:
             dm = child if dm is None else dm
         elif tag == _DIGEST_VALUE:
             dv = child if dv is None else dv
-    return Reference(
+    ref = Reference(
         uri=ref_el.get("URI") or "",
         digest_method=(dm.get("Algorithm") or "") if dm is not None else "",
         digest_value="".join(signed_text(dv, "ds:DigestValue").split()) if dv is not None else "",
         transforms=tuple(transforms),
     )
+    return ref, first
 
 
 def resolve_token_certificate(
@@ -419,14 +428,13 @@ def verify_references(
     """Recompute every Reference digest of an already verified signature (see :func:`verify_signature`)."""
     out: list[Reference] = []
     for ref_el in signature.iterfind(f"{DS}SignedInfo/{DS}Reference"):
-        ref = parse_reference(ref_el)
+        ref, transform = _read_reference(ref_el)
         expected = _b64(ref.digest_value)
         if ref.uri.startswith("#"):
             target = ids.get(ref.uri[1:])
             if target is None:
                 raise FailedAuthentication(f"reference {ref.uri!r} does not resolve")
-            transform = ref_el.find(f"{DS}Transforms/{DS}Transform")
-            assert transform is not None
+            assert transform is not None  # one allowed transform: checked with the SignatureValue
             actual: bytes | None = _c14n_sha256(target, _prefix_list(transform))
         elif ref.uri.startswith("cid:"):
             if cid_digest is None:
