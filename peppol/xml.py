@@ -129,15 +129,25 @@ PullEvent = Literal["start", "end", "start-ns", "end-ns", "comment", "pi"]
 
 
 def make_pull_parser(
-    events: tuple[PullEvent, ...] = ("start", "end"), *, remove_comments: bool = False
+    events: tuple[PullEvent, ...] = ("start", "end"),
+    *,
+    remove_comments: bool = False,
+    tags: tuple[str, ...] | None = None,
 ) -> etree.XMLPullParser:
     """A new hardened pull (feed) parser reporting ``events``; feed it bytes, read its events.
 
     Comments and processing instructions are kept by default, so that :func:`simple_text` sees them
     in a streamed subtree exactly as in a tree from :func:`parse_bytes`. Call :func:`refuse_doctype` on
-    the first bytes before feeding them (the parser itself would read a DOCTYPE).
+    the first bytes before feeding them (the parser itself would read a DOCTYPE). ``tags`` (Clark
+    names) restricts the events to those elements: lxml then makes no Python object for the others
+    (an event costs ~0.7 µs), while the tree is built as usual.
     """
-    return etree.XMLPullParser(events=events, **_HARDENED, remove_comments=remove_comments)
+    return etree.XMLPullParser(
+        events=events,
+        **_HARDENED,
+        remove_comments=remove_comments,
+        tag=list(tags) if tags is not None else None,
+    )
 
 
 def make_target_parser(target: object) -> etree.XMLParser:
@@ -341,11 +351,24 @@ def _prolog_text(data: bytes) -> str:
     return head.decode("latin-1")
 
 
+def _has_markup_declaration(text: str) -> bool:
+    """``"<!" in text``, by single-character searches (a two-character ``in`` over kilobytes of markup
+    is ~50x slower than ``str.find`` of one character, which uses ``memchr``)."""
+    bang = text.find("!")
+    while bang >= 0:
+        if bang and text[bang - 1] == "<":
+            return True
+        bang = text.find("!", bang + 1)
+    return False
+
+
 def refuse_doctype(data: bytes) -> None:
     """Raise :class:`DoctypeForbiddenError` when the prolog of ``data`` (its first bytes suffice)
     declares a DOCTYPE, so that no DTD ever reaches libxml2 (not even partly). Comments and processing
     instructions are removed first: a ``<x`` inside a comment must not end the prolog early."""
     text = _prolog_text(data)
+    if not _has_markup_declaration(text):  # no DOCTYPE (nor comment): the usual case, no regex pass
+        return
     # Left to right, the text between comments and PIs up to the first element start: the same scope
     # as removing every comment and PI then cutting at the root, without scanning the whole head.
     outside: list[str] = []

@@ -215,3 +215,15 @@ def test_a_comment_inside_a_header_value_is_refused_however_the_input_is_fed(
         with pytest.raises(SbdhError) as err:
             read(tampered)
         assert err.value.code == "invalid-sbd-xml" and "comment" in str(err.value), (read, err.value)
+
+
+def test_another_root_is_refused_without_reading_the_document() -> None:
+    """The reader only reports StandardBusinessDocument and its header: a large document with another
+    root (even one holding an SBD further down) is refused within the prolog scan, not read to its end."""
+    nested = b'<StandardBusinessDocument xmlns="http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"/>'
+    for inner in (b"", nested):
+        stream = io.BytesIO(HEAD + inner + LINE * 100_000 + b"</Invoice>\n")
+        with pytest.raises(SbdhError) as err:
+            read_sbd(stream)
+        assert err.value.code == "invalid-sbd-xml" and "StandardBusinessDocument" in str(err.value)
+        assert stream.tell() <= 128 * 1024, stream.tell()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hashlib
 import hmac
 from collections.abc import Callable, Iterable, Sequence
@@ -21,8 +20,10 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
+from peppol.pki.memo import PerObject
 from peppol.xml import XmlError, XmlMixedContentError, exc_c14n, simple_text
 from transport.as4.constants import (
     ALG_EXC_C14N,
@@ -55,6 +56,9 @@ MAX_SIGNED_INFO_BYTES: Final = 64 * 1024
 #: Decoded BinarySecurityToken certificates kept, by DER: a partner sends the same certificate with
 #: every message (twice in a UserMessage: signer and encryption recipient).
 TOKEN_CERTIFICATE_CACHE_SIZE: Final = 256
+#: Longest BST text kept in that cache (a Peppol AP certificate is ~2 KB of base64): an attacker's
+#: bloated self-signed certificates are decoded each time instead of being kept alive.
+MAX_CACHED_TOKEN_CHARS: Final = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -80,9 +84,10 @@ class Reference:
 
 
 def _b64(text: str) -> bytes | None:
+    """Strict base64 (whitespace ignored: line breaks are allowed in XML-DSig values), or None."""
     try:
-        return base64.b64decode("".join(text.split()), validate=True)
-    except (binascii.Error, ValueError):
+        return binascii.a2b_base64("".join(text.split()).encode("ascii"), strict_mode=True)
+    except (binascii.Error, ValueError):  # UnicodeEncodeError is a ValueError
         return None
 
 
@@ -111,25 +116,28 @@ def element_ids(el: etree._Element) -> set[str]:
     return {v for v in (el.get(a) for a in _ID_ATTRIBUTES) if v is not None}
 
 
-#: The elements (``root`` included, document order) that carry any id attribute: selected in C, so only
-#: those few are looked at in Python (an envelope has ~75 elements, 5 of them with an id).
-_WITH_ID: Final = etree.XPath(
-    "descendant-or-self::*[@wsu:Id or @Id or @id or @ID]", namespaces={"wsu": NS_WSU}
+#: Every id attribute value in the document (document order), selected in C: each result knows its
+#: element (``getparent()``), so only the ~5 ids of an envelope of ~75 elements are looked at in Python.
+_ID_VALUES: Final = etree.XPath(
+    "descendant-or-self::*/@wsu:Id | descendant-or-self::*/@Id | descendant-or-self::*/@id"
+    " | descendant-or-self::*/@ID",
+    namespaces={"wsu": NS_WSU},
 )
 
 
 def collect_ids(root: etree._Element) -> dict[str, etree._Element]:
     """Every id in the document; an id used twice (on one or two elements) is a wrapping attack signal."""
     ids: dict[str, etree._Element] = {}
-    found = _WITH_ID(root)
+    found = _ID_VALUES(root)
     assert isinstance(found, list)
-    for el in found:
-        assert isinstance(el, etree._Element)
+    for value in found:
+        assert isinstance(value, etree._ElementUnicodeResult)
+        el = value.getparent()
+        assert el is not None
+        known = ids.setdefault(str(value), el)
         # one element may carry the same value twice (Domibus: wsu:Id and id); two elements may not
-        for value in element_ids(el):
-            if value in ids:
-                raise FailedAuthentication(f"duplicate id {value!r} in the envelope (signature wrapping?)")
-            ids[value] = el
+        if known is not el:
+            raise FailedAuthentication(f"duplicate id {str(value)!r} in the envelope (signature wrapping?)")
     return ids
 
 
@@ -167,12 +175,25 @@ def add_binary_security_token(
     return bst
 
 
-@functools.lru_cache(maxsize=64)
-def _der_b64(cert: x509.Certificate) -> str:
-    """Base64 DER of ``cert``: our own certificate goes into every signed message and receipt."""
-    from cryptography.hazmat.primitives.serialization import Encoding
+def _der_of(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(Encoding.DER)
 
-    return b64(cert.public_bytes(Encoding.DER))
+
+#: DER of a certificate, per certificate object. ``cryptography`` hashes and compares certificates
+#: slowly (~15-20 µs for ``hash`` or ``==`` of equal ones): our own certificate, going into every
+#: signed message and receipt and compared with every EncryptedKey's, is encoded once instead.
+_der: Final = PerObject(_der_of, maxsize=TOKEN_CERTIFICATE_CACHE_SIZE)
+
+
+#: Base64 DER of a certificate (the BST text), per certificate object.
+_der_b64: Final[PerObject[x509.Certificate, str]] = PerObject(
+    lambda cert: b64(_der(cert)), maxsize=TOKEN_CERTIFICATE_CACHE_SIZE
+)
+
+
+def same_certificate(a: x509.Certificate, b: x509.Certificate) -> bool:
+    """``a == b``, by DER bytes remembered per object."""
+    return a is b or _der(a) == _der(b)
 
 
 def add_token_reference(parent: etree._Element, token_id: str) -> etree._Element:
@@ -238,17 +259,42 @@ def signed_text(el: etree._Element, what: str) -> str:
         raise FailedAuthentication(f"{what}: {exc}") from exc
 
 
+_TRANSFORMS: Final = f"{DS}Transforms"
+_TRANSFORM: Final = f"{DS}Transform"
+_DIGEST_METHOD: Final = f"{DS}DigestMethod"
+_DIGEST_VALUE: Final = f"{DS}DigestValue"
+
+
 def parse_reference(ref_el: etree._Element) -> Reference:
-    """Read a ``ds:Reference`` element into a :class:`Reference` (no checks beyond :func:`signed_text`)."""
-    transforms = tuple(t.get("Algorithm") or "" for t in ref_el.iterfind(f"{DS}Transforms/{DS}Transform"))
-    dm = ref_el.find(f"{DS}DigestMethod")
-    dv = ref_el.find(f"{DS}DigestValue")
-    return Reference(
+    """Read a ``ds:Reference`` element into a :class:`Reference` (no checks beyond :func:`signed_text`):
+    the Transform algorithms of its ``ds:Transforms`` children in document order, its first
+    ``ds:DigestMethod`` and its first ``ds:DigestValue`` (one pass over its children)."""
+    return _read_reference(ref_el)[0]
+
+
+def _read_reference(ref_el: etree._Element) -> tuple[Reference, etree._Element | None]:
+    """:func:`parse_reference`, also returning the first ``ds:Transform`` element."""
+    transforms: list[str] = []
+    first: etree._Element | None = None
+    dm: etree._Element | None = None
+    dv: etree._Element | None = None
+    for child in ref_el:
+        tag = child.tag
+        if tag == _TRANSFORMS:
+            for transform in child.iterchildren(_TRANSFORM):
+                first = transform if first is None else first
+                transforms.append(transform.get("Algorithm") or "")
+        elif tag == _DIGEST_METHOD:
+            dm = child if dm is None else dm
+        elif tag == _DIGEST_VALUE:
+            dv = child if dv is None else dv
+    ref = Reference(
         uri=ref_el.get("URI") or "",
         digest_method=(dm.get("Algorithm") or "") if dm is not None else "",
         digest_value="".join(signed_text(dv, "ds:DigestValue").split()) if dv is not None else "",
-        transforms=transforms,
+        transforms=tuple(transforms),
     )
+    return ref, first
 
 
 def resolve_token_certificate(
@@ -271,20 +317,33 @@ def resolve_token_certificate(
         raise PolicyNoncompliance(f"{what}: BinarySecurityToken ValueType must be X509v3")
     if token.get("EncodingType", BST_ENCODING_BASE64) != BST_ENCODING_BASE64:
         raise PolicyNoncompliance(f"{what}: BinarySecurityToken must be Base64Binary")
-    der = _b64(signed_text(token, f"{what}: wsse:BinarySecurityToken"))
+    return _token_certificate(signed_text(token, f"{what}: wsse:BinarySecurityToken"), what)
+
+
+def _token_certificate(text: str, what: str) -> x509.Certificate:
+    """The certificate of a BST's base64 text (decoded once per text: a partner sends the same token
+    with every message, twice in a UserMessage)."""
+    cached = _TOKEN_CERTIFICATES.get(text)
+    if cached is not None:
+        return cached
+    der = _b64(text)
     if not der:
         raise PolicyNoncompliance(f"{what}: BinarySecurityToken is not valid base64")
     try:
-        return _load_der_certificate(der)
+        cert = x509.load_der_x509_certificate(der)
     except ValueError as exc:
         raise PolicyNoncompliance(f"{what}: BinarySecurityToken does not hold an X.509 certificate") from exc
+    if len(text) <= MAX_CACHED_TOKEN_CHARS:
+        if len(_TOKEN_CERTIFICATES) >= TOKEN_CERTIFICATE_CACHE_SIZE:
+            _TOKEN_CERTIFICATES.clear()
+        _TOKEN_CERTIFICATES[text] = cert
+    return cert
 
 
-@functools.lru_cache(maxsize=TOKEN_CERTIFICATE_CACHE_SIZE)
-def _load_der_certificate(der: bytes) -> x509.Certificate:
-    """Decode a certificate once per DER value (certificate objects are immutable; decoding errors are
-    not cached)."""
-    return x509.load_der_x509_certificate(der)
+#: BST text → certificate (see :func:`_token_certificate`), cleared when full; the same text gives the
+#: same certificate object, so per-object memos (CN, fingerprint, verdicts) hit too. Decoding errors
+#: are not kept. A plain dict: its get and set are atomic under the GIL, and a race only decodes twice.
+_TOKEN_CERTIFICATES: dict[str, x509.Certificate] = {}
 
 
 #: Given a ``cid:`` content id, return the base64 SHA-256 of the attachment after the content transform,
@@ -369,24 +428,22 @@ def verify_references(
     """Recompute every Reference digest of an already verified signature (see :func:`verify_signature`)."""
     out: list[Reference] = []
     for ref_el in signature.iterfind(f"{DS}SignedInfo/{DS}Reference"):
-        ref = parse_reference(ref_el)
+        ref, transform = _read_reference(ref_el)
         expected = _b64(ref.digest_value)
         if ref.uri.startswith("#"):
             target = ids.get(ref.uri[1:])
             if target is None:
                 raise FailedAuthentication(f"reference {ref.uri!r} does not resolve")
-            transform = ref_el.find(f"{DS}Transforms/{DS}Transform")
-            assert transform is not None
-            actual: str | None = digest_c14n(target, _prefix_list(transform))
+            assert transform is not None  # one allowed transform: checked with the SignatureValue
+            actual: bytes | None = _c14n_sha256(target, _prefix_list(transform))
         elif ref.uri.startswith("cid:"):
             if cid_digest is None:
                 raise FailedAuthentication(f"attachment reference {ref.uri!r} cannot be resolved")
-            actual = cid_digest(ref.uri[4:])
+            computed = cid_digest(ref.uri[4:])
+            actual = None if computed is None else _b64(computed) or b""
         else:
             raise FailedAuthentication(f"reference URI {ref.uri!r} is neither #id nor cid:")
-        if actual is not None and (
-            expected is None or not hmac.compare_digest(_b64(actual) or b"", expected)
-        ):
+        if actual is not None and (expected is None or not hmac.compare_digest(actual, expected)):
             raise FailedAuthentication(f"digest mismatch for reference {ref.uri!r}")
         out.append(ref)
     return tuple(out)
@@ -409,11 +466,11 @@ def verify_signature(
     return verify_references(signature, ids, cid_digest)
 
 
-def digest_c14n(el: etree._Element, inclusive_prefixes: list[str] | None) -> str:
-    """exc-c14n digest of a referenced element; an element that cannot be canonicalised (relative
-    namespace URI) cannot have been signed: FailedAuthentication."""
+def _c14n_sha256(el: etree._Element, inclusive_prefixes: list[str] | None) -> bytes:
+    """SHA-256 of the exc-c14n form of a referenced element; an element that cannot be canonicalised
+    (relative namespace URI) cannot have been signed: FailedAuthentication."""
     try:
-        return sha256_b64(exc_c14n(el, inclusive_prefixes=inclusive_prefixes))
+        return hashlib.sha256(exc_c14n(el, inclusive_prefixes=inclusive_prefixes)).digest()
     except XmlError as exc:
         raise FailedAuthentication(f"referenced element cannot be canonicalised: {exc}") from exc
 

@@ -7,6 +7,7 @@ P-Mode (agreement, roles, party id type) is ``EBMS:0010`` (:class:`~transport.er
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -143,6 +144,7 @@ def parse_timestamp(text: str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+@functools.cache
 def _q(ns: str, tag: str) -> str:
     return f"{{{ns}}}{tag}"
 
@@ -291,18 +293,31 @@ def render_messaging(header: UserMessageHeader, messaging_id: str, *, canonical:
 # --- parsing ----------------------------------------------------------------------------------------
 
 
-def _one(parent: etree._Element, tag: str, where: str) -> etree._Element:
-    found = parent.findall(_q(NS_EB, tag))
+def _children(parent: etree._Element) -> dict[object, list[etree._Element]]:
+    """The children of ``parent`` grouped by tag, in one pass (comments and PIs land under their
+    non-string tags, which no lookup asks for)."""
+    groups: dict[object, list[etree._Element]] = {}
+    for child in parent:
+        groups.setdefault(child.tag, []).append(child)
+    return groups
+
+
+def _one_of(groups: dict[object, list[etree._Element]], tag: str, where: str) -> etree._Element:
+    found = groups.get(_q(NS_EB, tag), ())
     if len(found) != 1:
         raise InvalidHeader(f"{where} must contain exactly one eb:{tag} (found {len(found)})")
     return found[0]
 
 
-def _opt(parent: etree._Element, tag: str, where: str) -> etree._Element | None:
-    found = parent.findall(_q(NS_EB, tag))
+def _opt_of(groups: dict[object, list[etree._Element]], tag: str, where: str) -> etree._Element | None:
+    found = groups.get(_q(NS_EB, tag), ())
     if len(found) > 1:
         raise InvalidHeader(f"{where} must contain at most one eb:{tag} (found {len(found)})")
     return found[0] if found else None
+
+
+def _opt(parent: etree._Element, tag: str, where: str) -> etree._Element | None:
+    return _opt_of(_children(parent), tag, where)
 
 
 def value_of(el: etree._Element, what: str) -> str:
@@ -332,18 +347,21 @@ class PartInfo:
 
 def parse_part_infos(um: etree._Element) -> tuple[PartInfo, ...]:
     """All ``eb:PartInfo`` of a UserMessage; hrefs must be ``cid:`` (external payloads are not Peppol)."""
-    payload_info = _opt(um, "PayloadInfo", "eb:UserMessage")
+    return _part_infos(_opt(um, "PayloadInfo", "eb:UserMessage"))
+
+
+def _part_infos(payload_info: etree._Element | None) -> tuple[PartInfo, ...]:
     if payload_info is None:
         return ()
     parts: list[PartInfo] = []
-    for part in payload_info.findall(_q(NS_EB, "PartInfo")):
+    for part in payload_info.iterchildren(_q(NS_EB, "PartInfo")):
         href = (part.get("href") or "").strip()
         if not href.startswith("cid:"):
             raise InvalidHeader(f"eb:PartInfo/@href must be a cid: reference, got {href!r}")
         props: dict[str, str] = {}
         pp = _opt(part, "PartProperties", "eb:PartInfo")
         if pp is not None:
-            for prop in pp.findall(_q(NS_EB, "Property")):
+            for prop in pp.iterchildren(_q(NS_EB, "Property")):
                 name = prop.get("name")
                 if not name:
                     raise InvalidHeader("eb:PartProperties/eb:Property without @name")
@@ -372,40 +390,41 @@ def parse_user_message(messaging: etree._Element) -> UserMessageHeader:
     Exactly one ``eb:PartInfo`` is required: Peppol carries the SBD as the one payload part.
     """
     um = find_user_message(messaging)
-    info = _one(um, "MessageInfo", "eb:UserMessage")
-    timestamp = parse_timestamp(_text(_one(info, "Timestamp", "eb:MessageInfo"), "eb:Timestamp"))
-    message_id = _text(_one(info, "MessageId", "eb:MessageInfo"), "eb:MessageId")
+    sections = _children(um)
+    info = _children(_one_of(sections, "MessageInfo", "eb:UserMessage"))
+    timestamp = parse_timestamp(_text(_one_of(info, "Timestamp", "eb:MessageInfo"), "eb:Timestamp"))
+    message_id = _text(_one_of(info, "MessageId", "eb:MessageInfo"), "eb:MessageId")
     if len(message_id) > MAX_MESSAGE_ID_CHARS:
         raise InvalidHeader(f"eb:MessageId has {len(message_id)} characters (at most {MAX_MESSAGE_ID_CHARS})")
-    ref_el = _opt(info, "RefToMessageId", "eb:MessageInfo")
+    ref_el = _opt_of(info, "RefToMessageId", "eb:MessageInfo")
     ref_to = value_of(ref_el, "eb:RefToMessageId") or None if ref_el is not None else None
 
-    party = _one(um, "PartyInfo", "eb:UserMessage")
+    party = _children(_one_of(sections, "PartyInfo", "eb:UserMessage"))
     seats: dict[str, str] = {}
     for side, role_expected in (("From", ROLE_INITIATOR), ("To", ROLE_RESPONDER)):
-        el = _one(party, side, "eb:PartyInfo")
-        pid = _one(el, "PartyId", f"eb:{side}")
+        el = _children(_one_of(party, side, "eb:PartyInfo"))
+        pid = _one_of(el, "PartyId", f"eb:{side}")
         seats[side] = _text(pid, f"eb:{side}/eb:PartyId")
         if pid.get("type") != PARTY_ID_TYPE:
             raise ProcessingModeMismatch(
                 f"eb:{side}/eb:PartyId/@type must be {PARTY_ID_TYPE!r}, got {pid.get('type')!r}"
             )
-        role = _text(_one(el, "Role", f"eb:{side}"), f"eb:{side}/eb:Role")
+        role = _text(_one_of(el, "Role", f"eb:{side}"), f"eb:{side}/eb:Role")
         if role != role_expected:
             raise ProcessingModeMismatch(f"eb:{side}/eb:Role must be {role_expected!r}, got {role!r}")
 
-    collab = _one(um, "CollaborationInfo", "eb:UserMessage")
-    agreement = _text(_one(collab, "AgreementRef", "eb:CollaborationInfo"), "eb:AgreementRef")
+    collab = _children(_one_of(sections, "CollaborationInfo", "eb:UserMessage"))
+    agreement = _text(_one_of(collab, "AgreementRef", "eb:CollaborationInfo"), "eb:AgreementRef")
     if agreement != AGREEMENT_REF:
         raise ProcessingModeMismatch(f"eb:AgreementRef must be {AGREEMENT_REF!r}, got {agreement!r}")
-    service_el = _one(collab, "Service", "eb:CollaborationInfo")
+    service_el = _one_of(collab, "Service", "eb:CollaborationInfo")
     service = _text(service_el, "eb:Service")
-    action = _text(_one(collab, "Action", "eb:CollaborationInfo"), "eb:Action")
-    conversation = _text(_one(collab, "ConversationId", "eb:CollaborationInfo"), "eb:ConversationId")
+    action = _text(_one_of(collab, "Action", "eb:CollaborationInfo"), "eb:Action")
+    conversation = _text(_one_of(collab, "ConversationId", "eb:CollaborationInfo"), "eb:ConversationId")
 
-    props_el = _one(um, "MessageProperties", "eb:UserMessage")
+    props_el = _one_of(sections, "MessageProperties", "eb:UserMessage")
     props: dict[str, tuple[str, str]] = {}
-    for prop in props_el.findall(_q(NS_EB, "Property")):
+    for prop in props_el.iterchildren(_q(NS_EB, "Property")):
         name = prop.get("name") or ""
         if name in props:
             raise InvalidHeader(f"eb:MessageProperties has property {name!r} twice")
@@ -415,7 +434,7 @@ def parse_user_message(messaging: etree._Element) -> UserMessageHeader:
         if not value or not type_:
             raise InvalidHeader(f"eb:MessageProperties needs property {required!r} with a value and @type")
 
-    parts = parse_part_infos(um)
+    parts = _part_infos(_opt_of(sections, "PayloadInfo", "eb:UserMessage"))
     if len(parts) != 1:
         raise InvalidHeader(f"a Peppol UserMessage carries exactly one eb:PartInfo (found {len(parts)})")
     return UserMessageHeader(

@@ -18,7 +18,6 @@ Steps, each mapped to its ebMS error (documented in docs/as4.md):
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import re
 import shutil
@@ -33,6 +32,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
+from peppol.pki.memo import PerObject
 from peppol.xml import XmlError, parse_bytes, simple_text
 from transport.as4.builder import KeyHolder
 from transport.as4.constants import (
@@ -58,10 +58,11 @@ from transport.as4.dsig import (
     collect_ids,
     element_ids,
     resolve_token_certificate,
+    same_certificate,
     verify_references,
     verify_signature_value,
 )
-from transport.as4.header import UserMessageHeader, find_user_message, parse_part_infos, parse_user_message
+from transport.as4.header import UserMessageHeader, parse_user_message
 from transport.as4.streams import (
     Spooled,
     SpoolWriter,
@@ -184,14 +185,17 @@ def normalise_cid(value: str) -> str:
     return unquote(value.strip())
 
 
-@functools.lru_cache(maxsize=TOKEN_CERTIFICATE_CACHE_SIZE)
-def certificate_cn(cert: x509.Certificate) -> str | None:
-    """The subject CN (cached per certificate: the signer of a partner is the same in every message)."""
+def _subject_cn(cert: x509.Certificate) -> str | None:
     attrs = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     if not attrs:
         return None
     value = attrs[0].value
     return value if isinstance(value, str) else value.decode("utf-8", "replace")
+
+
+#: The subject CN, per certificate object (the token cache gives a partner's signer as the same object
+#: in every message; a ``functools`` cache would hash the certificate, which costs ~15 µs).
+certificate_cn: Final = PerObject(_subject_cn, maxsize=TOKEN_CERTIFICATE_CACHE_SIZE)
 
 
 @dataclass(frozen=True)
@@ -327,7 +331,7 @@ def _decrypt_attachments(
     # certificates; a plain identity only for its own.
     select = getattr(identity, "decryption_key", None)
     private_key = select(cert) if callable(select) else None
-    if private_key is None and cert == identity.certificate:
+    if private_key is None and same_certificate(cert, identity.certificate):
         private_key = identity.private_key
     if private_key is None:
         raise FailedDecryption("the message is encrypted for another certificate")
@@ -404,7 +408,7 @@ def process_inbound(
         if att.cid in by_cid:
             raise MimeInconsistency(f"two MIME parts with Content-ID <{att.cid}>")
         by_cid[att.cid] = att
-    part_cids = [p.content_id for p in parse_part_infos(find_user_message(soap.messaging))]
+    part_cids = [header.payload_content_id]  # parse_user_message requires exactly one eb:PartInfo
     for cid in part_cids:
         if normalise_cid(cid) not in by_cid:
             raise MimeInconsistency(f"eb:PartInfo cid:{cid} has no MIME part")

@@ -8,14 +8,11 @@ digest value), because real access points re-prefix them or drop ``InclusiveName
 
 from __future__ import annotations
 
-import copy
 import email.parser
 import email.policy
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Final, Literal
 
@@ -23,19 +20,16 @@ from cryptography import x509
 from lxml import etree
 
 from peppol.xml import XmlError, XmlMixedContentError, parse_bytes, simple_text
-from transport.as4.builder import KeyHolder, OutboundMessage, add_body, new_envelope, serialize
-from transport.as4.constants import NS_DS, NS_EB, NS_EBBP, NS_S12, NS_WSSE, NS_WSU, NS_XML
+from transport.as4.builder import KeyHolder, OutboundMessage
+from transport.as4.constants import NS_DS, NS_EB, NS_S12, NS_WSSE
 from transport.as4.dsig import (
     Reference,
-    add_binary_security_token,
-    add_signature,
     element_ids,
     parse_reference,
     resolve_token_certificate,
     verify_signature,
-    xml_reference,
 )
-from transport.as4.header import format_timestamp, new_message_id
+from transport.as4.header import new_message_id
 from transport.as4.inbound import (
     MAX_ENVELOPE_BYTES,
     InboundUserMessage,
@@ -43,14 +37,20 @@ from transport.as4.inbound import (
     certificate_cn,
     locate_headers,
 )
+from transport.as4.signal_text import (
+    c14n_attr,
+    c14n_text,
+    copied_reference,
+    message_info,
+    non_repudiation_information,
+    signal_envelope,
+)
 from transport.errors import EbmsError, FailedAuthentication, InvalidReceipt
 
 S12 = f"{{{NS_S12}}}"
 EB = f"{{{NS_EB}}}"
-EBBP = f"{{{NS_EBBP}}}"
 DS = f"{{{NS_DS}}}"
 WSSE = f"{{{NS_WSSE}}}"
-WSU_ID = f"{{{NS_WSU}}}Id"
 
 #: ``origin`` attribute of the errors we raise (ebMS core §6.2; phase4 omits it, Holodeck sends it).
 ERROR_ORIGIN: Final = "ebMS"
@@ -90,39 +90,6 @@ class ReceivedSignal:
 # --- building ---------------------------------------------------------------------------------------
 
 
-def _signal_envelope(fill: Callable[[etree._Element], None], signer: KeyHolder | None) -> bytes:
-    envelope, header, security = new_envelope()
-    messaging = etree.SubElement(
-        header,
-        f"{EB}Messaging",
-        {f"{S12}mustUnderstand": "true", WSU_ID: f"msg-{uuid.uuid4()}"},
-        nsmap={"eb": NS_EB, "wsu": NS_WSU},
-    )
-    fill(messaging)
-    body = add_body(envelope, f"body-{uuid.uuid4()}")
-    if signer is None:
-        header.remove(security)
-    else:
-        token = f"X509-{uuid.uuid4()}"
-        add_binary_security_token(security, signer.certificate, token)
-        add_signature(
-            security,
-            (xml_reference(messaging), xml_reference(body)),
-            signer.private_key,
-            token_id=token,
-            signature_id=f"SIG-{uuid.uuid4()}",
-        )
-    return serialize(envelope)
-
-
-def _message_info(parent: etree._Element, message_id: str, ref_to: str | None) -> None:
-    info = etree.SubElement(parent, f"{EB}MessageInfo")
-    etree.SubElement(info, f"{EB}Timestamp").text = format_timestamp(datetime.now(UTC))
-    etree.SubElement(info, f"{EB}MessageId").text = message_id
-    if ref_to:
-        etree.SubElement(info, f"{EB}RefToMessageId").text = ref_to
-
-
 def received_reference_elements(envelope: bytes, soap: SoapHeaders | None = None) -> list[etree._Element]:
     """The ``ds:Reference`` elements of the Security header's signature, as received (``soap``: the
     envelope as already parsed by :func:`~transport.as4.inbound.process_inbound`, if at hand)."""
@@ -134,22 +101,18 @@ def received_reference_elements(envelope: bytes, soap: SoapHeaders | None = None
 
 
 def build_receipt(inbound: InboundUserMessage, *, signer: KeyHolder, message_id: str | None = None) -> bytes:
-    """The signed NRR receipt (SOAP envelope bytes) for a processed UserMessage.
+    """The signed NRR receipt (SOAP envelope bytes) for a processed UserMessage: every received
+    ``ds:Reference`` copied verbatim into ``ebbp:NonRepudiationInformation``.
 
-    Call only after the message is durably stored. ``MessagePartIdentifier`` is never used.
+    Call only after the message is durably stored. ``MessagePartIdentifier`` is never used. Written
+    as canonical text (:mod:`transport.as4.signal_text`).
     """
-    refs = received_reference_elements(inbound.envelope, inbound.soap)
-
-    def fill(messaging: etree._Element) -> None:
-        signal = etree.SubElement(messaging, f"{EB}SignalMessage")
-        _message_info(signal, message_id or new_message_id(), inbound.header.message_id)
-        receipt = etree.SubElement(signal, f"{EB}Receipt")
-        nri = etree.SubElement(receipt, f"{EBBP}NonRepudiationInformation", nsmap={"ebbp": NS_EBBP})
-        for ref in refs:
-            part = etree.SubElement(nri, f"{EBBP}MessagePartNRInformation")
-            part.append(copy.deepcopy(ref))
-
-    return _signal_envelope(fill, signer)
+    copies = [copied_reference(ref) for ref in received_reference_elements(inbound.envelope, inbound.soap)]
+    content = (
+        message_info(message_id or new_message_id(), inbound.header.message_id),
+        non_repudiation_information(text for text, _ in copies),
+    )
+    return signal_envelope(content, signer, canonical=all(clean for _, clean in copies))
 
 
 def xml_safe(text: str) -> str:
@@ -166,26 +129,25 @@ def build_error_signal(
     message_id: str | None = None,
 ) -> bytes:
     """A (signed, when ``signer`` is given) ``eb:Error`` signal for ``error``."""
-
-    def fill(messaging: etree._Element) -> None:
-        signal = etree.SubElement(messaging, f"{EB}SignalMessage")
-        _message_info(signal, message_id or new_message_id(), ref_to_message_id)
-        attrs = {
-            "errorCode": error.code,
-            "severity": error.severity,
-            "category": error.category,
-            "origin": ERROR_ORIGIN,
-            "shortDescription": error.short_description,
-        }
-        if ref_to_message_id:
-            attrs["refToMessageInError"] = ref_to_message_id
-        err = etree.SubElement(signal, f"{EB}Error", attrs)
-        desc = etree.SubElement(err, f"{EB}Description", {f"{{{NS_XML}}}lang": "en"})
-        desc.text = xml_safe(error.description)
-        if error.detail:
-            etree.SubElement(err, f"{EB}ErrorDetail").text = xml_safe(error.detail)
-
-    return _signal_envelope(fill, signer)
+    ref_to = xml_safe(ref_to_message_id) if ref_to_message_id else None
+    attrs = {
+        "category": error.category,
+        "errorCode": error.code,
+        "origin": ERROR_ORIGIN,
+        "severity": error.severity,
+        "shortDescription": error.short_description,
+    }
+    if ref_to:
+        attrs["refToMessageInError"] = ref_to
+    # canonical order: unqualified attributes sorted by name
+    rendered = "".join(f' {name}="{c14n_attr(xml_safe(attrs[name]))}"' for name in sorted(attrs))
+    detail = f"<eb:ErrorDetail>{c14n_text(xml_safe(error.detail))}</eb:ErrorDetail>" if error.detail else ""
+    content = (
+        message_info(message_id or new_message_id(), ref_to),
+        f'<eb:Error{rendered}><eb:Description xml:lang="en">{c14n_text(xml_safe(error.description))}'
+        f"</eb:Description>{detail}</eb:Error>",
+    )
+    return signal_envelope(content, signer)
 
 
 # --- parsing ----------------------------------------------------------------------------------------

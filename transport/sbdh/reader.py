@@ -8,6 +8,7 @@ tree is never built, so a 100 MB SBD costs about one chunk of memory.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -36,7 +37,7 @@ MAX_HEADER_BYTES: Final = 1024 * 1024
 #: part of the payload arrives in the same chunk, so keep chunks small here.
 HEADER_CHUNK_SIZE: Final = 16 * 1024
 #: Bytes given to the pull parser at a time (see :func:`_scan_header`).
-FEED_BYTES: Final = 2 * 1024
+FEED_BYTES: Final = 512
 _ROOT = f"{{{SBDH_NS}}}StandardBusinessDocument"
 _HEADER = f"{{{SBDH_NS}}}StandardBusinessDocumentHeader"
 
@@ -75,32 +76,50 @@ def _syntax_error(exc: Exception) -> SbdhError:
     return SbdhError(E.INVALID_SBD_XML, f"not well-formed XML: {exc}")
 
 
-def _on_start(scan: _HeaderScan, el: etree._Element) -> bool:
-    """Handle a start event; return True when the payload root has started (stop reading)."""
-    if scan.root is None:
-        if el.tag != _ROOT:
-            raise SbdhError(E.INVALID_SBD_XML, f"root element is {el.tag!r}, not a StandardBusinessDocument")
-        if _has_doctype(el):
-            raise SbdhError(E.INVALID_SBD_XML, "DOCTYPE declarations are not allowed")
-        scan.root = el
-        return False
-    parent = el.getparent()
-    if parent is not scan.root:
-        return False
+def _first_element(siblings: Iterator[etree._Element]) -> etree._Element | None:
+    """The first element among ``siblings`` (comments and processing instructions skipped)."""
+    return next((el for el in siblings if isinstance(el.tag, str)), None)
+
+
+def _on_root(el: etree._Element) -> etree._Element:
+    """Check the first StandardBusinessDocument element reported: it must be the document's root."""
+    if el.getparent() is not None:
+        root_tag = el.getroottree().getroot().tag
+        raise SbdhError(E.INVALID_SBD_XML, f"root element is {root_tag!r}, not a StandardBusinessDocument")
+    if _has_doctype(el):
+        raise SbdhError(E.INVALID_SBD_XML, "DOCTYPE declarations are not allowed")
+    return el
+
+
+def _advance(scan: _HeaderScan, header_done: bool) -> bool:
+    """Look at the root's children built so far: the first must be the header; once the header is
+    complete, the next element is the payload root (its start tag, attributes included, is parsed
+    when lxml has linked it). Return True when the payload root has started (stop reading)."""
+    assert scan.root is not None
     if scan.header is None:
-        if el.tag != _HEADER:
+        first = _first_element(scan.root.iterchildren())
+        if first is None:
+            return False
+        if first.tag != _HEADER:
             raise SbdhError(
                 E.MISSING_SBDH, "the first element of the SBD is not a StandardBusinessDocumentHeader"
             )
-        scan.header = el
+        scan.header = first
+    if not header_done:
         return False
-    scan.payload = payload_info(el)
+    payload = _first_element(scan.header.itersiblings())
+    if payload is None:
+        return False
+    scan.payload = payload_info(payload)
     return True
 
 
 def _scan_header(source: Source) -> _HeaderScan:
+    """Feed ``source`` to a pull parser reporting only StandardBusinessDocument and its header (so lxml
+    makes no Python object for the ~25 header elements or the payload elements read past the header's
+    end) until the payload root starts."""
     scan = _HeaderScan()
-    parser = new_pull_parser()
+    parser = new_pull_parser((_ROOT, _HEADER))
     fed = 0
     header_done = False
     prolog = b""
@@ -112,28 +131,36 @@ def _scan_header(source: Source) -> _HeaderScan:
                 refuse_doctype(prolog)
             fed += len(chunk)
             try:
-                # Fed in small pieces: lxml reports (and makes Python proxies for) every element of
-                # what it was fed, so a big piece would pay for payload elements read past its root.
+                # Fed in small pieces: whatever arrives in one piece is parsed into the tree, so a big
+                # piece would build payload elements read past its root.
                 for start in range(0, len(chunk), FEED_BYTES):
                     parser.feed(chunk[start : start + FEED_BYTES])
                     for event, el in parser.read_events():
-                        if not isinstance(el, etree._Element):
+                        if not isinstance(el, etree._Element):  # only element events are asked for
                             continue
                         if event == "start":
-                            if _on_start(scan, el):
-                                return scan
-                        elif el is scan.header:
+                            if scan.root is None:
+                                scan.root = _on_root(el)
+                        elif el.tag == _HEADER and el.getparent() is scan.root:
                             header_done = True
+                    if scan.root is not None and _advance(scan, header_done):
+                        return scan
             except etree.XMLSyntaxError as exc:
                 raise _syntax_error(exc) from exc
+            if scan.root is None and fed >= PROLOG_BYTES:
+                # no StandardBusinessDocument start after the longest prolog we read: another root
+                raise SbdhError(E.INVALID_SBD_XML, "the root element is not a StandardBusinessDocument")
             if not header_done and fed > MAX_HEADER_BYTES:
                 raise SbdhError(E.INVALID_SBD_XML, f"the SBD header is larger than {MAX_HEADER_BYTES} bytes")
         try:
-            parser.close()
+            root = parser.close()
         except etree.XMLSyntaxError as exc:
             raise _syntax_error(exc) from exc
     if scan.root is None:
-        raise SbdhError(E.INVALID_SBD_XML, "the input is empty or not XML")
+        if root is None:
+            raise SbdhError(E.INVALID_SBD_XML, "the input is empty or not XML")
+        raise SbdhError(E.INVALID_SBD_XML, f"root element is {root.tag!r}, not a StandardBusinessDocument")
+    _advance(scan, header_done)
     if scan.header is None:
         raise SbdhError(E.MISSING_SBDH, "the SBD has no StandardBusinessDocumentHeader")
     return scan

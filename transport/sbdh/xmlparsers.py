@@ -37,10 +37,11 @@ def refuse_doctype(head: bytes) -> None:
         raise SbdhError(E.INVALID_SBD_XML, str(exc)) from exc
 
 
-def new_pull_parser() -> etree.XMLPullParser:
-    """A hardened pull parser reporting start/end events. Comments and PIs are kept, so that
-    :func:`value_text` refuses them inside a value in a streamed header as in a parsed one."""
-    return make_pull_parser(("start", "end"))
+def new_pull_parser(tags: tuple[str, ...] | None = None) -> etree.XMLPullParser:
+    """A hardened pull parser reporting start/end events (of ``tags`` only, when given). Comments and
+    PIs are kept, so that :func:`value_text` refuses them inside a value in a streamed header as in a
+    parsed one."""
+    return make_pull_parser(("start", "end"), tags=tags)
 
 
 target_parser = make_target_parser
