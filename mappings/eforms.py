@@ -162,9 +162,7 @@ def _eu_funder(release: dict[str, Any]) -> None:
         for f in finances
         if isinstance(f, dict) and (f.get("financingParty") or {}).get("name") == EU_FUNDER
     ]
-    lot_funds = [
-        f for f in (release.get("platform") or {}).get("lotFunding") or [] if isinstance(f, dict)
-    ]
+    lot_funds = [f for f in (release.get("platform") or {}).get("lotFunding") or [] if isinstance(f, dict)]
     if not funded and not any(f.get("code") == EU_FUNDS for f in lot_funds):
         return
     parties = release.setdefault("parties", [])

@@ -381,6 +381,16 @@ _WINNER_NEEDS: Final = (
 )
 
 
+def _eforms_organisation(party: dict[str, Any]) -> bool:
+    """Whether the eForms writer writes ``party`` as an organisation (the spec's ``exclude`` patterns of
+    the organisation scope name the parties it does not)."""
+    from mappings.spec import load_spec
+
+    scope = next((s for s in load_spec("eforms").scopes if s.name == "organization"), None)
+    patterns = scope.exclude if scope else ()
+    return not any(all(party.get(k) == v for k, v in pattern) for pattern in patterns)
+
+
 def _classified(party: dict[str, Any], scheme: str) -> bool:
     details: dict[str, Any] = party["details"] if isinstance(party.get("details"), dict) else {}
     found = details.get("classifications") or []
@@ -401,6 +411,8 @@ def missing(release: dict[str, Any], target: str, directory: Directory) -> list[
     for i, party in enumerate(parties):
         roles = set(party.get("roles") or [])
         needs: list[tuple[str, Any, str]] = []
+        if target.startswith("eforms-") and not _eforms_organisation(party):
+            continue  # the EU as funder, a pre-selected participant: no eForms organisation, nothing asked
         if target.startswith("eforms-"):
             needs += _EFORMS_NEEDS
             if "buyer" in roles:
