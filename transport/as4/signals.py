@@ -27,6 +27,7 @@ from transport.as4.dsig import (
     element_ids,
     parse_reference,
     resolve_token_certificate,
+    same_certificate,
     verify_signature,
 )
 from transport.as4.header import new_message_id
@@ -282,7 +283,7 @@ def _check_signer_is_receiver(
     policy: ReceiptSignerPolicy,
     validate_signer: Callable[[x509.Certificate], None] | None,
 ) -> None:
-    if signer == certificate:
+    if same_certificate(signer, certificate):
         return
     if policy is ReceiptSignerPolicy.SAME_SEAT:
         if validate_signer is None:
