@@ -124,9 +124,9 @@ def _resolve(ref: ArtifactRef, store: ArtifactStore) -> Path | str:
 def _forget_resolved(store: ArtifactStore) -> bool:
     """Drop the remembered files of ``store``; True when there were any."""
     root = str(store.root)
-    stale = [k for k in _resolved if k[0] == root]
+    stale = [k for k in list(_resolved) if k[0] == root]  # list(): other threads may add meanwhile
     for key in stale:
-        del _resolved[key]
+        _resolved.pop(key, None)
     return bool(stale)
 
 
