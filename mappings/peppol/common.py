@@ -4,6 +4,7 @@ Peppol-only data kept in the platform extension (``platform.peppol``), and the t
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any, Final, Literal, get_args
 
 from lxml import etree
@@ -133,7 +134,7 @@ def _read_address(el: etree._Element) -> dict[str, str]:
     postal = el.find("cac:PostalAddress", NS)
     if postal is None:
         return {}
-    address = {key: (postal.findtext(tag, namespaces=NS) or "").strip() for tag, key in ADDRESS_FIELDS}
+    address = texts(postal, ADDRESS_FIELDS)
     address["country"] = (postal.findtext("cac:Country/cbc:IdentificationCode", namespaces=NS) or "").strip()
     return {k: v for k, v in address.items() if v}
 
@@ -295,8 +296,17 @@ def read_doc_reference(ref: etree._Element) -> dict[str, Any]:
             method = (ext.findtext("cbc:HashAlgorithmMethod", namespaces=NS) or "").strip()
             algo = next((k for k, v in HASH_ALGORITHMS.items() if v == method), method)
             doc["hash"] = {"algorithm": algo, "value": value.strip()}
-        for tag, key in (("cbc:URI", "url"), ("cbc:MimeCode", "format"), ("cbc:FileName", "fileName")):
-            val = ext.findtext(tag, namespaces=NS)
-            if val:
-                doc[key] = val.strip()
+        doc.update(
+            found_texts(ext, (("cbc:URI", "url"), ("cbc:MimeCode", "format"), ("cbc:FileName", "fileName")))
+        )
     return doc
+
+
+def texts(el: etree._Element, fields: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """``key: text`` (stripped; ``""`` where there is none) of each ``(tag, key)`` of ``fields`` in ``el``."""
+    return {key: (el.findtext(tag, namespaces=NS) or "").strip() for tag, key in fields}
+
+
+def found_texts(el: etree._Element, fields: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """``key: text`` (stripped) of each ``(tag, key)`` of ``fields`` whose element in ``el`` has text."""
+    return {key: val.strip() for tag, key in fields if (val := el.findtext(tag, namespaces=NS))}

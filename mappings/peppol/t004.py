@@ -159,16 +159,18 @@ def read_t004(root: etree._Element) -> dict[str, Any]:
             _read_procurement_document(ref, release)
             continue
         cert: dict[str, Any] = {"id": (ref.findtext("cbc:ID", namespaces=NS) or "").strip()}
-        for tag, key in (
-            ("cac:Attachment/cac:ExternalReference/cbc:URI", "uri"),
-            ("cac:Attachment/cac:ExternalReference/cbc:MimeCode", "mimeCode"),
-            ("cac:Attachment/cac:ExternalReference/cbc:FileName", "fileName"),
-            ("cbc:IssueDate", "issueDate"),
-            ("cbc:DocumentStatusCode", "statusCode"),
-        ):
-            val = ref.findtext(tag, namespaces=NS)
-            if val:
-                cert[key] = val.strip()
+        cert.update(
+            common.found_texts(
+                ref,
+                (
+                    ("cac:Attachment/cac:ExternalReference/cbc:URI", "uri"),
+                    ("cac:Attachment/cac:ExternalReference/cbc:MimeCode", "mimeCode"),
+                    ("cac:Attachment/cac:ExternalReference/cbc:FileName", "fileName"),
+                    ("cbc:IssueDate", "issueDate"),
+                    ("cbc:DocumentStatusCode", "statusCode"),
+                ),
+            )
+        )
         release.setdefault("platform", {}).setdefault("peppol", {})["encryptionCertificate"] = cert
     return release
 
@@ -232,15 +234,15 @@ def _read_procurement_document(ref: etree._Element, release: dict[str, Any]) -> 
     }
     if doc.get("description") in lots:  # PEPPOL-T004-R030: the description names the document's lot
         doc["relatedLots"] = [doc.pop("description")]
-    kept = {
-        key: (ref.findtext(tag, namespaces=NS) or "").strip()
-        for tag, key in (
+    kept = common.texts(
+        ref,
+        (
             ("cbc:DocumentTypeCode", "typeCode"),
             ("cbc:DocumentStatusCode", "statusCode"),
             ("cbc:IssueDate", "issueDate"),
             ("cbc:VersionID", "versionId"),
-        )
-    }
+        ),
+    )
     release.setdefault("tender", {}).setdefault("documents", []).append(doc)
     peppol = release.setdefault("platform", {}).setdefault("peppol", {})
     peppol.setdefault("documentReferences", {})[doc["id"]] = {k: v for k, v in kept.items() if v}

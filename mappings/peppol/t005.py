@@ -93,14 +93,14 @@ def read_t005(root: etree._Element) -> dict[str, Any]:
         if (ref.findtext("cbc:DocumentTypeCode", namespaces=NS) or "").strip() == CFT_REFERENCE_CODE:
             peppol = release.setdefault("platform", {}).setdefault("peppol", {})
             peppol["callForTendersId"] = (ref.findtext("cbc:ID", namespaces=NS) or "").strip()
-            details = {
-                key: (ref.findtext(tag, namespaces=NS) or "").strip()
-                for tag, key in (
+            details = common.texts(
+                ref,
+                (
                     ("cbc:LocaleCode", "locale"),
                     ("cbc:VersionID", "versionId"),
                     ("cbc:DocumentDescription", "description"),
-                )
-            }
+                ),
+            )
             if any(details.values()):
                 peppol["callForTendersReference"] = {k: v for k, v in details.items() if v}
             continue

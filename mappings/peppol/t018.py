@@ -57,26 +57,28 @@ def read_t018(root: etree._Element) -> dict[str, Any]:
     resp = root.find("cac:DocumentResponse", NS)
     out: dict[str, Any] = {"sender": sender, "receiver": receiver}
     if resp is not None:
-        for tag, key in (
-            ("cac:Response/cbc:ResponseCode", "code"),
-            ("cac:Response/cbc:Description", "description"),
-            ("cac:DocumentReference/cbc:ID", "documentId"),
-            ("cac:DocumentReference/cbc:DocumentTypeCode", "documentTypeCode"),
-        ):
-            val = resp.findtext(tag, namespaces=NS)
-            if val:
-                out[key] = val.strip()
+        out.update(
+            common.found_texts(
+                resp,
+                (
+                    ("cac:Response/cbc:ResponseCode", "code"),
+                    ("cac:Response/cbc:Description", "description"),
+                    ("cac:DocumentReference/cbc:ID", "documentId"),
+                    ("cac:DocumentReference/cbc:DocumentTypeCode", "documentTypeCode"),
+                ),
+            )
+        )
         lines = []
         for line_el in resp.findall("cac:LineResponse", NS):
-            line = {
-                key: (line_el.findtext(tag, namespaces=NS) or "").strip()
-                for tag, key in (
+            line = common.texts(
+                line_el,
+                (
                     ("cac:LineReference/cbc:LineID", "lineId"),
                     ("cac:Response/cbc:ResponseCode", "code"),
                     ("cac:Response/cbc:Description", "description"),
                     ("cac:Response/cac:Status/cbc:StatusReasonCode", "statusReasonCode"),
-                )
-            }
+                ),
+            )
             lines.append({k: v for k, v in line.items() if v})
         if lines:  # what was wrong, line by line (a rejection's reasons)
             out["lines"] = lines
