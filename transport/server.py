@@ -232,7 +232,7 @@ def create_app(
     )
 
 
-def _uvicorn_config(
+def uvicorn_config(
     app: ASGIApp,
     host: str,
     port: int,
@@ -240,6 +240,9 @@ def _uvicorn_config(
     tls_key: Path | None,
     limits: ServerLimits | None = None,
 ) -> uvicorn.Config:
+    """The transport's server settings for ``app`` — TLS ciphers, the connection cap, the request-head
+    and body deadlines of ``limits`` — for a caller that runs its own ``uvicorn.Server`` (``ap serve``:
+    one app serving ``/as4`` and the REST API). What :func:`start_server` and :func:`serve` run."""
     if (tls_cert is None) != (tls_key is None):
         raise ValueError("TLS needs both a certificate and a key")
     limits = limits or ServerLimits()
@@ -292,7 +295,7 @@ def run_server(
     The socket is bound first, so a port in use raises ``OSError`` before anything is announced, and
     ``on_listening`` gets the URL with the port actually bound (``port=0`` picks a free one).
     """
-    config = _uvicorn_config(app, host, port, tls_cert, tls_key, limits)
+    config = uvicorn_config(app, host, port, tls_cert, tls_key, limits)
     sock = bind_socket(host, port)
     if on_listening is not None:
         scheme = "https" if tls_cert else "http"
@@ -325,7 +328,7 @@ def start_server(
 ) -> RunningServer:
     """Start ``app`` on ``host:port`` (0 = an ephemeral port) in a daemon thread; returns once it listens.
     ``url_host`` is the host name used in the returned URL (e.g. ``localhost`` to match a TLS cert)."""
-    config = _uvicorn_config(app, host, port, tls_cert, tls_key, limits)
+    config = uvicorn_config(app, host, port, tls_cert, tls_key, limits)
     sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
     server = uvicorn.Server(config)
@@ -338,17 +341,3 @@ def start_server(
         time.sleep(0.01)
     scheme = "https" if tls_cert else "http"
     return RunningServer(f"{scheme}://{url_host or host}:{bound_port}{AS4_PATH}", server, thread)
-
-
-def uvicorn_config(
-    app: ASGIApp,
-    host: str,
-    port: int,
-    tls_cert: Path | None,
-    tls_key: Path | None,
-    limits: ServerLimits | None = None,
-) -> uvicorn.Config:
-    """The transport's server settings for ``app`` — TLS ciphers, the connection cap, the request-head
-    and body deadlines of ``limits`` — for a caller that runs its own ``uvicorn.Server`` (``ap serve``:
-    one app serving ``/as4`` and the REST API). What :func:`start_server` and :func:`serve` run."""
-    return _uvicorn_config(app, host, port, tls_cert, tls_key, limits)
