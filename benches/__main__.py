@@ -1,13 +1,16 @@
 """``make bench``: run every benchmark module in ``benches/`` and print its figures.
 
 ``python -m benches [--quick] [NAME ...]``: only the named benches; ``--quick`` = tiny N (see
-``benches/_common.py``)."""
+``benches/_common.py``). With several benches each runs in its own process: one bench's leftovers
+(threads, servers, a large heap) must not slow the next (the service bench ran at half its rate after
+the others in one process)."""
 
 from __future__ import annotations
 
 import importlib
 import os
 import pkgutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -21,9 +24,15 @@ def main() -> int:
     if "--quick" in args:
         os.environ[QUICK_ENV] = "1"
     only = {a for a in args if not a.startswith("-")}
-    for name in names:
-        if only and name not in only:
-            continue
+    selected = [name for name in names if not only or name in only]
+    if len(selected) > 1:
+        failed = 0
+        for name in selected:
+            failed |= subprocess.call(
+                [sys.executable, "-m", "benches", *[a for a in args if a.startswith("-")], name]
+            )
+        return 1 if failed else 0
+    for name in selected:
         module = importlib.import_module(f"benches.{name}")
         run = getattr(module, "main", None)
         if run is None:
