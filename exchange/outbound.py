@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal, Protocol, get_args
+from typing import Any, Final, Literal, Protocol, get_args
 
 from cryptography import x509
 
@@ -49,7 +49,7 @@ from smp_client.errors import (
     UntrustedEndpointCertificate,
 )
 from transport.as4 import OutboundMessage, ReceivedSignal, build_user_message, new_user_message_header
-from transport.sbdh import SbdhError, SbdhHeader, build_sbd, header_for_document, read_sbd, write_sbd
+from transport.sbdh import SbdhError, SbdhHeader, header_for_document, read_sbd, wrap_document, write_sbd
 from transport.sender import As4Sender, InsecureUrlError
 from ubl.result import ValidationResult
 
@@ -261,21 +261,21 @@ def prepare_document(
         if doctype is None and detected_type is not None:
             doctype = detected_type
             process = process or detected_process
+    envelope: dict[str, Any] = {
+        "sender": request.sender,
+        "receiver": request.receiver,
+        "process": process,
+        "country_c1": request.c1_country,
+        "document_type": doctype,
+        "instance_id": request.instance_id,
+    }
+    sbd: bytes | Path
     try:
-        header = header_for_document(
-            document,
-            sender=request.sender,
-            receiver=request.receiver,
-            process=process,
-            country_c1=request.c1_country,
-            document_type=doctype,
-            instance_id=request.instance_id,
-        )
-        sbd = (
-            build_sbd(header, document)
-            if isinstance(document, bytes)
-            else _sbd_file(header, document, spool_dir)
-        )
+        if isinstance(document, bytes):  # header and SBD in one pass over the document
+            header, sbd = wrap_document(document, **envelope)
+        else:
+            header = header_for_document(document, **envelope)
+            sbd = _sbd_file(header, document, spool_dir)
     except SbdhError as exc:
         raise EnvelopeFailed(str(exc), code=f"SBDH_{exc.code.upper().replace('-', '_')}") from exc
     return PreparedDocument(header, sbd, document, validation)
